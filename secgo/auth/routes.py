@@ -1,0 +1,118 @@
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from ..extensions import db, limiter
+from ..main.routes import safe_next
+from ..models import ApiToken
+from . import bp, services
+from .forms import ApiTokenForm, ChangePasswordForm, LoginForm, SetPasswordForm, SettingsForm
+
+
+def _login_limit():
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _login_key():
+    return "login:" + (request.form.get("login") or "").strip().lower()[:254]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_key)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.login.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("Wrong login or password."))
+        else:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
+    return render_template("auth/login.html", form=form), (200 if not form.errors else 401 if form.password.errors else 422)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "info")
+    response = redirect(url_for("auth.login"))
+    # Tells the service worker to forget this user's saved pages.
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def redeem(token):
+    invite = services.find_link(token)
+    if invite is None:
+        return render_template("auth/link_invalid.html"), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        user = services.redeem_link(invite, form.password.data)
+        db.session.commit()
+        if current_user.is_authenticated:
+            logout_user()
+        login_user(user, remember=True)
+        flash(_("Your password is set. Welcome to SEC GO!"), "success")
+        return redirect(url_for("main.index"))
+    return render_template("auth/redeem.html", form=form, invite=invite)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    action = request.form.get("action") if request.method == "POST" else None
+
+    def data_for(name):
+        return request.form if action == name else None
+
+    form = SettingsForm(formdata=data_for("profile"), obj=current_user, prefix="profile")
+    pw_form = ChangePasswordForm(formdata=data_for("password"), prefix="pw")
+    token_form = ApiTokenForm(formdata=data_for("token"), prefix="token")
+    new_token = None
+    if action:
+        if action == "profile" and form.validate():
+            current_user.display_name = form.display_name.data.strip()
+            current_user.locale = form.locale.data
+            current_user.timezone = form.timezone.data
+            db.session.commit()
+            flash(_("Settings saved."), "success")
+            return redirect(url_for("auth.settings"))
+        if action == "password" and pw_form.validate():
+            if not current_user.check_password(pw_form.current.data):
+                pw_form.current.errors.append(_("This is not your current password."))
+            else:
+                current_user.set_password(pw_form.password.data)
+                db.session.commit()
+                login_user(current_user, remember=True)
+                flash(_("Password changed. Other devices are logged out."), "success")
+                return redirect(url_for("auth.settings"))
+        if action == "token" and token_form.validate():
+            new_token = services.create_api_token(current_user, token_form.name.data)
+            db.session.commit()
+            token_form.name.data = ""
+        if action == "revoke":
+            try:
+                token_id = int(request.form.get("token_id", ""))
+            except ValueError:
+                abort(400)
+            if not services.revoke_api_token(current_user, token_id):
+                abort(404)
+            db.session.commit()
+            flash(_("Token revoked."), "success")
+            return redirect(url_for("auth.settings"))
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.id)
+    ).all()
+    status = 422 if (form.errors or pw_form.errors or token_form.errors) else 200
+    return render_template(
+        "auth/settings.html", form=form, pw_form=pw_form, token_form=token_form,
+        tokens=tokens, new_token=new_token,
+    ), status

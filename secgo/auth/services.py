@@ -1,0 +1,155 @@
+"""Account rules: log-in lookup, invites and resets, API tokens. Callers commit."""
+import re
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+
+from ..errors import ApiError
+from ..extensions import db
+from ..i18n import normalize_text
+from ..models import ROLES, ApiToken, Invite, Organization, User, hash_token, new_token, utcnow
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+def normalize_phone(value: str | None) -> str | None:
+    """Digits with an optional leading +, or None when it is not a phone number."""
+    if not value:
+        return None
+    raw = re.sub(r"[\s().-]", "", value.strip())
+    if re.fullmatch(r"\+?\d{6,15}", raw):
+        return raw
+    return None
+
+
+def find_login(identifier: str) -> User | None:
+    """The user whose username, e-mail or phone number this is."""
+    ident = identifier.strip().lower()
+    phone = normalize_phone(identifier)
+    clauses = [func.lower(User.username) == ident, func.lower(User.email) == ident]
+    if phone:
+        clauses.append(User.phone == phone)
+    return db.session.scalar(select(User).where(or_(*clauses)).limit(1))
+
+
+def authenticate(identifier: str, password: str) -> User | None:
+    """The active user with these credentials, or None."""
+    user = find_login(identifier)
+    if user is None or not user.is_active or not user.check_password(password):
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def validate_new_user(username, email, phone, role, organization) -> dict:
+    """Field errors for a new account; empty when it may be created."""
+    errors = {}
+    if not USERNAME_RE.match(username or ""):
+        errors["username"] = _l("Use 3-64 lowercase letters, digits, dots, dashes or underscores.")
+    elif db.session.scalar(select(User.id).where(func.lower(User.username) == username)):
+        errors["username"] = _l("This username is taken.")
+    if email:
+        if not EMAIL_RE.match(email):
+            errors["email"] = _l("This is not an e-mail address.")
+        elif db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
+            errors["email"] = _l("This e-mail address is already used.")
+    if phone:
+        if normalize_phone(phone) is None:
+            errors["phone"] = _l("Enter the phone number with digits only, e.g. +85512345678.")
+        elif db.session.scalar(select(User.id).where(User.phone == normalize_phone(phone))):
+            errors["phone"] = _l("This phone number is already used.")
+    if role not in ROLES:
+        errors["role"] = _l("Choose a role.")
+    elif role in ("producer", "customer"):
+        if organization is None or organization.kind != role:
+            errors["organization"] = _l("Choose an organization of this kind.")
+    return errors
+
+
+def create_user(*, username, display_name, role, organization: Organization | None = None,
+                email=None, phone=None, locale="en", timezone="Asia/Bangkok", password=None,
+                clusters=()) -> User:
+    """Create an account (without a password it waits for its invite link)."""
+    username = (username or "").strip().lower()
+    errors = validate_new_user(username, email, phone, role, organization)
+    if errors:
+        raise ApiError(422, fields=errors)
+    user = User(
+        username=username,
+        display_name=str(normalize_text(display_name))[:80] or username,
+        email=email.strip().lower() if email else None,
+        phone=normalize_phone(phone),
+        role=role,
+        organization=organization if role in ("producer", "customer") else None,
+        locale=locale,
+        timezone=timezone,
+        active=True,
+        session_epoch=0,
+    )
+    if password:
+        user.set_password(password)
+    user.clusters = list(clusters) if role == "coordinator" else []
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def issue_link(user: User, purpose: str, created_by: User | None) -> str:
+    """Create a one-time invite or reset link for the user; return its secret token.
+
+    Any earlier unused link of the user stops working: only the newest one counts.
+    """
+    now = utcnow()
+    for old in db.session.scalars(
+        select(Invite).where(Invite.user_id == user.id, Invite.used_at.is_(None))
+    ):
+        old.used_at = now
+    token = new_token()
+    ttl: timedelta = current_app.config["INVITE_TTL"]
+    db.session.add(
+        Invite(
+            token_hash=hash_token(token), purpose=purpose, user=user,
+            created_by=created_by, created_at=now, expires_at=now + ttl,
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def find_link(token: str) -> Invite | None:
+    """The unused, unexpired link for this token, or None."""
+    invite = db.session.scalar(select(Invite).where(Invite.token_hash == hash_token(token)))
+    if invite is None or invite.used_at is not None or invite.expires_at <= utcnow():
+        return None
+    if not invite.user.active:
+        return None
+    return invite
+
+
+def redeem_link(invite: Invite, password: str) -> User:
+    """Set the password through a link and use the link up."""
+    invite.used_at = utcnow()
+    invite.user.set_password(password)
+    return invite.user
+
+
+def create_api_token(user: User, name: str) -> str:
+    """Create a bearer token for integrations; the secret is shown once."""
+    token = "sg_" + new_token()
+    db.session.add(
+        ApiToken(user=user, name=str(normalize_text(name))[:80], token_hash=hash_token(token), prefix=token[:9])
+    )
+    db.session.flush()
+    return token
+
+
+def revoke_api_token(user: User, token_id: int) -> bool:
+    """Revoke one of the user's own tokens; False when there is no such token."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id or token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    return True

@@ -1,0 +1,118 @@
+"""Who may see and do what: the visibility rules of DESIGN.md, in one place."""
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import false, or_, select, true
+
+from .models import Cluster, Order, Organization, cluster_coordinators_table
+
+
+def coordinator_cluster_ids(user):
+    """A subquery of the cluster ids a coordinator coordinates."""
+    return select(cluster_coordinators_table.c.cluster_id).where(
+        cluster_coordinators_table.c.user_id == user.id
+    )
+
+
+def visible_orders_clause(user):
+    """A WHERE clause selecting the orders the user may see."""
+    if user is None or not user.is_authenticated:
+        return false()
+    if user.role == "admin":
+        return true()
+    if user.role == "coordinator":
+        producers = select(Organization.id).where(
+            Organization.cluster_id.in_(coordinator_cluster_ids(user))
+        )
+        return Order.producer_org_id.in_(producers)
+    if user.role == "producer":
+        return Order.producer_org_id == user.organization_id
+    if user.role == "customer":
+        return Order.customer_org_id == user.organization_id
+    return false()
+
+
+def order_side(user, order) -> str | None:
+    """Which side of the order the user stands on: producer, customer, coordinator, admin."""
+    if user is None or not user.is_authenticated:
+        return None
+    if user.role == "admin":
+        return "admin"
+    if user.role == "producer" and order.producer_org_id == user.organization_id:
+        return "producer"
+    if user.role == "customer" and order.customer_org_id == user.organization_id:
+        return "customer"
+    if user.role == "coordinator":
+        cluster_id = order.producer_org.cluster_id
+        if any(c.id == cluster_id for c in user.clusters):
+            return "coordinator"
+    return None
+
+
+def can_see_order(user, order) -> bool:
+    """True when the user may see the order at all."""
+    return order_side(user, order) is not None
+
+
+def managed_clusters(user) -> list[Cluster]:
+    """Clusters where the user may onboard members (coordinators: theirs; admin: all)."""
+    from .extensions import db
+
+    if not user.is_authenticated:
+        return []
+    if user.role == "admin":
+        return list(db.session.scalars(select(Cluster).order_by(Cluster.name)))
+    if user.role == "coordinator":
+        return sorted(user.clusters, key=lambda c: c.name)
+    return []
+
+
+def manageable_orgs_clause(user):
+    """A WHERE clause on Organization: those the user may onboard people into."""
+    if user.role == "admin":
+        return true()
+    if user.role == "coordinator":
+        ids = coordinator_cluster_ids(user)
+        # Producers of their clusters, and customers that buy from them (or are new).
+        return or_(Organization.cluster_id.in_(ids), Organization.kind == "customer")
+    return false()
+
+
+def roles_required(*roles):
+    """Refuse (403) a logged-in user whose role is not one of these."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                from .extensions import login_manager
+
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def order_audience(order, sides=("producer", "customer", "coordinator")) -> list:
+    """Active people on the given sides of an order (for notifications)."""
+    from .extensions import db
+    from .models import User
+
+    clauses = []
+    if "producer" in sides:
+        clauses.append((User.role == "producer") & (User.organization_id == order.producer_org_id))
+    if "customer" in sides:
+        clauses.append((User.role == "customer") & (User.organization_id == order.customer_org_id))
+    if "coordinator" in sides:
+        coordinators = select(cluster_coordinators_table.c.user_id).where(
+            cluster_coordinators_table.c.cluster_id == order.producer_org.cluster_id
+        )
+        clauses.append((User.role == "coordinator") & User.id.in_(coordinators))
+    if not clauses:
+        return []
+    return list(db.session.scalars(select(User).where(or_(*clauses), User.active.is_(True))))

@@ -1,0 +1,103 @@
+"""Settings read from SECGO_* environment variables, with safe defaults."""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALES = ("en", "km", "lo", "my", "th", "vi")
+TIMEZONES = (
+    "Asia/Bangkok",
+    "Asia/Phnom_Penh",
+    "Asia/Vientiane",
+    "Asia/Ho_Chi_Minh",
+    "Asia/Yangon",
+    "UTC",
+)
+
+
+def _env(name, default=None):
+    return os.environ.get(f"SECGO_{name}", default)
+
+
+def _env_bool(name, default):
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _env_int(name, default):
+    value = _env(name)
+    return int(value) if value not in (None, "") else default
+
+
+def load_or_create_secret(instance_path):
+    """Return the instance secret key, creating it on first start (never hard-coded)."""
+    path = Path(instance_path) / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key
+
+
+class Config:
+    """Production-safe defaults; every value may be overridden by a SECGO_* variable."""
+
+    SECRET_KEY = _env("SECRET_KEY")  # None -> generated in the instance folder
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")  # None -> SQLite in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = _env("DEFAULT_TIMEZONE", "Asia/Bangkok")
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+    LANGUAGES = LOCALES
+
+    SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", True)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "secgo_session"
+    REMEMBER_COOKIE_DURATION = timedelta(days=_env_int("REMEMBER_DAYS", 365))
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_REFRESH_EACH_REQUEST = True
+    PERMANENT_SESSION_LIFETIME = timedelta(days=30)
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: queued forms stay valid
+    WTF_CSRF_SSL_STRICT = False  # SameSite cookies + token; Referer is often stripped by proxies
+
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    PASSWORD_HASH_METHOD = "scrypt"
+    LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute;60 per hour")
+
+    INVITE_TTL = timedelta(hours=_env_int("INVITE_TTL_HOURS", 72))
+    MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_BYTES", 12 * 1024 * 1024)
+    PUSH_ALLOWED_HOSTS = _env(
+        "PUSH_ALLOWED_HOSTS",
+        "fcm.googleapis.com,updates.push.services.mozilla.com,"
+        "web.push.apple.com,*.notify.windows.com",
+    )
+    PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:5000")
+    VAPID_SUBJECT = _env("VAPID_SUBJECT", "admin@secgo.example")
+    PREFERRED_URL_SCHEME = "https"
+
+
+class TestConfig(Config):
+    """Settings for the test suite: fast hashing, no secure-cookie requirement."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    RATELIMIT_ENABLED = True
+    PREFERRED_URL_SCHEME = "http"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests only

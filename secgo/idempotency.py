@@ -1,0 +1,91 @@
+"""Exactly-once writes: every write carries a client UUID; a replay gets the first answer."""
+import hashlib
+import json
+import re
+import uuid
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .errors import ApiError
+from .extensions import db
+from .models import IdempotencyKey
+
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def new_client_id() -> str:
+    """A fresh client id for a form rendered on the server (no-JS double submits)."""
+    return str(uuid.uuid4())
+
+
+def request_key(form_field: str = "client_id") -> str | None:
+    """The Idempotency-Key header, else the form's client_id field; None when absent."""
+    key = request.headers.get("Idempotency-Key") or request.form.get(form_field)
+    if key is None and request.is_json:
+        body = request.get_json(silent=True)
+        if isinstance(body, dict) and isinstance(body.get("client_id"), str):
+            key = body["client_id"]
+    if key is None or key == "":
+        return None
+    if not KEY_RE.match(key):
+        raise ApiError(
+            400, _l("The request id (Idempotency-Key) is malformed."), code="bad_idempotency_key"
+        )
+    return key
+
+
+def _lookup(user_key, key):
+    return db.session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.user_key == user_key, IdempotencyKey.key == key)
+    )
+
+
+def _stored(row, scope, request_hash):
+    if row.scope != scope or row.request_hash != request_hash:
+        raise ApiError(
+            409,
+            _l("This request id was already used for a different action."),
+            code="idempotency_key_reused",
+        )
+    return row.status_code, row.response, row.location
+
+
+def run_once(user_key: str, key: str | None, scope: str, payload, action):
+    """Run action() once per (user, key) and commit; replays return the stored answer.
+
+    action() returns (status, body, location) and only flushes. A refusal (ApiError) rolls
+    everything back and stores nothing, so the item can be fixed and sent again.
+    """
+    if key is None:
+        result = action()
+        db.session.commit()
+        return result
+    request_hash = hashlib.sha256(
+        json.dumps(payload, sort_keys=True, default=str).encode()
+    ).hexdigest()
+    row = _lookup(user_key, key)
+    if row is not None:
+        return _stored(row, scope, request_hash)
+    row = IdempotencyKey(
+        user_key=user_key, key=key, scope=scope, request_hash=request_hash,
+        status_code=0, response={},
+    )
+    try:
+        db.session.add(row)
+        db.session.flush()  # the unique constraint makes a concurrent twin wait here, then fail
+        status, body, location = action()
+        row.status_code, row.response, row.location = status, body, location
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        row = _lookup(user_key, key)
+        if row is None:
+            raise
+        return _stored(row, scope, request_hash)
+    except BaseException:
+        db.session.rollback()
+        raise
+    return status, body, location

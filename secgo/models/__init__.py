@@ -1,0 +1,28 @@
+"""The data model; import every entity from here."""
+from .base import UTCDateTime, utcnow
+from .issue import CATEGORIES, SEVERITIES, STATES, Issue, IssueComment, IssueEvent
+from .misc import Attachment, IdempotencyKey, Notification, PushSubscription
+from .order import (
+    BORDER_CROSSINGS,
+    CONDITIONS,
+    CURRENCIES,
+    FINAL_STATUSES,
+    STATUSES,
+    UPDATE_KINDS,
+    DeliveryConfirmation,
+    Order,
+    StatusUpdate,
+    TrackingLink,
+)
+from .org import COUNTRIES, ORG_KINDS, Cluster, Organization
+from .org import cluster_coordinators as cluster_coordinators_table
+from .user import ROLES, ApiToken, Invite, User, hash_token, new_token
+
+__all__ = [
+    "ApiToken", "Attachment", "BORDER_CROSSINGS", "CATEGORIES", "CONDITIONS", "COUNTRIES",
+    "CURRENCIES", "Cluster", "DeliveryConfirmation", "FINAL_STATUSES", "IdempotencyKey",
+    "Invite", "Issue", "IssueComment", "IssueEvent", "Notification", "ORG_KINDS", "Order",
+    "Organization", "PushSubscription", "ROLES", "SEVERITIES", "STATES", "STATUSES",
+    "StatusUpdate", "TrackingLink", "UPDATE_KINDS", "UTCDateTime", "User", "cluster_coordinators_table", "hash_token",
+    "new_token", "utcnow",
+]

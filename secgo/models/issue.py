@@ -1,0 +1,114 @@
+"""Issues on orders, their comments and their state history."""
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+from .order import Order
+from .user import User
+
+CATEGORIES = ("delay", "quality", "quantity", "documents_customs", "transport", "payment", "other")
+SEVERITIES = ("low", "medium", "high")
+STATES = ("open", "acknowledged", "resolved", "closed", "reopened")
+
+issue_photos = Table(
+    "issue_photos",
+    db.metadata,
+    Column("issue_id", ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True),
+    Column("attachment_id", ForeignKey("attachments.id"), primary_key=True),
+)
+comment_photos = Table(
+    "comment_photos",
+    db.metadata,
+    Column("comment_id", ForeignKey("issue_comments.id", ondelete="CASCADE"), primary_key=True),
+    Column("attachment_id", ForeignKey("attachments.id"), primary_key=True),
+)
+
+
+class Issue(db.Model):
+    """A problem on an order, owned until the reporter says it is fixed."""
+
+    __tablename__ = "issues"
+    __table_args__ = (
+        CheckConstraint(
+            "category IN ('delay', 'quality', 'quantity', 'documents_customs', 'transport',"
+            " 'payment', 'other')",
+            name="category",
+        ),
+        CheckConstraint("severity IN ('low', 'medium', 'high')", name="severity"),
+        CheckConstraint(
+            "state IN ('open', 'acknowledged', 'resolved', 'closed', 'reopened')", name="state"
+        ),
+        Index("ix_issues_state_created", "state", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(140))
+    description: Mapped[str] = mapped_column(Text, default="")
+    description_original: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12), default="open")
+    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    raised_by_label: Mapped[str | None] = mapped_column(String(80))
+    raised_by_side: Mapped[str] = mapped_column(String(10))  # producer | customer | coordinator
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    client_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    order: Mapped[Order] = relationship()
+    raised_by: Mapped[User | None] = relationship(foreign_keys=[raised_by_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    photos: Mapped[list["Attachment"]] = relationship(secondary=issue_photos)  # noqa: F821
+    comments: Mapped[list["IssueComment"]] = relationship(
+        back_populates="issue", order_by="IssueComment.id"
+    )
+    events: Mapped[list["IssueEvent"]] = relationship(
+        back_populates="issue", order_by="IssueEvent.id"
+    )
+
+
+class IssueEvent(db.Model):
+    """One transition of an issue's state: who, when, from, to, why."""
+
+    __tablename__ = "issue_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(12))
+    to_state: Mapped[str] = mapped_column(String(12))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    client_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    issue: Mapped[Issue] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+class IssueComment(db.Model):
+    """A message in an issue's thread."""
+
+    __tablename__ = "issue_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_label: Mapped[str | None] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    body_original: Mapped[str | None] = mapped_column(Text)
+    client_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    issue: Mapped[Issue] = relationship(back_populates="comments")
+    author: Mapped[User | None] = relationship()
+    photos: Mapped[list["Attachment"]] = relationship(secondary=comment_photos)  # noqa: F821

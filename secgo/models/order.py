@@ -1,0 +1,177 @@
+"""Orders and their append-only history: status updates, confirmations, deliveries."""
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+from .org import Organization
+from .user import User
+
+STATUSES = (
+    "accepted",
+    "in_production",
+    "ready",
+    "dispatched",
+    "at_border",
+    "customs_cleared",
+    "in_transit",
+    "delivered",
+    "cancelled",
+)
+UPDATE_KINDS = STATUSES + ("note",)
+FINAL_STATUSES = ("delivered", "cancelled")
+CURRENCIES = ("KHR", "LAK", "MMK", "THB", "VND", "USD")
+CONDITIONS = ("good", "damaged", "short", "wrong_item")
+BORDER_CROSSINGS = (
+    "aranyaprathet_poipet",
+    "bavet_moc_bai",
+    "hat_lek_cham_yeam",
+    "phu_nam_ron_htee_kee",
+    "mae_sot_myawaddy",
+    "nong_khai_vientiane",
+)
+
+update_photos = Table(
+    "update_photos",
+    db.metadata,
+    Column("update_id", ForeignKey("status_updates.id", ondelete="CASCADE"), primary_key=True),
+    Column("attachment_id", ForeignKey("attachments.id"), primary_key=True),
+)
+delivery_photos = Table(
+    "delivery_photos",
+    db.metadata,
+    Column(
+        "delivery_id", ForeignKey("delivery_confirmations.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("attachment_id", ForeignKey("attachments.id"), primary_key=True),
+)
+
+
+class Order(db.Model):
+    """An order between a producer organization and a customer organization."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        Index("ix_orders_producer_activity", "producer_org_id", "last_activity_at"),
+        Index("ix_orders_customer_activity", "customer_org_id", "last_activity_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(12), unique=True)
+    producer_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    customer_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    product: Mapped[str] = mapped_column(String(120))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(14, 3))
+    unit: Mapped[str] = mapped_column(String(20))
+    value: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    origin: Mapped[str] = mapped_column(String(120))
+    destination: Mapped[str] = mapped_column(String(120))
+    border_crossing: Mapped[str | None] = mapped_column(String(40), index=True)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="accepted", index=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    client_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    producer_org: Mapped[Organization] = relationship(foreign_keys=[producer_org_id])
+    customer_org: Mapped[Organization] = relationship(foreign_keys=[customer_org_id])
+    created_by: Mapped[User | None] = relationship()
+    updates: Mapped[list["StatusUpdate"]] = relationship(
+        back_populates="order", order_by="StatusUpdate.id"
+    )
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+class StatusUpdate(db.Model):
+    """An append-only event on an order: a status change or a note; never edited."""
+
+    __tablename__ = "status_updates"
+    __table_args__ = (Index("ix_status_updates_order_id_id", "order_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    note_original: Mapped[str | None] = mapped_column(Text)  # Zawgyi text as typed
+    latitude: Mapped[float | None] = mapped_column()
+    longitude: Mapped[float | None] = mapped_column()
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_label: Mapped[str | None] = mapped_column(String(80))  # tracking-link contacts
+    client_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("status_updates.id"))
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_by_label: Mapped[str | None] = mapped_column(String(80))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirm_comment: Mapped[str | None] = mapped_column(Text)
+
+    order: Mapped[Order] = relationship(back_populates="updates")
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+    corrects: Mapped["StatusUpdate | None"] = relationship(remote_side=[id])
+    photos: Mapped[list["Attachment"]] = relationship(secondary=update_photos)  # noqa: F821
+
+
+class DeliveryConfirmation(db.Model):
+    """The customer's word on what arrived; anything but full and good opens an issue."""
+
+    __tablename__ = "delivery_confirmations"
+    __table_args__ = (
+        CheckConstraint(
+            "condition IN ('good', 'damaged', 'short', 'wrong_item')", name="condition"
+        ),
+        CheckConstraint("received_quantity >= 0", name="received_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
+    received_quantity: Mapped[Decimal] = mapped_column(Numeric(14, 3))
+    condition: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text, default="")
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_by_label: Mapped[str | None] = mapped_column(String(80))
+    client_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order: Mapped[Order] = relationship()
+    confirmed_by: Mapped[User | None] = relationship()
+    photos: Mapped[list["Attachment"]] = relationship(secondary=delivery_photos)  # noqa: F821
+
+
+class TrackingLink(db.Model):
+    """A signed, revocable link for a customer's staff who have no account."""
+
+    __tablename__ = "tracking_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    contact_name: Mapped[str] = mapped_column(String(80))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    order: Mapped[Order] = relationship()

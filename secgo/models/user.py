@@ -1,0 +1,116 @@
+"""People, their invite/reset links and API tokens."""
+import hashlib
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+from .org import Cluster, Organization, cluster_coordinators
+
+ROLES = ("producer", "customer", "coordinator", "admin")
+
+
+def hash_token(token: str) -> str:
+    """Return the SHA-256 hex digest under which a secret token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    """Return a fresh URL-safe secret."""
+    return secrets.token_urlsafe(32)
+
+
+class User(UserMixin, db.Model):
+    """Anyone who logs in: producer or customer staff, coordinator, admin."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('producer', 'customer', 'coordinator', 'admin')", name="role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(12), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    locale: Mapped[str] = mapped_column(String(5), default="en")
+    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Bangkok")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organization: Mapped[Organization | None] = relationship(back_populates="members")
+    clusters: Mapped[list[Cluster]] = relationship(
+        secondary=cluster_coordinators, back_populates="coordinators"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active) and self.password_hash is not None
+
+    def get_id(self) -> str:
+        # The epoch makes a password change log out every other device.
+        return f"{self.id}.{self.session_epoch}"
+
+    def set_password(self, password: str) -> None:
+        """Hash and store a new password; other sessions are signed out."""
+        from flask import current_app
+
+        self.password_hash = generate_password_hash(
+            password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        )
+        self.session_epoch = (self.session_epoch or 0) + 1
+
+    def check_password(self, password: str) -> bool:
+        """Return True when the password matches."""
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class Invite(db.Model):
+    """A one-time link to set a password: a new account's invite or a reset."""
+
+    __tablename__ = "invites"
+    __table_args__ = (CheckConstraint("purpose IN ('invite', 'reset')", name="purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(8))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+
+class ApiToken(db.Model):
+    """A bearer token for integrations, created and revoked in settings."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,33 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..forms import choices
+from ..config import LOCALES, TIMEZONES
+from ..i18n import COUNTRY_LABELS, LANGUAGE_NAMES, ROLE_LABELS, TIMEZONE_LABELS
+from ..models import COUNTRIES
+
+
+class InviteForm(FlaskForm):
+    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(min=3, max=64)])
+    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=20)])
+    email = StringField(_l("E-mail (optional)"), validators=[Optional(), Length(max=254)])
+    role = SelectField(_l("Role"))
+    organization = SelectField(_l("Organization"), coerce=int, validate_choice=False)
+    locale = SelectField(_l("Language"), choices=choices(((c, LANGUAGE_NAMES[c])) for c in LOCALES))
+    timezone = SelectField(_l("Time zone"), choices=choices(((t, TIMEZONE_LABELS[t])) for t in TIMEZONES))
+
+    def set_roles(self, roles):
+        self.role.choices = choices((r, ROLE_LABELS[r]) for r in roles)
+
+
+class OrganizationForm(FlaskForm):
+    kind = SelectField(
+        _l("Kind"), choices=choices([("producer", _l("Producer")), ("customer", _l("Customer"))])
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)])
+    country = SelectField(_l("Country"), choices=choices(((c, COUNTRY_LABELS[c])) for c in COUNTRIES))
+    province = StringField(_l("Province"), validators=[Optional(), Length(max=80)])
+    cluster = SelectField(_l("Cluster"), coerce=int, validate_choice=False)

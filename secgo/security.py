@@ -1,0 +1,68 @@
+"""Security headers and the SQLite connection settings."""
+import contextvars
+
+from flask import request
+from sqlalchemy import event
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "manifest-src 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+# Set for requests that write: SQLite then takes the write lock at BEGIN, so two writers
+# queue on the busy timeout instead of failing on a lock upgrade.
+write_intent = contextvars.ContextVar("secgo_write_intent", default=False)
+
+
+def configure_sqlite(engine) -> None:
+    """WAL, foreign keys, busy timeout; BEGIN IMMEDIATE for writing requests."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (pysqlite recipe)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 15000")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+def init_app(app):
+    """Add security headers to every answer; mark write requests."""
+
+    @app.before_request
+    def _mark_writes():
+        write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.after_request
+    def _headers(response):
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
+        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.is_secure:
+            h.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint != "static" and "Cache-Control" not in h:
+            h["Cache-Control"] = "no-store" if response.mimetype == "application/json" else "private, no-cache"
+        h.add("Vary", "Cookie")
+        return response

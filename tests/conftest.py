@@ -1,0 +1,105 @@
+"""Fixtures: an app on a fresh database (SQLite, or PostgreSQL when asked), clients, people."""
+import os
+import uuid
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from secgo import create_app
+from secgo.config import TestConfig
+from secgo.extensions import db
+
+PG_URL = os.environ.get("SECGO_TEST_DATABASE_URL")
+
+
+@contextmanager
+def fresh_database(tmp_path):
+    """Yield the URL of an empty database: a SQLite file, or a new PostgreSQL database."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    base = make_url(PG_URL).set(drivername="postgresql+psycopg")
+    name = f"secgo_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def make_app(tmp_path, url, **overrides):
+    config = {
+        key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()
+    }
+    config.update(SQLALCHEMY_DATABASE_URI=url, UPLOAD_FOLDER=str(tmp_path / "uploads"))
+    config.update(overrides)
+    os.environ["SECGO_INSTANCE_PATH"] = str(tmp_path / "instance")
+    try:
+        return create_app(config)
+    finally:
+        del os.environ["SECGO_INSTANCE_PATH"]
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    with fresh_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def app(tmp_path, database_url, request):
+    overrides = getattr(request, "param", {}) or {}
+    app = make_app(tmp_path, database_url, **overrides)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def world(app):
+    """A small corridor: two clusters, producers, customers and one person of each role."""
+    from tests.factories import build_world
+
+    with app.app_context():
+        return build_world()
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username, password="correct horse battery"):
+        return self.client.post(
+            "/login", data={"login": username, "password": password, "remember": "y"}
+        )
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)

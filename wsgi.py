@@ -1,0 +1,3 @@
+from secgo import create_app
+
+app = create_app()
