@@ -1,12 +1,14 @@
 """Flask commands: seed-demo, create-user."""
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from .extensions import db
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command():
     """Create demo clusters, organizations, people and orders (safe to run again)."""
     from .demo import seed_demo
@@ -16,6 +18,7 @@ def seed_demo_command():
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--username", required=True)
 @click.option("--name", "display_name", required=True)
 @click.option("--role", type=click.Choice(["producer", "customer", "coordinator", "admin"]), required=True)

@@ -91,13 +91,23 @@ class Auth:
     def __init__(self, client):
         self.client = client
 
+    def csrf(self, path="/login"):
+        import re
+
+        html = self.client.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+            r'name="csrf_token" value="([^"]+)"', html
+        )
+        return match.group(1) if match else ""
+
     def login(self, username, password="correct horse battery"):
         return self.client.post(
-            "/login", data={"login": username, "password": password, "remember": "y"}
+            "/login",
+            data={"login": username, "password": password, "remember": "y", "csrf_token": self.csrf()},
         )
 
     def logout(self):
-        return self.client.post("/logout")
+        return self.client.post("/logout", data={"csrf_token": self.csrf("/offline")})
 
 
 @pytest.fixture
