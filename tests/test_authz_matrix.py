@@ -24,7 +24,7 @@ def test_each_role_gets_the_expected_status_on_every_route(app, world, role):
     from tests.factories import PASSWORD
 
     failures = []
-    for endpoint, (method, url, expected, data) in sorted(ROUTES.items()):
+    for _endpoint, (method, url, expected, data) in sorted(ROUTES.items()):
         client = app.test_client()
         if role != "anon":
             with app.app_context():

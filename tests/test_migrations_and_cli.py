@@ -51,7 +51,7 @@ def test_seed_demo_is_idempotent_and_every_demo_login_works(tmp_path, database_u
     from tests.conftest import Auth
 
     assert Auth(client).login("demo-producer-km", "demo-password").status_code == 302
-    assert '<html lang="km">' in client.get("/orders").get_data(as_text=True)
+    assert '<html lang="km"' in client.get("/orders").get_data(as_text=True)
 
 
 def test_create_user_prints_a_single_use_invite_link(runner, app, world):
@@ -70,3 +70,44 @@ def test_create_user_refuses_a_taken_username(runner, world):
         "create-user", "--username", "producer", "--name", "X", "--role", "admin", "--password", "long password 1",
     ])
     assert result.exit_code != 0 and "taken" in result.output
+
+
+def test_gunicorn_serves_the_same_app(tmp_path, database_url):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    app = make_app(tmp_path, database_url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "SECGO_DATABASE_URL": database_url,
+           "SECGO_INSTANCE_PATH": str(tmp_path / "gunicorn-instance")}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    proc = subprocess.Popen(
+        [str(gunicorn), "--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=Path(__file__).resolve().parent.parent, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as resp:
+                    body = resp.read().decode()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        assert "SEC GO!" in body and 'name="password"' in body
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
