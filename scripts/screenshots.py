@@ -1,0 +1,100 @@
+"""Take 360x740 Chromium screenshots of the main pages in all six languages into docs/screenshots/.
+
+    .venv/bin/python scripts/screenshots.py            # every page, every language
+    .venv/bin/python scripts/screenshots.py km th      # some languages
+
+Runs the app on a temporary seeded SQLite database on 127.0.0.1.
+"""
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+LANGS = ("en", "km", "lo", "my", "th", "vi")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# page name -> (login, path)
+PAGES = {
+    "login": (None, "/login"),
+    "orders": ("demo-customer", "/orders"),
+    "order": ("demo-customer", "/orders/SEC-7K3F9Q"),
+    "issues": ("demo-coordinator", "/issues"),
+    "coordinator": ("demo-coordinator", "/coordinator"),
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main(langs):
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "SECGO_INSTANCE_PATH": tmp, "SECGO_SECURE_COOKIES": "0",
+               "SECGO_RATELIMIT_ENABLED": "0", "FLASK_APP": "secgo"}
+        flask = str(Path(sys.executable).with_name("flask"))
+        subprocess.run([flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run([flask, "seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
+        port = free_port()
+        server = subprocess.Popen([flask, "run", "--port", str(port)], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    requests.get(base + "/login", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    time.sleep(0.1)
+            shoot(base, langs)
+        finally:
+            server.terminate()
+            server.wait()
+
+
+def shoot(base, langs):
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        for lang in langs:
+            for name, (login, path) in PAGES.items():
+                context = browser.new_context(viewport={"width": 360, "height": 740},
+                                              device_scale_factor=1, locale=lang)
+                context.add_cookies([{"name": "secgo_lang", "value": lang, "url": base}])
+                page = context.new_page()
+                if login:
+                    page.goto(base + "/login")
+                    page.fill("#login", login)
+                    page.fill("#password", "demo-password")
+                    page.click("form[novalidate] button")
+                    page.wait_for_load_state("networkidle")
+                    # The user's own language setting wins over the cookie: switch it.
+                    page.goto(base + path)
+                    page.click(".lang summary")
+                    page.click(f".lang button[value={lang}]")
+                response = page.goto(base + path)
+                page.wait_for_load_state("networkidle")
+                if response is None or response.status >= 400:
+                    print(f"skip {name} {lang}: {response.status if response else 'no answer'}")
+                    context.close()
+                    continue
+                target = OUT / f"{name}-{lang}.png"
+                page.screenshot(path=str(target))
+                print(target.relative_to(ROOT))
+                context.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    chosen = [a for a in sys.argv[1:] if re.fullmatch(r"[a-z]{2}", a)] or list(LANGS)
+    main(chosen)
