@@ -80,6 +80,8 @@ class Config:
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute;60 per hour")
 
     INVITE_TTL = timedelta(hours=_env_int("INVITE_TTL_HOURS", 72))
+    # Issues without any answer for longer than this are flagged on the coordinator dashboard.
+    COORDINATOR_UNANSWERED_HOURS = _env_int("COORDINATOR_UNANSWERED_HOURS", 48)
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_BYTES", 12 * 1024 * 1024)
     PUSH_ALLOWED_HOSTS = _env(
         "PUSH_ALLOWED_HOSTS",

@@ -1,10 +1,52 @@
-from flask import render_template
+"""The coordinator's dashboard and its CSV exports."""
+from flask import Response, current_app, render_template, request
+from flask_login import current_user
 
 from ..authz import roles_required
-from . import bp
+from ..issues.routes import visible_clusters
+from ..models import utcnow
+from . import bp, services
+
+
+def _inputs():
+    now = utcnow()
+    return services.parse_filters(request.args), services.parse_period(request.args, now), now
 
 
 @bp.get("/coordinator")
 @roles_required("coordinator", "admin")
 def dashboard():
-    return render_template("coordinator/dashboard.html")
+    filters, period, now = _inputs()
+    data = services.dashboard(
+        current_user, filters, period, now, current_app.config["COORDINATOR_UNANSWERED_HOURS"]
+    )
+    return render_template(
+        "coordinator/dashboard.html", d=data, filters=filters, period=period, now=now,
+        clusters=visible_clusters(current_user),
+        export_args={**request.args.to_dict(), "from": period.first_day.isoformat(),
+                     "to": period.last_day.isoformat()},
+    )
+
+
+def _download(body: bytes, name: str) -> Response:
+    return Response(
+        body, mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"',
+                 "Content-Type": "text/csv; charset=utf-8"},
+    )
+
+
+@bp.get("/coordinator/issues.csv")
+@roles_required("coordinator", "admin")
+def issues_csv():
+    filters, period, now = _inputs()
+    body = services.issues_csv(current_user, filters, period, now)
+    return _download(body, f"secgo-issues-{period.first_day}-{period.last_day}.csv")
+
+
+@bp.get("/coordinator/orders.csv")
+@roles_required("coordinator", "admin")
+def orders_csv():
+    filters, period, now = _inputs()
+    body = services.orders_csv(current_user, filters, period, now)
+    return _download(body, f"secgo-orders-{period.first_day}-{period.last_day}.csv")

@@ -1,34 +1,272 @@
 """Issue rules: raising, commenting, the state machine. Pages and API call these; callers commit."""
-from flask import url_for
+from dataclasses import dataclass
 
-from ..authz import order_audience, order_side
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from .. import notify
+from ..authz import order_audience, order_side, visible_orders_clause
 from ..errors import ApiError
 from ..extensions import db
 from ..i18n import normalize_text
-from ..models import CATEGORIES, SEVERITIES, Issue, IssueEvent, utcnow
-from .. import notify
+from ..models import (
+    BORDER_CROSSINGS,
+    CATEGORIES,
+    COUNTRIES,
+    SEVERITIES,
+    STATES,
+    Issue,
+    IssueComment,
+    IssueEvent,
+    Order,
+    Organization,
+    User,
+    utcnow,
+)
+
+TITLE_MAX = 140
+TEXT_MAX = 4000
+NOTE_MAX = 2000
+OPEN_STATES = ("open", "acknowledged", "resolved", "reopened")
+
+
+# --- the state machine: one table -----------------------------------------------------------
+# Who may act is named by what the actor is to this issue: "reporter" (anyone on the side
+# that raised it), "counterpart" (a producer or customer on the other side), "producer",
+# "coordinator" (of the producer's cluster) and "admin".
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: str
+    sources: frozenset
+    target: str | None  # None: the state does not change (reassign)
+    who: frozenset
+    note_required: bool = False
+
+
+def _rule(action, sources, target, who, note_required=False):
+    return Rule(action, frozenset(sources), target, frozenset(who), note_required)
+
+
+TRANSITIONS = (
+    _rule("acknowledge", {"open", "reopened"}, "acknowledged", {"counterpart", "coordinator", "admin"}),
+    _rule("resolve", {"open", "acknowledged", "reopened"}, "resolved",
+          {"producer", "coordinator", "admin"}, note_required=True),
+    _rule("close", {"resolved"}, "closed", {"reporter"}),
+    _rule("close", {"open", "acknowledged", "resolved", "reopened"}, "closed", {"coordinator", "admin"}),
+    _rule("reopen", {"resolved"}, "reopened", {"reporter"}, note_required=True),
+    _rule("reassign", {"open", "acknowledged", "resolved", "reopened"}, None, {"coordinator", "admin"}),
+)
+ACTIONS = ("acknowledge", "resolve", "close", "reopen", "reassign")
+ACTION_LABELS = {
+    "acknowledge": _l("Acknowledge"),
+    "resolve": _l("Mark resolved"),
+    "close": _l("Confirm fixed and close"),
+    "reopen": _l("Not fixed: reopen"),
+    "reassign": _l("Reassign"),
+}
+# What the history says for each recorded action.
+EVENT_LABELS = {
+    "open": _l("Raised the issue"),
+    "acknowledge": _l("Acknowledged"),
+    "resolve": _l("Marked resolved"),
+    "close": _l("Closed"),
+    "reopen": _l("Reopened"),
+    "reassign": _l("Reassigned"),
+}
+NOTE_LABELS = {
+    "resolve": _l("What was done (resolution note)"),
+    "reopen": _l("Why it is not fixed"),
+}
+
+
+def actor_roles(issue: Issue, user) -> set[str]:
+    """What the user is to this issue (empty when they may not see it)."""
+    side = order_side(user, issue.order)
+    if side is None:
+        return set()
+    roles = {side}
+    if side == issue.raised_by_side:
+        roles.add("reporter")
+    elif side in ("producer", "customer"):
+        roles.add("counterpart")
+    return roles
+
+
+def allowed_actions(issue: Issue, user) -> list[str]:
+    """The actions this user may take on the issue now, in display order."""
+    roles = actor_roles(issue, user)
+    found = {r.action for r in TRANSITIONS if roles & r.who and issue.state in r.sources}
+    return [a for a in ACTIONS if a in found]
+
+
+def note_required(action: str) -> bool:
+    """True when the action needs a note (a resolution or a reason)."""
+    return any(r.note_required for r in TRANSITIONS if r.action == action)
+
+
+def _find_rule(issue: Issue, roles: set[str], action: str) -> Rule:
+    if action not in ACTIONS:
+        raise ApiError(422, fields={"action": _l("Choose one of the offered actions.")})
+    mine = [r for r in TRANSITIONS if r.action == action and roles & r.who]
+    if not mine:
+        raise ApiError(403, _l("You may not do this to this issue."), code="transition_forbidden")
+    for r in mine:
+        if issue.state in r.sources:
+            return r
+    raise ApiError(
+        409,
+        _l("This issue is %(state)s now, so this cannot be done. Reload to see what changed.",
+           state=_state_label(issue.state)),
+        code="wrong_state",
+    )
+
+
+def _state_label(state):
+    from ..i18n import STATE_LABELS
+
+    return STATE_LABELS.get(state, state)
+
+
+def _issue_url(issue: Issue) -> str:
+    # A plain path: services also run outside requests (CLI, workers, tests).
+    return f"/issues/{issue.id}"
+
+
+def _others(order, actor):
+    return [u for u in order_audience(order) if actor is None or u.id != actor.id]
+
+
+def _mark_response(issue: Issue, roles: set[str], now) -> None:
+    """The first answer by someone who is not on the reporter's side starts the clock's end."""
+    if issue.first_response_at is None and "reporter" not in roles:
+        issue.first_response_at = now
+
+
+def transition(issue: Issue, actor: User, action: str, *, note: str = "", assignee_id=None,
+               client_id=None, now=None) -> IssueEvent:
+    """Apply one action of the state machine; refuse 403/409/422 with a clear message."""
+    now = now or utcnow()
+    roles = actor_roles(issue, actor)
+    if not roles:
+        raise ApiError(404)
+    rule = _find_rule(issue, roles, action)
+    text = normalize_text(note)
+    if len(text) > NOTE_MAX:
+        raise ApiError(422, fields={"note": _l("Write at most %(n)s characters.", n=NOTE_MAX)})
+    if rule.note_required and not text:
+        message = (_l("Say what was done to fix it.") if action == "resolve"
+                   else _l("Say why it is not fixed."))
+        raise ApiError(422, fields={"note": message})
+    assignee = None
+    if action == "reassign":
+        assignee = _valid_assignee(issue, assignee_id)
+    source = issue.state
+    target = rule.target or source
+    issue.state = target
+    issue.updated_at = now
+    if action == "acknowledge":
+        issue.acknowledged_at = issue.acknowledged_at or now
+    elif action == "resolve":
+        issue.resolved_at = now
+        issue.resolution_note = str(text)
+    elif action == "close":
+        issue.closed_at = now
+        issue.resolved_at = issue.resolved_at or now
+    elif action == "reopen":
+        issue.resolved_at = None
+        issue.closed_at = None
+    elif action == "reassign":
+        issue.assignee = assignee
+    if action in ("acknowledge", "resolve"):
+        _mark_response(issue, roles, now)
+    side = next((r for r in ("admin", "coordinator", "producer", "customer") if r in roles), None)
+    event = IssueEvent(
+        issue=issue, action=action, from_state=source, to_state=target, actor=actor,
+        actor_side=side, assignee=assignee, note=str(text), client_id=client_id, created_at=now,
+    )
+    db.session.add(event)
+    issue.order.last_activity_at = now
+    db.session.flush()
+    notify.enqueue(
+        "issue_transition", _others(issue.order, actor) + ([assignee] if assignee else []),
+        url=_issue_url(issue), order=issue.order, issue=issue,
+        params={"reference": issue.order.reference, "title": issue.title, "state": target,
+                "action": action},
+    )
+    return event
+
+
+def _valid_assignee(issue: Issue, assignee_id) -> User:
+    try:
+        uid = int(assignee_id)
+    except (TypeError, ValueError):
+        uid = None
+    candidates = {u.id: u for u in order_audience(issue.order)}
+    if uid not in candidates:
+        raise ApiError(422, fields={"assignee": _l("Choose someone who works on this order.")})
+    return candidates[uid]
+
+
+def assignee_choices(issue: Issue) -> list[User]:
+    """People an issue may be assigned to: those on the order's sides and its coordinators."""
+    return sorted(order_audience(issue.order), key=lambda u: u.display_name)
+
+
+def add_comment(issue: Issue, actor: User, body: str, *, photos=(), client_id=None,
+                now=None) -> IssueComment:
+    """Add a message to the thread; the counterpart's first word counts as the first response."""
+    now = now or utcnow()
+    roles = actor_roles(issue, actor)
+    if not roles:
+        raise ApiError(404)
+    text = normalize_text(body)
+    if not text and not photos:
+        raise ApiError(422, fields={"body": _l("Write a message.")})
+    if len(text) > TEXT_MAX:
+        raise ApiError(422, fields={"body": _l("Write at most %(n)s characters.", n=TEXT_MAX)})
+    comment = IssueComment(
+        issue=issue, author=actor, body=str(text), body_original=text.original,
+        client_id=client_id, created_at=now,
+    )
+    comment.photos = list(photos)
+    db.session.add(comment)
+    _mark_response(issue, roles, now)
+    issue.updated_at = now
+    issue.order.last_activity_at = now
+    db.session.flush()
+    notify.enqueue(
+        "issue_comment", _others(issue.order, actor), url=_issue_url(issue),
+        order=issue.order, issue=issue,
+        params={"reference": issue.order.reference, "title": issue.title},
+    )
+    return comment
 
 
 def raise_issue(order, actor, *, category, severity, title, description="", photos=(),
-                client_id=None, actor_label=None, delivery=None) -> Issue:
+                client_id=None, actor_label=None, delivery=None, now=None) -> Issue:
     """Open an issue on an order (producer, customer, coordinator, admin or a tracking link)."""
     side = order_side(actor, order) if actor is not None else "customer"
     if side is None:
         raise ApiError(404)
     fields = {}
     if category not in CATEGORIES:
-        fields["category"] = "invalid"
+        fields["category"] = _l("Choose what kind of problem it is.")
     if severity not in SEVERITIES:
-        fields["severity"] = "invalid"
+        fields["severity"] = _l("Choose how serious it is.")
     title_text = normalize_text(title)
-    if not title_text or len(title_text) > 140:
-        fields["title"] = "invalid"
+    if not title_text:
+        fields["title"] = _l("Give the problem a short title.")
+    elif len(title_text) > TITLE_MAX:
+        fields["title"] = _l("Write at most %(n)s characters.", n=TITLE_MAX)
     body = normalize_text(description)
-    if len(body) > 4000:
-        fields["description"] = "invalid"
+    if len(body) > TEXT_MAX:
+        fields["description"] = _l("Write at most %(n)s characters.", n=TEXT_MAX)
     if fields:
         raise ApiError(422, fields=fields)
-    now = utcnow()
+    now = now or utcnow()
     issue = Issue(
         order=order, category=category, severity=severity, title=str(title_text),
         description=str(body), description_original=body.original, state="open",
@@ -38,17 +276,140 @@ def raise_issue(order, actor, *, category, severity, title, description="", phot
     issue.photos = list(photos)
     db.session.add(issue)
     db.session.flush()
-    db.session.add(IssueEvent(issue=issue, from_state=None, to_state="open", actor=actor, created_at=now))
+    db.session.add(IssueEvent(
+        issue=issue, action="open", from_state=None, to_state="open", actor=actor,
+        actor_side=side, created_at=now,
+    ))
     order.last_activity_at = now
-    recipients = [u for u in order_audience(order) if actor is None or u.id != actor.id]
     notify.enqueue(
-        "issue_opened", recipients, url=url_for("issues.detail", issue_id=issue.id) if _has_detail() else "/issues",
+        "issue_opened", _others(order, actor), url=_issue_url(issue),
         order=order, issue=issue, params={"reference": order.reference, "title": issue.title},
     )
     return issue
 
 
-def _has_detail() -> bool:
-    from flask import current_app
+# --- finding issues ---------------------------------------------------------------------------
 
-    return "issues.detail" in current_app.view_functions
+TABS = ("waiting", "mine", "all")
+FILTERS = ("state", "category", "severity", "cluster", "country", "border")
+
+
+def parse_filters(args) -> dict:
+    """Read list filters from query arguments, dropping values that are not ours."""
+    out = {}
+    allowed = {"state": STATES, "category": CATEGORIES, "severity": SEVERITIES,
+               "country": COUNTRIES, "border": BORDER_CROSSINGS}
+    for name, values in allowed.items():
+        value = args.get(name)
+        if value in values:
+            out[name] = value
+    cluster = args.get("cluster", "")
+    if cluster.isdigit() and len(cluster) < 10:
+        out["cluster"] = int(cluster)
+    return out
+
+
+def filter_clauses(filters: dict, producer=Organization, customer=None) -> list:
+    """WHERE clauses on Issue/Order/producer organization for the parsed filters."""
+    clauses = []
+    if "state" in filters:
+        clauses.append(Issue.state == filters["state"])
+    if "category" in filters:
+        clauses.append(Issue.category == filters["category"])
+    if "severity" in filters:
+        clauses.append(Issue.severity == filters["severity"])
+    clauses.extend(order_filter_clauses(filters, producer, customer))
+    return clauses
+
+
+def order_filter_clauses(filters: dict, producer=Organization, customer=None) -> list:
+    """WHERE clauses on Order and its producer organization (cluster, country, border)."""
+    clauses = []
+    if "cluster" in filters:
+        clauses.append(producer.cluster_id == filters["cluster"])
+    if "border" in filters:
+        clauses.append(Order.border_crossing == filters["border"])
+    if "country" in filters:
+        country = filters["country"]
+        other = select(Organization.id).where(Organization.country == country)
+        clauses.append(or_(producer.country == country, Order.customer_org_id.in_(other)))
+    return clauses
+
+
+def tab_clause(user, tab: str):
+    """WHERE clause for a tab: raised by me, waiting for me, or everything I may see."""
+    if tab == "mine":
+        return Issue.raised_by_id == user.id
+    if tab != "waiting":
+        return None
+    if user.role in ("coordinator", "admin"):
+        return Issue.state.in_(("open", "acknowledged", "reopened"))
+    side = user.role
+    confirm = and_(Issue.state == "resolved", Issue.raised_by_side == side)
+    if side == "producer":
+        return or_(Issue.state.in_(("open", "acknowledged", "reopened")), confirm)
+    if side == "customer":
+        return or_(and_(Issue.state.in_(("open", "reopened")), Issue.raised_by_side != side), confirm)
+    return false()
+
+
+def issues_query(user, tab="all", filters=None):
+    """A select of the issues the user may see, joined to their order and producer."""
+    producer = aliased(Organization, name="producer_org")
+    stmt = (
+        select(Issue)
+        .join(Order, Issue.order_id == Order.id)
+        .join(producer, Order.producer_org_id == producer.id)
+        .where(visible_orders_clause(user))
+    )
+    clauses = filter_clauses(filters or {}, producer)
+    tab_where = tab_clause(user, tab)
+    if tab_where is not None:
+        clauses.append(tab_where)
+    return stmt.where(*clauses)
+
+
+def list_issues(user, tab="all", filters=None, *, limit=50, offset=0) -> tuple[list[Issue], int]:
+    """The user's issues for a tab and filters, newest activity first, with the total count."""
+    stmt = issues_query(user, tab, filters)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = db.session.scalars(
+        stmt.options(joinedload(Issue.order).joinedload(Order.producer_org).joinedload(Organization.cluster),
+                     joinedload(Issue.order).joinedload(Order.customer_org),
+                     selectinload(Issue.photos), selectinload(Issue.raised_by))
+        .order_by(Issue.updated_at.desc(), Issue.id.desc())
+        .limit(limit).offset(offset)
+    ).unique().all()
+    return rows, total
+
+
+def get_issue(user, issue_id) -> Issue:
+    """The issue if the user may see it; 404 otherwise (never a hint that it exists)."""
+    try:
+        issue_id = int(issue_id)
+    except (TypeError, ValueError):
+        raise ApiError(404) from None
+    if not 0 < issue_id < 2**31:
+        raise ApiError(404)
+    issue = db.session.get(Issue, issue_id)
+    if issue is None or order_side(user, issue.order) is None:
+        raise ApiError(404)
+    return issue
+
+
+def find_order(user, reference: str) -> Order:
+    """The order with this reference if the user may see it; 404 otherwise."""
+    if not isinstance(reference, str) or len(reference) > 12:
+        raise ApiError(404)
+    order = db.session.scalar(
+        select(Order).where(Order.reference == reference.upper(), visible_orders_clause(user))
+    )
+    if order is None:
+        raise ApiError(404)
+    return order
+
+
+def age(issue: Issue, now=None):
+    """How long the issue has been open (until it closed)."""
+    end = issue.closed_at or now or utcnow()
+    return end - issue.created_at

@@ -42,6 +42,7 @@ class Issue(db.Model):
             "state IN ('open', 'acknowledged', 'resolved', 'closed', 'reopened')", name="state"
         ),
         Index("ix_issues_state_created", "state", "created_at"),
+        Index("ix_issues_raised_by_id", "raised_by_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,15 +85,19 @@ class IssueEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(12), default="open")
     from_state: Mapped[str | None] = mapped_column(String(12))
     to_state: Mapped[str] = mapped_column(String(12))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_side: Mapped[str | None] = mapped_column(String(12))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     client_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     issue: Mapped[Issue] = relationship(back_populates="events")
-    actor: Mapped[User | None] = relationship()
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
 
 
 class IssueComment(db.Model):

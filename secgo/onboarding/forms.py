@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import choices
+from ..idempotency import new_client_id
 from ..config import LOCALES, TIMEZONES
 from ..i18n import COUNTRY_LABELS, LANGUAGE_NAMES, ROLE_LABELS, TIMEZONE_LABELS
 from ..models import COUNTRIES
@@ -18,6 +19,7 @@ class InviteForm(FlaskForm):
     organization = SelectField(_l("Organization"), coerce=int, validate_choice=False)
     locale = SelectField(_l("Language"), choices=choices(((c, LANGUAGE_NAMES[c])) for c in LOCALES))
     timezone = SelectField(_l("Time zone"), choices=choices(((t, TIMEZONE_LABELS[t])) for t in TIMEZONES))
+    clusters = SelectMultipleField(_l("Clusters they coordinate"), coerce=int, validate_choice=False)
 
     def set_roles(self, roles):
         self.role.choices = choices((r, ROLE_LABELS[r]) for r in roles)
@@ -31,3 +33,4 @@ class OrganizationForm(FlaskForm):
     country = SelectField(_l("Country"), choices=choices(((c, COUNTRY_LABELS[c])) for c in COUNTRIES))
     province = StringField(_l("Province"), validators=[Optional(), Length(max=80)])
     cluster = SelectField(_l("Cluster"), coerce=int, validate_choice=False)
+    client_id = HiddenField(default=new_client_id)

@@ -1,13 +1,15 @@
 import segno
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..auth import services as accounts
 from ..authz import managed_clusters, roles_required
-from ..errors import ApiError
+from ..errors import ApiError, wants_json
 from ..extensions import db
+from ..idempotency import request_key, run_once
+from ..web import done, refuse_form
 from ..models import Invite, User, utcnow
 from ..forms import choices
 from . import bp, services
@@ -53,6 +55,8 @@ def invite():
     form.set_roles(services.invitable_roles(actor))
     orgs = services.manageable_orgs(actor)
     form.organization.choices = choices([(0, "—")] + [(o.id, o.name) for o in orgs])
+    clusters = managed_clusters(actor)
+    form.clusters.choices = choices((c.id, c.name) for c in clusters)
     if request.method == "GET" and request.args.get("org", "").isdigit():
         form.organization.data = int(request.args["org"])
     if form.validate_on_submit():
@@ -63,7 +67,7 @@ def invite():
                 role=form.role.data, organization=org, email=form.email.data or None,
                 phone=form.phone.data or None, locale=form.locale.data,
                 timezone=form.timezone.data,
-                clusters=managed_clusters(actor) if form.role.data == "coordinator" else (),
+                clusters=services.coordinator_clusters(form.role.data, clusters, form.clusters.data),
             )
         except ApiError as err:
             db.session.rollback()
@@ -94,20 +98,31 @@ def new_organization():
     actor = current_actor()
     form = OrganizationForm()
     form.cluster.choices = choices([(0, "—")] + [(c.id, c.name) for c in managed_clusters(actor)])
-    if form.validate_on_submit():
-        try:
-            services.create_organization(
+    if request.method == "POST" and not form.validate():
+        refuse_form(form)
+    elif form.is_submitted():
+        payload = {k: form[k].data for k in ("kind", "name", "country", "province", "cluster")}
+
+        def action():
+            org = services.create_organization(
                 actor, kind=form.kind.data, name=form.name.data, country=form.country.data,
                 province=form.province.data or "", cluster_id=form.cluster.data,
             )
+            return 201, {"id": org.id}, url_for("onboarding.index", _anchor=f"org-{org.id}")
+
+        try:
+            status, body, location = run_once(
+                f"u{actor.id}", request_key(), "onboarding.organization", payload, action
+            )
         except ApiError as err:
-            db.session.rollback()
+            if wants_json() or not err.fields:
+                raise
             for name, message in err.fields.items():
                 getattr(form, name).errors.append(message)
         else:
-            db.session.commit()
-            flash(_("Organization added."), "success")
-            return redirect(url_for("onboarding.index"))
+            if not wants_json():
+                flash(_("Organization added."), "success")
+            return done(location, status, body)
     return render_template("onboarding/organization.html", form=form), (422 if form.errors else 200)
 
 

@@ -18,6 +18,16 @@ def invitable_roles(actor: User) -> tuple[str, ...]:
     return ()
 
 
+def coordinator_clusters(role: str, allowed, chosen_ids) -> list:
+    """The clusters a new coordinator gets: those chosen among the inviter's own."""
+    if role != "coordinator":
+        return []
+    chosen = [c for c in allowed if c.id in set(chosen_ids or ())]
+    if not chosen:
+        raise ApiError(422, fields={"clusters": _l("Choose at least one cluster.")})
+    return chosen
+
+
 def manageable_orgs(actor: User) -> list[Organization]:
     """Organizations the actor may add people to."""
     return list(

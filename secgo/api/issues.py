@@ -1,0 +1,273 @@
+"""API v1 for issues: list and filter, raise, read, comment, transition."""
+from flask import jsonify, request
+from flask_babel import lazy_gettext as _l
+
+from ..errors import ApiError
+from ..idempotency import request_key, run_once
+from ..issues import services
+from ..models import CATEGORIES
+from . import bp
+from .openapi import IDEMPOTENCY_PARAM, error_responses, ref, register, schema
+from .routes import require_login
+
+MAX_LIMIT = 100
+
+
+def _json_body() -> dict:
+    if not request.is_json:
+        raise ApiError(415)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400)
+    return body
+
+
+def _text(body, name) -> str:
+    value = body.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ApiError(422, fields={name: _l("Send text here.")})
+    return value
+
+
+def _when(value):
+    return value.isoformat() if value else None
+
+
+def issue_json(issue, user, full=False) -> dict:
+    """An issue as the API shows it."""
+    order = issue.order
+    data = {
+        "id": issue.id,
+        "order": order.reference,
+        "category": issue.category,
+        "severity": issue.severity,
+        "state": issue.state,
+        "title": issue.title,
+        "description": issue.description,
+        "raised_by": issue.raised_by.display_name if issue.raised_by else issue.raised_by_label,
+        "raised_by_side": issue.raised_by_side,
+        "assignee_id": issue.assignee_id,
+        "resolution_note": issue.resolution_note,
+        "created_at": _when(issue.created_at),
+        "updated_at": _when(issue.updated_at),
+        "first_response_at": _when(issue.first_response_at),
+        "acknowledged_at": _when(issue.acknowledged_at),
+        "resolved_at": _when(issue.resolved_at),
+        "closed_at": _when(issue.closed_at),
+        "cluster_id": order.producer_org.cluster_id,
+        "border_crossing": order.border_crossing,
+        "photo_ids": [p.id for p in issue.photos],
+    }
+    if full:
+        data["allowed_actions"] = services.allowed_actions(issue, user)
+        data["comments"] = [
+            {"id": c.id, "author": c.author.display_name if c.author else c.author_label,
+             "body": c.body, "created_at": _when(c.created_at), "photo_ids": [p.id for p in c.photos]}
+            for c in issue.comments
+        ]
+        data["events"] = [
+            {"id": e.id, "action": e.action, "from_state": e.from_state, "to_state": e.to_state,
+             "actor": e.actor.display_name if e.actor else None, "actor_side": e.actor_side,
+             "assignee_id": e.assignee_id, "note": e.note, "created_at": _when(e.created_at)}
+            for e in issue.events
+        ]
+    return data
+
+
+def _photos(user, body):
+    ids = body.get("photo_ids") or []
+    if not ids:
+        return []
+    if not isinstance(ids, list):
+        raise ApiError(422, fields={"photo_ids": _l("Send a list of photo ids.")})
+    from ..attachments.services import photos_from_request
+
+    return photos_from_request(user, [], ids)
+
+
+@bp.get("/issues")
+def issues_list():
+    user = require_login()
+    tab = request.args.get("tab", "all")
+    if tab not in services.TABS:
+        raise ApiError(422, fields={"tab": _l("Use waiting, mine or all.")})
+    limit = request.args.get("limit", "50")
+    offset = request.args.get("offset", "0")
+    if not (limit.isdigit() and offset.isdigit() and len(limit) < 6 and len(offset) < 10):
+        raise ApiError(422, fields={"limit": _l("Use whole numbers.")})
+    limit = min(max(int(limit), 1), MAX_LIMIT)
+    items, total = services.list_issues(
+        user, tab, services.parse_filters(request.args), limit=limit, offset=int(offset)
+    )
+    return jsonify({"items": [issue_json(i, user) for i in items], "total": total,
+                    "limit": limit, "offset": int(offset)})
+
+
+@bp.post("/orders/<reference>/issues")
+def issues_create(reference):
+    user = require_login()
+    order = services.find_order(user, reference)
+    body = _json_body()
+    key = request_key()
+
+    def action():
+        issue = services.raise_issue(
+            order, user, category=body.get("category"), severity=body.get("severity"),
+            title=_text(body, "title"), description=_text(body, "description"),
+            photos=_photos(user, body), client_id=key,
+        )
+        return 201, issue_json(issue, user, full=True), f"/api/v1/issues/{issue.id}"
+
+    status, data, location = run_once(f"u{user.id}", key, f"issue.raise:{order.id}", body, action)
+    return jsonify(data), status, {"Location": location}
+
+
+@bp.get("/issues/<int:issue_id>")
+def issues_read(issue_id):
+    user = require_login()
+    return jsonify(issue_json(services.get_issue(user, issue_id), user, full=True))
+
+
+@bp.post("/issues/<int:issue_id>/comments")
+def issues_comment(issue_id):
+    user = require_login()
+    issue = services.get_issue(user, issue_id)
+    body = _json_body()
+    key = request_key()
+
+    def action():
+        c = services.add_comment(issue, user, _text(body, "body"), photos=_photos(user, body),
+                                 client_id=key)
+        return 201, {"id": c.id, "issue_id": issue.id, "body": c.body,
+                     "created_at": _when(c.created_at)}, f"/api/v1/issues/{issue.id}"
+
+    status, data, location = run_once(f"u{user.id}", key, f"issue.comment:{issue.id}", body, action)
+    return jsonify(data), status, {"Location": location}
+
+
+@bp.post("/issues/<int:issue_id>/transitions")
+def issues_transition(issue_id):
+    user = require_login()
+    issue = services.get_issue(user, issue_id)
+    body = _json_body()
+    key = request_key()
+
+    def action():
+        event = services.transition(
+            issue, user, _text(body, "action"), note=_text(body, "note"),
+            assignee_id=body.get("assignee_id"), client_id=key,
+        )
+        return 201, {"issue": issue_json(issue, user), "event_id": event.id}, f"/api/v1/issues/{issue.id}"
+
+    status, data, location = run_once(f"u{user.id}", key, f"issue.transition:{issue.id}", body, action)
+    return jsonify(data), status, {"Location": location}
+
+
+# --- OpenAPI ------------------------------------------------------------------------------
+
+_ISSUE = schema("Issue", {
+    "type": "object",
+    "required": ["id", "order", "category", "severity", "state", "title", "created_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "order": {"type": "string", "description": "Order reference"},
+        "category": {"type": "string", "enum": ["delay", "quality", "quantity", "documents_customs",
+                                                "transport", "payment", "other"]},
+        "severity": {"type": "string", "enum": ["low", "medium", "high"]},
+        "state": {"type": "string", "enum": ["open", "acknowledged", "resolved", "closed", "reopened"]},
+        "title": {"type": "string", "maxLength": services.TITLE_MAX},
+        "description": {"type": "string"},
+        "raised_by": {"type": ["string", "null"]},
+        "raised_by_side": {"type": "string"},
+        "assignee_id": {"type": ["integer", "null"]},
+        "resolution_note": {"type": ["string", "null"]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+        "first_response_at": {"type": ["string", "null"], "format": "date-time"},
+        "acknowledged_at": {"type": ["string", "null"], "format": "date-time"},
+        "resolved_at": {"type": ["string", "null"], "format": "date-time"},
+        "closed_at": {"type": ["string", "null"], "format": "date-time"},
+        "cluster_id": {"type": ["integer", "null"]},
+        "border_crossing": {"type": ["string", "null"]},
+        "photo_ids": {"type": "array", "items": {"type": "integer"}},
+        "allowed_actions": {"type": "array", "items": {"type": "string", "enum": list(services.ACTIONS)}},
+        "comments": {"type": "array", "items": {"type": "object"}},
+        "events": {"type": "array", "items": {"type": "object"}},
+    },
+})
+_NEW_ISSUE = schema("NewIssue", {
+    "type": "object",
+    "required": ["category", "severity", "title"],
+    "properties": {
+        "category": {"type": "string", "enum": list(CATEGORIES)},
+        "severity": {"type": "string", "enum": ["low", "medium", "high"]},
+        "title": {"type": "string", "maxLength": services.TITLE_MAX},
+        "description": {"type": "string", "maxLength": services.TEXT_MAX},
+        "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": 6},
+    },
+})
+_NEW_COMMENT = schema("NewIssueComment", {
+    "type": "object", "required": ["body"],
+    "properties": {"body": {"type": "string", "maxLength": services.TEXT_MAX},
+                   "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": 6}},
+})
+_TRANSITION = schema("IssueTransition", {
+    "type": "object", "required": ["action"],
+    "properties": {
+        "action": {"type": "string", "enum": list(services.ACTIONS)},
+        "note": {"type": "string", "maxLength": services.NOTE_MAX,
+                 "description": "Required for resolve (what was done) and reopen (why not fixed)."},
+        "assignee_id": {"type": "integer", "description": "For reassign (coordinators, admins)."},
+    },
+})
+
+
+def _json(schema_ref):
+    return {"content": {"application/json": {"schema": schema_ref}}}
+
+
+_FILTER_PARAMS = [
+    {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+    for name in ("tab", *services.FILTERS, "limit", "offset")
+]
+_ID = {"name": "issue_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_REF = {"name": "reference", "in": "path", "required": True, "schema": {"type": "string"}}
+
+register("/issues", {"get": {
+    "summary": "Issues the caller may see (tab: waiting, mine, all; filters)",
+    "parameters": _FILTER_PARAMS,
+    "responses": {"200": {"description": "A page of issues", **_json({
+        "type": "object", "properties": {"items": {"type": "array", "items": ref("Issue")},
+                                         "total": {"type": "integer"}}})},
+        **error_responses(401, 422)},
+}})
+register("/orders/{reference}/issues", {"post": {
+    "summary": "Raise an issue on an order",
+    "parameters": [_REF, IDEMPOTENCY_PARAM],
+    "requestBody": {"required": True, **_json(_NEW_ISSUE)},
+    "responses": {"201": {"description": "The new issue", **_json(_ISSUE)},
+                  **error_responses(400, 401, 404, 409, 415, 422)},
+}})
+register("/issues/{issue_id}", {"get": {
+    "summary": "One issue with its comments, history and the caller's allowed actions",
+    "parameters": [_ID],
+    "responses": {"200": {"description": "The issue", **_json(_ISSUE)}, **error_responses(401, 404)},
+}})
+register("/issues/{issue_id}/comments", {"post": {
+    "summary": "Add a message to an issue's thread",
+    "parameters": [_ID, IDEMPOTENCY_PARAM],
+    "requestBody": {"required": True, **_json(_NEW_COMMENT)},
+    "responses": {"201": {"description": "The comment"},
+                  **error_responses(400, 401, 404, 409, 415, 422)},
+}})
+register("/issues/{issue_id}/transitions", {"post": {
+    "summary": "Acknowledge, resolve, close, reopen or reassign an issue",
+    "description": "403 when the caller's role may not take this action; 409 when the issue's "
+                   "state does not allow it now.",
+    "parameters": [_ID, IDEMPOTENCY_PARAM],
+    "requestBody": {"required": True, **_json(_TRANSITION)},
+    "responses": {"201": {"description": "The issue after the transition"},
+                  **error_responses(400, 401, 403, 404, 409, 415, 422)},
+}})

@@ -1,0 +1,326 @@
+"""Dashboard figures, aggregated in SQL so the query count never grows with the data."""
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, literal, select
+from sqlalchemy.orm import aliased
+
+from ..authz import visible_orders_clause
+from ..extensions import db
+from ..i18n import BORDER_LABELS, CATEGORY_LABELS, SEVERITY_LABELS, STATE_LABELS, STATUS_LABELS
+from ..issues.services import filter_clauses, order_filter_clauses, parse_filters
+from ..models import FINAL_STATUSES, Cluster, Issue, Order, Organization, StatusUpdate, utcnow
+
+DEFAULT_PERIOD_DAYS = 90
+LIST_LIMIT = 50
+UNCONFIRMED_HOURS = 24
+SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
+
+
+@dataclass
+class Period:
+    start: datetime
+    end: datetime  # exclusive
+
+    @property
+    def first_day(self) -> date:
+        return self.start.date()
+
+    @property
+    def last_day(self) -> date:
+        return (self.end - timedelta(days=1)).date()
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        day = date.fromisoformat(value) if value and len(value) == 10 else None
+    except ValueError:
+        return None
+    return day if day and 2000 <= day.year <= 2100 else None
+
+
+def parse_period(args, now: datetime) -> Period:
+    """The chosen period (from/to as YYYY-MM-DD, whole days in UTC), default the last 90 days."""
+    last = _day(args.get("to")) or now.date()
+    first = _day(args.get("from")) or last - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    if first > last:
+        first, last = last, first
+    start = datetime.combine(first, time.min, timezone.utc)
+    end = datetime.combine(last + timedelta(days=1), time.min, timezone.utc)
+    return Period(start, end)
+
+
+def seconds_between(start, end):
+    """SQL for end - start in seconds, on SQLite and PostgreSQL."""
+    if db.engine.dialect.name == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 86400.0
+    return func.extract("epoch", end - start)
+
+
+def _median(value, *where) -> float | None:
+    """The median of an SQL expression over the rows matching where, in one query."""
+    inner = (
+        select(
+            value.label("v"),
+            func.row_number().over(order_by=value).label("rn"),
+            func.count().over().label("n"),
+        )
+        .select_from(Issue)
+        .join(Order, Issue.order_id == Order.id)
+        .join(_producer, Order.producer_org_id == _producer.id)
+        .where(*where)
+        .subquery()
+    )
+    result = db.session.scalar(
+        select(func.avg(inner.c.v)).where(
+            inner.c.rn.in_(((inner.c.n + 1) // 2, (inner.c.n + 2) // 2))
+        )
+    )
+    return None if result is None else round(float(result))
+
+
+_producer = aliased(Organization, name="producer")
+
+
+def _issue_scope(user, filters):
+    return [visible_orders_clause(user), *filter_clauses(filters, _producer)]
+
+
+def _severity_rank():
+    return case(SEVERITY_RANK, value=Issue.severity, else_=0)
+
+
+def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hours: int) -> dict:
+    """Everything the coordinator dashboard shows, in a fixed number of queries."""
+    scope = _issue_scope(user, filters)
+    unanswered_before = now - timedelta(hours=unanswered_hours)
+    open_scope = [*scope, Issue.state != "closed"]
+    unanswered = (Issue.first_response_at.is_(None)) & (Issue.created_at < unanswered_before)
+
+    urgent_rows = db.session.execute(
+        select(
+            Issue.id, Issue.title, Issue.severity, Issue.state, Issue.category, Issue.created_at,
+            Issue.first_response_at, Order.reference, Order.due_date, Order.status,
+            Order.border_crossing, Cluster.name.label("cluster"),
+        )
+        .join(Order, Issue.order_id == Order.id)
+        .join(_producer, Order.producer_org_id == _producer.id)
+        .outerjoin(Cluster, _producer.cluster_id == Cluster.id)
+        .where(*open_scope)
+        .order_by(
+            _severity_rank().desc(), Issue.first_response_at.is_(None).desc(),
+            func.coalesce(Issue.first_response_at, Issue.created_at).asc(), Issue.id.asc(),
+        )
+        .limit(LIST_LIMIT)
+    ).all()
+    today = now.date()
+    urgent = [
+        {
+            **row._asdict(),
+            "age": now - row.created_at,
+            "waiting": (now - row.created_at) if row.first_response_at is None else None,
+            "unanswered": row.first_response_at is None and row.created_at < unanswered_before,
+            "order_overdue": bool(row.due_date and row.due_date < today
+                                  and row.status not in FINAL_STATUSES),
+        }
+        for row in urgent_rows
+    ]
+    totals = db.session.execute(
+        select(
+            func.count(Issue.id).label("open"),
+            func.coalesce(func.sum(case((unanswered, 1), else_=0)), 0).label("unanswered"),
+        )
+        .select_from(Issue)
+        .join(Order, Issue.order_id == Order.id)
+        .join(_producer, Order.producer_org_id == _producer.id)
+        .where(*open_scope)
+    ).one()
+
+    order_scope = [visible_orders_clause(user), *order_filter_clauses(filters, _producer)]
+    overdue_where = [*order_scope, Order.due_date < today, Order.status.not_in(FINAL_STATUSES)]
+    orders_from = (
+        select(Order.reference, Order.product, Order.due_date, Order.status,
+               _producer.name.label("producer"))
+        .join(_producer, Order.producer_org_id == _producer.id)
+    )
+    overdue_count = db.session.scalar(
+        select(func.count()).select_from(Order).join(_producer, Order.producer_org_id == _producer.id)
+        .where(*overdue_where)
+    )
+    overdue = db.session.execute(
+        orders_from.where(*overdue_where).order_by(Order.due_date, Order.id).limit(LIST_LIMIT // 2)
+    ).all()
+
+    stale_before = now - timedelta(hours=UNCONFIRMED_HOURS)
+    unconfirmed_where = [
+        *order_scope, StatusUpdate.confirmed_at.is_(None), StatusUpdate.status != "note",
+        StatusUpdate.recorded_at < stale_before,
+    ]
+    updates_from = (
+        select(StatusUpdate.id, StatusUpdate.status, StatusUpdate.recorded_at, Order.reference,
+               _producer.name.label("producer"))
+        .join(Order, StatusUpdate.order_id == Order.id)
+        .join(_producer, Order.producer_org_id == _producer.id)
+    )
+    unconfirmed_count = db.session.scalar(
+        select(func.count()).select_from(StatusUpdate)
+        .join(Order, StatusUpdate.order_id == Order.id)
+        .join(_producer, Order.producer_org_id == _producer.id)
+        .where(*unconfirmed_where)
+    )
+    unconfirmed = db.session.execute(
+        updates_from.where(*unconfirmed_where).order_by(StatusUpdate.recorded_at).limit(LIST_LIMIT // 2)
+    ).all()
+
+    in_period = [*scope, Issue.created_at >= period.start, Issue.created_at < period.end]
+    by_cluster = db.session.execute(
+        select(Cluster.name, func.count(Issue.id))
+        .select_from(Issue)
+        .join(Order, Issue.order_id == Order.id)
+        .join(_producer, Order.producer_org_id == _producer.id)
+        .join(Cluster, _producer.cluster_id == Cluster.id)
+        .where(*in_period)
+        .group_by(Cluster.id, Cluster.name)
+        .order_by(func.count(Issue.id).desc(), Cluster.name)
+    ).all()
+    by_category = db.session.execute(
+        select(Issue.category, func.count(Issue.id))
+        .join(Order, Issue.order_id == Order.id)
+        .join(_producer, Order.producer_org_id == _producer.id)
+        .where(*in_period)
+        .group_by(Issue.category)
+        .order_by(func.count(Issue.id).desc(), Issue.category)
+    ).all()
+    border = func.coalesce(Order.border_crossing, literal(""))
+    by_border = db.session.execute(
+        select(border, func.count(Issue.id))
+        .select_from(Issue)
+        .join(Order, Issue.order_id == Order.id)
+        .join(_producer, Order.producer_org_id == _producer.id)
+        .where(*in_period)
+        .group_by(border)
+        .order_by(func.count(Issue.id).desc(), border)
+    ).all()
+
+    first_response = _median(
+        seconds_between(Issue.created_at, Issue.first_response_at),
+        *in_period, Issue.first_response_at.is_not(None),
+    )
+    resolution = _median(
+        seconds_between(Issue.created_at, Issue.resolved_at),
+        *in_period, Issue.resolved_at.is_not(None),
+    )
+    return {
+        "urgent": urgent,
+        "open_count": totals.open,
+        "unanswered_count": int(totals.unanswered or 0),
+        "overdue": overdue,
+        "overdue_count": overdue_count,
+        "unconfirmed": unconfirmed,
+        "unconfirmed_count": unconfirmed_count,
+        "by_cluster": [(name, n) for name, n in by_cluster],
+        "by_category": [(CATEGORY_LABELS.get(c, c), n) for c, n in by_category],
+        "by_border": [(BORDER_LABELS.get(b) or _("No border crossing"), n) for b, n in by_border],
+        "median_first_response": None if first_response is None else timedelta(seconds=first_response),
+        "median_resolution": None if resolution is None else timedelta(seconds=resolution),
+        "period": period,
+        "unanswered_hours": unanswered_hours,
+    }
+
+
+# --- CSV ----------------------------------------------------------------------------------
+
+BOM = "\ufeff"
+
+
+def _csv(header, rows) -> bytes:
+    out = io.StringIO()
+    out.write(BOM)  # spreadsheet software then reads UTF-8 and shows every script
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else _cell(v) for v in row])
+    return out.getvalue().encode("utf-8")
+
+
+def _cell(value):
+    text = value.isoformat() if isinstance(value, (datetime, date)) else str(value)
+    # A cell starting with = + - @ would run as a formula in a spreadsheet.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def issues_csv(user, filters: dict, period: Period, now: datetime) -> bytes:
+    """The filtered issues of the period as CSV (UTF-8 with BOM)."""
+    customer = aliased(Organization, name="customer")
+    rows = db.session.execute(
+        select(
+            Issue.id, Order.reference, Issue.created_at, Issue.state, Issue.severity,
+            Issue.category, Issue.title, Cluster.name, _producer.name, customer.name,
+            Order.border_crossing, Issue.first_response_at, Issue.resolved_at, Issue.closed_at,
+        )
+        .join(Order, Issue.order_id == Order.id)
+        .join(_producer, Order.producer_org_id == _producer.id)
+        .join(customer, Order.customer_org_id == customer.id)
+        .outerjoin(Cluster, _producer.cluster_id == Cluster.id)
+        .where(*_issue_scope(user, filters), Issue.created_at >= period.start,
+               Issue.created_at < period.end)
+        .order_by(Issue.created_at, Issue.id)
+    )
+    header = [_("Issue"), _("Order"), _("Raised at (UTC)"), _("State"), _("Severity"),
+              _("Category"), _("Title"), _("Cluster"), _("Producer"), _("Customer"),
+              _("Border crossing"), _("First response at (UTC)"), _("Resolved at (UTC)"),
+              _("Closed at (UTC)"), _("Age (hours)")]
+
+    def lines():
+        for r in rows:
+            end = r.closed_at or now
+            yield [r.id, r.reference, r.created_at, STATE_LABELS[r.state], SEVERITY_LABELS[r.severity],
+                   CATEGORY_LABELS[r.category], r.title, r.name, r[8], r[9],
+                   BORDER_LABELS.get(r.border_crossing, "") if r.border_crossing else "",
+                   r.first_response_at, r.resolved_at, r.closed_at,
+                   round((end - r.created_at).total_seconds() / 3600, 1)]
+
+    return _csv(header, lines())
+
+
+def orders_csv(user, filters: dict, period: Period, now: datetime) -> bytes:
+    """The filtered orders created in the period as CSV (UTF-8 with BOM)."""
+    customer = aliased(Organization, name="customer")
+    open_issues = (
+        select(func.count(Issue.id)).where(Issue.order_id == Order.id, Issue.state != "closed")
+        .correlate(Order).scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(
+            Order.reference, Order.created_at, Order.product, Order.quantity, Order.unit,
+            Order.status, Cluster.name, _producer.name, customer.name, Order.origin,
+            Order.destination, Order.border_crossing, Order.due_date, open_issues,
+        )
+        .join(_producer, Order.producer_org_id == _producer.id)
+        .join(customer, Order.customer_org_id == customer.id)
+        .outerjoin(Cluster, _producer.cluster_id == Cluster.id)
+        .where(visible_orders_clause(user), *order_filter_clauses(filters, _producer),
+               Order.created_at >= period.start, Order.created_at < period.end)
+        .order_by(Order.created_at, Order.id)
+    )
+    header = [_("Order"), _("Created at (UTC)"), _("Product"), _("Quantity"), _("Unit"),
+              _("Status"), _("Cluster"), _("Producer"), _("Customer"), _("Origin"),
+              _("Destination"), _("Border crossing"), _("Due date"), _("Overdue"),
+              _("Open issues")]
+    today = now.date()
+
+    def lines():
+        for r in rows:
+            overdue = bool(r.due_date and r.due_date < today and r.status not in FINAL_STATUSES)
+            yield [r.reference, r.created_at, r.product, format(r.quantity.normalize(), "f"), r.unit,
+                   STATUS_LABELS.get(r.status, r.status), r[6], r[7], r[8], r.origin, r.destination,
+                   BORDER_LABELS.get(r.border_crossing, "") if r.border_crossing else "",
+                   r.due_date, _("yes") if overdue else _("no"), r[13]]
+
+    return _csv(header, lines())
+
+
+__all__ = ["dashboard", "issues_csv", "orders_csv", "parse_filters", "parse_period", "utcnow"]
