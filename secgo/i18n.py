@@ -1,18 +1,25 @@
-"""Locale and time-zone selection, formatting helpers and text normalising."""
+"""Locale and time-zone selection, formatting helpers, script catalogs and text normalising."""
+import hashlib
+import json
 import os
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
+from babel.messages.extract import extract
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app, g, request
-from flask_babel import format_datetime, format_decimal, format_timedelta
+from babel.units import format_unit
+from flask import Blueprint, Response, current_app, g, has_request_context, redirect, request
+from flask import url_for
+from flask_babel import format_currency, format_date, format_datetime, format_decimal
+from flask_babel import format_time, format_timedelta, get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .config import LOCALES, TIMEZONES
+from .config import LOCALES, ROOT, TIMEZONES
 from .models import utcnow
 
 LANG_COOKIE = "secgo_lang"
@@ -32,6 +39,8 @@ def select_locale() -> str:
     user = current_user if _has_user() else None
     if user is not None and user.is_authenticated and user.locale in LOCALES:
         return user.locale
+    if not has_request_context():
+        return "en"
     cookie = request.cookies.get(LANG_COOKIE)
     if cookie in LOCALES:
         return cookie
@@ -48,7 +57,7 @@ def select_timezone() -> str:
 
 def _has_user() -> bool:
     # current_user touches the database; avoid it for static files and errors before login.
-    return request.endpoint not in (None, "static")
+    return has_request_context() and request.endpoint not in (None, "static")
 
 
 def compile_catalogs(directory: str | os.PathLike) -> int:
@@ -121,12 +130,31 @@ def normalize_text(value: str | None) -> NormalizedText:
     original = suggestion = None
     p = zawgyi_probability(text)
     if p >= ZAWGYI_SURE:
-        original, text = text, zawgyi_to_unicode(text)
+        converted = zawgyi_to_unicode(text)
+        if converted != text:
+            original, text = text, converted
     elif p > ZAWGYI_UNSURE:
-        suggestion = zawgyi_to_unicode(text)
+        converted = zawgyi_to_unicode(text)
+        suggestion = converted if converted != text else None
     result = NormalizedText(text)
     result.original = original
     result.zawgyi_suggestion = suggestion
+    return result
+
+
+def apply_zawgyi_choice(value: str | None, choice: str | None) -> NormalizedText:
+    """Normalise input after the "did you mean ...?" question (templates/_i18n.html).
+
+    "unicode" takes the suggested Unicode reading and keeps the typed text as the original;
+    "typed" keeps the text as typed; no answer is the same as normalize_text().
+    """
+    result = normalize_text(value)
+    if choice == "unicode" and result.zawgyi_suggestion:
+        chosen = NormalizedText(result.zawgyi_suggestion)
+        chosen.original, chosen.zawgyi_suggestion = str(result), None
+        return chosen
+    if choice == "typed":
+        result.zawgyi_suggestion = None
     return result
 
 
@@ -150,25 +178,89 @@ def _base_is_latin(out: list[str]) -> bool:
 
 
 # --- formatting -------------------------------------------------------------------------
+# All in the viewer's language and time zone (Flask-Babel's selectors above).
 
 
 def format_when(value: datetime | None, fmt: str = "medium") -> str:
-    """Format an aware datetime in the viewer's language and time zone."""
+    """Date and time of an aware datetime in the viewer's language and time zone."""
     return format_datetime(value, fmt) if value else ""
 
 
+def format_day(value: date | datetime | None, fmt: str = "medium") -> str:
+    """A date (a datetime is first moved to the viewer's time zone)."""
+    return format_date(value, fmt) if value else ""
+
+
+def format_clock(value: datetime | time | None, fmt: str = "short") -> str:
+    """The time of day in the viewer's time zone."""
+    return format_time(value, fmt) if value else ""
+
+
 def format_ago(value: datetime | None) -> str:
-    """Relative time ("3 hours ago") in the viewer's language."""
+    """Relative time ("3 hours ago", "in 2 days") in the viewer's language."""
     if not value:
         return ""
     return format_timedelta(value - utcnow(), add_direction=True, threshold=1.1)
 
 
-def format_quantity(value) -> str:
-    """A quantity with the viewer's digit grouping and no trailing zeros."""
+def format_number(value, decimals: int | None = None) -> str:
+    """A number with the viewer's digit grouping and decimal sign."""
     if value is None:
         return ""
-    return format_decimal(value.normalize() if hasattr(value, "normalize") else value)
+    if decimals is not None:
+        return format_decimal(value, format="#,##0." + "0" * decimals if decimals else "#,##0")
+    return format_decimal(value.normalize() if isinstance(value, Decimal) else value)
+
+
+# Units written in orders -> CLDR units, which Babel names in each language ("กก.", "ກິໂລ").
+CLDR_UNITS = {
+    "kg": "mass-kilogram",
+    "g": "mass-gram",
+    "t": "mass-tonne",
+    "m": "length-meter",
+    "cm": "length-centimeter",
+    "m2": "area-square-meter",
+    "m3": "volume-cubic-meter",
+    "l": "volume-liter",
+}
+
+
+def format_quantity(value, unit: str | None = None) -> str:
+    """A quantity, with its unit named in the viewer's language where we know the unit."""
+    if value is None:
+        return ""
+    number = value.normalize() if isinstance(value, Decimal) else value
+    if not unit:
+        return format_decimal(number)
+    cldr = CLDR_UNITS.get(unit.strip().lower())
+    if cldr:
+        return format_unit(number, cldr, length="short", locale=get_locale())
+    count = _count_unit(unit.strip().lower(), number)
+    return count if count else f"{format_decimal(number)} {unit}"
+
+
+def _count_unit(unit: str, number) -> str | None:
+    n = int(number) if number == int(number) else 2  # plural form for fractions
+    num = format_decimal(number)
+    if unit in ("pcs", "pc", "piece", "pieces"):
+        return ngettext("%(count)s piece", "%(count)s pieces", n, count=num)
+    if unit in ("box", "boxes"):
+        return ngettext("%(count)s box", "%(count)s boxes", n, count=num)
+    if unit in ("bag", "bags"):
+        return ngettext("%(count)s bag", "%(count)s bags", n, count=num)
+    return None
+
+
+CURRENCIES = ("KHR", "LAK", "MMK", "THB", "VND", "USD")
+
+
+def format_money(value, currency: str | None) -> str:
+    """An amount in a currency, with the currency's usual decimals (VND, LAK, MMK: none)."""
+    if value is None:
+        return ""
+    if not currency:
+        return format_number(value)
+    return format_currency(value, currency.upper())
 
 
 # --- labels for codes stored in the database ----------------------------------------------
@@ -177,6 +269,7 @@ def format_quantity(value) -> str:
 STATUS_LABELS = {
     "accepted": _l("Accepted"),
     "in_production": _l("In production"),
+    # TRANSLATORS: order status: the goods are ready to ship. See translations/GLOSSARY.md.
     "ready": _l("Ready"),
     "dispatched": _l("Dispatched"),
     "at_border": _l("At border"),
@@ -184,6 +277,7 @@ STATUS_LABELS = {
     "in_transit": _l("In transit"),
     "delivered": _l("Delivered"),
     "cancelled": _l("Cancelled"),
+    # TRANSLATORS: an update that changes no status, only adds a note.
     "note": _l("Note"),
 }
 ROLE_LABELS = {
@@ -210,6 +304,7 @@ CATEGORY_LABELS = {
 }
 SEVERITY_LABELS = {"low": _l("Low"), "medium": _l("Medium"), "high": _l("High")}
 STATE_LABELS = {
+    # TRANSLATORS: state of an issue (a problem that is not yet handled), not "open a page".
     "open": _l("Open"),
     "acknowledged": _l("Acknowledged"),
     "resolved": _l("Resolved"),
@@ -219,6 +314,7 @@ STATE_LABELS = {
 CONDITION_LABELS = {
     "good": _l("Good"),
     "damaged": _l("Damaged"),
+    # TRANSLATORS: condition of a delivery: fewer goods arrived than were ordered.
     "short": _l("Short"),
     "wrong_item": _l("Wrong item"),
 }
@@ -240,11 +336,120 @@ TIMEZONE_LABELS = {
 }
 
 
+# --- catalogs for scripts -----------------------------------------------------------------
+# JS modules get only the messages they use, from the same .po files as the pages, at a URL
+# that names the content's hash: cached for a year, and a new catalog gets a new URL.
+
+bp = Blueprint("i18n", __name__)
+JS_SOURCES = ("secgo/static/js/**/*.js", "service-worker.js")
+JS_KEYWORDS = {"gettext": None, "ngettext": (1, 2)}
+
+
+def js_msgids(root: Path = ROOT) -> dict[str, str | None]:
+    """Msgids used by the scripts (singular -> plural or None), read with Babel's JS extractor."""
+    found: dict[str, str | None] = {}
+    for pattern in JS_SOURCES:
+        for path in sorted(root.glob(pattern)):
+            with path.open("rb") as fh:
+                for _lineno, message, _comments, _context in extract(
+                    "javascript", fh, keywords=JS_KEYWORDS
+                ):
+                    if isinstance(message, tuple):
+                        found[message[0]] = message[1]
+                    elif message:
+                        found.setdefault(message, None)
+    return found
+
+
+def script_catalog(directory: str | os.PathLike, locale: str, msgids: dict) -> dict:
+    """Translations of msgids for one language: msgid -> text, or list of plural forms."""
+    po_path = Path(directory) / locale / "LC_MESSAGES" / "messages.po"
+    if locale == "en" or not po_path.exists():
+        return {}
+    with po_path.open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    out: dict = {}
+    for msgid in sorted(msgids):
+        message = catalog.get(msgid)
+        if message is None or message.fuzzy:
+            continue
+        if isinstance(message.string, tuple | list):
+            if all(message.string):
+                out[msgid] = list(message.string)
+        elif message.string:
+            out[msgid] = message.string
+    return out
+
+
+def build_script_catalogs(directory: str | os.PathLike) -> dict[str, tuple[str, bytes]]:
+    """locale -> (hash, JSON body) for every language, from the scripts and the .po files."""
+    return _build_script_catalogs(str(directory), _sources_stamp(directory))
+
+
+def _sources_stamp(directory) -> tuple:
+    paths = [p for pattern in JS_SOURCES for p in ROOT.glob(pattern)]
+    paths += Path(directory).glob("*/LC_MESSAGES/messages.po")
+    return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in paths))
+
+
+@lru_cache(maxsize=8)
+def _build_script_catalogs(directory: str, _stamp: tuple) -> dict[str, tuple[str, bytes]]:
+    msgids = js_msgids()
+    built = {}
+    for locale in LOCALES:
+        body = json.dumps(
+            script_catalog(directory, locale, msgids),
+            ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+        ).encode()
+        built[locale] = (hashlib.sha256(body).hexdigest()[:12], body)
+    return built
+
+
+def _script_catalogs(app) -> dict[str, tuple[str, bytes]]:
+    """The catalogs built when the app started (kept in memory for its lifetime)."""
+    return app.extensions["secgo_script_catalogs"]
+
+
+def script_catalog_url(locale: str) -> str:
+    """The URL of a language's script catalog (its hash changes when its content does)."""
+    digest = _script_catalogs(current_app)[locale][0]
+    return url_for("i18n.catalog", lang=locale, digest=digest)
+
+
+@bp.get(f"/i18n/<any({', '.join(LOCALES)}):lang>.<digest>.json")
+def catalog(lang, digest):
+    """A language's messages for scripts; an old hash is sent on to the current URL."""
+    current, body = _script_catalogs(current_app)[lang]
+    if digest != current:
+        response = redirect(url_for("i18n.catalog", lang=lang, digest=current))
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+    response = Response(body, mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
 def init_app(app):
     """Register template helpers and compile catalogs that are missing or stale."""
+    from .extensions import babel
+
     compile_catalogs(app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    # Flask-Babel keeps loaded catalogs on the process-wide Babel object, keyed by language
+    # only: an app that starts must read the catalogs it has just compiled.
+    with app.app_context():
+        babel.domain_instance.cache.clear()
+    app.extensions["secgo_script_catalogs"] = build_script_catalogs(
+        app.config["BABEL_TRANSLATION_DIRECTORIES"]
+    )
+    app.register_blueprint(bp)
     app.jinja_env.filters.update(
-        when=format_when, ago=format_ago, qty=format_quantity
+        when=format_when,
+        day=format_day,
+        clock=format_clock,
+        ago=format_ago,
+        number=format_number,
+        qty=format_quantity,
+        money=format_money,
     )
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,
@@ -260,9 +465,7 @@ def init_app(app):
 
     @app.context_processor
     def _locale_context():
-        from flask_babel import get_locale
-
         loc = get_locale()
         code = loc.language if loc else "en"
         g.locale_code = code
-        return {"locale_code": code}
+        return {"locale_code": code, "i18n_catalog_url": script_catalog_url(code)}
