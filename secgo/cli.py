@@ -66,3 +66,6 @@ def init_app(app):
     """Register the commands."""
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    from .push import commands as push_commands  # vapid-keys, push-worker
+
+    push_commands.init_app(app)

@@ -1,7 +1,7 @@
 """The data model; import every entity from here."""
 from .base import UTCDateTime, utcnow
 from .issue import CATEGORIES, SEVERITIES, STATES, Issue, IssueComment, IssueEvent
-from .misc import Attachment, IdempotencyKey, Notification, PushSubscription
+from .misc import Attachment, IdempotencyKey, Notification, PushDelivery, PushSubscription
 from .order import (
     BORDER_CROSSINGS,
     CONDITIONS,
@@ -22,7 +22,7 @@ __all__ = [
     "ApiToken", "Attachment", "BORDER_CROSSINGS", "CATEGORIES", "CONDITIONS", "COUNTRIES",
     "CURRENCIES", "Cluster", "DeliveryConfirmation", "FINAL_STATUSES", "IdempotencyKey",
     "Invite", "Issue", "IssueComment", "IssueEvent", "Notification", "ORG_KINDS", "Order",
-    "Organization", "PushSubscription", "ROLES", "SEVERITIES", "STATES", "STATUSES",
+    "Organization", "PushDelivery", "PushSubscription", "ROLES", "SEVERITIES", "STATES", "STATUSES",
     "StatusUpdate", "TrackingLink", "UPDATE_KINDS", "UTCDateTime", "User", "cluster_coordinators_table", "hash_token",
     "new_token", "utcnow",
 ]

@@ -1,10 +1,16 @@
 """The notification outbox: rows written in the same transaction as the event they announce.
 
 Callers (order and issue services) call enqueue(); the push worker sends the rows later,
-in each recipient's language.
+in each recipient's language. The worker also runs find_unanswered_issues() now and then.
 """
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, select, text
+
 from ..extensions import db
-from ..models import Notification
+from ..models import Issue, Notification, utcnow
 
 # event -> urgency (RFC 8030): what a phone should wake up for.
 EVENTS = {
@@ -17,23 +23,98 @@ EVENTS = {
     "issue_unanswered": "high",
 }
 
+# What each event is called on the settings page, where each device chooses its events.
+EVENT_LABELS = {
+    "status_update": _l("New status on an order"),
+    "confirmation": _l("A customer confirmed an update"),
+    "delivery": _l("A delivery was confirmed"),
+    "issue_opened": _l("A new issue"),
+    "issue_comment": _l("A new comment on an issue"),
+    "issue_transition": _l("An issue changed state"),
+    "issue_unanswered": _l("An issue nobody has answered"),
+}
+
+# The events each role can receive (the settings page offers only these).
+ROLE_EVENTS = {
+    "producer": ("status_update", "confirmation", "delivery", "issue_opened", "issue_comment",
+                 "issue_transition"),
+    "customer": ("status_update", "issue_opened", "issue_comment", "issue_transition"),
+    "coordinator": tuple(EVENTS),
+    "admin": tuple(EVENTS),
+}
+
+
+def wants(events, event: str) -> bool:
+    """True when a device's event choice (empty = every event) includes this event."""
+    return not events or event in events
+
 
 def enqueue(event: str, recipients, *, url: str, order=None, issue=None, params=None) -> int:
     """Add one outbox row per distinct recipient; flush only (the caller commits)."""
     if event not in EVENTS:
         raise ValueError(f"unknown notification event {event!r}")
+    minor = event == "issue_opened" and getattr(issue, "severity", "high") != "high"
     count = 0
     seen = set()
     for user in recipients:
         if user is None or user.id in seen or not user.active:
             continue
+        if minor and user.role == "coordinator":
+            continue  # coordinators hear of high-severity issues, and of any left unanswered
         seen.add(user.id)
         db.session.add(
             Notification(
                 user_id=user.id, event=event, order_id=order.id if order else None,
                 issue_id=issue.id if issue else None, params=dict(params or {}), url=url,
-                urgency=EVENTS[event],
+                urgency="normal" if minor else EVENTS[event],
             )
         )
         count += 1
+    if count:
+        db.session.flush()
     return count
+
+
+def find_unanswered_issues(now=None, hours=None) -> int:
+    """Tell coordinators, once per issue, about open issues nobody has answered for a while.
+
+    Flushes only; the caller commits. Safe when several workers run it at once: on
+    PostgreSQL a transaction-level advisory lock serialises the check, on SQLite the
+    worker's write transaction does.
+    """
+    from ..authz import order_audience
+
+    now = now or utcnow()
+    if hours is None:
+        hours = current_app.config.get("COORDINATOR_UNANSWERED_HOURS", 48)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(7007)"))
+    already = exists().where(
+        Notification.issue_id == Issue.id, Notification.event == "issue_unanswered"
+    )
+    issues = db.session.scalars(
+        select(Issue).where(
+            Issue.state.in_(("open", "reopened")),
+            Issue.first_response_at.is_(None),
+            Issue.created_at <= now - timedelta(hours=hours),
+            ~already,
+        ).order_by(Issue.id).limit(500)
+    ).all()
+    count = 0
+    for issue in issues:
+        order = issue.order
+        coordinators = order_audience(order, sides=("coordinator",))
+        enqueue(
+            "issue_unanswered", coordinators, url=_issue_url(issue), order=order, issue=issue,
+            params={"reference": order.reference, "title": issue.title, "hours": hours},
+        )
+        count += 1
+    return count
+
+
+def _issue_url(issue) -> str:
+    # The worker runs outside any request, where url_for() cannot build a URL.
+    adapter = current_app.url_map.bind("localhost")
+    if "issues.detail" in current_app.view_functions:
+        return adapter.build("issues.detail", {"issue_id": issue.id})
+    return "/issues"

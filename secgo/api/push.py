@@ -1,0 +1,125 @@
+"""API v1: push subscriptions and the server's VAPID public key."""
+from flask import request
+
+from ..errors import ApiError
+from ..idempotency import request_key, run_once
+from ..notify import EVENTS
+from ..push import services
+from ..push.vapid import load_keys
+from . import bp
+from .openapi import IDEMPOTENCY_PARAM, error_responses, register, schema
+from .routes import require_login
+
+SUBSCRIPTION = schema(
+    "PushSubscription",
+    {
+        "type": "object",
+        "required": ["id", "endpoint", "events"],
+        "properties": {
+            "id": {"type": "integer"},
+            "endpoint": {"type": "string", "format": "uri"},
+            "events": {"type": "array", "items": {"type": "string", "enum": list(EVENTS)}},
+            "user_agent": {"type": "string"},
+            "created_at": {"type": ["string", "null"], "format": "date-time"},
+            "last_success_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+)
+NEW_SUBSCRIPTION = schema(
+    "NewPushSubscription",
+    {
+        "type": "object",
+        "required": ["endpoint", "keys"],
+        "description": "PushSubscription.toJSON() from the browser, plus the events wanted "
+        "(omitted: every event).",
+        "properties": {
+            "endpoint": {"type": "string", "format": "uri", "maxLength": 1000},
+            "keys": {
+                "type": "object",
+                "required": ["p256dh", "auth"],
+                "properties": {"p256dh": {"type": "string"}, "auth": {"type": "string"}},
+            },
+            "events": {"type": "array", "minItems": 1,
+                       "items": {"type": "string", "enum": list(EVENTS)}},
+        },
+    },
+)
+
+
+@bp.get("/push/key")
+def push_key():
+    require_login()
+    return {"public_key": load_keys().application_server_key}
+
+
+@bp.get("/push/subscriptions")
+def push_subscriptions():
+    user = require_login()
+    return {"subscriptions": [services.to_dict(s, user) for s in services.devices(user)]}
+
+
+@bp.post("/push/subscriptions")
+def push_subscribe():
+    user = require_login()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400)
+
+    def action():
+        sub, created = services.save(user, body, request.headers.get("User-Agent", ""))
+        return (201 if created else 200), services.to_dict(sub, user), f"/api/v1/push/subscriptions/{sub.id}"
+
+    status, answer, location = run_once(f"u{user.id}", request_key(), "api.push_subscribe", body, action)
+    return answer, status, {"Location": location}
+
+
+@bp.delete("/push/subscriptions/<int:sub_id>")
+def push_unsubscribe(sub_id):
+    user = require_login()
+
+    def action():
+        if not services.remove(user, subscription_id=sub_id):
+            raise ApiError(404)
+        return 204, {}, None
+
+    run_once(f"u{user.id}", request_key(), "api.push_unsubscribe", {"id": sub_id}, action)
+    return "", 204
+
+
+register("/push/key", {"get": {
+    "summary": "The server's VAPID public key (applicationServerKey for PushManager.subscribe)",
+    "responses": {
+        "200": {"description": "The key", "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"public_key": {"type": "string"}}}}}},
+        **error_responses(401),
+    },
+}})
+register("/push/subscriptions", {
+    "get": {
+        "summary": "My devices that receive notifications",
+        "responses": {
+            "200": {"description": "The subscriptions", "content": {"application/json": {"schema": {
+                "type": "object",
+                "properties": {"subscriptions": {"type": "array", "items": SUBSCRIPTION}}}}}},
+            **error_responses(401),
+        },
+    },
+    "post": {
+        "summary": "Turn notifications on for a device (or change its events)",
+        "description": "The endpoint's host must be a known push service.",
+        "parameters": [IDEMPOTENCY_PARAM],
+        "requestBody": {"required": True,
+                        "content": {"application/json": {"schema": NEW_SUBSCRIPTION}}},
+        "responses": {
+            "201": {"description": "Created", "content": {"application/json": {"schema": SUBSCRIPTION}}},
+            "200": {"description": "Updated", "content": {"application/json": {"schema": SUBSCRIPTION}}},
+            **error_responses(400, 401, 409, 422),
+        },
+    },
+})
+register("/push/subscriptions/{id}", {"delete": {
+    "summary": "Turn notifications off for a device",
+    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                   IDEMPOTENCY_PARAM],
+    "responses": {"204": {"description": "Removed"}, **error_responses(401, 404)},
+}})

@@ -1,0 +1,132 @@
+"""What a push says: title and body in the recipient's language, the order and the URL."""
+import re
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+
+from ..config import LOCALES
+from ..extensions import db
+from ..i18n import CONDITION_LABELS, STATE_LABELS, STATUS_LABELS, format_quantity
+from ..models import Issue, Order
+
+MAX_TEXT = 240  # a push payload is at most ~4 kB; Thai and Burmese take 3 bytes a letter
+
+
+def render(notification, user) -> dict:
+    """The JSON payload of a notification for one recipient, in the recipient's language."""
+    params = dict(notification.params or {})
+    reference = str(params.get("reference") or _order_reference(notification) or "")
+    title = str(params.get("title") or _issue_title(notification) or "")
+    locale = user.locale if user.locale in LOCALES else "en"
+    with force_locale(locale):
+        heading, body = _texts(notification.event, params, reference, _clip(title))
+    tag = f"order-{reference}" if reference else f"secgo-{notification.event}"
+    return {
+        "title": _clip(heading),
+        "body": _clip(body),
+        "url": safe_path(notification.url),
+        "tag": tag,
+        "reference": reference,
+        "event": notification.event,
+        "id": notification.id,
+        "lang": locale,
+        "renotify": notification.urgency == "high",
+        "timestamp": int(notification.created_at.timestamp() * 1000) if notification.created_at else None,
+    }
+
+
+def _texts(event, params, reference, title):
+    label = _label(STATUS_LABELS, params.get("status"))
+    if event == "status_update":
+        if params.get("status") == "note":
+            heading = _("Order %(reference)s: new note", reference=reference)
+        else:
+            heading = _("Order %(reference)s: %(status)s", reference=reference, status=label)
+        if params.get("correction"):
+            return heading, _("An earlier update was corrected. Tap to see the timeline.")
+        return heading, _("Tap to see the update on the order's timeline.")
+    if event == "confirmation":
+        return (
+            _("Order %(reference)s: update confirmed", reference=reference),
+            _("The customer confirmed “%(status)s”.", status=label),
+        )
+    if event == "delivery":
+        heading = _("Order %(reference)s: delivery confirmed", reference=reference)
+        received = _quantity(params.get("received"))
+        if params.get("condition") in (None, "good"):
+            return heading, _("Received: %(quantity)s, in good condition.", quantity=received)
+        return heading, _(
+            "Received: %(quantity)s, %(condition)s. An issue was opened.",
+            quantity=received, condition=_label(CONDITION_LABELS, params.get("condition")),
+        )
+    if event == "issue_opened":
+        return _("Order %(reference)s: new issue", reference=reference), title
+    if event == "issue_comment":
+        return _("Order %(reference)s: new comment on an issue", reference=reference), title
+    if event == "issue_transition":
+        return (
+            _("Order %(reference)s: issue is now “%(state)s”", reference=reference,
+              state=_label(STATE_LABELS, params.get("state"))),
+            title,
+        )
+    if event == "issue_unanswered":
+        hours = _int(params.get("hours"))
+        return (
+            _("Order %(reference)s: issue not answered", reference=reference),
+            ngettext("No answer for %(num)s hour: %(title)s", "No answer for %(num)s hours: %(title)s",
+                     hours, title=title),
+        )
+    return "SEC GO!", _("Something new happened on your orders.")
+
+
+def _label(labels, code) -> str:
+    label = labels.get(code)
+    return str(label) if label is not None else ""
+
+
+def _quantity(value) -> str:
+    try:
+        return format_quantity(Decimal(str(value)))
+    except (InvalidOperation, ValueError):
+        return ""
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _clip(text: str) -> str:
+    text = str(text or "")
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def _order_reference(notification):
+    if notification.order_id is None:
+        return None
+    return db.session.scalar(db.select(Order.reference).where(Order.id == notification.order_id))
+
+
+def _issue_title(notification):
+    if notification.issue_id is None:
+        return None
+    return db.session.scalar(db.select(Issue.title).where(Issue.id == notification.issue_id))
+
+
+SAFE_PATH = re.compile(r"^/(?![/\\])[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$")
+
+
+def safe_path(url) -> str:
+    """Only same-site paths go in a payload (the service worker opens it on click)."""
+    url = str(url or "/")
+    return url if SAFE_PATH.match(url) and len(url) <= 300 else "/"
+
+
+def topic_for(notification, reference: str) -> str | None:
+    """RFC 8030 Topic: a newer status of the same order replaces one still waiting."""
+    if notification.event != "status_update" or not reference:
+        return None
+    return re.sub(r"[^A-Za-z0-9_-]", "", f"status-{reference}")[:32] or None
