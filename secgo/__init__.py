@@ -15,6 +15,7 @@ BLUEPRINTS = (
     "issues",
     "coordinator",
     "push",
+    "attachments",
     "api",
 )
 
@@ -34,7 +35,7 @@ def create_app(test_config=None):
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app)
     app.config.setdefault("UPLOAD_FOLDER", str(Path(app.instance_path) / "uploads"))
 
-    from . import authn, errors, i18n, security
+    from . import assets, authn, errors, i18n, security
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -51,6 +52,7 @@ def create_app(test_config=None):
         if db.engine.dialect.name == "sqlite":
             security.configure_sqlite(db.engine)
 
+    assets.init_app(app)  # first: its after_request then runs last and compresses the final body
     errors.init_app(app)
     security.init_app(app)
     i18n.init_app(app)

@@ -74,8 +74,15 @@ def manageable_orgs_clause(user):
         return true()
     if user.role == "coordinator":
         ids = coordinator_cluster_ids(user)
-        # Producers of their clusters, and customers that buy from them (or are new).
-        return or_(Organization.cluster_id.in_(ids), Organization.kind == "customer")
+        # Producers of their clusters, and customers that buy from them (or are new): never
+        # the customers of other clusters only (a reset link would hand over their accounts).
+        producers = select(Organization.id).where(Organization.cluster_id.in_(ids))
+        buys_here = select(Order.customer_org_id).where(Order.producer_org_id.in_(producers))
+        buys_anywhere = select(Order.customer_org_id)
+        customer = (Organization.kind == "customer") & (
+            Organization.id.in_(buys_here) | Organization.id.not_in(buys_anywhere)
+        )
+        return or_(Organization.cluster_id.in_(ids), customer)
     return false()
 
 

@@ -37,8 +37,11 @@ def build_world():
         "other_coordinator": make_user("other_coordinator", "coordinator", clusters=[silk]),
     }
     db.session.commit()
-    return SimpleNamespace(
+    world = SimpleNamespace(
         clusters={"rice": rice.id, "silk": silk.id},
         orgs={"farm": farm.id, "weaver": weaver.id, "buyer": buyer.id, "other_buyer": other_buyer.id},
         users={name: u.id for name, u in users.items()},
     )
+    from tests.issue_factories import add_issue_world  # one order with one issue (world.issue)
+
+    return add_issue_world(world)

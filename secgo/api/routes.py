@@ -73,3 +73,8 @@ register(
 @bp.route("/<path:_unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def not_found(_unknown):
     raise ApiError(404)
+
+
+from . import orders  # noqa: E402,F401  (orders, updates, deliveries, attachments)
+from . import issues  # noqa: E402,F401  (issues: list, raise, read, comment, transition)
+from . import push  # noqa: E402,F401  (push subscriptions, VAPID key)

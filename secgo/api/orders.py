@@ -1,0 +1,427 @@
+"""API v1: orders, status updates, confirmations, deliveries and photo uploads."""
+import hashlib
+
+from flask import request, url_for
+from flask_babel import gettext as _
+
+from ..attachments.services import MAX_PHOTOS, photos_from_request, save_photo
+from ..errors import ApiError
+from ..idempotency import request_key, run_once
+from ..models import CONDITIONS, CURRENCIES, STATUSES, UPDATE_KINDS
+from ..orders import services
+from . import bp
+from .openapi import IDEMPOTENCY_PARAM, error_responses, register, schema
+from .routes import require_login
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 415/400 refusal."""
+    if not request.is_json:
+        raise ApiError(415, _("Send JSON (Content-Type: application/json)."))
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, _("The body must be a JSON object."))
+    return body
+
+
+def _photo_ids(body) -> list:
+    ids = body.get("photo_ids") or []
+    if not isinstance(ids, list) or len(ids) > MAX_PHOTOS:
+        raise ApiError(422, fields={"photo_ids": _("A list of at most %(n)s photo ids.", n=MAX_PHOTOS)})
+    return ids
+
+
+def _write(user, scope, payload, action):
+    status, body, location = run_once(f"u{user.id}", request_key(), scope, payload, action)
+    headers = {"Location": location} if location else {}
+    return dict(body), status, headers
+
+
+def num(value) -> str | None:
+    """A Decimal as plain text without trailing zeros ("20000", "1.5")."""
+    return None if value is None else format(value.normalize(), "f")
+
+
+def photo_json(p) -> dict:
+    return {"id": p.id, "url": url_for("attachments.photo", attachment_id=p.id),
+            "thumb_url": url_for("attachments.thumb", attachment_id=p.id),
+            "width": p.width, "height": p.height}
+
+
+def order_json(order, awaiting=None, open_issues=None) -> dict:
+    data = {
+        "reference": order.reference,
+        "status": order.status,
+        "producer": {"id": order.producer_org.id, "name": order.producer_org.name},
+        "customer": {"id": order.customer_org.id, "name": order.customer_org.name},
+        "product": order.product,
+        "quantity": num(order.quantity),
+        "unit": order.unit,
+        "value": num(order.value),
+        "currency": order.currency,
+        "origin": order.origin,
+        "destination": order.destination,
+        "border_crossing": order.border_crossing,
+        "due_date": order.due_date.isoformat() if order.due_date else None,
+        "created_at": order.created_at.isoformat(),
+        "last_activity_at": order.last_activity_at.isoformat(),
+        "url": url_for("orders.detail", reference=order.reference),
+    }
+    if awaiting is not None:
+        data["awaiting_confirmation"] = awaiting
+        data["open_issues"] = open_issues
+    return data
+
+
+def update_json(u) -> dict:
+    return {
+        "id": u.id, "status": u.status, "note": u.note,
+        "occurred_at": u.occurred_at.isoformat(), "recorded_at": u.recorded_at.isoformat(),
+        "author": u.author.display_name if u.author else u.author_label,
+        "latitude": u.latitude, "longitude": u.longitude, "corrects_id": u.corrects_id,
+        "photos": [photo_json(p) for p in u.photos],
+        "confirmed_at": u.confirmed_at.isoformat() if u.confirmed_at else None,
+        "confirmed_by": (u.confirmed_by.display_name if u.confirmed_by else u.confirmed_by_label)
+        if u.confirmed_at else None,
+        "confirm_comment": u.confirm_comment,
+    }
+
+
+@bp.get("/orders")
+def orders_list():
+    user = require_login()
+    try:
+        page_no = max(1, min(int(request.args.get("page", 1)), 100000))
+    except ValueError:
+        raise ApiError(422, fields={"page": _("Expected a number.")}) from None
+    page = services.list_orders(
+        user, status=request.args.get("status"), q=request.args.get("q", "")[:100],
+        awaiting=request.args.get("awaiting") == "1", page=page_no,
+    )
+    return {
+        "items": [order_json(r.order, r.awaiting, r.open_issues) for r in page.rows],
+        "page": page.page, "pages": page.pages, "total": page.total,
+    }
+
+
+@bp.post("/orders")
+def orders_create():
+    user = require_login()
+    body = json_body()
+    body.pop("client_id", None)
+
+    def action():
+        order = services.create_order(user, body, client_id=request_key())
+        return 201, order_json(order), url_for("orders.detail", reference=order.reference)
+
+    return _write(user, "orders.create", body, action)
+
+
+@bp.get("/orders/<reference>")
+def orders_read(reference):
+    user = require_login()
+    order = services.get_order(user, reference)
+    updates, delivery, issues = services.load_history(order)
+    data = order_json(order)
+    data["notes"] = order.notes
+    data["updates"] = [update_json(u) for u in updates]
+    data["delivery"] = None if delivery is None else {
+        "id": delivery.id, "received_quantity": num(delivery.received_quantity),
+        "condition": delivery.condition, "note": delivery.note,
+        "created_at": delivery.created_at.isoformat(),
+        "photos": [photo_json(p) for p in delivery.photos],
+    }
+    data["issues"] = [{"id": i.id, "category": i.category, "severity": i.severity,
+                       "title": i.title, "state": i.state, "created_at": i.created_at.isoformat()}
+                      for i in issues]
+    side = services.side_of(user, order)
+    data["allowed_statuses"] = services.allowed_statuses(order, side)
+    return data
+
+
+@bp.post("/orders/<reference>/updates")
+def updates_create(reference):
+    user = require_login()
+    order = services.get_order(user, reference)
+    body = json_body()
+    body.pop("client_id", None)
+    ids = _photo_ids(body)
+
+    def action():
+        photos = photos_from_request(user, [], ids)
+        update = services.post_update(user, order, body, photos, client_id=request_key())
+        return 201, update_json(update), url_for("orders.detail", reference=order.reference)
+
+    return _write(user, "orders.update", body, action)
+
+
+@bp.post("/updates/<int:update_id>/confirm")
+def updates_confirm(update_id):
+    user = require_login()
+    update = services.get_update(user, update_id)
+    body = json_body() if request.content_length else {}
+    body.pop("client_id", None)
+
+    def action():
+        services.confirm_update(user, update, body)
+        return 200, update_json(update), url_for("orders.detail", reference=update.order.reference)
+
+    return _write(user, "orders.confirm", {**body, "id": update_id}, action)
+
+
+@bp.post("/orders/<reference>/delivery")
+def delivery_create(reference):
+    user = require_login()
+    order = services.get_order(user, reference)
+    body = json_body()
+    body.pop("client_id", None)
+    ids = _photo_ids(body)
+
+    def action():
+        photos = photos_from_request(user, [], ids)
+        row = services.confirm_delivery(user, order, body, photos, client_id=request_key())
+        return 201, {
+            "id": row.id, "reference": order.reference, "received_quantity": num(row.received_quantity),
+            "condition": row.condition, "note": row.note, "order_status": order.status,
+            "issue_opened": order.status == "delivered" and (
+                row.condition != "good" or row.received_quantity < order.quantity),
+        }, url_for("orders.detail", reference=order.reference)
+
+    return _write(user, "orders.delivery", body, action)
+
+
+@bp.post("/attachments")
+def attachments_create():
+    user = require_login()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ApiError(422, fields={"file": _("Attach a photo in the field “file”.")})
+    data = upload.read()
+    digest = hashlib.sha256(data).hexdigest()
+
+    def action():
+        photo = save_photo(user, data)
+        return 201, photo_json(photo), url_for("attachments.photo", attachment_id=photo.id)
+
+    return _write(user, "attachments.upload", {"sha256": digest}, action)
+
+
+@bp.post("/orders/<reference>/links")
+def links_create(reference):
+    user = require_login()
+    order = services.get_order(user, reference)
+    body = json_body()
+    body.pop("client_id", None)
+    created = {}
+
+    def action():
+        link, token = services.create_tracking_link(user, order, body)
+        created["token"] = token
+        return 201, {"id": link.id, "contact_name": link.contact_name,
+                     "expires_at": link.expires_at.isoformat()}, None
+
+    result, status, headers = _write(user, "orders.link", body, action)
+    if created:  # the secret is shown once; a replay gets the record without it
+        result = {**result, "url": url_for("orders.track", token=created["token"], _external=True)}
+    return result, status, headers
+
+
+@bp.delete("/orders/<reference>/links/<int:link_id>")
+def links_revoke(reference, link_id):
+    user = require_login()
+    order = services.get_order(user, reference)
+
+    def action():
+        link = services.revoke_tracking_link(user, order, link_id)
+        return 200, {"id": link.id, "revoked_at": link.revoked_at.isoformat()}, None
+
+    return _write(user, "orders.revoke_link", {"id": link_id}, action)
+
+
+# --- OpenAPI -------------------------------------------------------------------------------
+
+ORG_REF = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
+ORDER = schema("Order", {
+    "type": "object",
+    "required": ["reference", "status", "producer", "customer", "product", "quantity", "unit"],
+    "properties": {
+        "reference": {"type": "string", "pattern": "^SEC-[A-Z0-9]{6}$"},
+        "status": {"type": "string", "enum": list(STATUSES)},
+        "producer": ORG_REF, "customer": ORG_REF,
+        "product": {"type": "string"}, "quantity": {"type": "string"}, "unit": {"type": "string"},
+        "value": {"type": ["string", "null"]}, "currency": {"type": ["string", "null"]},
+        "origin": {"type": "string"}, "destination": {"type": "string"},
+        "border_crossing": {"type": ["string", "null"]},
+        "due_date": {"type": ["string", "null"], "format": "date"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "last_activity_at": {"type": "string", "format": "date-time"},
+        "awaiting_confirmation": {"type": "integer"}, "open_issues": {"type": "integer"},
+        "url": {"type": "string"},
+    },
+})
+PHOTO = schema("Photo", {
+    "type": "object",
+    "properties": {"id": {"type": "integer"}, "url": {"type": "string"},
+                   "thumb_url": {"type": "string"}, "width": {"type": "integer"},
+                   "height": {"type": "integer"}},
+})
+UPDATE = schema("StatusUpdate", {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"}, "status": {"type": "string", "enum": list(UPDATE_KINDS)},
+        "note": {"type": "string"}, "occurred_at": {"type": "string", "format": "date-time"},
+        "recorded_at": {"type": "string", "format": "date-time"},
+        "author": {"type": ["string", "null"]}, "latitude": {"type": ["number", "null"]},
+        "longitude": {"type": ["number", "null"]}, "corrects_id": {"type": ["integer", "null"]},
+        "photos": {"type": "array", "items": PHOTO},
+        "confirmed_at": {"type": ["string", "null"]}, "confirmed_by": {"type": ["string", "null"]},
+        "confirm_comment": {"type": ["string", "null"]},
+    },
+})
+NEW_ORDER = schema("NewOrder", {
+    "type": "object",
+    "required": ["product", "quantity", "unit", "origin", "destination"],
+    "properties": {
+        "producer_org_id": {"type": "integer", "description": "For customers, coordinators, admins"},
+        "customer_org_id": {"type": "integer", "description": "For producers, coordinators, admins"},
+        "product": {"type": "string", "maxLength": 120}, "quantity": {"type": ["string", "number"]},
+        "unit": {"type": "string", "maxLength": 20},
+        "value": {"type": ["string", "number", "null"]},
+        "currency": {"type": ["string", "null"], "enum": [*CURRENCIES, None]},
+        "origin": {"type": "string", "maxLength": 120},
+        "destination": {"type": "string", "maxLength": 120},
+        "border_crossing": {"type": ["string", "null"]},
+        "due_date": {"type": ["string", "null"], "format": "date"},
+        "notes": {"type": "string", "maxLength": 2000},
+    },
+})
+NEW_UPDATE = schema("NewStatusUpdate", {
+    "type": "object",
+    "required": ["status"],
+    "properties": {
+        "status": {"type": "string", "enum": list(UPDATE_KINDS)},
+        "note": {"type": "string", "maxLength": 2000},
+        "occurred_at": {"type": "string", "format": "date-time"},
+        "latitude": {"type": "number"}, "longitude": {"type": "number"},
+        "corrects_id": {"type": "integer"},
+        "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": MAX_PHOTOS},
+    },
+})
+NEW_DELIVERY = schema("NewDelivery", {
+    "type": "object",
+    "required": ["received_quantity", "condition"],
+    "properties": {
+        "received_quantity": {"type": ["string", "number"]},
+        "condition": {"type": "string", "enum": list(CONDITIONS)},
+        "note": {"type": "string", "maxLength": 2000},
+        "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": MAX_PHOTOS},
+    },
+})
+
+
+def _json(s):
+    return {"content": {"application/json": {"schema": s}}}
+
+
+def _body(s):
+    return {"required": True, **_json(s)}
+
+
+REF_PARAM = {"name": "reference", "in": "path", "required": True, "schema": {"type": "string"}}
+register("/orders", {
+    "get": {
+        "summary": "List, filter and search the orders you may see",
+        "parameters": [
+            {"name": "status", "in": "query", "schema": {"type": "string"}},
+            {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}},
+            {"name": "awaiting", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
+            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        ],
+        "responses": {"200": {"description": "One page of orders", **_json({
+            "type": "object", "properties": {
+                "items": {"type": "array", "items": ORDER}, "page": {"type": "integer"},
+                "pages": {"type": "integer"}, "total": {"type": "integer"}}})},
+            **error_responses(401, 422)},
+    },
+    "post": {
+        "summary": "Create an order",
+        "parameters": [IDEMPOTENCY_PARAM],
+        "requestBody": _body(NEW_ORDER),
+        "responses": {"201": {"description": "Created", **_json(ORDER)},
+                      **error_responses(400, 401, 403, 409, 415, 422)},
+    },
+})
+register("/orders/{reference}", {
+    "get": {
+        "summary": "An order with its timeline",
+        "parameters": [REF_PARAM],
+        "responses": {"200": {"description": "The order", **_json(ORDER)},
+                      **error_responses(401, 404)},
+    },
+})
+register("/orders/{reference}/updates", {
+    "post": {
+        "summary": "Post a status update, a note or a correction",
+        "parameters": [REF_PARAM, IDEMPOTENCY_PARAM],
+        "requestBody": _body(NEW_UPDATE),
+        "responses": {"201": {"description": "Created", **_json(UPDATE)},
+                      **error_responses(400, 401, 403, 404, 409, 415, 422)},
+    },
+})
+register("/updates/{update_id}/confirm", {
+    "post": {
+        "summary": "Confirm a status update (customer)",
+        "parameters": [{"name": "update_id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}}, IDEMPOTENCY_PARAM],
+        "requestBody": {"required": False, **_json({
+            "type": "object", "properties": {"comment": {"type": "string", "maxLength": 1000}}})},
+        "responses": {"200": {"description": "Confirmed", **_json(UPDATE)},
+                      **error_responses(400, 401, 403, 404, 409, 415, 422)},
+    },
+})
+register("/orders/{reference}/delivery", {
+    "post": {
+        "summary": "Confirm delivery (customer); anything but complete and good opens an issue",
+        "parameters": [REF_PARAM, IDEMPOTENCY_PARAM],
+        "requestBody": _body(NEW_DELIVERY),
+        "responses": {"201": {"description": "Recorded", **_json({"type": "object"})},
+                      **error_responses(400, 401, 403, 404, 409, 415, 422)},
+    },
+})
+register("/attachments", {
+    "post": {
+        "summary": "Upload a photo (re-encoded, metadata removed); reference its id in a later write",
+        "parameters": [IDEMPOTENCY_PARAM],
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "contentMediaType": "image/jpeg"}}}}}},
+        "responses": {"201": {"description": "Stored", **_json(PHOTO)},
+                      **error_responses(401, 413, 415, 422)},
+    },
+})
+LINK = schema("TrackingLink", {
+    "type": "object",
+    "properties": {"id": {"type": "integer"}, "contact_name": {"type": "string"},
+                   "expires_at": {"type": "string", "format": "date-time"},
+                   "url": {"type": "string", "description": "Only in the first answer"}},
+})
+register("/orders/{reference}/links", {
+    "post": {
+        "summary": "Create a tracking link (and QR code) for the customer's staff without an account",
+        "parameters": [REF_PARAM, IDEMPOTENCY_PARAM],
+        "requestBody": _body({"type": "object", "required": ["contact_name"], "properties": {
+            "contact_name": {"type": "string", "maxLength": 80},
+            "days": {"type": "integer", "minimum": 1, "maximum": services.MAX_TRACKING_DAYS}}}),
+        "responses": {"201": {"description": "Created", **_json(LINK)},
+                      **error_responses(400, 401, 403, 404, 409, 415, 422)},
+    },
+})
+register("/orders/{reference}/links/{link_id}", {
+    "delete": {
+        "summary": "Revoke a tracking link",
+        "parameters": [REF_PARAM, {"name": "link_id", "in": "path", "required": True,
+                                   "schema": {"type": "integer"}}, IDEMPOTENCY_PARAM],
+        "responses": {"200": {"description": "Revoked", **_json(LINK)},
+                      **error_responses(401, 403, 404)},
+    },
+})

@@ -1,0 +1,179 @@
+"""Photo rules: what is accepted, how it is cleaned and stored, and who may see it."""
+import hashlib
+import io
+import os
+import warnings
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import exists, select
+
+from ..authz import visible_orders_clause
+from ..errors import ApiError
+from ..extensions import db
+from ..models import (
+    Attachment,
+    DeliveryConfirmation,
+    Issue,
+    IssueComment,
+    Order,
+    StatusUpdate,
+)
+from ..models.issue import comment_photos, issue_photos
+from ..models.order import delivery_photos, update_photos
+
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTOS = 6
+MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; more is a decompression bomb
+MAX_SIDE = 2048  # the browser already shrinks to 1600; the server caps what others send
+THUMB_SIDE = 320
+FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+
+
+def _refuse(status, message, field="photos"):
+    raise ApiError(status, message, fields={field: message})
+
+
+def _open_image(data: bytes):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            if img.format not in FORMATS:
+                _refuse(415, _l("Only photos (JPEG, PNG or WebP) can be attached."))
+            width, height = img.size
+            if width * height > MAX_PIXELS or width > 20000 or height > 20000:
+                _refuse(422, _l("This picture has too many pixels."))
+            img.load()
+    except ApiError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        _refuse(422, _l("This picture has too many pixels."))
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        _refuse(415, _l("Only photos (JPEG, PNG or WebP) can be attached."))
+    return img
+
+
+def clean_photo(data: bytes) -> tuple[bytes, bytes, int, int]:
+    """Check a photo by its content; return (JPEG, thumbnail JPEG, width, height) without metadata."""
+    if not data:
+        _refuse(422, _l("The photo is empty."))
+    if len(data) > MAX_PHOTO_BYTES:
+        _refuse(413, _l("A photo may be at most %(mb)s MB.", mb=MAX_PHOTO_BYTES // (1024 * 1024)))
+    img = _open_image(data)
+    img = ImageOps.exif_transpose(img)  # keep the orientation the camera meant, then drop EXIF
+    if img.mode not in ("RGB", "L"):
+        background = Image.new("RGB", img.size, "white")
+        rgba = img.convert("RGBA")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        img = background
+    img = img.convert("RGB")
+    img.thumbnail((MAX_SIDE, MAX_SIDE))
+    # A fresh image carries pixels only: no EXIF, GPS, ICC, XMP or comments.
+    clean = Image.frombytes("RGB", img.size, img.tobytes())
+    out = io.BytesIO()
+    clean.save(out, "JPEG", quality=82, optimize=True)
+    thumb = clean.copy()
+    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
+    tout = io.BytesIO()
+    thumb.save(tout, "JPEG", quality=75)
+    return out.getvalue(), tout.getvalue(), clean.width, clean.height
+
+
+def _write(path: Path, data: bytes) -> None:
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def storage_path(attachment: Attachment, thumb: bool = False) -> Path:
+    """Where the attachment's bytes live under UPLOAD_FOLDER."""
+    name = attachment.storage_name
+    if thumb:
+        name = name[: -len(".jpg")] + ".thumb.jpg"
+    return Path(current_app.config["UPLOAD_FOLDER"]) / name
+
+
+def save_photo(user, data: bytes) -> Attachment:
+    """Clean and store one photo; the same person uploading the same photo twice gets one row."""
+    jpeg, thumb, width, height = clean_photo(data)
+    digest = hashlib.sha256(jpeg).hexdigest()
+    user_id = user.id if user is not None else None
+    row = db.session.scalar(
+        select(Attachment).where(Attachment.sha256 == digest, Attachment.uploaded_by_id == user_id)
+    ) if user_id is not None else None
+    if row is not None:
+        return row
+    row = Attachment(sha256=digest, mime="image/jpeg", size=len(jpeg), width=width, height=height,
+                     uploaded_by_id=user_id)
+    _write(storage_path(row), jpeg)
+    _write(storage_path(row, thumb=True), thumb)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def photos_from_request(user, files, ids=()) -> list[Attachment]:
+    """Photos of a write: new files (cleaned and stored) plus ids uploaded earlier by this user."""
+    files = [f for f in files if f and f.filename]
+    ids = list(ids or [])
+    if len(files) + len(ids) > MAX_PHOTOS:
+        _refuse(422, _l("At most %(n)s photos.", n=MAX_PHOTOS))
+    photos = [save_photo(user, f.read(MAX_PHOTO_BYTES + 1)) for f in files]
+    if ids:
+        if user is None or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            _refuse(422, _l("Unknown photo."), field="photo_ids")
+        found = db.session.scalars(
+            select(Attachment).where(Attachment.id.in_(ids), Attachment.uploaded_by_id == user.id)
+        ).all()
+        if len(found) != len(set(ids)):
+            _refuse(422, _l("Unknown photo."), field="photo_ids")
+        photos.extend(found)
+    unique = []
+    for photo in photos:
+        if photo not in unique:
+            unique.append(photo)
+    return unique
+
+
+def _linked_orders(attachment_id):
+    """A subquery of the orders an attachment is part of."""
+    via_update = select(StatusUpdate.order_id).join(
+        update_photos, update_photos.c.update_id == StatusUpdate.id
+    ).where(update_photos.c.attachment_id == attachment_id)
+    via_delivery = select(DeliveryConfirmation.order_id).join(
+        delivery_photos, delivery_photos.c.delivery_id == DeliveryConfirmation.id
+    ).where(delivery_photos.c.attachment_id == attachment_id)
+    via_issue = select(Issue.order_id).join(
+        issue_photos, issue_photos.c.issue_id == Issue.id
+    ).where(issue_photos.c.attachment_id == attachment_id)
+    via_comment = select(Issue.order_id).join(
+        IssueComment, IssueComment.issue_id == Issue.id
+    ).join(comment_photos, comment_photos.c.comment_id == IssueComment.id).where(
+        comment_photos.c.attachment_id == attachment_id
+    )
+    return via_update.union(via_delivery, via_issue, via_comment)
+
+
+def can_see(user, attachment: Attachment) -> bool:
+    """Its uploader, and whoever may see an order it belongs to."""
+    if user is None or not user.is_authenticated:
+        return False
+    if attachment.uploaded_by_id == user.id:
+        return True
+    linked = _linked_orders(attachment.id).subquery()
+    return bool(db.session.scalar(
+        select(exists().where(Order.id.in_(select(linked.c[0])), visible_orders_clause(user)))
+    ))
+
+
+def belongs_to_order(attachment_id: int, order_id: int) -> bool:
+    """True when the attachment is part of that order's history (for tracking links)."""
+    linked = _linked_orders(attachment_id).subquery()
+    return bool(db.session.scalar(select(exists().where(linked.c[0] == order_id))))
+

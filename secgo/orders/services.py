@@ -1,0 +1,722 @@
+"""Order rules: creating, listing, status updates, confirmations, deliveries, tracking links.
+
+Pages, the JSON API and tracking links call these; they only flush, the caller commits.
+"""
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import notify
+from ..authz import order_audience, order_side, visible_orders_clause
+from ..errors import ApiError
+from ..extensions import db
+from ..i18n import fold, normalize_text
+from ..models import (
+    BORDER_CROSSINGS,
+    CONDITIONS,
+    CURRENCIES,
+    FINAL_STATUSES,
+    STATUSES,
+    UPDATE_KINDS,
+    DeliveryConfirmation,
+    Issue,
+    Order,
+    Organization,
+    StatusUpdate,
+    TrackingLink,
+    hash_token,
+    new_token,
+    utcnow,
+)
+
+# No 0/O, 1/I/L or U/V look-alikes: references are read aloud on the phone and typed by hand.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ23456789"
+REFERENCE_LENGTH = 6
+TEXT_LIMITS = {"product": 120, "unit": 20, "origin": 120, "destination": 120}
+NOTE_LIMIT = 2000
+COMMENT_LIMIT = 1000
+MAX_QUANTITY = Decimal(99999999999)
+MAX_VALUE = Decimal(99999999999999)
+OPEN_ISSUE_STATES = ("open", "acknowledged", "reopened")
+PRODUCER_SIDES = ("producer", "coordinator", "admin")
+CUSTOMER_SIDES = ("customer", "admin")
+PER_PAGE = 20
+TRACKING_DAYS = 30
+MAX_TRACKING_DAYS = 180
+
+
+# --- validation helpers -------------------------------------------------------------------
+
+def _invalid(fields):
+    raise ApiError(422, fields=fields)
+
+
+def _text(data, name, fields, *, limit, required=False):
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            fields[name] = _("Please fill this in.")
+        return normalize_text("")
+    if not isinstance(value, str):
+        fields[name] = _("Expected text.")
+        return normalize_text("")
+    text = normalize_text(value)
+    if "\x00" in text:
+        fields[name] = _("This text contains characters that are not allowed.")
+    elif len(text) > limit:
+        fields[name] = _("At most %(n)s characters.", n=limit)
+    elif required and not text:
+        fields[name] = _("Please fill this in.")
+    return text
+
+
+def _decimal(data, name, fields, *, required=False, maximum, minimum=Decimal(0), positive=False):
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            fields[name] = _("Please fill this in.")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        fields[name] = _("Expected a number.")
+        return None
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        fields[name] = _("Expected a number.")
+        return None
+    if not number.is_finite() or number > maximum or number < minimum or (positive and number <= 0):
+        fields[name] = _("This number is out of range.")
+        return None
+    if number.as_tuple().exponent < -3:
+        fields[name] = _("At most 3 decimal places.")
+        return None
+    return number
+
+
+def _choice(data, name, allowed, fields, *, required=False):
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            fields[name] = _("Please choose one.")
+        return None
+    if not isinstance(value, str) or value not in allowed:
+        fields[name] = _("Please choose one of the offered values.")
+        return None
+    return value
+
+
+def _int(data, name, fields, *, required=False):
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            fields[name] = _("Please choose one.")
+        return None
+    if isinstance(value, bool):
+        fields[name] = _("Expected a number.")
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        fields[name] = _("Expected a number.")
+        return None
+
+
+def _date(data, name, fields):
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        parsed = date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or not (2000 <= parsed.year <= 2100):
+        fields[name] = _("Expected a date (YYYY-MM-DD).")
+    return parsed
+
+
+def _datetime(data, name, fields):
+    """Device time of an event: not in the future (beyond clock skew), not absurdly old."""
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        fields[name] = _("Expected a date and time.")
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    now = utcnow()
+    if parsed > now + timedelta(minutes=10) or parsed < now - timedelta(days=60):
+        fields[name] = _("This time is out of range.")
+        return None
+    return parsed
+
+
+def _coordinate(data, name, fields, limit):
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        fields[name] = _("Expected a number.")
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        fields[name] = _("Expected a number.")
+        return None
+    if not -limit <= number <= limit:
+        fields[name] = _("This number is out of range.")
+        return None
+    return round(number, 6)
+
+
+# --- creating orders ------------------------------------------------------------------------
+
+def new_reference() -> str:
+    """A fresh human-friendly reference such as SEC-7K3F9Q that no order has yet."""
+    while True:
+        ref = "SEC-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _i in range(REFERENCE_LENGTH))
+        if db.session.scalar(select(Order.id).where(Order.reference == ref)) is None:
+            return ref
+
+
+def counterpart_choices(actor) -> dict[str, list[Organization]]:
+    """Organizations the actor may choose when creating an order, by the field they go in."""
+    producers = select(Organization).where(Organization.kind == "producer").order_by(Organization.name)
+    customers = select(Organization).where(Organization.kind == "customer").order_by(Organization.name)
+    if actor.role == "producer":
+        return {"customer_org_id": list(db.session.scalars(customers))}
+    if actor.role == "customer":
+        return {"producer_org_id": list(db.session.scalars(producers))}
+    if actor.role == "coordinator":
+        producers = producers.where(
+            Organization.cluster_id.in_([c.id for c in actor.clusters] or [-1])
+        )
+    return {"producer_org_id": list(db.session.scalars(producers)),
+            "customer_org_id": list(db.session.scalars(customers))}
+
+
+def refresh_search_text(order: Order) -> None:
+    """Rebuild what search matches: reference, product, organizations, places and every note."""
+    parts = [order.reference, order.product, order.producer_org.name, order.customer_org.name,
+             order.origin, order.destination, order.notes or ""]
+    parts += [u.note for u in order.updates if u.note]
+    order.search_text = fold(" \n".join(parts))
+
+
+def create_order(actor, data: dict, *, client_id=None) -> Order:
+    """Create an order between the actor's organization and the chosen counterpart."""
+    if actor.role not in ("producer", "customer", "coordinator", "admin"):
+        raise ApiError(403)
+    if actor.role in ("producer", "customer") and actor.organization_id is None:
+        raise ApiError(403)
+    fields: dict = {}
+    choices = counterpart_choices(actor)
+    orgs = {}
+    for name in ("producer_org_id", "customer_org_id"):
+        if name in choices:
+            org_id = _int(data, name, fields, required=True)
+            org = next((o for o in choices[name] if o.id == org_id), None)
+            if org_id is not None and org is None:
+                fields[name] = _("Please choose one of the offered values.")
+            orgs[name] = org
+    producer = orgs.get("producer_org_id") or (actor.organization if actor.role == "producer" else None)
+    customer = orgs.get("customer_org_id") or (actor.organization if actor.role == "customer" else None)
+    product = _text(data, "product", fields, limit=TEXT_LIMITS["product"], required=True)
+    unit = _text(data, "unit", fields, limit=TEXT_LIMITS["unit"], required=True)
+    origin = _text(data, "origin", fields, limit=TEXT_LIMITS["origin"], required=True)
+    destination = _text(data, "destination", fields, limit=TEXT_LIMITS["destination"], required=True)
+    notes = _text(data, "notes", fields, limit=NOTE_LIMIT)
+    quantity = _decimal(data, "quantity", fields, required=True, maximum=MAX_QUANTITY, positive=True)
+    value = _decimal(data, "value", fields, maximum=MAX_VALUE)
+    currency = _choice(data, "currency", CURRENCIES, fields, required=value is not None)
+    border = _choice(data, "border_crossing", BORDER_CROSSINGS, fields)
+    due = _date(data, "due_date", fields)
+    if fields:
+        _invalid(fields)
+    now = utcnow()
+    order = Order(
+        reference=new_reference(), producer_org=producer, customer_org=customer,
+        product=str(product), quantity=quantity, unit=str(unit), value=value,
+        currency=currency if value is not None else None, origin=str(origin),
+        destination=str(destination), border_crossing=border, due_date=due, status="accepted",
+        notes=str(notes), created_by=actor, client_id=client_id, created_at=now,
+        last_activity_at=now,
+    )
+    db.session.add(order)
+    db.session.flush()
+    refresh_search_text(order)
+    return order
+
+
+# --- finding and listing ------------------------------------------------------------------
+
+def awaiting_count_expr():
+    """Correlated count of an order's updates that wait for the customer's confirmation."""
+    return (
+        select(func.count(StatusUpdate.id))
+        .where(StatusUpdate.order_id == Order.id, StatusUpdate.status != "note",
+               StatusUpdate.confirmed_at.is_(None))
+        .correlate(Order)
+        .scalar_subquery()
+    )
+
+
+def open_issues_expr():
+    """Correlated count of an order's open issues."""
+    return (
+        select(func.count(Issue.id))
+        .where(Issue.order_id == Order.id, Issue.state.in_(OPEN_ISSUE_STATES))
+        .correlate(Order)
+        .scalar_subquery()
+    )
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def orders_query(actor, *, status=None, q=None, awaiting=False):
+    """SELECT (Order, awaiting count, open issues) of what the actor sees, newest activity first."""
+    awaiting_expr = awaiting_count_expr()
+    issues_expr = open_issues_expr()
+    stmt = select(Order, awaiting_expr.label("awaiting"), issues_expr.label("open_issues")).where(
+        visible_orders_clause(actor)
+    )
+    if status in STATUSES:
+        stmt = stmt.where(Order.status == status)
+    elif status == "open":
+        stmt = stmt.where(Order.status.not_in(FINAL_STATUSES))
+    if q:
+        needle = fold(q.strip())[:100]
+        if needle:
+            stmt = stmt.where(Order.search_text.like(f"%{_like_escape(needle)}%", escape="\\"))
+    if awaiting:
+        stmt = stmt.where(awaiting_expr > 0)
+    return stmt
+
+
+@dataclass
+class Row:
+    order: Order
+    awaiting: int
+    open_issues: int
+
+
+@dataclass
+class Page:
+    rows: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=PER_PAGE) -> Page:
+    """One page of the actor's orders: two queries whatever the number of orders."""
+    stmt = orders_query(actor, status=status, q=q, awaiting=awaiting)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    rows = db.session.execute(
+        stmt.options(joinedload(Order.producer_org), joinedload(Order.customer_org))
+        .order_by(Order.last_activity_at.desc(), Order.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return Page([Row(r[0], r[1], r[2]) for r in rows], total, page, per_page)
+
+
+def get_order(actor, reference: str) -> Order:
+    """The order with this reference if the actor may see it; 404 otherwise."""
+    if not isinstance(reference, str) or len(reference) > 20:
+        raise ApiError(404)
+    order = db.session.scalar(
+        select(Order).where(Order.reference == reference.strip().upper(), visible_orders_clause(actor))
+        .options(joinedload(Order.producer_org), joinedload(Order.customer_org))
+    )
+    if order is None:
+        raise ApiError(404)
+    return order
+
+
+def side_of(actor, order) -> str:
+    """The actor's side of a visible order (404 if none)."""
+    side = order_side(actor, order)
+    if side is None:
+        raise ApiError(404)
+    return side
+
+
+# --- status updates ------------------------------------------------------------------------
+
+def allowed_statuses(order: Order, side: str | None) -> list[str]:
+    """Status codes this side may post now: later steps (skipping allowed) or cancelled; none once final."""
+    if side not in PRODUCER_SIDES or order.is_final:
+        return []
+    current = STATUSES.index(order.status) if order.status in STATUSES else 0
+    later = [s for s in STATUSES[current + 1:] if s != "cancelled"]
+    return later + ["cancelled"]
+
+
+def likely_next(order: Order, side: str | None) -> list[str]:
+    """The two or three statuses a producer most likely taps next (big buttons)."""
+    allowed = [s for s in allowed_statuses(order, side) if s != "cancelled"]
+    return allowed[:3]
+
+
+def can_post_note(order: Order, side: str | None) -> bool:
+    """Anyone on the order may add a note, even to a delivered or cancelled order."""
+    return side is not None
+
+
+def validate_update(data: dict) -> dict:
+    """Check the fields of a status update; raise 422 with per-field messages."""
+    fields: dict = {}
+    status = _choice(data, "status", UPDATE_KINDS, fields, required=True)
+    note = _text(data, "note", fields, limit=NOTE_LIMIT)
+    occurred = _datetime(data, "occurred_at", fields)
+    lat = _coordinate(data, "latitude", fields, 90)
+    lon = _coordinate(data, "longitude", fields, 180)
+    if (lat is None) != (lon is None) and "latitude" not in fields and "longitude" not in fields:
+        fields["latitude"] = _("Give both latitude and longitude, or neither.")
+    corrects = _int(data, "corrects_id", fields)
+    if fields:
+        _invalid(fields)
+    return {"status": status, "note": note, "occurred_at": occurred, "latitude": lat,
+            "longitude": lon, "corrects_id": corrects}
+
+
+def post_update(actor, order: Order, data: dict, photos=(), *, client_id=None) -> StatusUpdate:
+    """Add a status update or a note (or a correction of an earlier update) to an order."""
+    side = side_of(actor, order)
+    clean = validate_update(data)
+    status = clean["status"]
+    corrects = None
+    if clean["corrects_id"] is not None:
+        corrects = db.session.get(StatusUpdate, clean["corrects_id"])
+        if corrects is None or corrects.order_id != order.id:
+            _invalid({"corrects_id": _("Unknown update.")})
+        if corrects.author_id != actor.id and side != "admin":
+            raise ApiError(403, _l("Only the author of an update can correct it."))
+    if status != "note":
+        if side not in PRODUCER_SIDES:
+            raise ApiError(403, _l("Only the producer side reports the status of an order."))
+        if corrects is not None:
+            if db.session.scalar(select(DeliveryConfirmation.id).where(
+                    DeliveryConfirmation.order_id == order.id)) is not None:
+                raise ApiError(409, _l("Delivery was confirmed; add a note instead."))
+        elif order.is_final:
+            raise ApiError(409, _l("This order is finished; you can still add a note."),
+                           fields={"status": _("This order is finished; you can still add a note.")})
+        elif status not in allowed_statuses(order, side):
+            message = _("This status cannot follow %(current)s.", current=_status_label(order.status))
+            raise ApiError(409, message, fields={"status": message})
+    now = utcnow()
+    update = StatusUpdate(
+        order=order, status=status, note=str(clean["note"]), note_original=clean["note"].original,
+        latitude=clean["latitude"], longitude=clean["longitude"],
+        occurred_at=clean["occurred_at"] or now, recorded_at=now, author=actor,
+        client_id=client_id, corrects=corrects,
+    )
+    update.photos = list(photos)
+    db.session.add(update)
+    if status != "note":
+        order.status = status
+    order.last_activity_at = now
+    db.session.flush()
+    if update.note:
+        order.search_text = (order.search_text or "") + " \n" + fold(update.note)
+    if status != "note" or side in PRODUCER_SIDES:
+        recipients = [u for u in order_audience(order, ("customer", "coordinator")) if u.id != actor.id]
+    else:
+        recipients = [u for u in order_audience(order, ("producer", "coordinator")) if u.id != actor.id]
+    notify.enqueue(
+        "status_update", recipients, url=url_for("orders.detail", reference=order.reference),
+        order=order, params={"reference": order.reference, "status": status,
+                             "correction": corrects is not None},
+    )
+    return update
+
+
+def _status_label(code):
+    from ..i18n import STATUS_LABELS
+
+    return str(STATUS_LABELS.get(code, code))
+
+
+def get_update(actor, update_id) -> StatusUpdate:
+    """A status update on an order the actor may see; 404 otherwise."""
+    update = db.session.get(StatusUpdate, update_id) if isinstance(update_id, int) else None
+    if update is None or order_side(actor, update.order) is None:
+        raise ApiError(404)
+    return update
+
+
+def confirm_update(actor, update: StatusUpdate, data: dict) -> StatusUpdate:
+    """The customer confirms a status update, with an optional comment; the producer is told."""
+    order = update.order
+    side = side_of(actor, order)
+    if side not in CUSTOMER_SIDES:
+        raise ApiError(403, _l("Only the customer confirms updates."))
+    fields: dict = {}
+    comment = _text(data, "comment", fields, limit=COMMENT_LIMIT)
+    if fields:
+        _invalid(fields)
+    if update.status == "note":
+        raise ApiError(409, _l("Notes need no confirmation."))
+    if update.confirmed_at is not None:
+        raise ApiError(409, _l("This update is already confirmed."), code="already_confirmed")
+    now = utcnow()
+    update.confirmed_by = actor
+    update.confirmed_at = now
+    update.confirm_comment = str(comment) or None
+    order.last_activity_at = now
+    if comment:
+        order.search_text = (order.search_text or "") + " \n" + fold(comment)
+    db.session.flush()
+    recipients = [u for u in order_audience(order, ("producer",)) if u.id != actor.id]
+    notify.enqueue(
+        "confirmation", recipients, url=url_for("orders.detail", reference=order.reference),
+        order=order, params={"reference": order.reference, "status": update.status},
+    )
+    return update
+
+
+def awaiting_updates(actor, limit=100) -> list[StatusUpdate]:
+    """Updates on the actor's orders that still wait for the customer's confirmation."""
+    return list(db.session.scalars(
+        select(StatusUpdate).join(Order, StatusUpdate.order_id == Order.id)
+        .where(visible_orders_clause(actor), StatusUpdate.status != "note",
+               StatusUpdate.confirmed_at.is_(None))
+        .options(joinedload(StatusUpdate.order).joinedload(Order.producer_org),
+                 joinedload(StatusUpdate.author), selectinload(StatusUpdate.photos))
+        .order_by(StatusUpdate.recorded_at.desc(), StatusUpdate.id.desc()).limit(limit)
+    ))
+
+
+# --- delivery -------------------------------------------------------------------------------
+
+ISSUE_FOR_CONDITION = {
+    "damaged": ("quality", "high"),
+    "wrong_item": ("quality", "high"),
+    "short": ("quantity", "medium"),
+}
+
+
+def validate_delivery(data: dict) -> dict:
+    """Check the fields of a delivery confirmation."""
+    fields: dict = {}
+    received = _decimal(data, "received_quantity", fields, required=True, maximum=MAX_QUANTITY)
+    condition = _choice(data, "condition", CONDITIONS, fields, required=True)
+    note = _text(data, "note", fields, limit=NOTE_LIMIT)
+    if fields:
+        _invalid(fields)
+    return {"received_quantity": received, "condition": condition, "note": note}
+
+
+def confirm_delivery(actor, order: Order, data: dict, photos=(), *, client_id=None,
+                     label=None) -> DeliveryConfirmation:
+    """The customer (or a tracking-link contact, actor None) says what arrived; less opens an issue."""
+    if actor is not None and side_of(actor, order) not in CUSTOMER_SIDES:
+        raise ApiError(403, _l("Only the customer confirms delivery."))
+    clean = validate_delivery(data)
+    if order.status == "cancelled":
+        raise ApiError(409, _l("This order was cancelled."))
+    if db.session.scalar(select(DeliveryConfirmation.id).where(
+            DeliveryConfirmation.order_id == order.id)) is not None:
+        raise ApiError(409, _l("Delivery of this order is already confirmed."),
+                       code="already_confirmed")
+    now = utcnow()
+    delivery = DeliveryConfirmation(
+        order=order, received_quantity=clean["received_quantity"], condition=clean["condition"],
+        note=str(clean["note"]), confirmed_by=actor, confirmed_by_label=label,
+        client_id=client_id, created_at=now,
+    )
+    delivery.photos = list(photos)
+    db.session.add(delivery)
+    order.status = "delivered"
+    order.last_activity_at = now
+    if delivery.note:
+        order.search_text = (order.search_text or "") + " \n" + fold(delivery.note)
+    db.session.flush()
+    issue = None
+    short = clean["received_quantity"] < order.quantity
+    if clean["condition"] != "good" or short:
+        from ..issues.services import raise_issue
+
+        category, severity = ISSUE_FOR_CONDITION.get(clean["condition"], ("quantity", "medium"))
+        issue = raise_issue(
+            order, actor, category=category, severity=severity,
+            title=_delivery_title(order, clean), description=str(clean["note"]),
+            photos=delivery.photos, actor_label=label, delivery=delivery,
+        )
+    recipients = [u for u in order_audience(order, ("producer", "coordinator"))
+                  if actor is None or u.id != actor.id]
+    notify.enqueue(
+        "delivery", recipients, url=url_for("orders.detail", reference=order.reference),
+        order=order, params={"reference": order.reference, "condition": clean["condition"],
+                             "received": str(clean["received_quantity"]),
+                             "issue": issue.id if issue else None},
+    )
+    return delivery
+
+
+def _delivery_title(order, clean) -> str:
+    # The issue's title is the reporter's words, in the reporter's language.
+    from ..i18n import CONDITION_LABELS, format_quantity
+
+    return _("Delivery: %(condition)s, received %(received)s of %(ordered)s",
+             condition=CONDITION_LABELS[clean["condition"]],
+             received=format_quantity(clean["received_quantity"], order.unit),
+             ordered=format_quantity(order.quantity, order.unit))[:140]
+
+
+# --- the order page -------------------------------------------------------------------------
+
+@dataclass
+class Entry:
+    kind: str  # update | confirmation | delivery | issue
+    at: datetime
+    obj: object
+
+
+def load_history(order: Order):
+    """Updates (with photos and people), the delivery confirmation and the issues of an order."""
+    updates = list(db.session.scalars(
+        select(StatusUpdate).where(StatusUpdate.order_id == order.id)
+        .options(selectinload(StatusUpdate.photos), joinedload(StatusUpdate.author),
+                 joinedload(StatusUpdate.confirmed_by))
+        .order_by(StatusUpdate.id)
+    ))
+    delivery = db.session.scalar(
+        select(DeliveryConfirmation).where(DeliveryConfirmation.order_id == order.id)
+        .options(selectinload(DeliveryConfirmation.photos), joinedload(DeliveryConfirmation.confirmed_by))
+    )
+    issues = list(db.session.scalars(
+        select(Issue).where(Issue.order_id == order.id).order_by(Issue.id)
+    ))
+    return updates, delivery, issues
+
+
+def timeline(updates, delivery, issues) -> list[Entry]:
+    """One list, newest first, of everything that happened on an order."""
+    entries = [Entry("update", u.recorded_at, u) for u in updates]
+    entries += [Entry("confirmation", u.confirmed_at, u) for u in updates if u.confirmed_at]
+    if delivery is not None:
+        entries.append(Entry("delivery", delivery.created_at, delivery))
+    entries += [Entry("issue", i.created_at, i) for i in issues]
+    order = {"update": 0, "confirmation": 1, "delivery": 2, "issue": 3}
+    entries.sort(key=lambda e: (e.at, order[e.kind], e.obj.id), reverse=True)
+    return entries
+
+
+def is_overdue(order: Order, today: date | None = None) -> bool:
+    """Due date passed and not delivered or cancelled."""
+    return bool(order.due_date and not order.is_final and order.due_date < (today or date.today()))
+
+
+# --- tracking links -------------------------------------------------------------------------
+
+def create_tracking_link(actor, order: Order, data: dict) -> tuple[TrackingLink, str]:
+    """A link for the customer's staff without an account; returns (link, secret token)."""
+    side = side_of(actor, order)
+    if side not in ("producer", "customer", "coordinator", "admin"):
+        raise ApiError(403)
+    fields: dict = {}
+    contact = _text(data, "contact_name", fields, limit=80, required=True)
+    days = _int(data, "days", fields)
+    if days is not None and not 1 <= days <= MAX_TRACKING_DAYS:
+        fields["days"] = _("This number is out of range.")
+    if fields:
+        _invalid(fields)
+    token = sign_token(new_token())
+    now = utcnow()
+    link = TrackingLink(order=order, token_hash=hash_token(token), contact_name=str(contact),
+                        created_by_id=actor.id,
+                        created_at=now, expires_at=now + timedelta(days=days or TRACKING_DAYS))
+    db.session.add(link)
+    db.session.flush()
+    return link, token
+
+
+def _signature(secret: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, b"tracking-link:" + secret.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:12]).decode().rstrip("=")
+
+
+def sign_token(secret: str) -> str:
+    """A random secret plus its signature: forged links are refused before the database is asked."""
+    return f"{secret}.{_signature(secret)}"
+
+
+def find_tracking_link(token: str) -> TrackingLink | None:
+    """The live link for a token; None when forged, unknown, revoked or expired."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100 or "." not in token:
+        return None
+    secret, _dot, signature = token.rpartition(".")
+    if not hmac.compare_digest(signature, _signature(secret)):
+        return None
+    link = db.session.scalar(select(TrackingLink).where(TrackingLink.token_hash == hash_token(token)))
+    if link is None or link.revoked_at is not None or link.expires_at <= utcnow():
+        return None
+    return link
+
+
+def tracking_links(order: Order) -> list[TrackingLink]:
+    """The order's links that still work."""
+    return list(db.session.scalars(
+        select(TrackingLink).where(TrackingLink.order_id == order.id,
+                                   TrackingLink.revoked_at.is_(None),
+                                   TrackingLink.expires_at > utcnow())
+        .order_by(TrackingLink.id)
+    ))
+
+
+def revoke_tracking_link(actor, order: Order, link_id) -> TrackingLink:
+    """Stop a tracking link from working."""
+    side = side_of(actor, order)
+    if side not in ("producer", "customer", "coordinator", "admin"):
+        raise ApiError(403)
+    link = db.session.get(TrackingLink, link_id) if isinstance(link_id, int) else None
+    if link is None or link.order_id != order.id:
+        raise ApiError(404)
+    if link.revoked_at is None:
+        link.revoked_at = utcnow()
+    return link
+
+
+def report_problem_via_link(link: TrackingLink, data: dict, photos=(), *, client_id=None):
+    """A tracking-link contact reports a problem: an issue raised in the contact's name."""
+    from ..issues.services import raise_issue
+    from ..models import CATEGORIES
+
+    fields: dict = {}
+    category = _choice(data, "category", CATEGORIES, fields, required=True)
+    title = _text(data, "title", fields, limit=140, required=True)
+    description = _text(data, "description", fields, limit=NOTE_LIMIT)
+    if fields:
+        _invalid(fields)
+    return raise_issue(link.order, None, category=category, severity="medium", title=str(title),
+                       description=str(description), photos=photos, client_id=client_id,
+                       actor_label=link.contact_name)
+

@@ -1,0 +1,78 @@
+"""Browser fixtures: a live server and Debian's headless Chromium driven by Playwright.
+
+Tests here skip cleanly where /usr/bin/chromium (or Playwright) is missing. Use them as:
+
+    def test_something(live_server, page, login): login("producer"); page.goto(live_server.url + "/orders")
+"""
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.live import live_server_fixture  # noqa: F401  (the live_server fixture)
+
+CHROMIUM = os.environ.get("SECGO_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def browser_context(browser):
+    """A fresh phone-sized context (360 x 740, touch) per test."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=1,
+                                  has_touch=True, is_mobile=True)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser_context):
+    page = browser_context.new_page()
+    page.set_default_timeout(15000)
+    return page
+
+
+@pytest.fixture
+def login(page, live_server):
+    """Log the page in as one of the world's people."""
+    from tests.factories import PASSWORD
+
+    def _login(username, password=PASSWORD):
+        page.context.clear_cookies()
+        page.goto(f"{live_server.url}/login")
+        page.fill("input[name=login]", username)
+        page.fill("input[name=password]", password)
+        page.locator("form button[type=submit], form button").last.click()
+        page.wait_for_load_state()
+        return page
+
+    return _login
+
+
+@pytest.fixture
+def screenshot(page):
+    """Save a full-page screenshot to test-artifacts/<name>.png and return its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def _shot(name):
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shot

@@ -1,0 +1,21 @@
+"""A live server for tests that need real HTTP (concurrency, the browser): the test's own app,
+run by werkzeug in a thread on 127.0.0.1 and a free port."""
+import threading
+from types import SimpleNamespace
+
+import pytest
+from werkzeug.serving import make_server
+
+
+@pytest.fixture(name="live_server")
+def live_server_fixture(app):
+    """Serve the test's app (same database) over HTTP; yields .url and .app."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", app=app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
