@@ -46,12 +46,13 @@ def test_seed_demo_is_idempotent_and_every_demo_login_works(tmp_path, database_u
             assert by_name[login].check_password("demo-password"), login
         for lang in ("km", "lo", "my", "th", "vi"):
             assert by_name[f"demo-producer-{lang}"].locale == lang
-        db.engine.dispose()
     client = app.test_client()
     from tests.conftest import Auth
 
     assert Auth(client).login("demo-producer-km", "demo-password").status_code == 302
     assert '<html lang="km"' in client.get("/orders").get_data(as_text=True)
+    with app.app_context():
+        db.engine.dispose()
 
 
 def test_create_user_prints_a_single_use_invite_link(runner, app, world):

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1090412b2eae
+Revision ID: 2c51a2888cc0
 Revises: 
-Create Date: 2026-11-23 17:51:18.618480
+Create Date: 2026-11-23 18:39:34.263950
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import secgo.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '1090412b2eae'
+revision = '2c51a2888cc0'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -115,9 +115,11 @@ def upgrade():
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', secgo.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_attachments_uploaded_by_id_users')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_attachments')),
-    sa.UniqueConstraint('sha256', name=op.f('uq_attachments_sha256'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attachments'))
     )
+    with op.batch_alter_table('attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attachments_sha256'), ['sha256'], unique=False)
+
     op.create_table('cluster_coordinators',
     sa.Column('cluster_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -249,6 +251,7 @@ def upgrade():
     with op.batch_alter_table('issues', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_issues_client_id'), ['client_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_issues_order_id'), ['order_id'], unique=False)
+        batch_op.create_index('ix_issues_raised_by_id', ['raised_by_id'], unique=False)
         batch_op.create_index('ix_issues_state_created', ['state', 'created_at'], unique=False)
 
     op.create_table('status_updates',
@@ -323,13 +326,17 @@ def upgrade():
     op.create_table('issue_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('issue_id', sa.Integer(), nullable=False),
+    sa.Column('action', sa.String(length=12), nullable=False),
     sa.Column('from_state', sa.String(length=12), nullable=True),
     sa.Column('to_state', sa.String(length=12), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_side', sa.String(length=12), nullable=True),
+    sa.Column('assignee_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('client_id', sa.String(length=64), nullable=True),
     sa.Column('created_at', secgo.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_issue_events_actor_id_users')),
+    sa.ForeignKeyConstraint(['assignee_id'], ['users.id'], name=op.f('fk_issue_events_assignee_id_users')),
     sa.ForeignKeyConstraint(['issue_id'], ['issues.id'], name=op.f('fk_issue_events_issue_id_issues'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_issue_events'))
     )
@@ -359,6 +366,8 @@ def upgrade():
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('created_at', secgo.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', secgo.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claim_token', sa.String(length=36), nullable=True),
+    sa.Column('lease_until', secgo.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['issue_id'], ['issues.id'], name=op.f('fk_notifications_issue_id_issues'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_notifications_order_id_orders'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users'), ondelete='CASCADE'),
@@ -382,11 +391,32 @@ def upgrade():
     sa.ForeignKeyConstraint(['comment_id'], ['issue_comments.id'], name=op.f('fk_comment_photos_comment_id_issue_comments'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('comment_id', 'attachment_id', name=op.f('pk_comment_photos'))
     )
+    op.create_table('push_deliveries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('notification_id', sa.Integer(), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=True),
+    sa.Column('created_at', secgo.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], name=op.f('fk_push_deliveries_notification_id_notifications'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['subscription_id'], ['push_subscriptions.id'], name=op.f('fk_push_deliveries_subscription_id_push_subscriptions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_push_deliveries')),
+    sa.UniqueConstraint('notification_id', 'subscription_id', name='uq_push_deliveries_device')
+    )
+    with op.batch_alter_table('push_deliveries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_push_deliveries_notification_id'), ['notification_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_push_deliveries_subscription_id'), ['subscription_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('push_deliveries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_push_deliveries_subscription_id'))
+        batch_op.drop_index(batch_op.f('ix_push_deliveries_notification_id'))
+
+    op.drop_table('push_deliveries')
     op.drop_table('comment_photos')
     op.drop_table('update_photos')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
@@ -417,6 +447,7 @@ def downgrade():
     op.drop_table('status_updates')
     with op.batch_alter_table('issues', schema=None) as batch_op:
         batch_op.drop_index('ix_issues_state_created')
+        batch_op.drop_index('ix_issues_raised_by_id')
         batch_op.drop_index(batch_op.f('ix_issues_order_id'))
         batch_op.drop_index(batch_op.f('ix_issues_client_id'))
 
@@ -443,6 +474,9 @@ def downgrade():
 
     op.drop_table('invites')
     op.drop_table('cluster_coordinators')
+    with op.batch_alter_table('attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attachments_sha256'))
+
     op.drop_table('attachments')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
