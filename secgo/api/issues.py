@@ -2,12 +2,16 @@
 from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 
+from ..attachments.services import MAX_PHOTOS, photos_from_request
 from ..errors import ApiError
+from ..i18n import check_zawgyi, zawgyi_answer
 from ..idempotency import request_key, run_once
+from ..ids import id_list
 from ..issues import services
 from ..models import CATEGORIES
 from . import bp
-from .openapi import IDEMPOTENCY_PARAM, error_responses, ref, register, schema
+from .openapi import IDEMPOTENCY_PARAM, WRITE_ERRORS, error_responses, ref, register, schema
+from .orders import ZAWGYI, ZAWGYI_NOTE, encoding_field
 from .routes import require_login
 
 MAX_LIMIT = 100
@@ -77,14 +81,8 @@ def issue_json(issue, user, full=False) -> dict:
 
 
 def _photos(user, body):
-    ids = body.get("photo_ids") or []
-    if not ids:
-        return []
-    if not isinstance(ids, list):
-        raise ApiError(422, fields={"photo_ids": _l("Send a list of photo ids.")})
-    from ..attachments.services import photos_from_request
-
-    return photos_from_request(user, [], ids)
+    ids = id_list(body.get("photo_ids"), "photo_ids", MAX_PHOTOS)
+    return photos_from_request(user, [], ids) if ids else []
 
 
 @bp.get("/issues")
@@ -111,14 +109,17 @@ def issues_create(reference):
     order = services.find_order(user, reference)
     body = _json_body()
     key = request_key()
+    texts = dict(body)
+    doubts = check_zawgyi(texts, ("title", "description"))
 
     def action():
         issue = services.raise_issue(
             order, user, category=body.get("category"), severity=body.get("severity"),
-            title=_text(body, "title"), description=_text(body, "description"),
+            title=_text(texts, "title"), description=_text(texts, "description"),
             photos=_photos(user, body), client_id=key,
         )
-        return 201, issue_json(issue, user, full=True), f"/api/v1/issues/{issue.id}"
+        return 201, {**issue_json(issue, user, full=True), **zawgyi_answer(doubts)}, \
+            f"/api/v1/issues/{issue.id}"
 
     status, data, location = run_once(f"u{user.id}", key, f"issue.raise:{order.id}", body, action)
     return jsonify(data), status, {"Location": location}
@@ -136,12 +137,15 @@ def issues_comment(issue_id):
     issue = services.get_issue(user, issue_id)
     body = _json_body()
     key = request_key()
+    texts = dict(body)
+    doubts = check_zawgyi(texts, ("body",))
 
     def action():
-        c = services.add_comment(issue, user, _text(body, "body"), photos=_photos(user, body),
+        c = services.add_comment(issue, user, _text(texts, "body"), photos=_photos(user, body),
                                  client_id=key)
         return 201, {"id": c.id, "issue_id": issue.id, "body": c.body,
-                     "created_at": _when(c.created_at)}, f"/api/v1/issues/{issue.id}"
+                     "created_at": _when(c.created_at), **zawgyi_answer(doubts)}, \
+            f"/api/v1/issues/{issue.id}"
 
     status, data, location = run_once(f"u{user.id}", key, f"issue.comment:{issue.id}", body, action)
     return jsonify(data), status, {"Location": location}
@@ -195,6 +199,7 @@ _ISSUE = schema("Issue", {
         "allowed_actions": {"type": "array", "items": {"type": "string", "enum": list(services.ACTIONS)}},
         "comments": {"type": "array", "items": {"type": "object"}},
         "events": {"type": "array", "items": {"type": "object"}},
+        "zawgyi_suggestion": ZAWGYI,
     },
 })
 _NEW_ISSUE = schema("NewIssue", {
@@ -203,14 +208,15 @@ _NEW_ISSUE = schema("NewIssue", {
     "properties": {
         "category": {"type": "string", "enum": list(CATEGORIES)},
         "severity": {"type": "string", "enum": ["low", "medium", "high"]},
-        "title": {"type": "string", "maxLength": services.TITLE_MAX},
+        "title": {"type": "string", "maxLength": services.TITLE_MAX}, **encoding_field("title"),
         "description": {"type": "string", "maxLength": services.TEXT_MAX},
+        **encoding_field("description"),
         "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": 6},
     },
 })
 _NEW_COMMENT = schema("NewIssueComment", {
     "type": "object", "required": ["body"],
-    "properties": {"body": {"type": "string", "maxLength": services.TEXT_MAX},
+    "properties": {"body": {"type": "string", "maxLength": services.TEXT_MAX}, **encoding_field("body"),
                    "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": 6}},
 })
 _TRANSITION = schema("IssueTransition", {
@@ -245,10 +251,11 @@ register("/issues", {"get": {
 }})
 register("/orders/{reference}/issues", {"post": {
     "summary": "Raise an issue on an order",
+    "description": ZAWGYI_NOTE,
     "parameters": [_REF, IDEMPOTENCY_PARAM],
     "requestBody": {"required": True, **_json(_NEW_ISSUE)},
     "responses": {"201": {"description": "The new issue", **_json(_ISSUE)},
-                  **error_responses(400, 401, 404, 409, 415, 422)},
+                  **error_responses(*WRITE_ERRORS, 403, 404)},
 }})
 register("/issues/{issue_id}", {"get": {
     "summary": "One issue with its comments, history and the caller's allowed actions",
@@ -257,10 +264,12 @@ register("/issues/{issue_id}", {"get": {
 }})
 register("/issues/{issue_id}/comments", {"post": {
     "summary": "Add a message to an issue's thread",
+    "description": ZAWGYI_NOTE,
     "parameters": [_ID, IDEMPOTENCY_PARAM],
     "requestBody": {"required": True, **_json(_NEW_COMMENT)},
-    "responses": {"201": {"description": "The comment"},
-                  **error_responses(400, 401, 404, 409, 415, 422)},
+    "responses": {"201": {"description": "The comment", **_json({
+        "type": "object", "properties": {"zawgyi_suggestion": ZAWGYI}})},
+                  **error_responses(*WRITE_ERRORS, 403, 404)},
 }})
 register("/issues/{issue_id}/transitions", {"post": {
     "summary": "Acknowledge, resolve, close, reopen or reassign an issue",
@@ -269,5 +278,5 @@ register("/issues/{issue_id}/transitions", {"post": {
     "parameters": [_ID, IDEMPOTENCY_PARAM],
     "requestBody": {"required": True, **_json(_TRANSITION)},
     "responses": {"201": {"description": "The issue after the transition"},
-                  **error_responses(400, 401, 403, 404, 409, 415, 422)},
+                  **error_responses(*WRITE_ERRORS, 403, 404)},
 }})

@@ -6,11 +6,13 @@ from flask_babel import gettext as _
 
 from ..attachments.services import MAX_PHOTOS, photos_from_request, save_photo
 from ..errors import ApiError
+from ..i18n import check_zawgyi, zawgyi_answer
 from ..idempotency import request_key, run_once
+from ..ids import id_list
 from ..models import CONDITIONS, CURRENCIES, STATUSES, UPDATE_KINDS
 from ..orders import services
 from . import bp
-from .openapi import IDEMPOTENCY_PARAM, error_responses, register, schema
+from .openapi import IDEMPOTENCY_PARAM, WRITE_ERRORS, error_responses, register, schema
 from .routes import require_login
 
 
@@ -25,10 +27,7 @@ def json_body() -> dict:
 
 
 def _photo_ids(body) -> list:
-    ids = body.get("photo_ids") or []
-    if not isinstance(ids, list) or len(ids) > MAX_PHOTOS:
-        raise ApiError(422, fields={"photo_ids": _("A list of at most %(n)s photo ids.", n=MAX_PHOTOS)})
-    return ids
+    return id_list(body.get("photo_ids"), "photo_ids", MAX_PHOTOS)
 
 
 def _write(user, scope, payload, action):
@@ -146,11 +145,14 @@ def updates_create(reference):
     body = json_body()
     body.pop("client_id", None)
     ids = _photo_ids(body)
+    data = dict(body)
+    doubts = check_zawgyi(data, ("note",))
 
     def action():
         photos = photos_from_request(user, [], ids)
-        update = services.post_update(user, order, body, photos, client_id=request_key())
-        return 201, update_json(update), url_for("orders.detail", reference=order.reference)
+        update = services.post_update(user, order, data, photos, client_id=request_key())
+        return 201, {**update_json(update), **zawgyi_answer(doubts)}, url_for(
+            "orders.detail", reference=order.reference)
 
     return _write(user, "orders.update", body, action)
 
@@ -176,15 +178,18 @@ def delivery_create(reference):
     body = json_body()
     body.pop("client_id", None)
     ids = _photo_ids(body)
+    data = dict(body)
+    doubts = check_zawgyi(data, ("note",))
 
     def action():
         photos = photos_from_request(user, [], ids)
-        row = services.confirm_delivery(user, order, body, photos, client_id=request_key())
+        row = services.confirm_delivery(user, order, data, photos, client_id=request_key())
         return 201, {
             "id": row.id, "reference": order.reference, "received_quantity": num(row.received_quantity),
             "condition": row.condition, "note": row.note, "order_status": order.status,
             "issue_opened": order.status == "delivered" and (
                 row.condition != "good" or row.received_quantity < order.quantity),
+            **zawgyi_answer(doubts),
         }, url_for("orders.detail", reference=order.reference)
 
     return _write(user, "orders.delivery", body, action)
@@ -240,6 +245,30 @@ def links_revoke(reference, link_id):
 
 # --- OpenAPI -------------------------------------------------------------------------------
 
+# Burmese free text: one rule (secgo.i18n.check_zawgyi), described once for every write with text.
+ZAWGYI_NOTE = (
+    "Burmese text: Zawgyi that the detector is sure of (probability >= 0.95) is converted to "
+    "Unicode before it is stored, the typed text kept as the original. When it is unsure "
+    "(0.05-0.95) the text is stored as typed (a report is never refused for it) and the answer "
+    "carries `zawgyi_suggestion`: {field: {typed, unicode}}. To choose, send "
+    "`<field>_encoding`: `unicode` stores the suggested Unicode reading (keeping the typed text "
+    "as the original), `typed` keeps the text as typed. Web forms ask the person instead."
+)
+ZAWGYI = schema("ZawgyiSuggestion", {
+    "type": "object",
+    "description": "Only in the answer to a write: fields stored as typed that may be Zawgyi.",
+    "additionalProperties": {"type": "object", "required": ["typed", "unicode"], "properties": {
+        "typed": {"type": "string"}, "unicode": {"type": "string",
+                                                 "description": "The suggested Unicode reading"}}},
+})
+
+
+def encoding_field(name: str) -> dict:
+    """The "<name>_encoding" property of a request body (the answer to "did you mean ...?")."""
+    return {f"{name}_encoding": {"type": "string", "enum": ["unicode", "typed"],
+                                 "description": f"How to store `{name}` when it may be Zawgyi."}}
+
+
 ORG_REF = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
 ORDER = schema("Order", {
     "type": "object",
@@ -276,6 +305,7 @@ UPDATE = schema("StatusUpdate", {
         "photos": {"type": "array", "items": PHOTO},
         "confirmed_at": {"type": ["string", "null"]}, "confirmed_by": {"type": ["string", "null"]},
         "confirm_comment": {"type": ["string", "null"]},
+        "zawgyi_suggestion": ZAWGYI,
     },
 })
 NEW_ORDER = schema("NewOrder", {
@@ -300,7 +330,7 @@ NEW_UPDATE = schema("NewStatusUpdate", {
     "required": ["status"],
     "properties": {
         "status": {"type": "string", "enum": list(UPDATE_KINDS)},
-        "note": {"type": "string", "maxLength": 2000},
+        "note": {"type": "string", "maxLength": 2000}, **encoding_field("note"),
         "occurred_at": {"type": "string", "format": "date-time"},
         "latitude": {"type": "number"}, "longitude": {"type": "number"},
         "corrects_id": {"type": "integer"},
@@ -313,7 +343,7 @@ NEW_DELIVERY = schema("NewDelivery", {
     "properties": {
         "received_quantity": {"type": ["string", "number"]},
         "condition": {"type": "string", "enum": list(CONDITIONS)},
-        "note": {"type": "string", "maxLength": 2000},
+        "note": {"type": "string", "maxLength": 2000}, **encoding_field("note"),
         "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": MAX_PHOTOS},
     },
 })
@@ -348,7 +378,7 @@ register("/orders", {
         "parameters": [IDEMPOTENCY_PARAM],
         "requestBody": _body(NEW_ORDER),
         "responses": {"201": {"description": "Created", **_json(ORDER)},
-                      **error_responses(400, 401, 403, 409, 415, 422)},
+                      **error_responses(*WRITE_ERRORS, 403)},
     },
 })
 register("/orders/{reference}", {
@@ -362,10 +392,11 @@ register("/orders/{reference}", {
 register("/orders/{reference}/updates", {
     "post": {
         "summary": "Post a status update, a note or a correction",
+        "description": ZAWGYI_NOTE,
         "parameters": [REF_PARAM, IDEMPOTENCY_PARAM],
         "requestBody": _body(NEW_UPDATE),
         "responses": {"201": {"description": "Created", **_json(UPDATE)},
-                      **error_responses(400, 401, 403, 404, 409, 415, 422)},
+                      **error_responses(*WRITE_ERRORS, 403, 404)},
     },
 })
 register("/updates/{update_id}/confirm", {
@@ -376,16 +407,18 @@ register("/updates/{update_id}/confirm", {
         "requestBody": {"required": False, **_json({
             "type": "object", "properties": {"comment": {"type": "string", "maxLength": 1000}}})},
         "responses": {"200": {"description": "Confirmed", **_json(UPDATE)},
-                      **error_responses(400, 401, 403, 404, 409, 415, 422)},
+                      **error_responses(*WRITE_ERRORS, 403, 404)},
     },
 })
 register("/orders/{reference}/delivery", {
     "post": {
         "summary": "Confirm delivery (customer); anything but complete and good opens an issue",
+        "description": ZAWGYI_NOTE,
         "parameters": [REF_PARAM, IDEMPOTENCY_PARAM],
         "requestBody": _body(NEW_DELIVERY),
-        "responses": {"201": {"description": "Recorded", **_json({"type": "object"})},
-                      **error_responses(400, 401, 403, 404, 409, 415, 422)},
+        "responses": {"201": {"description": "Recorded", **_json({
+            "type": "object", "properties": {"zawgyi_suggestion": ZAWGYI}})},
+                      **error_responses(*WRITE_ERRORS, 403, 404)},
     },
 })
 register("/attachments", {
@@ -396,7 +429,7 @@ register("/attachments", {
             "type": "object", "required": ["file"],
             "properties": {"file": {"type": "string", "contentMediaType": "image/jpeg"}}}}}},
         "responses": {"201": {"description": "Stored", **_json(PHOTO)},
-                      **error_responses(401, 413, 415, 422)},
+                      **error_responses(*WRITE_ERRORS)},
     },
 })
 LINK = schema("TrackingLink", {
@@ -413,7 +446,7 @@ register("/orders/{reference}/links", {
             "contact_name": {"type": "string", "maxLength": 80},
             "days": {"type": "integer", "minimum": 1, "maximum": services.MAX_TRACKING_DAYS}}}),
         "responses": {"201": {"description": "Created", **_json(LINK)},
-                      **error_responses(400, 401, 403, 404, 409, 415, 422)},
+                      **error_responses(*WRITE_ERRORS, 403, 404)},
     },
 })
 register("/orders/{reference}/links/{link_id}", {
@@ -422,6 +455,6 @@ register("/orders/{reference}/links/{link_id}", {
         "parameters": [REF_PARAM, {"name": "link_id", "in": "path", "required": True,
                                    "schema": {"type": "integer"}}, IDEMPOTENCY_PARAM],
         "responses": {"200": {"description": "Revoked", **_json(LINK)},
-                      **error_responses(401, 403, 404)},
+                      **error_responses(400, 401, 403, 404, 409)},
     },
 })

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from ..authz import visible_orders_clause
 from ..errors import ApiError, wants_json
 from ..extensions import db
+from ..i18n import ZawgyiQuestion, check_zawgyi, zawgyi_answer
 from ..idempotency import new_client_id, request_key, run_once
 from ..models import CATEGORIES, Cluster, Order, Organization, utcnow
 from ..web import done, refuse_form
@@ -74,7 +75,8 @@ def _timeline(issue):
     return sorted(items, key=lambda item: (item[1], item[0] == "comment"))
 
 
-def _detail_page(issue, comment_form=None, error=None, status=200, failed_action=None):
+def _detail_page(issue, comment_form=None, error=None, status=200, failed_action=None,
+                 zawgyi=None, comment_client_id=None):
     actions = services.allowed_actions(issue, current_user)
     return render_template(
         "issues/detail.html", issue=issue, timeline=_timeline(issue), actions=actions,
@@ -82,7 +84,8 @@ def _detail_page(issue, comment_form=None, error=None, status=200, failed_action
         assignees=services.assignee_choices(issue) if "reassign" in actions else [],
         note_required=services.note_required, error=error, failed_action=failed_action,
         new_client_id=new_client_id, now=utcnow(), ACTION_LABELS=services.ACTION_LABELS,
-        EVENT_LABELS=services.EVENT_LABELS,
+        EVENT_LABELS=services.EVENT_LABELS, zawgyi=zawgyi or {},
+        comment_client_id=comment_client_id,
     ), status
 
 
@@ -100,26 +103,32 @@ def comment(issue_id):
     key = request_key()
     files = request.files.getlist("photos")
     payload = {"body": form.body.data, "photos": [f.filename for f in files if f]}
+    texts = request.form.to_dict()
+    doubts = {}
 
     def action():
         from ..attachments.services import photos_from_request
 
         photos = photos_from_request(current_user, files)
-        c = services.add_comment(issue, current_user, form.body.data or "", photos=photos,
+        c = services.add_comment(issue, current_user, texts.get("body") or "", photos=photos,
                                  client_id=key)
         # No #fragment: the outbox reloads the page only when the location is this page.
         location = url_for("issues.detail", issue_id=issue.id)
-        return 201, {"id": c.id, "issue_id": issue.id}, location
+        return 201, {"id": c.id, "issue_id": issue.id, **zawgyi_answer(doubts)}, location
 
     try:
+        doubts = check_zawgyi(texts, ("body",))
         status, body, location = run_once(_user_key(), key, f"issue.comment:{issue.id}", payload, action)
+    except ZawgyiQuestion as err:
+        return _detail_page(issue, comment_form=form, error=err.to_dict()["error"]["message"],
+                            status=422, zawgyi=err.doubts, comment_client_id=key)
     except ApiError as err:
         if wants_json() or not err.fields:
             raise
         for name, message in err.fields.items():
             getattr(form, name if hasattr(form, name) else "body").errors.append(message)
         issue = services.get_issue(current_user, issue_id)
-        return _detail_page(issue, comment_form=form, status=err.status)
+        return _detail_page(issue, comment_form=form, status=err.status, zawgyi=doubts)
     return done(location, status, body)
 
 
@@ -164,6 +173,8 @@ def new(reference):
     files = request.files.getlist("photos")
     payload = {name: getattr(form, name).data for name in ("category", "severity", "title", "description")}
     payload["photos"] = [f.filename for f in files if f]
+    texts = request.form.to_dict()
+    doubts = {}
 
     def action():
         from ..attachments.services import photos_from_request
@@ -171,17 +182,21 @@ def new(reference):
         photos = photos_from_request(current_user, files)
         issue = services.raise_issue(
             order, current_user, category=form.category.data, severity=form.severity.data,
-            title=form.title.data or "", description=form.description.data or "",
+            title=texts.get("title") or "", description=texts.get("description") or "",
             photos=photos, client_id=key,
         )
-        return 201, {"id": issue.id}, url_for("issues.detail", issue_id=issue.id)
+        return 201, {"id": issue.id, **zawgyi_answer(doubts)}, url_for("issues.detail", issue_id=issue.id)
 
     try:
+        doubts = check_zawgyi(texts, ("title", "description"))
         status, body, location = run_once(_user_key(), key, f"issue.raise:{order.id}", payload, action)
+    except ZawgyiQuestion as err:
+        return render_template("issues/new.html", form=form, order=order, zawgyi=err.doubts,
+                               message=err.to_dict()["error"]["message"]), 422
     except ApiError as err:
         if wants_json() or not err.fields:
             raise
         for name, message in err.fields.items():
             getattr(form, name if hasattr(form, name) else "photos").errors.append(message)
-        return render_template("issues/new.html", form=form, order=order), err.status
+        return render_template("issues/new.html", form=form, order=order, zawgyi=doubts), err.status
     return done(location, status, body)

@@ -269,6 +269,7 @@ def raise_issue(order, actor, *, category, severity, title, description="", phot
     now = now or utcnow()
     issue = Issue(
         order=order, category=category, severity=severity, title=str(title_text),
+        title_original=title_text.original,
         description=str(body), description_original=body.original, state="open",
         raised_by=actor, raised_by_label=actor_label, raised_by_side=side,
         client_id=client_id, created_at=now, updated_at=now,

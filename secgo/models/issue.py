@@ -50,6 +50,7 @@ class Issue(db.Model):
     category: Mapped[str] = mapped_column(String(20))
     severity: Mapped[str] = mapped_column(String(8))
     title: Mapped[str] = mapped_column(String(140))
+    title_original: Mapped[str | None] = mapped_column(Text)  # Zawgyi text as typed
     description: Mapped[str] = mapped_column(Text, default="")
     description_original: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(12), default="open")

@@ -150,6 +150,7 @@ class DeliveryConfirmation(db.Model):
     received_quantity: Mapped[Decimal] = mapped_column(Numeric(14, 3))
     condition: Mapped[str] = mapped_column(String(12))
     note: Mapped[str] = mapped_column(Text, default="")
+    note_original: Mapped[str | None] = mapped_column(Text)  # Zawgyi text as typed
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     confirmed_by_label: Mapped[str | None] = mapped_column(String(80))
     client_id: Mapped[str | None] = mapped_column(String(64), index=True)

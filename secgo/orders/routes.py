@@ -11,6 +11,7 @@ from ..attachments.routes import send_photo
 from ..attachments.services import MAX_PHOTOS, belongs_to_order, photos_from_request
 from ..errors import ApiError, wants_json
 from ..extensions import db, limiter
+from ..i18n import ZawgyiQuestion, check_zawgyi, zawgyi_answer
 from ..idempotency import new_client_id, request_key, run_once
 from ..models import (
     BORDER_CROSSINGS,
@@ -121,7 +122,7 @@ def new():
 
 
 def render_detail(order, *, form=None, errors=None, message=None, values=None, status=200,
-                  new_link=None):
+                  new_link=None, zawgyi=None, client_id=None):
     """The order page: facts, forms for what this viewer may do, one timeline."""
     side = services.side_of(current_user, order)
     updates, delivery, issues = services.load_history(order)
@@ -133,7 +134,8 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
         can_deliver=side in services.CUSTOMER_SIDES and delivery is None and order.status != "cancelled",
         can_link=side is not None,
         conditions=CONDITIONS, form=form, errors=errors or {}, message=message, values=values or {},
-        client_id=new_client_id(), max_photos=MAX_PHOTOS, new_link=new_link,
+        client_id=client_id or new_client_id(), max_photos=MAX_PHOTOS, new_link=new_link,
+        zawgyi=zawgyi or {},
         issue_detail="issues.detail" in current_app.view_functions,
         corrigible={u.id for u in updates if u.author_id == current_user.id or side == "admin"},
     ), status
@@ -146,17 +148,30 @@ def detail(reference):
     return render_detail(order)
 
 
-def _page_write(order, form_name, scope, payload, action, rerender=None):
-    """Run a write from the order page; for plain forms, show refusals next to the form."""
+def _page_write(order, form_name, scope, payload, action, rerender=None, *, data=None, texts=()):
+    """Run a write from the order page; for plain forms, show refusals next to the form.
+
+    The free texts of data are settled first (Zawgyi: secgo.i18n.check_zawgyi): a plain form
+    is asked "did you mean ...?"; a script's answer carries the suggestion.
+    """
+    doubts = {}
+
+    def with_hint():
+        status, body, location = action()
+        return status, {**body, **zawgyi_answer(doubts)}, location
+
     try:
-        return _write(scope, payload, action)
+        doubts = check_zawgyi(data, texts) if texts else {}
+        return _write(scope, payload, with_hint)
     except ApiError as err:
         if wants_json() or err.status not in (409, 413, 415, 422):
             raise
         db.session.rollback()
+        asked = isinstance(err, ZawgyiQuestion)
         show = rerender or (lambda **kw: render_detail(order, form=form_name, **kw))
         return show(errors=err.fields, values=payload, message=err.to_dict()["error"]["message"],
-                    status=err.status)
+                    status=err.status, zawgyi=err.doubts if asked else doubts,
+                    client_id=request_key() if asked else None)
 
 
 @bp.post("/orders/<reference>/updates")
@@ -179,7 +194,8 @@ def post_update(reference):
     if corrected is not None:
         def rerender(**kw):
             return render_correct(order, corrected, **kw)
-    return _page_write(order, "update", "orders.update", payload, action, rerender)
+    return _page_write(order, "update", "orders.update", payload, action, rerender,
+                       data=data, texts=("note",))
 
 
 def _own_update(order, raw_id):
@@ -191,10 +207,12 @@ def _own_update(order, raw_id):
     return update if update is not None and update.order_id == order.id else None
 
 
-def render_correct(order, update, *, errors=None, values=None, message=None, status=200):
+def render_correct(order, update, *, errors=None, values=None, message=None, status=200,
+                   zawgyi=None, client_id=None):
     return render_template(
         "orders/correct.html", order=order, update=update, statuses=STATUSES,
-        errors=errors or {}, values=values or {}, message=message, client_id=new_client_id(),
+        errors=errors or {}, values=values or {}, message=message,
+        client_id=client_id or new_client_id(), zawgyi=zawgyi or {},
     ), status
 
 
@@ -247,7 +265,8 @@ def delivery(reference):
         location = url_for("orders.detail", reference=order.reference)
         return 201, {"id": row.id, "condition": row.condition}, location
 
-    return _page_write(order, "delivery", "orders.delivery", payload, action)
+    return _page_write(order, "delivery", "orders.delivery", payload, action,
+                       data=data, texts=("note",))
 
 
 def _link_url(token):

@@ -21,6 +21,7 @@ from ..authz import order_audience, order_side, visible_orders_clause
 from ..errors import ApiError
 from ..extensions import db
 from ..i18n import fold, normalize_text
+from ..ids import MAX_ID
 from ..models import (
     BORDER_CROSSINGS,
     CONDITIONS,
@@ -125,10 +126,14 @@ def _int(data, name, fields, *, required=False):
         fields[name] = _("Expected a number.")
         return None
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         fields[name] = _("Expected a number.")
         return None
+    if abs(number) > MAX_ID:  # no row has it, and the database cannot even be asked
+        fields[name] = _("This number is out of range.")
+        return None
+    return number
 
 
 def _date(data, name, fields):
@@ -548,7 +553,8 @@ def confirm_delivery(actor, order: Order, data: dict, photos=(), *, client_id=No
     now = utcnow()
     delivery = DeliveryConfirmation(
         order=order, received_quantity=clean["received_quantity"], condition=clean["condition"],
-        note=str(clean["note"]), confirmed_by=actor, confirmed_by_label=label,
+        note=str(clean["note"]), note_original=clean["note"].original,
+        confirmed_by=actor, confirmed_by_label=label,
         client_id=client_id, created_at=now,
     )
     delivery.photos = list(photos)
