@@ -1,4 +1,339 @@
-// SEC GO! service worker. Minimal for now: the offline issue adds caching and the outbox.
-const VERSION = 'v1';
-self.addEventListener('install', () => self.skipWaiting());
-self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+// SEC GO! service worker: app shell precache, network-first pages kept per user, the outbox's
+// Background Sync replay. The server fills in BUILD and SHELL when it serves this file, so
+// any change to the app shell changes these bytes and the browser installs the new version.
+const BUILD = 'dev'; // replaced when served: a hash of the app shell
+const SHELL = ['/offline']; // replaced when served: the shell's fingerprinted URLs
+const SHELL_CACHE = `secgo-shell-${BUILD}`;
+const PAGES_PREFIX = 'secgo-pages-u'; // one cache per user: secgo-pages-u<id>
+const NAV_TIMEOUT_MS = 3000;
+const OUTBOX_DB = 'secgo-outbox';
+
+importScripts('/static/js/sw-push.js');
+
+// --- install: precache the shell; the new version then waits for the page's "reload" ------
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(SHELL_CACHE);
+    // Fetched without cookies: the saved /offline page then holds nobody's data.
+    await cache.addAll(SHELL.map((url) => new Request(url, { credentials: 'omit', cache: 'reload' })));
+  })());
+});
+
+// --- activate: remove other versions' shell caches, take control ----------------------------
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names
+      .filter((name) => name.startsWith('secgo-shell-') && name !== SHELL_CACHE)
+      .map((name) => caches.delete(name)));
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('message', (event) => {
+  const data = event.data || {};
+  if (data.type === 'skip-waiting') self.skipWaiting();
+  else if (data.type === 'logout') event.waitUntil(forgetPages(null));
+  else if (data.type === 'user') event.waitUntil(setUser(String(data.user || '')));
+  else if (data.type === 'replay') event.waitUntil(replay().catch(() => {}));
+});
+
+// --- fetch ------------------------------------------------------------------------------------
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (request.mode === 'navigate') {
+    event.respondWith(page(event));
+  } else if ((url.pathname.startsWith('/static/') && url.searchParams.has('v'))
+             || url.pathname.startsWith('/i18n/')) {
+    event.respondWith(immutable(request)); // the URL names the content: cache-first is safe
+  } else if (url.pathname.startsWith('/static/')) {
+    event.respondWith(networkFirst(request, SHELL_CACHE));
+  } else if (request.destination === 'image') {
+    event.respondWith(userImage(event)); // photos of the user's orders, kept with their pages
+  }
+});
+
+async function immutable(request) {
+  const cache = await caches.open(SHELL_CACHE);
+  const hit = await cache.match(request);
+  if (hit) return hit;
+  const response = await fetch(request);
+  if (response.ok) await cache.put(request, response.clone());
+  return response;
+}
+
+async function networkFirst(request, cacheName) {
+  try {
+    const response = await fetch(request);
+    if (response.ok) await (await caches.open(cacheName)).put(request, response.clone());
+    return response;
+  } catch (err) {
+    const hit = await caches.match(request, { cacheName, ignoreSearch: true });
+    if (hit) return hit;
+    throw err;
+  }
+}
+
+async function userImage(event) {
+  const user = await getUser();
+  try {
+    const response = await fetch(event.request);
+    if (user && response.ok && response.type === 'basic') {
+      const copy = response.clone();
+      event.waitUntil(caches.open(PAGES_PREFIX + user).then((c) => c.put(event.request, copy)));
+    }
+    return response;
+  } catch (err) {
+    const hit = user && await (await caches.open(PAGES_PREFIX + user)).match(event.request);
+    if (hit) return hit;
+    throw err;
+  }
+}
+
+// Pages: network first with a short timeout; the user's saved copy when the network fails or
+// is slow; never cache-first. The saved copy is marked so the page shows its banner.
+async function page(event) {
+  const request = event.request;
+  const network = fetch(request);
+  // Registered first, so the copy is taken before the page reads the body; the worker stays
+  // alive until it is saved, even when the saved copy answered first.
+  event.waitUntil(network.then((response) => remember(request, response.clone())).catch(() => {}));
+  let timer;
+  const slow = new Promise((resolve) => { timer = setTimeout(resolve, NAV_TIMEOUT_MS, 'slow'); });
+  try {
+    const first = await Promise.race([network, slow]);
+    if (first !== 'slow') {
+      if (first.status < 500) return first;
+      return (await savedCopy(request)) || first;
+    }
+    const saved = await savedCopy(request);
+    if (saved) {
+      network.catch(() => {});
+      return saved; // the network answer still refreshes the cache when it comes
+    }
+    return await network;
+  } catch (err) {
+    return (await savedCopy(request)) || offlinePage();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// Keep a fresh page in its user's cache; a page of another user (or of nobody) first clears
+// every other user's pages, so after logout nobody is shown the previous user's pages.
+async function remember(request, response) {
+  const type = response.headers.get('Content-Type') || '';
+  if (response.status !== 200 || response.type !== 'basic' || response.redirected
+      || !type.startsWith('text/html')) return;
+  const html = await response.clone().text();
+  const match = /<body[^>]*\sdata-user="(\d*)"/.exec(html);
+  if (!match) return;
+  const user = match[1];
+  await setUser(user);
+  if (!user || /no-store/.test(response.headers.get('Cache-Control') || '')) return;
+  const headers = new Headers(response.headers);
+  headers.set('X-Secgo-Saved-At', new Date().toISOString());
+  const cache = await caches.open(PAGES_PREFIX + user);
+  await cache.put(request, new Response(html, { status: 200, headers }));
+  // The offline page in this user's language, for pages never opened.
+  const lang = (/<html[^>]*\slang="([\w-]*)"/.exec(html) || [])[1] || '';
+  const offline = await cache.match('/offline');
+  if (!offline || offline.headers.get('X-Secgo-Lang') !== lang) {
+    const fresh = await fetch('/offline', { credentials: 'same-origin' });
+    if (fresh.ok && !fresh.redirected) {
+      const h = new Headers(fresh.headers);
+      h.set('X-Secgo-Lang', lang);
+      await cache.put('/offline', new Response(await fresh.text(), { status: 200, headers: h }));
+    }
+  }
+}
+
+async function savedCopy(request) {
+  const user = await getUser();
+  if (!user) return null;
+  const cache = await caches.open(PAGES_PREFIX + user);
+  const hit = await cache.match(request, { ignoreVary: true });
+  if (!hit) return null;
+  const savedAt = hit.headers.get('X-Secgo-Saved-At') || '';
+  return markBody(hit, `data-saved-at="${savedAt.replace(/[^\w:.+-]/g, '')}"`);
+}
+
+async function offlinePage() {
+  const user = await getUser();
+  const own = user && await (await caches.open(PAGES_PREFIX + user)).match('/offline');
+  const hit = own || await caches.match('/offline', { cacheName: SHELL_CACHE, ignoreSearch: true });
+  if (hit) return markBody(hit, 'data-fallback="1"');
+  return new Response('Offline', { status: 503, headers: { 'Content-Type': 'text/plain' } });
+}
+
+async function markBody(response, attribute) {
+  const html = (await response.text()).replace('<body ', `<body ${attribute} `);
+  const headers = new Headers(response.headers);
+  headers.delete('Content-Length');
+  headers.delete('Content-Encoding');
+  return new Response(html, { status: 200, headers });
+}
+
+// --- who is logged in (last fresh page seen), kept in IndexedDB so it survives restarts ------
+let currentUser;
+
+async function getUser() {
+  if (currentUser === undefined) {
+    currentUser = (await idb('meta', 'readonly', (store) => store.get('user'))) || '';
+  }
+  return currentUser;
+}
+
+async function setUser(user) {
+  const before = await getUser();
+  if (user !== before) {
+    await forgetPages(user || null);
+    currentUser = user;
+    await idb('meta', 'readwrite', (store) => store.put(user, 'user'));
+  }
+}
+
+async function forgetPages(keepUser) {
+  const names = await caches.keys();
+  await Promise.all(names
+    .filter((name) => name.startsWith(PAGES_PREFIX) && name !== PAGES_PREFIX + keepUser)
+    .map((name) => caches.delete(name)));
+}
+
+// --- outbox replay on Background Sync (the page replays too, without a service worker) -------
+// Same rules as outbox.js: in order; 2xx removes the item; 4xx marks it failed with the
+// server's message and goes on; 401 (or an expired CSRF token) and 5xx or network errors stop
+// and keep everything for the next try.
+self.addEventListener('sync', (event) => {
+  if (event.tag === 'secgo-outbox') event.waitUntil(replay());
+});
+
+function openOutbox() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(OUTBOX_DB, 1);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains('items')) {
+        db.createObjectStore('items', { keyPath: 'seq', autoIncrement: true })
+          .createIndex('key', 'key', { unique: true });
+      }
+      if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta');
+    };
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function idb(storeName, mode, fn) {
+  const db = await openOutbox();
+  try {
+    return await new Promise((resolve, reject) => {
+      const tx = db.transaction(storeName, mode);
+      const req = fn(tx.objectStore(storeName));
+      tx.oncomplete = () => resolve(req && req.result);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+async function replay() {
+  const run = async () => {
+    const user = await getUser();
+    if (!user) return;
+    const items = await idb('items', 'readonly', (store) => store.getAll());
+    for (const item of items) {
+      if (item.state !== 'pending' || item.user !== user) continue;
+      const result = await sendItem(item);
+      if (result === 'stop') throw new Error('outbox: will retry');
+    }
+    await tellPages({ type: 'outbox-changed' });
+  };
+  if (self.navigator.locks) return self.navigator.locks.request('secgo-outbox', run);
+  return run();
+}
+
+let freshToken = '';
+
+// A hung connection must not hold the queue for ever (as in outbox.js).
+function deadline(item) {
+  const bytes = item.files.reduce((sum, f) => sum + f.blob.size, 0);
+  return AbortSignal.timeout ? AbortSignal.timeout(60000 + bytes / 4) : undefined;
+}
+
+// After a browser restart the session (and its CSRF token) is new while the long-lived login
+// still holds: ask the server who is logged in and for a token of this session.
+async function renewSession() {
+  try {
+    const response = await fetch('/offline', { credentials: 'same-origin', cache: 'no-store' });
+    const html = await response.text();
+    const user = (/<body[^>]*\sdata-user="(\d*)"/.exec(html) || [])[1] || '';
+    const token = (/name="csrf_token" value="([^"]+)"/.exec(html) || [])[1] || '';
+    return { user, token };
+  } catch (err) {
+    return { user: null, token: '' };
+  }
+}
+
+async function sendItem(item, renewed = false) {
+  const body = new FormData();
+  for (const [name, value] of item.fields) body.append(name, value);
+  for (const file of item.files) body.append(file.name, file.blob, file.filename);
+  let response;
+  try {
+    response = await fetch(item.url, {
+      method: 'POST', body, credentials: 'same-origin', signal: deadline(item),
+      headers: { Accept: 'application/json', 'Idempotency-Key': item.key, 'X-CSRFToken': freshToken || item.csrf || '' },
+    });
+  } catch (err) {
+    return 'stop';
+  }
+  if (response.ok && !(response.redirected && new URL(response.url).pathname === '/login')) {
+    await idb('items', 'readwrite', (store) => store.delete(item.seq));
+    await tellPages({
+      type: 'outbox-sent', key: item.key, page: item.page, label: item.label,
+      location: await locationOf(response),
+    });
+    return 'sent';
+  }
+  const error = await errorOf(response);
+  if (error.code === 'csrf' && !renewed) {
+    const session = await renewSession();
+    if (session.user === item.user && session.token) {
+      freshToken = session.token;
+      return sendItem(item, true);
+    }
+  }
+  const retry = response.status === 401 || response.status === 408 || response.status === 429
+    || response.status >= 500 || response.redirected || error.code === 'csrf';
+  if (retry) return 'stop'; // a page (with a fresh token, or after login) goes on
+  const failed = { ...item, state: 'failed', error: { status: response.status, ...error } };
+  await idb('items', 'readwrite', (store) => store.put(failed));
+  return 'failed';
+}
+
+async function locationOf(response) {
+  try {
+    return (await response.json()).location || null;
+  } catch (err) {
+    return null;
+  }
+}
+
+async function errorOf(response) {
+  try {
+    const body = await response.json();
+    return { code: body.error.code || '', message: body.error.message || '', fields: body.error.fields || {} };
+  } catch (err) {
+    return { code: '', message: response.statusText || String(response.status), fields: {} };
+  }
+}
+
+async function tellPages(message) {
+  const windows = await self.clients.matchAll({ type: 'window' });
+  windows.forEach((client) => client.postMessage(message));
+}

@@ -1,3 +1,5 @@
+import hashlib
+import json
 from pathlib import Path
 
 from flask import (
@@ -6,7 +8,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user
@@ -33,9 +34,37 @@ def offline():
     return render_template("main/offline.html")
 
 
+# The app shell the service worker precaches: everything under these static folders.
+SHELL_FOLDERS = ("css", "js", "icons")
+SHELL_FILES = ("manifest.webmanifest",)
+
+
+def shell_urls() -> list[str]:
+    """Fingerprinted URLs of the app shell, and the offline page."""
+    static = Path(current_app.static_folder)
+    names = [name for name in SHELL_FILES if (static / name).is_file()]
+    for folder in SHELL_FOLDERS:
+        names += sorted(
+            p.relative_to(static).as_posix() for p in (static / folder).rglob("*")
+            if p.is_file() and not p.name.startswith(".") and not p.name.endswith("~")
+        )
+    return [url_for("static", filename=name) for name in names] + [url_for("main.offline")]
+
+
 @bp.get("/service-worker.js")
 def service_worker():
-    response = send_file(ROOT / "service-worker.js", mimetype="text/javascript", max_age=0)
+    """The service worker, with the app shell's URLs and their hash filled in.
+
+    A change to any shell file changes these bytes, so browsers install the new version.
+    """
+    source = (ROOT / "service-worker.js").read_text(encoding="utf-8")
+    shell = shell_urls()
+    build = hashlib.sha256(json.dumps(shell).encode()).hexdigest()[:16]
+    source = source.replace("const BUILD = 'dev';", f"const BUILD = '{build}';", 1)
+    source = source.replace(
+        "const SHELL = ['/offline'];", f"const SHELL = {json.dumps(shell)};", 1
+    )
+    response = current_app.response_class(source, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
     return response

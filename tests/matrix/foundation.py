@@ -8,6 +8,8 @@ ROUTES = {
     "main.offline": ("GET", "/offline", everyone(200), None),
     "main.service_worker": ("GET", "/service-worker.js", everyone(200), None),
     "main.healthz": ("GET", "/healthz", everyone(200), None),
+    # An out-of-date hash is sent on to the current catalog's URL.
+    "i18n.catalog": ("GET", "/i18n/th.000000000000.json", everyone(302), None),
     "main.set_language": ("POST", "/language", everyone(302), {"lang": "th", "next": "/"}),
     "auth.login": ("GET", "/login", {**everyone(302), "anon": 200}, None),
     "auth.logout": ("POST", "/logout", everyone(302), None),

@@ -1,4 +1,7 @@
-// Page entry: registers the service worker. Other modules add offline, push and photos.
-if ('serviceWorker' in navigator) {
-  navigator.serviceWorker.register('/service-worker.js', { scope: '/' }).catch(() => {});
-}
+// Page entry: offline reading and the service worker, then the outbox for write forms.
+// Other modules (push, ...) add one import line each.
+import { initOffline } from './offline.js';
+import { initOutbox } from './outbox.js';
+
+initOffline();
+initOutbox();

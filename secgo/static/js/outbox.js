@@ -1,0 +1,598 @@
+// The outbox: every write form (form[data-outbox]) is kept in IndexedDB with a fresh
+// Idempotency-Key, shown at once as "waiting to send", and sent in order: right away, on
+// `online`, on page load, on a timer with back-off, and by the service worker's Background
+// Sync. The server answers a replayed key with its first answer, so each report lands once.
+// 2xx removes an item; 4xx marks it failed with the server's message and keeps it; 401 keeps
+// everything and asks the user to log in; 5xx and network errors keep it and retry.
+import { gettext, ngettext, loadCatalog } from './i18n.js';
+
+const DB_NAME = 'secgo-outbox';
+const SYNC_TAG = 'secgo-outbox';
+const FIRST_RETRY_MS = 5000;
+const MAX_RETRY_MS = 5 * 60 * 1000;
+const WAIT_FOR_ANSWER_MS = 10000; // a quicker answer is shown in the form; later, in the entry
+const DOUBLE_TAP_MS = 1500;
+const MAX_LABEL = 140;
+
+// --- storage (the same schema as service-worker.js) ------------------------------------------
+
+function openDb() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB_NAME, 1);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains('items')) {
+        db.createObjectStore('items', { keyPath: 'seq', autoIncrement: true })
+          .createIndex('key', 'key', { unique: true });
+      }
+      if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta');
+    };
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function idb(storeName, mode, fn) {
+  const db = await openDb();
+  try {
+    return await new Promise((resolve, reject) => {
+      const tx = db.transaction(storeName, mode);
+      const req = fn(tx.objectStore(storeName));
+      tx.oncomplete = () => resolve(req && req.result);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+export const allItems = () => idb('items', 'readonly', (s) => s.getAll());
+const putItem = (item) => idb('items', 'readwrite', (s) => s.put(item));
+const deleteItem = (seq) => idb('items', 'readwrite', (s) => s.delete(seq));
+
+// The logged-in user: the page's data-user, except on the saved /offline page, which belongs
+// to nobody: then the last user the service worker or a fresh page saw.
+export async function currentUser() {
+  if (!document.body.dataset.fallback) return document.body.dataset.user || '';
+  return (await idb('meta', 'readonly', (s) => s.get('user'))) || '';
+}
+
+// --- queueing -------------------------------------------------------------------------------
+
+function uuid() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function formData(form, submitter) {
+  try {
+    return new FormData(form, submitter || undefined);
+  } catch (err) {
+    const data = new FormData(form); // browsers without the submitter argument
+    if (submitter && submitter.name) data.append(submitter.name, submitter.value);
+    return data;
+  }
+}
+
+function describe(form, submitter) {
+  const label = form.dataset.outboxLabel
+    || (submitter && submitter.textContent.trim())
+    || form.getAttribute('aria-label') || document.title;
+  const text = form.querySelector('textarea, input[type=text], input:not([type])');
+  const summary = text && text.value.trim() ? text.value.trim().slice(0, MAX_LABEL) : '';
+  return { label: label.slice(0, MAX_LABEL), summary };
+}
+
+export async function enqueue(form, submitter) {
+  const key = uuid();
+  const fields = [];
+  const files = [];
+  let csrf = '';
+  for (const [name, value] of formData(form, submitter).entries()) {
+    if (name === 'csrf_token') csrf = value; // sent as a header: a fresher one may replace it
+    else if (name === 'client_id') fields.push([name, key]);
+    else if (name === 'occurred_at' && !value) fields.push([name, new Date().toISOString()]);
+    else if (typeof value === 'string') fields.push([name, value]);
+    else if (value.size > 0 || value.name) {
+      // Loaded only when a photo is queued: it stays off the first load of every page.
+      const { preparePhoto } = await import('./photos.js');
+      const photo = await preparePhoto(value);
+      files.push({ name, blob: photo.blob, filename: photo.filename });
+    }
+  }
+  const action = new URL(form.getAttribute('action') || location.href, location.href);
+  const item = {
+    key,
+    url: action.pathname + action.search,
+    fields,
+    files,
+    csrf,
+    created: Date.now(),
+    state: 'pending',
+    error: null,
+    user: await currentUser(),
+    page: location.pathname + location.search,
+    ...describe(form, submitter),
+  };
+  item.seq = await putItem(item);
+  if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
+  return item;
+}
+
+async function requestSync() {
+  try {
+    const reg = await navigator.serviceWorker?.ready;
+    if (reg && reg.sync) await reg.sync.register(SYNC_TAG);
+  } catch (err) {
+    // No Background Sync (Safari, Firefox, in-app browsers): online, load and the timer do it.
+  }
+}
+
+// --- sending --------------------------------------------------------------------------------
+
+let freshToken = '';
+
+function pageToken() {
+  if (freshToken) return freshToken;
+  if (document.body.dataset.fallback) return '';
+  const input = document.querySelector('input[name=csrf_token]');
+  return input ? input.value : '';
+}
+
+// After a browser restart the session (and its CSRF token) is new while the long-lived login
+// still holds: ask the server who is logged in and for a token of this session.
+async function renewSession() {
+  try {
+    const response = await fetch('/offline', { credentials: 'same-origin', cache: 'no-store' });
+    const html = await response.text();
+    const user = (/<body[^>]*\sdata-user="(\d*)"/.exec(html) || [])[1] || '';
+    const token = (/name="csrf_token" value="([^"]+)"/.exec(html) || [])[1] || '';
+    return { user, token };
+  } catch (err) {
+    return { user: null, token: '' };
+  }
+}
+
+async function errorOf(response) {
+  try {
+    const { error } = await response.json();
+    return { code: error.code || '', message: error.message || '', fields: error.fields || {} };
+  } catch (err) {
+    return { code: '', message: `${response.status} ${response.statusText}`.trim(), fields: {} };
+  }
+}
+
+// A hung connection must not hold the queue for ever: give up after a time that allows a
+// slow 2G upload (a minute, plus a second for every 4 KB), then retry with the same key.
+function deadline(item) {
+  const bytes = item.files.reduce((sum, f) => sum + f.blob.size, 0);
+  return AbortSignal.timeout ? AbortSignal.timeout(60000 + bytes / 4) : undefined;
+}
+
+// One item -> { outcome: 'sent' | 'failed' | 'login' | 'retry', location, error }
+async function send(item, renewed = false) {
+  const body = new FormData();
+  for (const [name, value] of item.fields) body.append(name, value);
+  for (const file of item.files) body.append(file.name, file.blob, file.filename);
+  let response;
+  try {
+    response = await fetch(item.url, {
+      method: 'POST',
+      body,
+      credentials: 'same-origin',
+      signal: deadline(item),
+      headers: {
+        Accept: 'application/json',
+        'Idempotency-Key': item.key,
+        'X-CSRFToken': pageToken() || item.csrf,
+      },
+    });
+  } catch (err) {
+    return { outcome: 'retry' };
+  }
+  const toLogin = response.redirected && new URL(response.url).pathname === '/login';
+  if (response.ok && !toLogin) {
+    let where = null;
+    try {
+      where = (await response.json()).location || null;
+    } catch (err) {
+      where = response.redirected ? response.url : null;
+    }
+    await deleteItem(item.seq);
+    return { outcome: 'sent', location: where };
+  }
+  const error = await errorOf(response);
+  if (error.code === 'csrf' && !renewed) {
+    const session = await renewSession();
+    if (session.user === null) return { outcome: 'retry' };
+    if (session.user !== item.user || !session.token) return { outcome: 'login' };
+    freshToken = session.token;
+    return send(item, true);
+  }
+  if (response.status === 401 || toLogin || error.code === 'csrf') return { outcome: 'login' };
+  if (response.status >= 500 || [408, 425, 429].includes(response.status) || response.status < 400) {
+    return { outcome: 'retry' };
+  }
+  await putItem({ ...item, state: 'failed', error: { status: response.status, ...error } });
+  return { outcome: 'failed', error };
+}
+
+let running = null;
+let again = false;
+let failures = 0;
+let timer = null;
+let needsLogin = false;
+let pendingSubmit = null; // the key a form on this page is waiting for
+
+async function pass(outcomes) {
+  const user = await currentUser();
+  const waiting = (await allItems()).filter((i) => i.state === 'pending');
+  if (!user) {
+    needsLogin = waiting.length > 0;
+    return;
+  }
+  let after = 0;
+  for (;;) {
+    const items = await allItems();
+    const item = items.find((i) => i.seq > after && i.state === 'pending' && i.user === user);
+    if (!item) break;
+    after = item.seq;
+    const result = await send(item);
+    if (!outcomes.has(item.key)) outcomes.set(item.key, result); // the first try decides
+    if (result.outcome === 'sent') onSent(item.page, item.label);
+    if (result.outcome === 'login') {
+      needsLogin = true;
+      return;
+    }
+    if (result.outcome === 'retry') {
+      requestSync(); // the worker may send it when the signal is back, even with no page open
+      schedule(true);
+      return;
+    }
+  }
+  needsLogin = false;
+  failures = 0;
+}
+
+// Replay everything that waits, in order, once at a time across tabs and the service worker.
+export function replay() {
+  if (running) {
+    again = true;
+    return running;
+  }
+  running = (async () => {
+    const outcomes = new Map();
+    try {
+      do {
+        again = false;
+        if (navigator.locks) await navigator.locks.request('secgo-outbox', () => pass(outcomes));
+        else await pass(outcomes);
+      } while (again);
+    } catch (err) {
+      schedule(true);
+    } finally {
+      running = null;
+      await refresh();
+    }
+    return outcomes;
+  })();
+  return running;
+}
+
+function schedule(failed) {
+  if (failed) failures += 1;
+  clearTimeout(timer);
+  const base = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, failures - 1));
+  timer = setTimeout(replay, base * (0.75 + Math.random() / 2));
+}
+
+// --- what the page shows ------------------------------------------------------------------
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function when(ms) {
+  try {
+    return new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+      { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms));
+  } catch (err) {
+    return new Date(ms).toLocaleString();
+  }
+}
+
+function stateChip(item) {
+  return item.state === 'failed'
+    ? el('span', 'chip chip-failed', gettext('not sent'))
+    : el('span', 'chip chip-waiting', gettext('waiting to send'));
+}
+
+function entry(item, tag) {
+  const node = el(tag, `outbox-entry outbox-${item.state}`);
+  node.dataset.outboxKey = item.key;
+  const head = el('div', 'outbox-head');
+  head.append(stateChip(item), el('strong', '', item.label));
+  node.append(head);
+  if (item.summary) node.append(el('p', 'outbox-summary', item.summary));
+  const meta = el('p', 'muted small');
+  meta.append(el('time', '', when(item.created)));
+  if (item.files.length) {
+    meta.append(' · ', ngettext('%(n)s photo', '%(n)s photos', item.files.length));
+  }
+  node.append(meta);
+  if (item.state === 'failed' && item.error) {
+    const main = item.error.message || gettext('The server refused this report.');
+    node.append(el('p', 'error', main));
+    const details = new Set(Object.values(item.error.fields || {}).filter((m) => m && m !== main));
+    details.forEach((message) => node.append(el('p', 'error small', message)));
+  }
+  return node;
+}
+
+// Pending reports of this page, at the top of its timeline (or a notice when it has none).
+function showOnPage(items) {
+  const target = document.querySelector('[data-outbox-target]');
+  document.querySelectorAll('[data-outbox-key]:not(.outbox-view *)').forEach((n) => n.remove());
+  const here = items.filter((i) => i.page === location.pathname + location.search);
+  if (!here.length) return;
+  if (target) {
+    const tag = ['OL', 'UL'].includes(target.tagName) ? 'li' : 'div';
+    here.slice().reverse().forEach((item) => target.prepend(entry(item, tag)));
+  } else {
+    const box = el('div', 'outbox-notice');
+    box.dataset.outboxKey = 'notice';
+    box.setAttribute('role', 'status');
+    here.forEach((item) => box.append(entry(item, 'div')));
+    document.querySelector('main')?.prepend(box);
+  }
+}
+
+function showBadge(count, anyFailed) {
+  const badge = document.getElementById('sync-badge');
+  const number = document.getElementById('sync-count');
+  if (!badge || !number) return;
+  number.textContent = String(count);
+  badge.hidden = count === 0;
+  badge.classList.toggle('has-failed', anyFailed);
+  badge.setAttribute('aria-label', ngettext('%(n)s report waiting to send', '%(n)s reports waiting to send', count));
+}
+
+function showLoginPrompt(count) {
+  let box = document.getElementById('outbox-login');
+  if (!needsLogin || !count || location.pathname === '/login') {
+    box?.remove();
+    return;
+  }
+  if (!box) {
+    box = el('p', 'flash flash-error');
+    box.id = 'outbox-login';
+    box.setAttribute('role', 'alert');
+    document.querySelector('main')?.prepend(box);
+  }
+  box.textContent = ngettext(
+    '%(n)s report is kept on this phone until you log in again.',
+    '%(n)s reports are kept on this phone until you log in again.', count,
+  ) + ' ';
+  const link = el('a', '', gettext('Log in'));
+  link.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+  box.append(link);
+}
+
+// The outbox view on /offline: every item with retry and discard.
+function showOutboxView(mine, others) {
+  const list = document.getElementById('outbox-list');
+  if (!list) return;
+  list.classList.add('outbox-view');
+  list.replaceChildren();
+  if (!mine.length && !others.length) {
+    list.append(el('li', 'muted', gettext('Nothing is waiting.')));
+    return;
+  }
+  for (const item of mine) {
+    const node = entry(item, 'li');
+    const urls = item.files.filter((f) => f.blob.type.startsWith('image/'));
+    if (urls.length) {
+      const row = el('div', 'outbox-photos');
+      urls.forEach((f) => {
+        const img = el('img');
+        img.alt = '';
+        img.addEventListener('error', () => img.remove()); // not a picture after all
+        img.src = URL.createObjectURL(f.blob);
+        row.append(img);
+      });
+      node.append(row);
+    }
+    const actions = el('div', 'outbox-actions');
+    const retry = el('button', 'btn small', item.state === 'failed' ? gettext('Try again') : gettext('Send now'));
+    retry.type = 'button';
+    retry.dataset.outboxRetry = String(item.seq);
+    const discard = el('button', 'btn small danger', gettext('Discard'));
+    discard.type = 'button';
+    discard.dataset.outboxDiscard = String(item.seq);
+    actions.append(retry, discard);
+    if (item.page) {
+      const open = el('a', 'btn small', gettext('Open page'));
+      open.href = item.page;
+      actions.append(open);
+    }
+    node.append(actions);
+    list.append(node);
+  }
+  if (others.length) {
+    list.append(el('li', 'muted', ngettext(
+      '%(n)s report of another account waits until that account logs in again.',
+      '%(n)s reports of another account wait until that account logs in again.', others.length,
+    )));
+  }
+}
+
+// A report of this page went out in the background: say so, and offer the fresh page.
+function showSent(label) {
+  let box = document.getElementById('outbox-sent');
+  if (!box) {
+    box = el('p', 'flash flash-success');
+    box.id = 'outbox-sent';
+    box.setAttribute('role', 'status');
+    document.querySelector('main')?.prepend(box);
+  }
+  box.replaceChildren(gettext('Sent: %(label)s', { label }), ' ');
+  const reload = el('button', 'link', gettext('Show it'));
+  reload.type = 'button';
+  reload.addEventListener('click', () => location.reload());
+  box.append(reload);
+}
+
+function onSent(page, label) {
+  if (page === location.pathname + location.search && !pendingSubmit) showSent(label);
+}
+
+export async function refresh() {
+  let items;
+  try {
+    items = await allItems();
+  } catch (err) {
+    return;
+  }
+  const user = await currentUser();
+  const mine = user ? items.filter((i) => i.user === user) : items;
+  const others = user ? items.filter((i) => i.user !== user) : [];
+  showBadge(mine.length, mine.some((i) => i.state === 'failed'));
+  showLoginPrompt(mine.filter((i) => i.state === 'pending').length);
+  showOnPage(mine);
+  showOutboxView(mine, others);
+}
+
+async function onOutboxClick(event) {
+  const retry = event.target.closest('[data-outbox-retry]');
+  const discard = event.target.closest('[data-outbox-discard]');
+  if (retry) {
+    const seq = Number(retry.dataset.outboxRetry);
+    const item = (await allItems()).find((i) => i.seq === seq);
+    if (item) await putItem({ ...item, state: 'pending', error: null });
+    failures = 0;
+    await replay();
+  } else if (discard) {
+    // The one way an item leaves without being sent: the user says so.
+    if (!window.confirm(gettext('Discard this report? It will not be sent.'))) return;
+    await deleteItem(Number(discard.dataset.outboxDiscard));
+    await refresh();
+  }
+}
+
+// --- forms ----------------------------------------------------------------------------------
+
+function showFormErrors(form, error) {
+  form.querySelectorAll('.outbox-error').forEach((n) => n.remove());
+  const top = el('p', 'flash flash-error outbox-error', error.message || gettext('The server refused this report.'));
+  top.setAttribute('role', 'alert');
+  form.prepend(top);
+  for (const [name, message] of Object.entries(error.fields || {})) {
+    const input = form.querySelector(`[name="${CSS.escape(name)}"]`);
+    if (!input) continue;
+    input.setAttribute('aria-invalid', 'true');
+    input.closest('.field')?.classList.add('has-error');
+    input.after(el('small', 'error outbox-error', message));
+  }
+}
+
+// Put a refused report back into its form, photos included, so it can be fixed and sent.
+function restoreForm(form, item) {
+  for (const [name, value] of item.fields) {
+    for (const input of form.querySelectorAll(`[name="${CSS.escape(name)}"]`)) {
+      if (['hidden', 'submit', 'file'].includes(input.type) || input.tagName === 'BUTTON') continue;
+      if (input.type === 'checkbox' || input.type === 'radio') {
+        if (input.value === value) input.checked = true;
+      } else {
+        input.value = value;
+      }
+    }
+  }
+  if (!window.DataTransfer) return;
+  const byName = new Map();
+  for (const f of item.files) {
+    if (!byName.has(f.name)) byName.set(f.name, new DataTransfer());
+    byName.get(f.name).items.add(new File([f.blob], f.filename, { type: f.blob.type }));
+  }
+  for (const [name, transfer] of byName) {
+    const input = form.querySelector(`input[type=file][name="${CSS.escape(name)}"]`);
+    if (input) input.files = transfer.files;
+  }
+}
+
+async function onSubmit(event) {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.matches('form[data-outbox]')) return;
+  if (!window.indexedDB || form.dataset.outboxPlain) return; // plain POST
+  event.preventDefault();
+  if (form.dataset.outboxBusy) return; // a double tap sends once
+  form.dataset.outboxBusy = '1';
+  let item;
+  try {
+    item = await enqueue(form, event.submitter);
+  } catch (err) {
+    // No IndexedDB space or access (private mode): the form goes the plain way.
+    delete form.dataset.outboxBusy;
+    form.dataset.outboxPlain = '1';
+    if (form.requestSubmit) form.requestSubmit(event.submitter || undefined);
+    else form.submit();
+    return;
+  }
+  // Kept on the phone now: the form is free for the next report (after a double tap's time).
+  form.reset();
+  setTimeout(() => { delete form.dataset.outboxBusy; }, DOUBLE_TAP_MS);
+  let touched = false; // typing a next report: then nothing may move the page or the form
+  form.addEventListener('input', () => { touched = true; }, { once: true });
+  await refresh();
+  const started = Date.now();
+  pendingSubmit = item.key;
+  form.setAttribute('aria-busy', 'true'); // its first try is under way
+  const outcomes = await replay();
+  form.removeAttribute('aria-busy');
+  pendingSubmit = null;
+  const result = outcomes.get(item.key) || { outcome: 'retry' };
+  const gone = !(await allItems()).some((i) => i.key === item.key);
+  const prompt = !touched && Date.now() - started <= WAIT_FOR_ANSWER_MS;
+  if (gone && prompt) {
+    const target = new URL(result.location || location.href, location.href);
+    if (target.pathname + target.search === location.pathname + location.search) {
+      history.replaceState(null, '', target.href); // the same page, at the new entry
+      location.reload();
+    } else {
+      location.assign(target.href);
+    }
+  } else if (gone) {
+    showSent(item.label);
+  } else if (result.outcome === 'failed' && prompt && form.isConnected) {
+    // Refused at once: what to fix is shown in the form, with what was typed put back.
+    await deleteItem(item.seq);
+    await refresh();
+    restoreForm(form, item);
+    showFormErrors(form, result.error);
+  }
+}
+
+export function initOutbox() {
+  if (!window.indexedDB) return;
+  document.addEventListener('submit', onSubmit);
+  document.addEventListener('click', onOutboxClick);
+  window.addEventListener('online', () => {
+    failures = 0;
+    replay();
+  });
+  navigator.serviceWorker?.addEventListener('message', (event) => {
+    const type = event.data && event.data.type;
+    if (type === 'outbox-sent') onSent(event.data.page, event.data.label);
+    if (type === 'outbox-sent' || type === 'outbox-changed') refresh();
+  });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') replay();
+  });
+  loadCatalog().then(refresh, refresh).then(replay);
+}
