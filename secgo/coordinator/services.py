@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, literal, literal_column, select
 from sqlalchemy.orm import aliased
 
 from ..authz import visible_orders_clause
@@ -140,7 +140,9 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     ).one()
 
     order_scope = [visible_orders_clause(user), *order_filter_clauses(filters, _producer)]
-    overdue_where = [*order_scope, Order.due_date < today, Order.status.not_in(FINAL_STATUSES)]
+    # Constants, not parameters, so SQLite can use the partial index ix_orders_producer_overdue.
+    not_final = Order.status.not_in([literal_column(f"'{s}'") for s in FINAL_STATUSES])
+    overdue_where = [*order_scope, Order.due_date < today, not_final]
     orders_from = (
         select(Order.reference, Order.product, Order.due_date, Order.status,
                _producer.name.label("producer"))
@@ -173,37 +175,38 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     )
     unconfirmed = db.session.execute(
         updates_from.where(*unconfirmed_where).order_by(StatusUpdate.recorded_at).limit(LIST_LIMIT // 2)
+        # Oldest first from the small partial index, stopping at the 25th in scope; SQLite
+        # would otherwise read every update of every order in scope and sort them.
+        .with_hint(StatusUpdate, "INDEXED BY ix_status_updates_awaiting_recorded", "sqlite")
     ).all()
 
     in_period = [*scope, Issue.created_at >= period.start, Issue.created_at < period.end]
-    by_cluster = db.session.execute(
-        select(Cluster.name, func.count(Issue.id))
-        .select_from(Issue)
-        .join(Order, Issue.order_id == Order.id)
-        .join(_producer, Order.producer_org_id == _producer.id)
-        .join(Cluster, _producer.cluster_id == Cluster.id)
-        .where(*in_period)
-        .group_by(Cluster.id, Cluster.name)
-        .order_by(func.count(Issue.id).desc(), Cluster.name)
-    ).all()
-    by_category = db.session.execute(
-        select(Issue.category, func.count(Issue.id))
-        .join(Order, Issue.order_id == Order.id)
-        .join(_producer, Order.producer_org_id == _producer.id)
-        .where(*in_period)
-        .group_by(Issue.category)
-        .order_by(func.count(Issue.id).desc(), Issue.category)
-    ).all()
+    # One pass over the period's issues for the three breakdowns (a few hundred groups at
+    # most: clusters x categories x border crossings), summed up here.
     border = func.coalesce(Order.border_crossing, literal(""))
-    by_border = db.session.execute(
-        select(border, func.count(Issue.id))
+    groups = db.session.execute(
+        select(Cluster.id, Cluster.name, Issue.category, border, func.count(Issue.id))
         .select_from(Issue)
         .join(Order, Issue.order_id == Order.id)
         .join(_producer, Order.producer_org_id == _producer.id)
+        .outerjoin(Cluster, _producer.cluster_id == Cluster.id)
         .where(*in_period)
-        .group_by(border)
-        .order_by(func.count(Issue.id).desc(), border)
+        .group_by(Cluster.id, Cluster.name, Issue.category, border)
     ).all()
+    clusters, categories, borders = {}, {}, {}
+    for cluster_id, cluster_name, category, crossing, n in groups:
+        if cluster_id is not None:
+            clusters[(cluster_id, cluster_name)] = clusters.get((cluster_id, cluster_name), 0) + n
+        categories[category] = categories.get(category, 0) + n
+        borders[crossing] = borders.get(crossing, 0) + n
+
+    def largest_first(counts):
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+    by_cluster = [(name, n) for (_id, name), n in sorted(
+        clusters.items(), key=lambda item: (-item[1], item[0][1], item[0][0]))]
+    by_category = largest_first(categories)
+    by_border = largest_first(borders)
 
     first_response = _median(
         seconds_between(Issue.created_at, Issue.first_response_at),

@@ -43,6 +43,8 @@ class Issue(db.Model):
         ),
         Index("ix_issues_state_created", "state", "created_at"),
         Index("ix_issues_raised_by_id", "raised_by_id"),
+        Index("ix_issues_updated", "updated_at", "id"),  # issue lists: newest activity first
+        Index("ix_issues_created", "created_at"),  # dashboard figures of a period
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -68,6 +69,10 @@ class Order(db.Model):
         CheckConstraint("quantity > 0", name="quantity_positive"),
         Index("ix_orders_producer_activity", "producer_org_id", "last_activity_at"),
         Index("ix_orders_customer_activity", "customer_org_id", "last_activity_at"),
+        # Coordinator dashboard: overdue orders (due before today, not final) per producer.
+        Index("ix_orders_producer_overdue", "producer_org_id", "due_date", "status",
+              sqlite_where=text("status NOT IN ('delivered', 'cancelled')"),
+              postgresql_where=text("status NOT IN ('delivered', 'cancelled')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -107,7 +112,18 @@ class StatusUpdate(db.Model):
     """An append-only event on an order: a status change or a note; never edited."""
 
     __tablename__ = "status_updates"
-    __table_args__ = (Index("ix_status_updates_order_id_id", "order_id", "id"),)
+    __table_args__ = (
+        Index("ix_status_updates_order_id_id", "order_id", "id"),
+        # Updates awaiting confirmation (per order list badge, dashboard): a small partial
+        # index that covers the query (status and confirmed_at avoid reading the table).
+        Index("ix_status_updates_awaiting", "order_id", "recorded_at", "status", "confirmed_at",
+              sqlite_where=text("confirmed_at IS NULL AND status <> 'note'"),
+              postgresql_where=text("confirmed_at IS NULL AND status <> 'note'")),
+        # ... and the oldest of them first (dashboard list, updates awaiting confirmation).
+        Index("ix_status_updates_awaiting_recorded", "recorded_at",
+              sqlite_where=text("confirmed_at IS NULL AND status <> 'note'"),
+              postgresql_where=text("confirmed_at IS NULL AND status <> 'note'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))

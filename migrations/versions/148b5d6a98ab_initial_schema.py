@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 2c51a2888cc0
+Revision ID: 148b5d6a98ab
 Revises: 
-Create Date: 2026-11-23 18:39:34.263950
+Create Date: 2026-11-23 19:25:58.183481
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import secgo.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '2c51a2888cc0'
+revision = '148b5d6a98ab'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -179,6 +179,7 @@ def upgrade():
         batch_op.create_index('ix_orders_customer_activity', ['customer_org_id', 'last_activity_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_last_activity_at'), ['last_activity_at'], unique=False)
         batch_op.create_index('ix_orders_producer_activity', ['producer_org_id', 'last_activity_at'], unique=False)
+        batch_op.create_index('ix_orders_producer_overdue', ['producer_org_id', 'due_date', 'status'], unique=False, sqlite_where=sa.text("status NOT IN ('delivered', 'cancelled')"), postgresql_where=sa.text("status NOT IN ('delivered', 'cancelled')"))
         batch_op.create_index(batch_op.f('ix_orders_status'), ['status'], unique=False)
 
     op.create_table('push_subscriptions',
@@ -205,6 +206,7 @@ def upgrade():
     sa.Column('received_quantity', sa.Numeric(precision=14, scale=3), nullable=False),
     sa.Column('condition', sa.String(length=12), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('note_original', sa.Text(), nullable=True),
     sa.Column('confirmed_by_id', sa.Integer(), nullable=True),
     sa.Column('confirmed_by_label', sa.String(length=80), nullable=True),
     sa.Column('client_id', sa.String(length=64), nullable=True),
@@ -225,6 +227,7 @@ def upgrade():
     sa.Column('category', sa.String(length=20), nullable=False),
     sa.Column('severity', sa.String(length=8), nullable=False),
     sa.Column('title', sa.String(length=140), nullable=False),
+    sa.Column('title_original', sa.Text(), nullable=True),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('description_original', sa.Text(), nullable=True),
     sa.Column('state', sa.String(length=12), nullable=False),
@@ -250,9 +253,11 @@ def upgrade():
     )
     with op.batch_alter_table('issues', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_issues_client_id'), ['client_id'], unique=False)
+        batch_op.create_index('ix_issues_created', ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_issues_order_id'), ['order_id'], unique=False)
         batch_op.create_index('ix_issues_raised_by_id', ['raised_by_id'], unique=False)
         batch_op.create_index('ix_issues_state_created', ['state', 'created_at'], unique=False)
+        batch_op.create_index('ix_issues_updated', ['updated_at', 'id'], unique=False)
 
     op.create_table('status_updates',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -279,6 +284,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_status_updates'))
     )
     with op.batch_alter_table('status_updates', schema=None) as batch_op:
+        batch_op.create_index('ix_status_updates_awaiting', ['order_id', 'recorded_at', 'status', 'confirmed_at'], unique=False, sqlite_where=sa.text("confirmed_at IS NULL AND status <> 'note'"), postgresql_where=sa.text("confirmed_at IS NULL AND status <> 'note'"))
+        batch_op.create_index('ix_status_updates_awaiting_recorded', ['recorded_at'], unique=False, sqlite_where=sa.text("confirmed_at IS NULL AND status <> 'note'"), postgresql_where=sa.text("confirmed_at IS NULL AND status <> 'note'"))
         batch_op.create_index(batch_op.f('ix_status_updates_client_id'), ['client_id'], unique=False)
         batch_op.create_index('ix_status_updates_order_id_id', ['order_id', 'id'], unique=False)
 
@@ -443,12 +450,16 @@ def downgrade():
     with op.batch_alter_table('status_updates', schema=None) as batch_op:
         batch_op.drop_index('ix_status_updates_order_id_id')
         batch_op.drop_index(batch_op.f('ix_status_updates_client_id'))
+        batch_op.drop_index('ix_status_updates_awaiting_recorded', sqlite_where=sa.text("confirmed_at IS NULL AND status <> 'note'"), postgresql_where=sa.text("confirmed_at IS NULL AND status <> 'note'"))
+        batch_op.drop_index('ix_status_updates_awaiting', sqlite_where=sa.text("confirmed_at IS NULL AND status <> 'note'"), postgresql_where=sa.text("confirmed_at IS NULL AND status <> 'note'"))
 
     op.drop_table('status_updates')
     with op.batch_alter_table('issues', schema=None) as batch_op:
+        batch_op.drop_index('ix_issues_updated')
         batch_op.drop_index('ix_issues_state_created')
         batch_op.drop_index('ix_issues_raised_by_id')
         batch_op.drop_index(batch_op.f('ix_issues_order_id'))
+        batch_op.drop_index('ix_issues_created')
         batch_op.drop_index(batch_op.f('ix_issues_client_id'))
 
     op.drop_table('issues')
@@ -462,6 +473,7 @@ def downgrade():
     op.drop_table('push_subscriptions')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_orders_status'))
+        batch_op.drop_index('ix_orders_producer_overdue', sqlite_where=sa.text("status NOT IN ('delivered', 'cancelled')"), postgresql_where=sa.text("status NOT IN ('delivered', 'cancelled')"))
         batch_op.drop_index('ix_orders_producer_activity')
         batch_op.drop_index(batch_op.f('ix_orders_last_activity_at'))
         batch_op.drop_index('ix_orders_customer_activity')
