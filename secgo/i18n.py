@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import re
 import unicodedata
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -121,6 +122,9 @@ class NormalizedText(str):
     zawgyi_suggestion: str | None
 
 
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def normalize_text(value: str | None) -> NormalizedText:
     """NFC-normalise input; convert sure Zawgyi to Unicode, keeping the original beside it.
 
@@ -129,7 +133,9 @@ def normalize_text(value: str | None) -> NormalizedText:
     """
     if isinstance(value, NormalizedText):
         return value  # already settled (e.g. by check_zawgyi): keep its original and answer
-    text = unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n").strip())
+    text = unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n"))
+    # Control characters (NUL above all: PostgreSQL refuses it) never belong in a note.
+    text = CONTROL_CHARS.sub("", text).strip()
     original = suggestion = None
     p = zawgyi_probability(text)
     if p >= ZAWGYI_SURE:

@@ -154,3 +154,9 @@ def test_did_you_mean_macro_offers_both_readings(app):
     assert 'name="note_encoding" value="unicode" checked' in html
     assert 'name="note_encoding" value="typed"' in html
     assert nothing.strip() == ""
+
+
+def test_control_characters_are_removed_from_typed_text():
+    from secgo.i18n import normalize_text
+
+    assert normalize_text("late\x00 truck\x07\nline two\t!") == "late truck\nline two\t!"

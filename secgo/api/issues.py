@@ -4,14 +4,14 @@ from flask_babel import lazy_gettext as _l
 
 from ..attachments.services import MAX_PHOTOS, photos_from_request
 from ..errors import ApiError
-from ..i18n import check_zawgyi, zawgyi_answer
+from ..i18n import zawgyi_answer
 from ..idempotency import request_key, run_once
-from ..ids import id_list
+from ..ids import id_list, id_value
 from ..issues import services
 from ..models import CATEGORIES
 from . import bp
 from .openapi import IDEMPOTENCY_PARAM, WRITE_ERRORS, error_responses, ref, register, schema
-from .orders import ZAWGYI, ZAWGYI_NOTE, encoding_field
+from .orders import ZAWGYI, ZAWGYI_NOTE, check_texts, encoding_field
 from .routes import require_login
 
 MAX_LIMIT = 100
@@ -32,6 +32,8 @@ def _text(body, name) -> str:
         return ""
     if not isinstance(value, str):
         raise ApiError(422, fields={name: _l("Send text here.")})
+    if "\x00" in value:  # as orders do: PostgreSQL cannot store it, and no one types it
+        raise ApiError(422, fields={name: _l("This text contains characters that are not allowed.")})
     return value
 
 
@@ -93,7 +95,7 @@ def issues_list():
         raise ApiError(422, fields={"tab": _l("Use waiting, mine or all.")})
     limit = request.args.get("limit", "50")
     offset = request.args.get("offset", "0")
-    if not (limit.isdigit() and offset.isdigit() and len(limit) < 6 and len(offset) < 10):
+    if not (limit.isdecimal() and offset.isdecimal() and len(limit) < 6 and len(offset) < 10):
         raise ApiError(422, fields={"limit": _l("Use whole numbers.")})
     limit = min(max(int(limit), 1), MAX_LIMIT)
     items, total = services.list_issues(
@@ -110,7 +112,7 @@ def issues_create(reference):
     body = _json_body()
     key = request_key()
     texts = dict(body)
-    doubts = check_zawgyi(texts, ("title", "description"))
+    doubts = check_texts(texts, ("title", "description"))
 
     def action():
         issue = services.raise_issue(
@@ -138,7 +140,7 @@ def issues_comment(issue_id):
     body = _json_body()
     key = request_key()
     texts = dict(body)
-    doubts = check_zawgyi(texts, ("body",))
+    doubts = check_texts(texts, ("body",))
 
     def action():
         c = services.add_comment(issue, user, _text(texts, "body"), photos=_photos(user, body),
@@ -161,7 +163,7 @@ def issues_transition(issue_id):
     def action():
         event = services.transition(
             issue, user, _text(body, "action"), note=_text(body, "note"),
-            assignee_id=body.get("assignee_id"), client_id=key,
+            assignee_id=id_value(body.get("assignee_id"), "assignee_id"), client_id=key,
         )
         return 201, {"issue": issue_json(issue, user), "event_id": event.id}, f"/api/v1/issues/{issue.id}"
 

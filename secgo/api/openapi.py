@@ -42,8 +42,14 @@ def error_responses(*codes: int) -> dict:
             "description": "Error",
             "content": {"application/json": {"schema": ref("Error")}},
         }
-        for c in codes
+        for c in sorted(set(codes))
     }
+
+
+# What any write may answer besides its own refusals: 400 (malformed JSON or Idempotency-Key;
+# for a session, a missing CSRF token), 401, 409 (an Idempotency-Key reused for another request),
+# 413 (a body over MAX_CONTENT_LENGTH), 415 (not JSON), 422 (invalid fields).
+WRITE_ERRORS = (400, 401, 409, 413, 415, 422)
 
 
 IDEMPOTENCY_PARAM = {
@@ -55,8 +61,16 @@ IDEMPOTENCY_PARAM = {
 }
 
 
+# Answered by the HTTP server in front of the app (gunicorn: a request line over 4094 bytes),
+# so possible for every operation and not in the app's JSON error format.
+URI_TOO_LONG = {"414": {"description": "The URL is too long (the HTTP server's limit)"}}
+
+
 def document(server_url: str = "/api/v1") -> dict:
     """The whole OpenAPI document."""
+    paths = {path: {method: {**op, "responses": {**op.get("responses", {}), **URI_TOO_LONG}}
+                    for method, op in ops.items()}
+             for path, ops in sorted(PATHS.items())}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -67,7 +81,7 @@ def document(server_url: str = "/api/v1") -> dict:
         },
         "servers": [{"url": server_url}],
         "security": [{"bearer": []}, {"session": []}],
-        "paths": dict(sorted(PATHS.items())),
+        "paths": paths,
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from ..attachments.services import MAX_PHOTOS, photos_from_request, save_photo
 from ..errors import ApiError
-from ..i18n import check_zawgyi, zawgyi_answer
+from ..i18n import ZAWGYI_ANSWERS, check_zawgyi, zawgyi_answer
 from ..idempotency import request_key, run_once
 from ..ids import id_list
 from ..models import CONDITIONS, CURRENCIES, STATUSES, UPDATE_KINDS
@@ -28,6 +28,15 @@ def json_body() -> dict:
 
 def _photo_ids(body) -> list:
     return id_list(body.get("photo_ids"), "photo_ids", MAX_PHOTOS)
+
+
+def check_texts(data: dict, names) -> dict:
+    """check_zawgyi() for an API body, refusing an "<name>_encoding" the document does not offer."""
+    bad = {f"{n}_encoding": _("Use unicode or typed.") for n in names
+           if data.get(f"{n}_encoding") is not None and data[f"{n}_encoding"] not in ZAWGYI_ANSWERS}
+    if bad:
+        raise ApiError(422, fields=bad)
+    return check_zawgyi(data, names)
 
 
 def _write(user, scope, payload, action):
@@ -146,7 +155,7 @@ def updates_create(reference):
     body.pop("client_id", None)
     ids = _photo_ids(body)
     data = dict(body)
-    doubts = check_zawgyi(data, ("note",))
+    doubts = check_texts(data, ("note",))
 
     def action():
         photos = photos_from_request(user, [], ids)
@@ -179,7 +188,7 @@ def delivery_create(reference):
     body.pop("client_id", None)
     ids = _photo_ids(body)
     data = dict(body)
-    doubts = check_zawgyi(data, ("note",))
+    doubts = check_texts(data, ("note",))
 
     def action():
         photos = photos_from_request(user, [], ids)

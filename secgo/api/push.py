@@ -7,7 +7,7 @@ from ..notify import EVENTS
 from ..push import services
 from ..push.vapid import load_keys
 from . import bp
-from .openapi import IDEMPOTENCY_PARAM, error_responses, register, schema
+from .openapi import IDEMPOTENCY_PARAM, WRITE_ERRORS, error_responses, register, schema
 from .routes import require_login
 
 SUBSCRIPTION = schema(
@@ -73,9 +73,10 @@ def push_subscribe():
     return answer, status, {"Location": location}
 
 
-@bp.delete("/push/subscriptions/<int:sub_id>")
-def push_unsubscribe(sub_id):
+@bp.delete("/push/subscriptions/<int:id>")
+def push_unsubscribe(id):  # noqa: A002  (the name the OpenAPI document gives the parameter)
     user = require_login()
+    sub_id = id
 
     def action():
         if not services.remove(user, subscription_id=sub_id):
@@ -113,7 +114,7 @@ register("/push/subscriptions", {
         "responses": {
             "201": {"description": "Created", "content": {"application/json": {"schema": SUBSCRIPTION}}},
             "200": {"description": "Updated", "content": {"application/json": {"schema": SUBSCRIPTION}}},
-            **error_responses(400, 401, 409, 422),
+            **error_responses(*WRITE_ERRORS),
         },
     },
 })
@@ -121,5 +122,5 @@ register("/push/subscriptions/{id}", {"delete": {
     "summary": "Turn notifications off for a device",
     "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
                    IDEMPOTENCY_PARAM],
-    "responses": {"204": {"description": "Removed"}, **error_responses(401, 404)},
+    "responses": {"204": {"description": "Removed"}, **error_responses(400, 401, 404, 409)},
 }})

@@ -13,6 +13,7 @@ from sqlalchemy import exists, select
 from ..authz import visible_orders_clause
 from ..errors import ApiError
 from ..extensions import db
+from ..ids import is_id
 from ..models import (
     Attachment,
     DeliveryConfirmation,
@@ -126,7 +127,7 @@ def photos_from_request(user, files, ids=()) -> list[Attachment]:
         _refuse(422, _l("At most %(n)s photos.", n=MAX_PHOTOS))
     photos = [save_photo(user, f.read(MAX_PHOTO_BYTES + 1)) for f in files]
     if ids:
-        if user is None or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        if user is None or not all(is_id(i) for i in ids):
             _refuse(422, _l("Unknown photo."), field="photo_ids")
         found = db.session.scalars(
             select(Attachment).where(Attachment.id.in_(ids), Attachment.uploaded_by_id == user.id)

@@ -59,7 +59,7 @@ def index():
         tab = "waiting"
     filters = services.parse_filters(request.args)
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < len(page) < 6 else 1
+    page = int(page) if page.isdecimal() and 0 < len(page) < 6 else 1
     issues, total = services.list_issues(
         current_user, tab, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )

@@ -305,7 +305,7 @@ def parse_filters(args) -> dict:
         if value in values:
             out[name] = value
     cluster = args.get("cluster", "")
-    if cluster.isdigit() and len(cluster) < 10:
+    if cluster.isdecimal() and len(cluster) < 10:
         out["cluster"] = int(cluster)
     return out
 

@@ -58,7 +58,7 @@ class Issue(db.Model):
     state: Mapped[str] = mapped_column(String(12), default="open")
     raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     raised_by_label: Mapped[str | None] = mapped_column(String(80))
-    raised_by_side: Mapped[str] = mapped_column(String(10))  # producer | customer | coordinator
+    raised_by_side: Mapped[str] = mapped_column(String(12))  # producer | customer | coordinator
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolution_note: Mapped[str | None] = mapped_column(Text)
     client_id: Mapped[str | None] = mapped_column(String(64), index=True)

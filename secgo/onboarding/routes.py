@@ -57,7 +57,7 @@ def invite():
     form.organization.choices = choices([(0, "—")] + [(o.id, o.name) for o in orgs])
     clusters = managed_clusters(actor)
     form.clusters.choices = choices((c.id, c.name) for c in clusters)
-    if request.method == "GET" and request.args.get("org", "").isdigit():
+    if request.method == "GET" and request.args.get("org", "").isdecimal():
         form.organization.data = int(request.args["org"])
     if form.validate_on_submit():
         org = next((o for o in orgs if o.id == form.organization.data), None)

@@ -306,7 +306,7 @@ def orders_query(actor, *, status=None, q=None, awaiting=False):
     elif status == "open":
         stmt = stmt.where(Order.status.not_in(FINAL_STATUSES))
     if q:
-        needle = fold(q.strip())[:100]
+        needle = fold(q.replace("\x00", "").strip())[:100]  # PostgreSQL refuses NUL in text
         if needle:
             stmt = stmt.where(Order.search_text.like(f"%{_like_escape(needle)}%", escape="\\"))
     if awaiting:

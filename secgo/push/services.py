@@ -61,7 +61,7 @@ def parse(data) -> dict:
     events = data.get("events")
     if events is not None:
         if (not isinstance(events, list) or not events or len(events) > len(EVENTS)
-                or any(e not in EVENTS for e in events)):
+                or any(not isinstance(e, str) or e not in EVENTS for e in events)):
             fields["events"] = BAD_EVENTS
     if fields:
         raise ApiError(422, fields=fields)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 148b5d6a98ab
+Revision ID: aa94e1dac205
 Revises: 
-Create Date: 2026-11-23 19:25:58.183481
+Create Date: 2026-11-23 19:40:03.722053
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import secgo.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '148b5d6a98ab'
+revision = 'aa94e1dac205'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -233,7 +233,7 @@ def upgrade():
     sa.Column('state', sa.String(length=12), nullable=False),
     sa.Column('raised_by_id', sa.Integer(), nullable=True),
     sa.Column('raised_by_label', sa.String(length=80), nullable=True),
-    sa.Column('raised_by_side', sa.String(length=10), nullable=False),
+    sa.Column('raised_by_side', sa.String(length=12), nullable=False),
     sa.Column('assignee_id', sa.Integer(), nullable=True),
     sa.Column('resolution_note', sa.Text(), nullable=True),
     sa.Column('client_id', sa.String(length=64), nullable=True),
