@@ -14,6 +14,7 @@ $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: $(BIN)/activate setup.cfg pyproject.toml
+	bash scripts/system-deps.sh build
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
@@ -30,7 +31,7 @@ run: seed
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: install
-	bash scripts/system-deps.sh
+	bash scripts/system-deps.sh browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
-# Installs what the browser tests need from Debian (Chromium and fonts for the four scripts)
-# when it is missing and we may install it; otherwise the browser tests skip themselves.
+# Installs the Debian packages the project needs when they are missing and we may install:
+#   build   — ICU headers and pkg-config, to build PyICU (Zawgyi conversion)
+#   browser — Chromium and Noto fonts for the four scripts, for the browser tests
+# Without root (and without sudo) it only says what is missing.
 set -euo pipefail
 need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-fc-list 2>/dev/null | grep -q "Noto Sans Khmer" || need+=(fonts-noto-core)
+case "${1:-browser}" in
+  build)
+    [ -e /usr/include/unicode/translit.h ] || need+=(libicu-dev)
+    command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+    command -v g++ >/dev/null 2>&1 || need+=(g++)
+    ;;
+  browser)
+    command -v chromium >/dev/null 2>&1 || need+=(chromium)
+    fonts=$(fc-list 2>/dev/null || true)
+    [[ $fonts == *"Noto Sans Khmer"* ]] || need+=(fonts-noto-core)
+    ;;
+esac
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing ${need[*]} from Debian ..."
@@ -14,5 +26,5 @@ elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
   sudo apt-get update -qq
   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else
-  echo "Note: ${need[*]} missing and cannot be installed here; browser tests will be skipped." >&2
+  echo "Note: ${need[*]} missing and cannot be installed here." >&2
 fi

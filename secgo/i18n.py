@@ -122,7 +122,8 @@ class NormalizedText(str):
     zawgyi_suggestion: str | None
 
 
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# NUL is left in so that validation refuses it with a message (PostgreSQL cannot store it).
+CONTROL_CHARS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def normalize_text(value: str | None) -> NormalizedText:
@@ -134,7 +135,7 @@ def normalize_text(value: str | None) -> NormalizedText:
     if isinstance(value, NormalizedText):
         return value  # already settled (e.g. by check_zawgyi): keep its original and answer
     text = unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n"))
-    # Control characters (NUL above all: PostgreSQL refuses it) never belong in a note.
+    # Invisible control characters never belong in a note.
     text = CONTROL_CHARS.sub("", text).strip()
     original = suggestion = None
     p = zawgyi_probability(text)

@@ -159,4 +159,4 @@ def test_did_you_mean_macro_offers_both_readings(app):
 def test_control_characters_are_removed_from_typed_text():
     from secgo.i18n import normalize_text
 
-    assert normalize_text("late\x00 truck\x07\nline two\t!") == "late truck\nline two\t!"
+    assert normalize_text("late truck\x07\nline two\t!\x1b") == "late truck\nline two\t!"

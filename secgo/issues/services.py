@@ -25,6 +25,9 @@ from ..models import (
     utcnow,
 )
 
+# PostgreSQL cannot store NUL, and nobody types it.
+NOT_ALLOWED = _l("This text contains characters that are not allowed.")
+
 TITLE_MAX = 140
 TEXT_MAX = 4000
 NOTE_MAX = 2000
@@ -154,6 +157,8 @@ def transition(issue: Issue, actor: User, action: str, *, note: str = "", assign
         raise ApiError(404)
     rule = _find_rule(issue, roles, action)
     text = normalize_text(note)
+    if "\x00" in text:
+        raise ApiError(422, fields={"note": NOT_ALLOWED})
     if len(text) > NOTE_MAX:
         raise ApiError(422, fields={"note": _l("Write at most %(n)s characters.", n=NOTE_MAX)})
     if rule.note_required and not text:
@@ -223,6 +228,8 @@ def add_comment(issue: Issue, actor: User, body: str, *, photos=(), client_id=No
     if not roles:
         raise ApiError(404)
     text = normalize_text(body)
+    if "\x00" in text:
+        raise ApiError(422, fields={"body": NOT_ALLOWED})
     if not text and not photos:
         raise ApiError(422, fields={"body": _l("Write a message.")})
     if len(text) > TEXT_MAX:
@@ -257,12 +264,16 @@ def raise_issue(order, actor, *, category, severity, title, description="", phot
     if severity not in SEVERITIES:
         fields["severity"] = _l("Choose how serious it is.")
     title_text = normalize_text(title)
-    if not title_text:
+    if "\x00" in title_text:
+        fields["title"] = NOT_ALLOWED
+    elif not title_text:
         fields["title"] = _l("Give the problem a short title.")
     elif len(title_text) > TITLE_MAX:
         fields["title"] = _l("Write at most %(n)s characters.", n=TITLE_MAX)
     body = normalize_text(description)
-    if len(body) > TEXT_MAX:
+    if "\x00" in body:
+        fields["description"] = NOT_ALLOWED
+    elif len(body) > TEXT_MAX:
         fields["description"] = _l("Write at most %(n)s characters.", n=TEXT_MAX)
     if fields:
         raise ApiError(422, fields=fields)

@@ -82,12 +82,8 @@ def app_server(app, world, tmp_path, database_url):
 
 
 @pytest.fixture(scope="session")
-def playwright_driver():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        yield p
+def playwright_driver(playwright_instance):
+    return playwright_instance
 
 
 @pytest.fixture
