@@ -33,17 +33,32 @@ def _env_int(name, default):
 
 
 def load_or_create_secret(instance_path):
-    """Return the instance secret key, creating it on first start (never hard-coded)."""
+    """Return the instance secret key, creating it on first start (never hard-coded).
+
+    Several processes may start at once (gunicorn workers, push workers): the key is written
+    to a private temporary file and linked into place atomically, so every process reads the
+    one key that won, never a half-written file.
+    """
     path = Path(instance_path) / "secret_key"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
+    for _ in range(3):
+        try:
+            key = path.read_text().strip()
+            if key:
+                return key
+        except FileNotFoundError:
+            pass
         Path(instance_path).mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = path.with_name(f"secret_key.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
-            fh.write(key)
-        return key
+            fh.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process won: read its key
+        finally:
+            tmp.unlink(missing_ok=True)
+    raise RuntimeError(f"cannot read or create {path}")
 
 
 class Config:

@@ -111,3 +111,16 @@ def _csrf(client):
 
     html = client.get("/login").get_data(as_text=True)
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def test_processes_starting_at_once_share_one_secret_key(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from secgo.config import load_or_create_secret; "
+            "print(load_or_create_secret(sys.argv[1]))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "inst")],
+                              stdout=subprocess.PIPE, text=True) for _ in range(6)]
+    keys = {p.communicate(timeout=60)[0].strip() for p in procs}
+    assert all(p.returncode == 0 for p in procs)
+    assert len(keys) == 1 and len(keys.pop()) >= 40
