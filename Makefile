@@ -41,12 +41,12 @@ lint: install
 # a missing catalog is created. The .mo files are compiled when the app starts.
 TRANSLATION_LOCALES := km lo my th vi
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 -k pgettext:1c,2 -k npgettext:1c,2,3 --project="SEC GO!" --version=0.1 --copyright-holder="SEC GO! contributors" --add-comments=TRANSLATORS: --no-location --sort-output -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 -k pgettext:1c,2 -k npgettext:1c,2,3 --project="SEC GO!" --version=0.1 --copyright-holder="SEC GO! contributors" --add-comments=TRANSLATORS: --no-location --no-wrap --sort-output -o translations/messages.pot .
 	for l in $(TRANSLATION_LOCALES); do \
 	  if [ -f translations/$$l/LC_MESSAGES/messages.po ]; then \
-	    $(BIN)/pybabel update -i translations/messages.pot -d translations -l $$l --no-fuzzy-matching --ignore-obsolete; \
+	    $(BIN)/pybabel update -i translations/messages.pot -d translations -l $$l --no-fuzzy-matching --ignore-obsolete --no-wrap; \
 	  else \
-	    $(BIN)/pybabel init -i translations/messages.pot -d translations -l $$l; \
+	    $(BIN)/pybabel init -i translations/messages.pot -d translations -l $$l --no-wrap; \
 	  fi; \
 	done
 

@@ -23,7 +23,7 @@ def _load(lang):
 
 def _save(lang, catalog):
     with _path(lang).open("wb") as fh:
-        write_po(fh, catalog, width=100, sort_output=True, omit_header=False)
+        write_po(fh, catalog, width=0, sort_output=True, omit_header=False)
 
 
 def _empty(message):
