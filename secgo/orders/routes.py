@@ -45,6 +45,14 @@ def files_digest(name="photos") -> list[str]:
     return digests
 
 
+def form_with_photos():
+    """The form's fields, the ids of photos uploaded earlier, and what identifies the request."""
+    data = form_data()
+    data.pop("photo_ids", None)
+    ids = photo_ids_from_form()
+    return data, ids, {**data, "photos": files_digest(), "photo_ids": ids}
+
+
 def photo_ids_from_form() -> list:
     """Ids of photos uploaded earlier (by the page's script) and referenced by this form."""
     ids = []
@@ -178,10 +186,7 @@ def _page_write(order, form_name, scope, payload, action, rerender=None, *, data
 @login_required
 def post_update(reference):
     order = services.get_order(current_user, reference)
-    data = form_data()
-    data.pop("photo_ids", None)
-    ids = photo_ids_from_form()
-    payload = {**data, "photos": files_digest(), "photo_ids": ids}
+    data, ids, payload = form_with_photos()
 
     def action():
         photos = photos_from_request(current_user, request.files.getlist("photos"), ids)
@@ -254,10 +259,7 @@ def confirm(reference, update_id):
 @login_required
 def delivery(reference):
     order = services.get_order(current_user, reference)
-    data = form_data()
-    data.pop("photo_ids", None)
-    ids = photo_ids_from_form()
-    payload = {**data, "photos": files_digest(), "photo_ids": ids}
+    data, ids, payload = form_with_photos()
 
     def action():
         photos = photos_from_request(current_user, request.files.getlist("photos"), ids)
