@@ -147,7 +147,7 @@ def fill(engine, *, orders=100_000, updates_per_order=10, issues=20_000, users=2
                 n_steps = rnd.randrange(1, len(STEPS) + 1)
                 status = STEPS[n_steps - 1]
                 ref = reference(i)
-                order_meta.append((base_id + i, producer, created, n_steps))
+                order_meta.append((base_id + i, producer, created, n_steps, customer))
                 yield {"id": base_id + i, "reference": ref, "producer_org_id": producer,
                        "customer_org_id": customer, "product": product, "quantity": rnd.randrange(1, 20000),
                        "unit": unit, "value": None, "currency": "USD", "origin": "Takeo",
@@ -163,7 +163,7 @@ def fill(engine, *, orders=100_000, updates_per_order=10, issues=20_000, users=2
         log(f"  {orders} orders: {time.perf_counter() - started:.1f}s")
 
         def update_rows():
-            for oid, producer, created, n_steps in order_meta:
+            for oid, producer, created, n_steps, _customer in order_meta:
                 author = authors.get(producer)
                 for k in range(updates_per_order):
                     status = STEPS[k] if k < n_steps else "note"
@@ -183,10 +183,11 @@ def fill(engine, *, orders=100_000, updates_per_order=10, issues=20_000, users=2
         base_issue = (conn.scalar(select(func.max(Issue.id))) or 0) + 1
 
         def issue_rows():
-            for j, (oid, _producer, created, _n) in enumerate(issue_orders):
+            for j, (oid, producer, created, _n, customer) in enumerate(issue_orders):
                 state = ISSUE_STATES[j % len(ISSUE_STATES)]
                 at = created + timedelta(hours=30)
-                yield {"id": base_issue + j, "order_id": oid, "category": CATEGORIES[j % len(CATEGORIES)],
+                yield {"id": base_issue + j, "order_id": oid, "producer_org_id": producer,
+                       "customer_org_id": customer, "category": CATEGORIES[j % len(CATEGORIES)],
                        "severity": ("low", "medium", "high")[j % 3], "title": f"Bench issue {j}",
                        "description": "Received fewer bags than ordered.", "description_original": None,
                        "state": state, "raised_by_id": None, "raised_by_label": "Bench",
@@ -201,7 +202,7 @@ def fill(engine, *, orders=100_000, updates_per_order=10, issues=20_000, users=2
         w.write(IssueEvent.__table__, ({"issue_id": base_issue + j, "from_state": None, "to_state": "open",
                                         "actor_id": None, "note": "", "client_id": None,
                                         "created_at": created + timedelta(hours=30)}
-                                       for j, (_o, _p, created, _n) in enumerate(issue_orders)))
+                                       for j, (_o, _p, created, _n, _c) in enumerate(issue_orders)))
         log(f"  {len(issue_orders)} issues: {time.perf_counter() - started:.1f}s")
         if conn.dialect.name == "postgresql":
             for table in ("orders", "status_updates", "issues", "issue_events", "users", "organizations"):

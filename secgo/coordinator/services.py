@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, literal, literal_column, select
 from sqlalchemy.orm import aliased
 
-from ..authz import visible_orders_clause
+from ..authz import visible_issues_clause, visible_orders_clause
 from ..extensions import db
 from ..i18n import BORDER_LABELS, CATEGORY_LABELS, SEVERITY_LABELS, STATE_LABELS, STATUS_LABELS
 from ..issues.services import filter_clauses, order_filter_clauses, parse_filters
@@ -17,6 +17,7 @@ from ..models import FINAL_STATUSES, Cluster, Issue, Order, Organization, Status
 DEFAULT_PERIOD_DAYS = 90
 LIST_LIMIT = 50
 UNCONFIRMED_HOURS = 24
+COUNT_CAP = 1000  # the dashboard counts updates awaiting confirmation up to this, then says "1,000+"
 SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
 
 
@@ -60,17 +61,14 @@ def seconds_between(start, end):
     return func.extract("epoch", end - start)
 
 
-def _median(value, *where) -> float | None:
+def _median(value, filters, *where) -> float | None:
     """The median of an SQL expression over the rows matching where, in one query."""
     inner = (
-        select(
+        _issues_from(select(
             value.label("v"),
             func.row_number().over(order_by=value).label("rn"),
             func.count().over().label("n"),
-        )
-        .select_from(Issue)
-        .join(Order, Issue.order_id == Order.id)
-        .join(_producer, Order.producer_org_id == _producer.id)
+        ), filters)
         .where(*where)
         .subquery()
     )
@@ -86,7 +84,21 @@ _producer = aliased(Organization, name="producer")
 
 
 def _issue_scope(user, filters):
-    return [visible_orders_clause(user), *filter_clauses(filters, _producer)]
+    return [visible_issues_clause(user), *filter_clauses(filters, _producer)]
+
+
+def _issues_from(stmt, filters: dict, *, with_order=False):
+    """stmt FROM issues and their producer; their order only when a column or filter needs it
+    (who may see an issue is on the issue itself: see visible_issues_clause)."""
+    stmt = stmt.select_from(Issue).join(_producer, Issue.producer_org_id == _producer.id)
+    if with_order or "border" in filters or "country" in filters:
+        stmt = stmt.join(Order, Issue.order_id == Order.id)
+    return stmt
+
+
+def capped_count(stmt, cap: int = COUNT_CAP) -> int:
+    """The number of rows stmt selects, counting no further than cap (cheap on any size)."""
+    return db.session.scalar(select(func.count()).select_from(stmt.limit(cap).subquery()))
 
 
 def _severity_rank():
@@ -100,6 +112,12 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     open_scope = [*scope, Issue.state != "closed"]
     unanswered = (Issue.first_response_at.is_(None)) & (Issue.created_at < unanswered_before)
 
+    urgency = (
+        _severity_rank().desc(), Issue.first_response_at.is_(None).desc(),
+        func.coalesce(Issue.first_response_at, Issue.created_at).asc(), Issue.id.asc(),
+    )
+    # The 50 most urgent, chosen on the issues alone; then their orders and clusters.
+    most_urgent = _issues_from(select(Issue.id), filters).where(*open_scope).order_by(*urgency)
     urgent_rows = db.session.execute(
         select(
             Issue.id, Issue.title, Issue.severity, Issue.state, Issue.category, Issue.created_at,
@@ -107,14 +125,10 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
             Order.border_crossing, Cluster.name.label("cluster"),
         )
         .join(Order, Issue.order_id == Order.id)
-        .join(_producer, Order.producer_org_id == _producer.id)
+        .join(_producer, Issue.producer_org_id == _producer.id)
         .outerjoin(Cluster, _producer.cluster_id == Cluster.id)
-        .where(*open_scope)
-        .order_by(
-            _severity_rank().desc(), Issue.first_response_at.is_(None).desc(),
-            func.coalesce(Issue.first_response_at, Issue.created_at).asc(), Issue.id.asc(),
-        )
-        .limit(LIST_LIMIT)
+        .where(Issue.id.in_(most_urgent.limit(LIST_LIMIT).scalar_subquery()))
+        .order_by(*urgency)
     ).all()
     today = now.date()
     urgent = [
@@ -129,13 +143,10 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
         for row in urgent_rows
     ]
     totals = db.session.execute(
-        select(
+        _issues_from(select(
             func.count(Issue.id).label("open"),
             func.coalesce(func.sum(case((unanswered, 1), else_=0)), 0).label("unanswered"),
-        )
-        .select_from(Issue)
-        .join(Order, Issue.order_id == Order.id)
-        .join(_producer, Order.producer_org_id == _producer.id)
+        ), filters)
         .where(*open_scope)
     ).one()
 
@@ -167,11 +178,14 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
         .join(Order, StatusUpdate.order_id == Order.id)
         .join(_producer, Order.producer_org_id == _producer.id)
     )
-    unconfirmed_count = db.session.scalar(
-        select(func.count()).select_from(StatusUpdate)
+    # Counted up to COUNT_CAP: beyond that the figure says "1,000+", and the count stays
+    # as cheap with a million updates as with a hundred.
+    unconfirmed_count = capped_count(
+        select(StatusUpdate.id)
         .join(Order, StatusUpdate.order_id == Order.id)
         .join(_producer, Order.producer_org_id == _producer.id)
         .where(*unconfirmed_where)
+        .with_hint(StatusUpdate, "INDEXED BY ix_status_updates_awaiting_recorded", "sqlite")
     )
     unconfirmed = db.session.execute(
         updates_from.where(*unconfirmed_where).order_by(StatusUpdate.recorded_at).limit(LIST_LIMIT // 2)
@@ -185,10 +199,8 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     # most: clusters x categories x border crossings), summed up here.
     border = func.coalesce(Order.border_crossing, literal(""))
     groups = db.session.execute(
-        select(Cluster.id, Cluster.name, Issue.category, border, func.count(Issue.id))
-        .select_from(Issue)
-        .join(Order, Issue.order_id == Order.id)
-        .join(_producer, Order.producer_org_id == _producer.id)
+        _issues_from(select(Cluster.id, Cluster.name, Issue.category, border, func.count(Issue.id)),
+                     filters, with_order=True)
         .outerjoin(Cluster, _producer.cluster_id == Cluster.id)
         .where(*in_period)
         .group_by(Cluster.id, Cluster.name, Issue.category, border)
@@ -209,11 +221,11 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     by_border = largest_first(borders)
 
     first_response = _median(
-        seconds_between(Issue.created_at, Issue.first_response_at),
+        seconds_between(Issue.created_at, Issue.first_response_at), filters,
         *in_period, Issue.first_response_at.is_not(None),
     )
     resolution = _median(
-        seconds_between(Issue.created_at, Issue.resolved_at),
+        seconds_between(Issue.created_at, Issue.resolved_at), filters,
         *in_period, Issue.resolved_at.is_not(None),
     )
     return {
@@ -224,6 +236,7 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
         "overdue_count": overdue_count,
         "unconfirmed": unconfirmed,
         "unconfirmed_count": unconfirmed_count,
+        "count_cap": COUNT_CAP,
         "by_cluster": [(name, n) for name, n in by_cluster],
         "by_category": [(CATEGORY_LABELS.get(c, c), n) for c, n in by_category],
         "by_border": [(BORDER_LABELS.get(b) or _("No border crossing"), n) for b, n in by_border],

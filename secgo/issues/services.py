@@ -6,7 +6,7 @@ from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from .. import notify
-from ..authz import order_audience, order_side, visible_orders_clause
+from ..authz import order_audience, order_side, visible_issues_clause, visible_orders_clause
 from ..errors import ApiError
 from ..extensions import db
 from ..i18n import normalize_text
@@ -367,14 +367,16 @@ def tab_clause(user, tab: str):
 
 def issues_query(user, tab="all", filters=None):
     """A select of the issues the user may see, joined to their order and producer."""
+    filters = filters or {}
     producer = aliased(Organization, name="producer_org")
-    stmt = (
-        select(Issue)
-        .join(Order, Issue.order_id == Order.id)
-        .join(producer, Order.producer_org_id == producer.id)
-        .where(visible_orders_clause(user))
-    )
-    clauses = filter_clauses(filters or {}, producer)
+    # Who may see an issue is on the issue (visible_issues_clause); its order is joined only
+    # for a filter on the order's columns.
+    stmt = select(Issue).where(visible_issues_clause(user))
+    if {"cluster", "country"} & filters.keys():
+        stmt = stmt.join(producer, Issue.producer_org_id == producer.id)
+    if {"border", "country"} & filters.keys():
+        stmt = stmt.join(Order, Issue.order_id == Order.id)
+    clauses = filter_clauses(filters, producer)
     tab_where = tab_clause(user, tab)
     if tab_where is not None:
         clauses.append(tab_where)

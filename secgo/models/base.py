@@ -31,3 +31,14 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+def schema_objects_for(dialect_name: str):
+    """An Alembic include_object hook: leave out what the models create only on another
+    database (an Index(...).ddl_if(dialect=...)); autogenerate does not look at ddl_if."""
+
+    def include_object(obj, _name, _type, _reflected, _compare_to):
+        condition = getattr(obj, "_ddl_if", None)
+        return condition is None or condition.dialect in (None, dialect_name)
+
+    return include_object

@@ -1,7 +1,7 @@
 """Issues on orders, their comments and their state history."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -45,10 +45,18 @@ class Issue(db.Model):
         Index("ix_issues_raised_by_id", "raised_by_id"),
         Index("ix_issues_updated", "updated_at", "id"),  # issue lists: newest activity first
         Index("ix_issues_created", "created_at"),  # dashboard figures of a period
+        # Who may see an issue, without joining its order (lists, counts, dashboard): the
+        # order's two organizations, copied at insert (an order never changes hands).
+        Index("ix_issues_producer_state", "producer_org_id", "state", "created_at",
+              "first_response_at"),
+        Index("ix_issues_producer_created", "producer_org_id", "created_at"),
+        Index("ix_issues_customer_updated", "customer_org_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    producer_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))  # = the order's
+    customer_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))  # = the order's
     category: Mapped[str] = mapped_column(String(20))
     severity: Mapped[str] = mapped_column(String(8))
     title: Mapped[str] = mapped_column(String(140))
@@ -79,6 +87,14 @@ class Issue(db.Model):
     events: Mapped[list["IssueEvent"]] = relationship(
         back_populates="issue", order_by="IssueEvent.id"
     )
+
+
+@event.listens_for(Issue, "before_insert")
+def _copy_order_organizations(_mapper, _connection, issue: Issue) -> None:
+    """An issue is seen by whoever sees its order: keep the order's organizations on it."""
+    order = issue.order if issue.order is not None else db.session.get(Order, issue.order_id)
+    issue.producer_org_id = order.producer_org_id
+    issue.customer_org_id = order.customer_org_id
 
 
 class IssueEvent(db.Model):

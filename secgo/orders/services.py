@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import notify
@@ -338,19 +338,32 @@ class Page:
 
 
 def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=PER_PAGE) -> Page:
-    """One page of the actor's orders: two queries whatever the number of orders."""
+    """One page of the actor's orders: two queries whatever the number of orders (one for a
+    search on SQLite)."""
     stmt = orders_query(actor, status=status, q=q, awaiting=awaiting)
+    newest = (Order.last_activity_at.desc(), Order.id.desc())
+    eager = (joinedload(Order.producer_org), joinedload(Order.customer_org))
+    if q and db.engine.dialect.name == "sqlite":
+        # SQLite has no index for LIKE '%word%': every order is read once, and the same pass
+        # counts the matches (count(*) OVER ()) instead of a second reading for the total.
+        # Only the narrow (id, total) rows are sorted; the page's orders are read after.
+        ids = (
+            select(Order.id, func.count().over().label("total")).where(stmt.whereclause)
+            .order_by(*newest).limit(per_page).offset((max(1, page) - 1) * per_page)
+            .subquery()
+        )
+        rows = db.session.execute(
+            stmt.add_columns(ids.c.total).join(ids, ids.c.id == Order.id).options(*eager)
+            .order_by(*newest)
+        ).all()
+        if rows or page <= 1:
+            total = rows[0].total if rows else 0
+            return Page([Row(r[0], r[1], r[2]) for r in rows], total, max(1, page), per_page)
+        # A page past the last one: count, then show the last page.
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = max(1, min(page, max(1, -(-total // per_page))))
-    newest = Order.last_activity_at
-    if q and total < 2000 and db.engine.dialect.name == "sqlite":
-        # A search reads every order anyway (LIKE '%…%'); walking the activity index row by
-        # row to find a few matches is far slower than sorting them ("+" skips the index).
-        newest = literal_column("+orders.last_activity_at")
     rows = db.session.execute(
-        stmt.options(joinedload(Order.producer_org), joinedload(Order.customer_org))
-        .order_by(newest.desc(), Order.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
+        stmt.options(*eager).order_by(*newest).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return Page([Row(r[0], r[1], r[2]) for r in rows], total, page, per_page)
 

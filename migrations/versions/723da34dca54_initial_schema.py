@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: aa94e1dac205
+Revision ID: 723da34dca54
 Revises: 
-Create Date: 2026-11-23 19:40:03.722053
+Create Date: 2026-11-23 21:18:44.560825
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import secgo.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'aa94e1dac205'
+revision = '723da34dca54'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -178,9 +178,14 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_orders_client_id'), ['client_id'], unique=False)
         batch_op.create_index('ix_orders_customer_activity', ['customer_org_id', 'last_activity_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_last_activity_at'), ['last_activity_at'], unique=False)
+        batch_op.create_index('ix_orders_open_due', ['due_date', 'id'], unique=False, sqlite_where=sa.text("status NOT IN ('delivered', 'cancelled')"), postgresql_where=sa.text("status NOT IN ('delivered', 'cancelled')"))
         batch_op.create_index('ix_orders_producer_activity', ['producer_org_id', 'last_activity_at'], unique=False)
         batch_op.create_index('ix_orders_producer_overdue', ['producer_org_id', 'due_date', 'status'], unique=False, sqlite_where=sa.text("status NOT IN ('delivered', 'cancelled')"), postgresql_where=sa.text("status NOT IN ('delivered', 'cancelled')"))
         batch_op.create_index(batch_op.f('ix_orders_status'), ['status'], unique=False)
+    if op.get_bind().dialect.name == "postgresql":  # by hand: autogenerate ignores ddl_if
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.create_index('ix_orders_search_trgm', 'orders', ['search_text'], unique=False,
+                        postgresql_using='gin', postgresql_ops={'search_text': 'gin_trgm_ops'})
 
     op.create_table('push_subscriptions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -224,6 +229,8 @@ def upgrade():
     op.create_table('issues',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('producer_org_id', sa.Integer(), nullable=False),
+    sa.Column('customer_org_id', sa.Integer(), nullable=False),
     sa.Column('category', sa.String(length=20), nullable=False),
     sa.Column('severity', sa.String(length=8), nullable=False),
     sa.Column('title', sa.String(length=140), nullable=False),
@@ -247,14 +254,19 @@ def upgrade():
     sa.CheckConstraint("severity IN ('low', 'medium', 'high')", name=op.f('ck_issues_severity')),
     sa.CheckConstraint("state IN ('open', 'acknowledged', 'resolved', 'closed', 'reopened')", name=op.f('ck_issues_state')),
     sa.ForeignKeyConstraint(['assignee_id'], ['users.id'], name=op.f('fk_issues_assignee_id_users')),
+    sa.ForeignKeyConstraint(['customer_org_id'], ['organizations.id'], name=op.f('fk_issues_customer_org_id_organizations')),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_issues_order_id_orders'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['producer_org_id'], ['organizations.id'], name=op.f('fk_issues_producer_org_id_organizations')),
     sa.ForeignKeyConstraint(['raised_by_id'], ['users.id'], name=op.f('fk_issues_raised_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_issues'))
     )
     with op.batch_alter_table('issues', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_issues_client_id'), ['client_id'], unique=False)
         batch_op.create_index('ix_issues_created', ['created_at'], unique=False)
+        batch_op.create_index('ix_issues_customer_updated', ['customer_org_id', 'updated_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_issues_order_id'), ['order_id'], unique=False)
+        batch_op.create_index('ix_issues_producer_created', ['producer_org_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_issues_producer_state', ['producer_org_id', 'state', 'created_at', 'first_response_at'], unique=False)
         batch_op.create_index('ix_issues_raised_by_id', ['raised_by_id'], unique=False)
         batch_op.create_index('ix_issues_state_created', ['state', 'created_at'], unique=False)
         batch_op.create_index('ix_issues_updated', ['updated_at', 'id'], unique=False)
@@ -458,7 +470,10 @@ def downgrade():
         batch_op.drop_index('ix_issues_updated')
         batch_op.drop_index('ix_issues_state_created')
         batch_op.drop_index('ix_issues_raised_by_id')
+        batch_op.drop_index('ix_issues_producer_state')
+        batch_op.drop_index('ix_issues_producer_created')
         batch_op.drop_index(batch_op.f('ix_issues_order_id'))
+        batch_op.drop_index('ix_issues_customer_updated')
         batch_op.drop_index('ix_issues_created')
         batch_op.drop_index(batch_op.f('ix_issues_client_id'))
 
@@ -471,10 +486,13 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_push_subscriptions_user_id'))
 
     op.drop_table('push_subscriptions')
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index('ix_orders_search_trgm', table_name='orders')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_orders_status'))
         batch_op.drop_index('ix_orders_producer_overdue', sqlite_where=sa.text("status NOT IN ('delivered', 'cancelled')"), postgresql_where=sa.text("status NOT IN ('delivered', 'cancelled')"))
         batch_op.drop_index('ix_orders_producer_activity')
+        batch_op.drop_index('ix_orders_open_due', sqlite_where=sa.text("status NOT IN ('delivered', 'cancelled')"), postgresql_where=sa.text("status NOT IN ('delivered', 'cancelled')"))
         batch_op.drop_index(batch_op.f('ix_orders_last_activity_at'))
         batch_op.drop_index('ix_orders_customer_activity')
         batch_op.drop_index(batch_op.f('ix_orders_client_id'))
