@@ -2,6 +2,7 @@
 # Installs the Debian packages the project needs when they are missing and we may install:
 #   build   — ICU headers and pkg-config, to build PyICU (Zawgyi conversion)
 #   browser — Chromium and Noto fonts for the four scripts, for the browser tests
+#   bench   — ApacheBench (ab), for the throughput figures of bench/server_speed.py
 # Without root (and without sudo) it only says what is missing.
 set -euo pipefail
 need=()
@@ -15,6 +16,9 @@ case "${1:-browser}" in
     command -v chromium >/dev/null 2>&1 || need+=(chromium)
     fonts=$(fc-list 2>/dev/null || true)
     [[ $fonts == *"Noto Sans Khmer"* ]] || need+=(fonts-noto-core)
+    ;;
+  bench)
+    command -v ab >/dev/null 2>&1 || need+=(apache2-utils)
     ;;
 esac
 [ ${#need[@]} -eq 0 ] && exit 0

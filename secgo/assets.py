@@ -22,6 +22,7 @@ import posixpath
 import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -230,22 +231,53 @@ def _compress(response):
     encoding = _choose_encoding(("br", "gzip"))
     if encoding == "identity":
         return response
+    digest = hashlib.sha1(data).hexdigest()[:20]
     if response.status_code == 200 and request.method in ("GET", "HEAD") and not response.get_etag()[0]:
         # A revalidation answered with 304 costs a few hundred bytes instead of the page.
-        response.set_etag(hashlib.sha1(data).hexdigest()[:20], weak=True)
+        response.set_etag(digest, weak=True)
         response.make_conditional(request)
         if response.status_code == 304:
             return response
     elif response.get_etag()[0] and not response.get_etag()[1]:
         etag, _weak = response.get_etag()
         response.set_etag(etag, weak=True)  # the bytes differ from the identity encoding
-    if encoding == "br":
-        body = brotli.compress(data, quality=DYNAMIC_BROTLI_QUALITY)
-    else:
-        body = gzip.compress(data, compresslevel=6, mtime=0)
-    response.set_data(body)
+    response.set_data(_compressed.get_or_make((digest, encoding), lambda: _encode(data, encoding)))
     response.headers["Content-Encoding"] = encoding
     return response
+
+
+def _encode(data: bytes, encoding: str) -> bytes:
+    if encoding == "br":
+        return brotli.compress(data, quality=DYNAMIC_BROTLI_QUALITY)
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+class _Recent:
+    """The compressed forms of the most recent bodies, so that a page served again unchanged
+    (secgo/pagecache.py, a repeated API answer) is compressed once: an LRU of bounded size."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes, self.size, self.items = max_bytes, 0, OrderedDict()
+        self.lock = threading.Lock()
+
+    def get_or_make(self, key, make) -> bytes:
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+                return value
+        value = make()
+        with self.lock:
+            if key not in self.items:
+                self.items[key] = value
+                self.size += len(value)
+            while self.size > self.max_bytes:
+                _key, old = self.items.popitem(last=False)
+                self.size -= len(old)
+        return value
+
+
+_compressed = _Recent(2 * 1024 * 1024)
 
 
 def init_app(app):

@@ -91,6 +91,8 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
+    # Rendered pages kept per user while their data is unchanged (secgo/pagecache.py).
+    PAGE_CACHE = _env_bool("PAGE_CACHE", True)
     PASSWORD_HASH_METHOD = "scrypt"
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute;60 per hour")
 

@@ -52,6 +52,8 @@ class Organization(db.Model):
     province: Mapped[str] = mapped_column(String(80), default="")
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # +1 with every change to its orders and issues (secgo/pagecache.py)
+    data_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     cluster: Mapped[Cluster | None] = relationship(back_populates="organizations")
     members: Mapped[list["User"]] = relationship(back_populates="organization")  # noqa: F821

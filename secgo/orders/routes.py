@@ -13,6 +13,7 @@ from ..errors import ApiError, wants_json
 from ..extensions import db, limiter
 from ..i18n import ZawgyiQuestion, check_zawgyi, zawgyi_answer
 from ..idempotency import new_client_id, request_key, run_once
+from ..pagecache import cached_page
 from ..models import (
     BORDER_CROSSINGS,
     CATEGORIES,
@@ -78,6 +79,7 @@ def _write(scope, payload, action, user_key=None):
 
 @bp.get("/orders")
 @login_required
+@cached_page
 def index():
     status = request.args.get("status", "")
     q = request.args.get("q", "")[:100]

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 723da34dca54
+Revision ID: 8a0598712d1b
 Revises: 
-Create Date: 2026-11-23 21:18:44.560825
+Create Date: 2026-11-23 21:23:20.846260
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import secgo.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '723da34dca54'
+revision = '8a0598712d1b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -54,6 +54,7 @@ def upgrade():
     sa.Column('province', sa.String(length=80), nullable=False),
     sa.Column('cluster_id', sa.Integer(), nullable=True),
     sa.Column('created_at', secgo.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('data_version', sa.Integer(), server_default='0', nullable=False),
     sa.CheckConstraint("kind = 'customer' OR cluster_id IS NOT NULL", name=op.f('ck_organizations_producer_cluster')),
     sa.CheckConstraint("kind IN ('producer', 'customer')", name=op.f('ck_organizations_kind')),
     sa.ForeignKeyConstraint(['cluster_id'], ['clusters.id'], name=op.f('fk_organizations_cluster_id_clusters')),
@@ -182,7 +183,7 @@ def upgrade():
         batch_op.create_index('ix_orders_producer_activity', ['producer_org_id', 'last_activity_at'], unique=False)
         batch_op.create_index('ix_orders_producer_overdue', ['producer_org_id', 'due_date', 'status'], unique=False, sqlite_where=sa.text("status NOT IN ('delivered', 'cancelled')"), postgresql_where=sa.text("status NOT IN ('delivered', 'cancelled')"))
         batch_op.create_index(batch_op.f('ix_orders_status'), ['status'], unique=False)
-    if op.get_bind().dialect.name == "postgresql":  # by hand: autogenerate ignores ddl_if
+    if op.get_bind().dialect.name == "postgresql":  # scripts/regenerate_migration.py
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         op.create_index('ix_orders_search_trgm', 'orders', ['search_text'], unique=False,
                         postgresql_using='gin', postgresql_ops={'search_text': 'gin_trgm_ops'})

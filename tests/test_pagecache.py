@@ -1,0 +1,94 @@
+"""The orders list is served again from the page cache, and never shows stale data."""
+import pytest
+from sqlalchemy import select
+
+from secgo.extensions import db
+from secgo.models import Organization, StatusUpdate
+from tests.test_orders import count_queries, make_order, post_update
+
+pytestmark = pytest.mark.parametrize(
+    "app", [{"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}], indirect=True)
+
+
+def _orders(client) -> str:
+    response = client.get("/orders")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_the_orders_list_seen_again_is_not_rendered_again(app, world, client, auth):
+    make_order(app, world, product="Keo Romeat mango")
+    auth.login("producer")
+    rendered = count_queries(app, client, "/orders")
+    first = _orders(client)
+    again = count_queries(app, client, "/orders")
+    assert "Keo Romeat mango" in first
+    assert again < rendered, (again, rendered)
+    assert again <= 3  # the session's user and the data version (and BEGIN on SQLite)
+    assert _orders(client) == first
+
+
+def test_a_new_order_and_an_update_show_at_once(app, world, client, auth):
+    ref = make_order(app, world, product="Silk scarf")
+    auth.login("producer")
+    assert "Silk scarf" in _orders(client)
+    make_order(app, world, product="Rattan basket")  # by the service, as another session would
+    assert "Rattan basket" in _orders(client)
+    assert post_update(client, ref, "dispatched", "Truck left").status_code == 303
+    assert "Dispatched" in _orders(client)
+
+
+def test_the_customers_confirmation_changes_the_producers_list(app, world, client, auth):
+    ref = make_order(app, world)
+    auth.login("producer")
+    post_update(client, ref, "ready", "Packed")
+    auth.logout()
+    auth.login("customer")
+    waiting = _orders(client)
+    with app.app_context():
+        update_id = db.session.scalar(select(StatusUpdate.id).where(StatusUpdate.status == "ready"))
+    assert client.post(f"/orders/{ref}/updates/{update_id}/confirm", data={}).status_code == 303
+    assert _orders(client) != waiting  # the "awaiting your confirmation" mark is gone
+
+
+def test_a_renamed_customer_shows_in_every_producers_list(app, world, client, auth):
+    make_order(app, world)
+    auth.login("producer")
+    assert "Bangkok Buyer" in _orders(client)
+    with app.app_context():
+        db.session.get(Organization, world.orgs["buyer"]).name = "Bangkok Fresh Market"
+        db.session.commit()
+    assert "Bangkok Fresh Market" in _orders(client)
+
+
+def test_another_user_never_gets_my_cached_list(app, world, client, auth):
+    make_order(app, world, product="Organic jasmine rice")
+    make_order(app, world, product="Ikat silk", producer="weaver")
+    auth.login("producer")
+    mine = _orders(client)
+    auth.logout()
+    auth.login("other_producer")
+    theirs = _orders(client)
+    assert "Organic jasmine rice" in mine and "Ikat silk" not in mine
+    assert "Ikat silk" in theirs and "Organic jasmine rice" not in theirs
+
+
+def test_a_language_change_shows_the_list_in_the_new_language(app, world, client, auth):
+    make_order(app, world)
+    auth.login("producer")
+    assert '<html lang="en"' in _orders(client)
+    with app.app_context():
+        from secgo.models import User
+
+        db.session.get(User, world.users["producer"]).locale = "th"
+        db.session.commit()
+    assert '<html lang="th"' in _orders(client)
+
+
+def test_the_cache_can_be_turned_off(app, world, client, auth):
+    make_order(app, world)
+    auth.login("producer")
+    _orders(client)
+    hit = count_queries(app, client, "/orders")
+    app.config["PAGE_CACHE"] = False
+    assert count_queries(app, client, "/orders") == count_queries(app, client, "/orders") > hit
