@@ -1,17 +1,22 @@
-"""A small per-process cache of rendered pages that is never stale.
+"""Pages seen again are answered before Flask runs, and are never stale.
 
-A cached page is kept per user, language, time zone, address (path and query), session
-(its CSRF secret) and minute, and stamped with the *data version* of what the user may
-see: every organization carries a counter (`organizations.data_version`) that goes up in
-the same transaction as any change to its orders, their updates, confirmations and
-issues (one `after_flush` hook below: every write of the app goes through the ORM). So a
-page is served from the cache only while nothing it shows has changed in the database,
-whichever process made the change; and relative times ("5 minutes ago") are at most a
-minute old. A hit costs the user's session, one small query and no rendering.
+A page whose view is decorated with `@cached_page` (the orders list) is kept, as the final
+answer sent (status, headers, compressed body), per user, address (path and query), the
+inputs of language and time zone (the user's settings, the language cookie,
+Accept-Language), the session's CSRF secret, the minute, Accept-Encoding and the *data
+version* of what the user may see: every organization carries a counter
+(`organizations.data_version`) that goes up in the same transaction as any change to its
+orders, their updates, confirmations and issues (one `after_flush` hook below: every write
+of the app goes through the ORM). So a page is answered from memory only while nothing it
+shows has changed in the database, whichever process made the change, and relative times
+("5 minutes ago") are at most a minute old.
 
-Pages with a one-time value in them (a client UUID for the outbox, a flash message) are
-never cached: only views decorated with `@cached_page` are, and a request with a flash
-message waiting skips the cache.
+`PageFront` wraps the WSGI app: for a GET of such a page it reads the signed session cookie,
+checks the user exactly as the session loader does (active, password epoch) and reads the
+data version, in one query; on a hit it answers (or answers 304 to a matching
+If-None-Match) without running Flask. Anything else, and every miss, goes to Flask, and the
+view's answer is kept on its way out. Pages with a one-time value (a client UUID for the
+outbox) are never decorated, and a session with a flash message waiting is never served.
 """
 import threading
 import time
@@ -20,19 +25,22 @@ from functools import wraps
 from itertools import chain
 
 from flask import current_app, request, session
-from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+from .i18n import LANG_COOKIE
 from .models import Issue, IssueComment, IssueEvent, Order, Organization
 
 MAX_BYTES = 8 * 1024 * 1024  # per process
+KEY_ENVIRON = "secgo.page_key"
+UNCACHED_HEADERS = {"set-cookie", "server-timing", "content-length"}
 
 
 class _Store:
-    """A size-bounded LRU of rendered pages, safe with threaded workers."""
+    """A size-bounded LRU of answers, safe with threaded workers."""
 
     def __init__(self, max_bytes: int = MAX_BYTES):
         self.max_bytes = max_bytes
@@ -42,94 +50,196 @@ class _Store:
 
     def get(self, key):
         with self.lock:
-            body = self.items.get(key)
-            if body is not None:
+            entry = self.items.get(key)
+            if entry is not None:
                 self.items.move_to_end(key)
-            return body
+            return entry
 
-    def put(self, key, body: str) -> None:
-        cost = len(body) * 4  # upper bound of a str's memory per character
+    def put(self, key, entry: tuple) -> None:
+        cost = len(entry[2]) + 2048
         if cost > self.max_bytes // 8:
             return
         with self.lock:
             old = self.items.pop(key, None)
             if old is not None:
-                self.size -= len(old) * 4
-            self.items[key] = body
+                self.size -= len(old[2]) + 2048
+            self.items[key] = entry
             self.size += cost
             while self.size > self.max_bytes:
                 _key, dropped = self.items.popitem(last=False)
-                self.size -= len(dropped) * 4
-
-    def clear(self) -> None:
-        with self.lock:
-            self.items.clear()
-            self.size = 0
+                self.size -= len(dropped[2]) + 2048
 
 
 store = _Store()
 
-
-_VERSION_SQL = {
-    # One small query on every cached view, so it is sent straight to the driver.
-    "own": "SELECT count(*), coalesce(sum(data_version), 0) FROM organizations WHERE id = {p}",
-    "clusters": "SELECT count(*), coalesce(sum(data_version), 0) FROM organizations WHERE "
-                "cluster_id IN (SELECT cluster_id FROM cluster_coordinators WHERE user_id = {p})",
-    "all": "SELECT count(*), coalesce(sum(data_version), 0) FROM organizations",
+# The user a session names, and the data version of what they may see, in one query (the
+# same on SQLite and PostgreSQL; {p} is the driver's parameter marker).
+_SEEN_ORGS = {
+    "own": "o.id = u.organization_id",
+    "clusters": "o.cluster_id IN (SELECT c.cluster_id FROM cluster_coordinators c "
+                "WHERE c.user_id = u.id)",
+    "all": "1 = 1",
 }
+_VERSION = "CASE WHEN u.role IN ('producer', 'customer') THEN ({own}) " \
+           "WHEN u.role = 'coordinator' THEN ({clusters}) WHEN u.role = 'admin' THEN ({all}) END"
+USER_AND_VERSION_SQL = (
+    "SELECT u.session_epoch, u.active AND u.password_hash IS NOT NULL, u.locale, u.timezone, "
+    + _VERSION.format(**{k: f"SELECT count(*) FROM organizations o WHERE {w}"
+                         for k, w in _SEEN_ORGS.items()}) + ", "
+    + _VERSION.format(**{k: f"SELECT coalesce(sum(o.data_version), 0) FROM organizations o "
+                            f"WHERE {w}" for k, w in _SEEN_ORGS.items()})
+    + " FROM users u WHERE u.id = {p}"
+)
 
 
-def data_version(user) -> tuple | None:
-    """(organizations, sum of their versions) for the organizations whose data the user sees;
-    any change to what the user may see changes it."""
-    if user.role in ("producer", "customer"):
-        kind, params = "own", (user.organization_id,)
-    elif user.role == "coordinator":
-        kind, params = "clusters", (user.id,)
-    elif user.role == "admin":
-        kind, params = "all", ()
-    else:
-        return None
-    conn = db.session.connection()
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    cursor = conn.connection.driver_connection.cursor()
+def user_and_version(connection, paramstyle: str, user_id: int):
+    """(session epoch, active, locale, time zone, organizations seen, sum of their versions)
+    of a user, from a DB-API connection; None when there is no such user."""
+    marker = "?" if paramstyle == "qmark" else "%s"
+    cursor = connection.cursor()
     try:
-        cursor.execute(_VERSION_SQL[kind].format(p=marker), params)
-        return tuple(cursor.fetchone())
+        cursor.execute(USER_AND_VERSION_SQL.format(p=marker), (user_id,))
+        return cursor.fetchone()
     finally:
         cursor.close()
 
 
-def _key():
-    """The cache key of this request, or None when it must not be cached."""
-    if not current_app.config.get("PAGE_CACHE", True) or request.method != "GET":
+def page_key(environ, session_data, user_id: int, row) -> tuple | None:
+    """The key of a page for this request, from the raw request, the session and the user's
+    row (user_and_version); None when the page must not be cached."""
+    if "_flashes" in session_data or "csrf_token" not in session_data or row is None:
         return None
-    if not current_user.is_authenticated or "_flashes" in session or "csrf_token" not in session:
+    _epoch, _active, locale, tz, orgs, version = row
+    if orgs is None:  # a role that sees no organization
         return None
-    version = data_version(current_user)
-    if version is None:
-        return None
-    return (request.endpoint, request.full_path, current_user.id, str(get_locale()),
-            str(get_timezone()), session["csrf_token"], int(time.time() // 60), version)
+    return (environ.get("PATH_INFO"), environ.get("QUERY_STRING", ""), user_id, locale, tz,
+            _cookie(environ, LANG_COOKIE), environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+            session_data["csrf_token"], int(time.time() // 60), int(orgs), int(version))
+
+
+def _cookie(environ, name: str) -> str:
+    for part in environ.get("HTTP_COOKIE", "").split(";"):
+        key, _sep, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return ""
 
 
 def cached_page(view):
-    """Serve the view's rendered page from the cache while its data has not changed."""
+    """Keep the view's answer for PageFront while the data it shows has not changed."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        key = _key()
-        if key is None:
-            return view(*args, **kwargs)
-        body = store.get(key)
-        if body is None:
-            body = view(*args, **kwargs)
-            if not isinstance(body, str):  # a redirect or an error: never cached
-                return body
-            store.put(key, body)
-        return body
+        if current_app.config.get("PAGE_CACHE", True) and current_user.is_authenticated:
+            conn = db.session.connection()
+            row = user_and_version(conn.connection.driver_connection, conn.dialect.paramstyle,
+                                   current_user.id)
+            key = page_key(request.environ, session, current_user.id, row)
+            if key is not None:
+                request.environ[KEY_ENVIRON] = key
+        return view(*args, **kwargs)
 
+    wrapper.secgo_cached_page = True
     return wrapper
+
+
+class PageFront:
+    """WSGI middleware: answer a page kept by @cached_page before Flask runs."""
+
+    def __init__(self, app):
+        self.app = app
+        self.next = app.wsgi_app
+        self.serializer = self.engine = self.endpoints = None
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        if environ.get("REQUEST_METHOD") == "GET" and self.app.config.get("PAGE_CACHE", True):
+            try:
+                answer = self._answer(environ)
+            except Exception:  # the cache must never break a page: Flask answers
+                self.app.logger.exception("page cache lookup failed")
+                answer = None
+            if answer is not None:
+                status, headers, body = answer
+                timing = ("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}")
+                start_response(status, [*headers, ("Content-Length", str(len(body))), timing])
+                return [body]
+        return self._keep(environ, start_response)
+
+    def _cacheable(self, environ) -> bool:
+        try:
+            endpoint, _args = self.app.url_map.bind_to_environ(environ).match()
+        except HTTPException:
+            return False
+        if self.endpoints is None:
+            self.endpoints = {name for name, view in self.app.view_functions.items()
+                              if getattr(view, "secgo_cached_page", False)}
+        return endpoint in self.endpoints
+
+    def _answer(self, environ):
+        cookie = _cookie(environ, self.app.config["SESSION_COOKIE_NAME"])
+        if not cookie or not self._cacheable(environ):
+            return None
+        if self.serializer is None:
+            self.serializer = self.app.session_interface.get_signing_serializer(self.app)
+        try:
+            data = self.serializer.loads(
+                cookie, max_age=int(self.app.permanent_session_lifetime.total_seconds()))
+        except Exception:  # a bad or old cookie: Flask deals with it
+            return None
+        try:
+            user_id, epoch = (int(part) for part in str(data.get("_user_id", "")).split("."))
+        except ValueError:
+            return None
+        if self.engine is None:
+            with self.app.app_context():
+                self.engine = db.engine
+        raw = self.engine.raw_connection()
+        driver = raw.driver_connection
+        # On PostgreSQL, a lone SELECT without a transaction: no ROLLBACK round trip when the
+        # connection goes back to the pool.
+        single = self.engine.dialect.name == "postgresql" and not driver.autocommit
+        try:
+            if single:
+                driver.autocommit = True
+            row = user_and_version(driver, self.engine.dialect.paramstyle, user_id)
+        finally:
+            if single:
+                driver.autocommit = False
+            raw.close()
+        if row is None or row[0] != epoch or not row[1]:  # as secgo.authn.load_user
+            return None
+        key = page_key(environ, data, user_id, row)
+        entry = store.get((key, environ.get("HTTP_ACCEPT_ENCODING", ""))) if key else None
+        if entry is None:
+            return None
+        status, headers, body, etag = entry
+        match = environ.get("HTTP_IF_NONE_MATCH")
+        if match and etag and etag in [tag.strip() for tag in match.split(",")]:
+            kept = [h for h in headers if h[0].lower() not in ("content-type", "content-encoding")]
+            return "304 NOT MODIFIED", kept, b""
+        return status, headers, body
+
+    def _keep(self, environ, start_response):
+        seen = {}
+
+        def capture(status, headers, exc_info=None):
+            seen["status"], seen["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        chunks = self.next(environ, capture)
+        key = environ.get(KEY_ENVIRON)
+        if key is None or not seen.get("status", "").startswith("200"):
+            return chunks
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        headers = [(k, v) for k, v in seen["headers"] if k.lower() not in UNCACHED_HEADERS]
+        etag = next((v for k, v in headers if k.lower() == "etag"), None)
+        store.put((key, environ.get("HTTP_ACCEPT_ENCODING", "")), (seen["status"], headers, body, etag))
+        return [body]
 
 
 # --- the data version goes up with every change ---------------------------------------------
@@ -173,3 +283,4 @@ def init_app(app) -> None:
     app.config.setdefault("PAGE_CACHE", True)
     if not event.contains(Session, "after_flush", _bump_versions):
         event.listen(Session, "after_flush", _bump_versions)
+    app.wsgi_app = PageFront(app)

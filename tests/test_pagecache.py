@@ -92,3 +92,51 @@ def test_the_cache_can_be_turned_off(app, world, client, auth):
     hit = count_queries(app, client, "/orders")
     app.config["PAGE_CACHE"] = False
     assert count_queries(app, client, "/orders") == count_queries(app, client, "/orders") > hit
+
+
+def test_a_deactivated_account_is_not_shown_its_kept_list(app, world, client, auth):
+    from secgo.models import User
+
+    make_order(app, world)
+    auth.login("producer")
+    _orders(client)
+    _orders(client)
+    with app.app_context():
+        db.session.get(User, world.users["producer"]).active = False
+        db.session.commit()
+    response = client.get("/orders")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_password_change_elsewhere_ends_this_session_even_for_a_kept_list(app, world, client, auth):
+    from secgo.models import User
+
+    make_order(app, world)
+    auth.login("producer")
+    _orders(client)
+    with app.app_context():
+        db.session.get(User, world.users["producer"]).session_epoch += 1
+        db.session.commit()
+    assert client.get("/orders").status_code == 302
+
+
+def test_a_browser_revalidating_the_list_gets_304_without_the_page(app, world, client, auth):
+    make_order(app, world)
+    auth.login("producer")
+    first = client.get("/orders", headers={"Accept-Encoding": "gzip"})
+    etag = first.headers["ETag"]
+    again = client.get("/orders", headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    make_order(app, world, product="Rattan basket")
+    changed = client.get("/orders", headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_a_forged_session_cookie_is_never_answered_from_the_cache(app, world, client, auth):
+    make_order(app, world)
+    auth.login("producer")
+    _orders(client)
+    cookie = client.get_cookie("secgo_session")
+    client.set_cookie("secgo_session", cookie.value[:-3] + "AAA")
+    client.delete_cookie("remember_token")
+    assert client.get("/orders").status_code == 302
