@@ -293,10 +293,13 @@ async function sendItem(item, renewed = false) {
     return 'stop';
   }
   if (response.ok && !(response.redirected && new URL(response.url).pathname === '/login')) {
-    await idb('items', 'readwrite', (store) => store.delete(item.seq));
+    const answer = await answerOf(response);
+    // As in outbox.js: an answer asking "did you mean ...?" keeps the item as that question.
+    await idb('items', 'readwrite', (store) => (answer.zawgyi_suggestion
+      ? store.put({ ...item, state: 'asked', files: [], answer }) : store.delete(item.seq)));
     await tellPages({
       type: 'outbox-sent', key: item.key, page: item.page, label: item.label,
-      location: await locationOf(response),
+      location: answer.location || null,
     });
     return 'sent';
   }
@@ -316,11 +319,11 @@ async function sendItem(item, renewed = false) {
   return 'failed';
 }
 
-async function locationOf(response) {
+async function answerOf(response) {
   try {
-    return (await response.json()).location || null;
+    return (await response.json()) || {};
   } catch (err) {
-    return null;
+    return {};
   }
 }
 

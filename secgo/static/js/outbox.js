@@ -4,6 +4,8 @@
 // Sync. The server answers a replayed key with its first answer, so each report lands once.
 // 2xx removes an item; 4xx marks it failed with the server's message and keeps it; 401 keeps
 // everything and asks the user to log in; 5xx and network errors keep it and retry.
+// A sent item whose answer carries `zawgyi_suggestion` stays, without its photos, as the
+// question "did you mean ...?" (state 'asked', shown and answered by zawgyi.js).
 import { gettext, ngettext, loadCatalog } from './i18n.js';
 
 const DB_NAME = 'secgo-outbox';
@@ -196,14 +198,15 @@ async function send(item, renewed = false) {
   }
   const toLogin = response.redirected && new URL(response.url).pathname === '/login';
   if (response.ok && !toLogin) {
-    let where = null;
+    let answer;
     try {
-      where = (await response.json()).location || null;
+      answer = (await response.json()) || {};
     } catch (err) {
-      where = response.redirected ? response.url : null;
+      answer = { location: response.redirected ? response.url : null };
     }
-    await deleteItem(item.seq);
-    return { outcome: 'sent', location: where };
+    if (answer.zawgyi_suggestion) await putItem({ ...item, state: 'asked', files: [], answer });
+    else await deleteItem(item.seq);
+    return { outcome: 'sent', location: answer.location || null };
   }
   const error = await errorOf(response);
   if (error.code === 'csrf' && !renewed) {
@@ -461,18 +464,39 @@ export async function refresh() {
     return;
   }
   const user = await currentUser();
+  const asked = items.filter((i) => i.state === 'asked' && (!user || i.user === user));
+  items = items.filter((i) => i.state !== 'asked');
   const mine = user ? items.filter((i) => i.user === user) : items;
   const others = user ? items.filter((i) => i.user !== user) : [];
   showBadge(mine.length, mine.some((i) => i.state === 'failed'));
   showLoginPrompt(mine.filter((i) => i.state === 'pending').length);
   showOnPage(mine);
   showOutboxView(mine, others);
+  await showAsked(asked);
 }
+
+async function showAsked(asked) {
+  if (!asked.length) {
+    document.querySelectorAll('[data-zawgyi-for]').forEach((n) => n.remove());
+    return;
+  }
+  try {
+    (await import('./zawgyi.js')).showQuestions(asked, tools);
+  } catch (err) {
+    // Offline before the module was ever cached: the question waits for a later page.
+  }
+}
+
+// What zawgyi.js (loaded only when a question waits) uses from here.
+const tools = { idb, el, uuid, pageToken, refresh, sendFirst, openAnswer };
 
 async function onOutboxClick(event) {
   const retry = event.target.closest('[data-outbox-retry]');
   const discard = event.target.closest('[data-outbox-discard]');
-  if (retry) {
+  const choice = event.target.closest('[data-zawgyi-choice]');
+  if (choice) {
+    await (await import('./zawgyi.js')).choose(choice, tools);
+  } else if (retry) {
     const seq = Number(retry.dataset.outboxRetry);
     const item = (await allItems()).find((i) => i.seq === seq);
     if (item) await putItem({ ...item, state: 'pending', error: null });
@@ -526,6 +550,30 @@ function restoreForm(form, item) {
   }
 }
 
+// The first try of an item just queued on this page: its outcome, and whether it went out.
+async function sendFirst(item) {
+  pendingSubmit = item.key;
+  try {
+    const outcomes = await replay();
+    const result = outcomes.get(item.key) || { outcome: 'retry' };
+    const gone = !(await allItems()).some((i) => i.key === item.key && i.state !== 'asked');
+    return { result, gone };
+  } finally {
+    pendingSubmit = null;
+  }
+}
+
+// Show where a report landed: this page again (at the new entry), or the page it created.
+function openAnswer(where) {
+  const target = new URL(where || location.href, location.href);
+  if (target.pathname + target.search === location.pathname + location.search) {
+    history.replaceState(null, '', target.href);
+    location.reload();
+  } else {
+    location.assign(target.href);
+  }
+}
+
 async function onSubmit(event) {
   const form = event.target;
   if (!(form instanceof HTMLFormElement) || !form.matches('form[data-outbox]')) return;
@@ -551,22 +599,12 @@ async function onSubmit(event) {
   form.addEventListener('input', () => { touched = true; }, { once: true });
   await refresh();
   const started = Date.now();
-  pendingSubmit = item.key;
   form.setAttribute('aria-busy', 'true'); // its first try is under way
-  const outcomes = await replay();
+  const { result, gone } = await sendFirst(item);
   form.removeAttribute('aria-busy');
-  pendingSubmit = null;
-  const result = outcomes.get(item.key) || { outcome: 'retry' };
-  const gone = !(await allItems()).some((i) => i.key === item.key);
   const prompt = !touched && Date.now() - started <= WAIT_FOR_ANSWER_MS;
   if (gone && prompt) {
-    const target = new URL(result.location || location.href, location.href);
-    if (target.pathname + target.search === location.pathname + location.search) {
-      history.replaceState(null, '', target.href); // the same page, at the new entry
-      location.reload();
-    } else {
-      location.assign(target.href);
-    }
+    openAnswer(result.location);
   } else if (gone) {
     showSent(item.label);
   } else if (result.outcome === 'failed' && prompt && form.isConnected) {
