@@ -13,11 +13,12 @@ from babel.messages.extract import extract
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.units import format_unit
-from flask import Blueprint, Response, current_app, g, has_request_context, redirect, request
+from flask import Blueprint, Response, current_app, g, has_app_context, has_request_context, redirect
+from flask import request
 from flask import url_for
 from flask_babel import format_currency, format_date, format_datetime, format_decimal
-from flask_babel import format_time, format_timedelta, get_locale, ngettext
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_time, format_timedelta, get_locale, get_translations, ngettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 from .config import LOCALES, ROOT, TIMEZONES
@@ -34,6 +35,33 @@ LANGUAGE_NAMES = {
     "vi": "Tiếng Việt",
     "en": "English",
 }
+
+
+def _gettext(string: str, **variables) -> str:
+    """gettext through request_translations (the labels below are read on every page)."""
+    text = request_translations().ugettext(string) if has_app_context() else string
+    return text % variables if variables else text
+
+
+def _l(string: str, **variables) -> LazyString:
+    """lazy_gettext for this module's labels: translated when shown, in the page's language."""
+    return LazyString(_gettext, string, **variables)
+
+
+def request_translations():
+    """The catalog of the request's language: Flask-Babel's, looked up once per request and
+    language (templates call gettext hundreds of times per page), following force_locale."""
+    holder = g.get("_flask_babel")
+    if holder is not None:
+        cached = getattr(holder, "secgo_translations", None)
+        if cached is not None and cached[0] is getattr(holder, "babel_locale", None):
+            return cached[1]
+    translations = get_translations()
+    holder = g.get("_flask_babel")
+    if holder is not None:
+        holder.secgo_translations = (getattr(holder, "babel_locale", None), translations)
+    return translations
+
 
 
 def select_locale() -> str:
@@ -503,6 +531,13 @@ def init_app(app):
         app.config["BABEL_TRANSLATION_DIRECTORIES"]
     )
     app.register_blueprint(bp)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.filters.update(
         when=format_when,
         day=format_day,

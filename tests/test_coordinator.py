@@ -207,3 +207,18 @@ def test_the_dashboard_needs_as_many_queries_for_20000_orders_as_for_10(app, wor
     big, response = _count_queries(app, client, url)
     assert big == small
     assert response.get_data(as_text=True).count('class="card issue-item') == dash.LIST_LIMIT
+
+
+@pytest.mark.parametrize("app", [NO_CSRF], indirect=True)
+def test_more_than_100_unconfirmed_updates_show_as_100_plus(app, world, client):
+    with app.app_context():
+        _bulk(world, orders=200, issues=1, updates=101)
+    client.post("/login", data={"login": "admin", "password": PASSWORD})
+    page = client.get("/coordinator").get_data(as_text=True)
+    assert "<strong>100+</strong><span>Updates unconfirmed for over 24 hours" in page
+    with app.app_context():
+        db.session.execute(StatusUpdate.__table__.delete().where(
+            StatusUpdate.id.in_(select(StatusUpdate.id).limit(2))))
+        db.session.commit()
+    page = client.get("/coordinator").get_data(as_text=True)
+    assert "<strong>99</strong><span>Updates unconfirmed for over 24 hours" in page

@@ -17,7 +17,7 @@ from ..models import FINAL_STATUSES, Cluster, Issue, Order, Organization, Status
 DEFAULT_PERIOD_DAYS = 90
 LIST_LIMIT = 50
 UNCONFIRMED_HOURS = 24
-COUNT_CAP = 1000  # the dashboard counts updates awaiting confirmation up to this, then says "1,000+"
+COUNT_CAP = 100  # the dashboard counts updates awaiting confirmation up to this, then says "100+"
 SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
 
 
@@ -178,7 +178,7 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
         .join(Order, StatusUpdate.order_id == Order.id)
         .join(_producer, Order.producer_org_id == _producer.id)
     )
-    # Counted up to COUNT_CAP: beyond that the figure says "1,000+", and the count stays
+    # Counted up to COUNT_CAP: beyond that the figure says "100+", and the count stays
     # as cheap with a million updates as with a hundred.
     unconfirmed_count = capped_count(
         select(StatusUpdate.id)

@@ -47,8 +47,8 @@ class Issue(db.Model):
         Index("ix_issues_created", "created_at"),  # dashboard figures of a period
         # Who may see an issue, without joining its order (lists, counts, dashboard): the
         # order's two organizations, copied at insert (an order never changes hands).
-        Index("ix_issues_producer_state", "producer_org_id", "state", "created_at",
-              "first_response_at"),
+        Index("ix_issues_producer_state", "producer_org_id", "state", "severity", "created_at",
+              "first_response_at"),  # covers the dashboard's open counts and most urgent
         Index("ix_issues_producer_created", "producer_org_id", "created_at"),
         Index("ix_issues_customer_updated", "customer_org_id", "updated_at"),
     )

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8a0598712d1b
+Revision ID: e7975c5ae6f4
 Revises: 
-Create Date: 2026-11-23 21:23:20.846260
+Create Date: 2026-11-23 21:40:01.484437
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import secgo.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '8a0598712d1b'
+revision = 'e7975c5ae6f4'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -267,7 +267,7 @@ def upgrade():
         batch_op.create_index('ix_issues_customer_updated', ['customer_org_id', 'updated_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_issues_order_id'), ['order_id'], unique=False)
         batch_op.create_index('ix_issues_producer_created', ['producer_org_id', 'created_at'], unique=False)
-        batch_op.create_index('ix_issues_producer_state', ['producer_org_id', 'state', 'created_at', 'first_response_at'], unique=False)
+        batch_op.create_index('ix_issues_producer_state', ['producer_org_id', 'state', 'severity', 'created_at', 'first_response_at'], unique=False)
         batch_op.create_index('ix_issues_raised_by_id', ['raised_by_id'], unique=False)
         batch_op.create_index('ix_issues_state_created', ['state', 'created_at'], unique=False)
         batch_op.create_index('ix_issues_updated', ['updated_at', 'id'], unique=False)
