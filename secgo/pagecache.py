@@ -84,6 +84,7 @@ _VERSION = "CASE WHEN u.role IN ('producer', 'customer') THEN ({own}) " \
            "WHEN u.role = 'coordinator' THEN ({clusters}) WHEN u.role = 'admin' THEN ({all}) END"
 USER_AND_VERSION_SQL = (
     "SELECT u.session_epoch, u.active AND u.password_hash IS NOT NULL, u.locale, u.timezone, "
+    "u.role, u.display_name, u.organization_id, "
     + _VERSION.format(**{k: f"SELECT count(*) FROM organizations o WHERE {w}"
                          for k, w in _SEEN_ORGS.items()}) + ", "
     + _VERSION.format(**{k: f"SELECT coalesce(sum(o.data_version), 0) FROM organizations o "
@@ -93,8 +94,9 @@ USER_AND_VERSION_SQL = (
 
 
 def user_and_version(connection, paramstyle: str, user_id: int):
-    """(session epoch, active, locale, time zone, organizations seen, sum of their versions)
-    of a user, from a DB-API connection; None when there is no such user."""
+    """(session epoch, active, locale, time zone, role, name, organization, organizations
+    seen, sum of their versions) of a user, from a DB-API connection; None when there is no
+    such user. Everything of the user that a page shows or depends on is in it."""
     marker = "?" if paramstyle == "qmark" else "%s"
     cursor = connection.cursor()
     try:
@@ -109,10 +111,11 @@ def page_key(environ, session_data, user_id: int, row) -> tuple | None:
     row (user_and_version); None when the page must not be cached."""
     if "_flashes" in session_data or "csrf_token" not in session_data or row is None:
         return None
-    _epoch, _active, locale, tz, orgs, version = row
+    _epoch, _active, locale, tz, role, name, org, orgs, version = row
     if orgs is None:  # a role that sees no organization
         return None
     return (environ.get("PATH_INFO"), environ.get("QUERY_STRING", ""), user_id, locale, tz,
+            role, name, org,
             _cookie(environ, LANG_COOKIE), environ.get("HTTP_ACCEPT_LANGUAGE", ""),
             session_data["csrf_token"], int(time.time() // 60), int(orgs), int(version))
 

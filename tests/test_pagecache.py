@@ -140,3 +140,15 @@ def test_a_forged_session_cookie_is_never_answered_from_the_cache(app, world, cl
     client.set_cookie("secgo_session", cookie.value[:-3] + "AAA")
     client.delete_cookie("remember_token")
     assert client.get("/orders").status_code == 302
+
+
+def test_a_new_display_name_or_role_shows_at_once(app, world, client, auth):
+    from secgo.models import User
+
+    make_order(app, world)
+    auth.login("producer")
+    _orders(client)
+    with app.app_context():
+        db.session.get(User, world.users["producer"]).display_name = "Sokha Chan"
+        db.session.commit()
+    assert "Sokha Chan" in _orders(client)

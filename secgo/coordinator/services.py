@@ -61,23 +61,24 @@ def seconds_between(start, end):
     return func.extract("epoch", end - start)
 
 
-def _median(value, filters, *where) -> float | None:
-    """The median of an SQL expression over the rows matching where, in one query."""
-    inner = (
-        _issues_from(select(
-            value.label("v"),
-            func.row_number().over(order_by=value).label("rn"),
-            func.count().over().label("n"),
-        ), filters)
-        .where(*where)
-        .subquery()
-    )
-    result = db.session.scalar(
-        select(func.avg(inner.c.v)).where(
-            inner.c.rn.in_(((inner.c.n + 1) // 2, (inner.c.n + 2) // 2))
-        )
-    )
-    return None if result is None else round(float(result))
+def _medians(values, filters, *where) -> list[float | None]:
+    """The median of each SQL expression (NULLs left out) over the rows matching where, in
+    one query: each value is ranked with its NULLs last, and the middle one or two averaged."""
+    columns = []
+    for i, value in enumerate(values):
+        columns += [
+            value.label(f"v{i}"),
+            func.row_number().over(order_by=(value.is_(None), value)).label(f"r{i}"),
+            func.count(value).over().label(f"n{i}"),
+        ]
+    inner = _issues_from(select(*columns), filters).where(*where).subquery()
+    middle = [
+        func.avg(case((inner.c[f"r{i}"].in_(((inner.c[f"n{i}"] + 1) // 2,
+                                              (inner.c[f"n{i}"] + 2) // 2)), inner.c[f"v{i}"])))
+        for i in range(len(values))
+    ]
+    row = db.session.execute(select(*middle)).one()
+    return [None if result is None else round(float(result)) for result in row]
 
 
 _producer = aliased(Organization, name="producer")
@@ -220,13 +221,11 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     by_category = largest_first(categories)
     by_border = largest_first(borders)
 
-    first_response = _median(
-        seconds_between(Issue.created_at, Issue.first_response_at), filters,
-        *in_period, Issue.first_response_at.is_not(None),
-    )
-    resolution = _median(
-        seconds_between(Issue.created_at, Issue.resolved_at), filters,
-        *in_period, Issue.resolved_at.is_not(None),
+    first_response, resolution = _medians(
+        [seconds_between(Issue.created_at, Issue.first_response_at),
+         seconds_between(Issue.created_at, Issue.resolved_at)],
+        filters, *in_period,
+        (Issue.first_response_at.is_not(None)) | (Issue.resolved_at.is_not(None)),
     )
     return {
         "urgent": urgent,
