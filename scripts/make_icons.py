@@ -41,7 +41,7 @@ def snap(icon: Image.Image) -> Image.Image:
     for i in range(0, len(palette), 4):
         entry = palette[i:i + 4]
         for exact in (BRAND, WHITE):
-            if entry[3] >= 250 and all(abs(a - b) <= 3 for a, b in zip(entry[:3], exact[:3])):
+            if entry[3] >= 250 and all(abs(a - b) <= 3 for a, b in zip(entry[:3], exact[:3], strict=True)):
                 palette[i:i + 4] = exact
     icon.putpalette(palette, rawmode="RGBA")
     return icon
