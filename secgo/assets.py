@@ -252,32 +252,46 @@ def _encode(data: bytes, encoding: str) -> bytes:
     return gzip.compress(data, compresslevel=6, mtime=0)
 
 
-class _Recent:
-    """The compressed forms of the most recent bodies, so that a page served again unchanged
-    (secgo/pagecache.py, a repeated API answer) is compressed once: an LRU of bounded size."""
+class Recent:
+    """A least-recently-used map bounded by the total size of its values (size(value) bytes),
+    safe with threaded workers. Used for compressed bodies here and kept pages in pagecache."""
 
-    def __init__(self, max_bytes: int):
-        self.max_bytes, self.size, self.items = max_bytes, 0, OrderedDict()
+    def __init__(self, max_bytes: int, size=len):
+        self.max_bytes, self.weigh, self.total, self.items = max_bytes, size, 0, OrderedDict()
         self.lock = threading.Lock()
 
-    def get_or_make(self, key, make) -> bytes:
+    def get(self, key):
         with self.lock:
             value = self.items.get(key)
             if value is not None:
                 self.items.move_to_end(key)
-                return value
-        value = make()
+            return value
+
+    def put(self, key, value) -> None:
+        cost = self.weigh(value)
+        if cost > self.max_bytes // 8:  # one value never pushes out most of the others
+            return
         with self.lock:
-            if key not in self.items:
-                self.items[key] = value
-                self.size += len(value)
-            while self.size > self.max_bytes:
-                _key, old = self.items.popitem(last=False)
-                self.size -= len(old)
+            old = self.items.pop(key, None)
+            if old is not None:
+                self.total -= self.weigh(old)
+            self.items[key] = value
+            self.total += cost
+            while self.total > self.max_bytes:
+                _key, dropped = self.items.popitem(last=False)
+                self.total -= self.weigh(dropped)
+
+    def get_or_make(self, key, make):
+        value = self.get(key)
+        if value is None:
+            value = make()
+            self.put(key, value)
         return value
 
 
-_compressed = _Recent(2 * 1024 * 1024)
+# The compressed forms of the most recent bodies, so that a page served again unchanged
+# (secgo/pagecache.py, a repeated API answer) is compressed once.
+_compressed = Recent(2 * 1024 * 1024)
 
 
 def init_app(app):

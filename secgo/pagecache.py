@@ -18,9 +18,7 @@ If-None-Match) without running Flask. Anything else, and every miss, goes to Fla
 view's answer is kept on its way out. Pages with a one-time value (a client UUID for the
 outbox) are never decorated, and a session with a flash message waiting is never served.
 """
-import threading
 import time
-from collections import OrderedDict
 from functools import wraps
 from itertools import chain
 
@@ -29,7 +27,9 @@ from flask_login import current_user
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_cookie
 
+from .assets import Recent
 from .extensions import db
 from .i18n import LANG_COOKIE
 from .models import Issue, IssueComment, IssueEvent, Order, Organization
@@ -39,38 +39,8 @@ KEY_ENVIRON = "secgo.page_key"
 UNCACHED_HEADERS = {"set-cookie", "server-timing", "content-length"}
 
 
-class _Store:
-    """A size-bounded LRU of answers, safe with threaded workers."""
-
-    def __init__(self, max_bytes: int = MAX_BYTES):
-        self.max_bytes = max_bytes
-        self.items: OrderedDict = OrderedDict()
-        self.size = 0
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            entry = self.items.get(key)
-            if entry is not None:
-                self.items.move_to_end(key)
-            return entry
-
-    def put(self, key, entry: tuple) -> None:
-        cost = len(entry[2]) + 2048
-        if cost > self.max_bytes // 8:
-            return
-        with self.lock:
-            old = self.items.pop(key, None)
-            if old is not None:
-                self.size -= len(old[2]) + 2048
-            self.items[key] = entry
-            self.size += cost
-            while self.size > self.max_bytes:
-                _key, dropped = self.items.popitem(last=False)
-                self.size -= len(dropped[2]) + 2048
-
-
-store = _Store()
+# Kept answers: (status, headers, body, etag); a body's bytes plus room for its headers.
+store = Recent(MAX_BYTES, size=lambda entry: len(entry[2]) + 2048)
 
 # The user a session names, and the data version of what they may see, in one query (the
 # same on SQLite and PostgreSQL; {p} is the driver's parameter marker).
@@ -106,7 +76,7 @@ def user_and_version(connection, paramstyle: str, user_id: int):
         cursor.close()
 
 
-def page_key(environ, session_data, user_id: int, row) -> tuple | None:
+def page_key(environ, cookies, session_data, user_id: int, row) -> tuple | None:
     """The key of a page for this request, from the raw request, the session and the user's
     row (user_and_version); None when the page must not be cached."""
     if "_flashes" in session_data or "csrf_token" not in session_data or row is None:
@@ -116,16 +86,8 @@ def page_key(environ, session_data, user_id: int, row) -> tuple | None:
         return None
     return (environ.get("PATH_INFO"), environ.get("QUERY_STRING", ""), user_id, locale, tz,
             role, name, org,
-            _cookie(environ, LANG_COOKIE), environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+            cookies.get(LANG_COOKIE, ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""),
             session_data["csrf_token"], int(time.time() // 60), int(orgs), int(version))
-
-
-def _cookie(environ, name: str) -> str:
-    for part in environ.get("HTTP_COOKIE", "").split(";"):
-        key, _sep, value = part.strip().partition("=")
-        if key == name:
-            return value
-    return ""
 
 
 def cached_page(view):
@@ -137,7 +99,7 @@ def cached_page(view):
             conn = db.session.connection()
             row = user_and_version(conn.connection.driver_connection, conn.dialect.paramstyle,
                                    current_user.id)
-            key = page_key(request.environ, session, current_user.id, row)
+            key = page_key(request.environ, request.cookies, session, current_user.id, row)
             if key is not None:
                 request.environ[KEY_ENVIRON] = key
         return view(*args, **kwargs)
@@ -180,7 +142,8 @@ class PageFront:
         return endpoint in self.endpoints
 
     def _answer(self, environ):
-        cookie = _cookie(environ, self.app.config["SESSION_COOKIE_NAME"])
+        cookies = parse_cookie(environ)
+        cookie = cookies.get(self.app.config["SESSION_COOKIE_NAME"])
         if not cookie or not self._cacheable(environ):
             return None
         if self.serializer is None:
@@ -212,7 +175,7 @@ class PageFront:
             raw.close()
         if row is None or row[0] != epoch or not row[1]:  # as secgo.authn.load_user
             return None
-        key = page_key(environ, data, user_id, row)
+        key = page_key(environ, cookies, data, user_id, row)
         entry = store.get((key, environ.get("HTTP_ACCEPT_ENCODING", ""))) if key else None
         if entry is None:
             return None

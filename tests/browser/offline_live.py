@@ -109,3 +109,18 @@ def phone(playwright_driver, tmp_path):
             context.close()
         except Exception:  # noqa: BLE001 - closed by the test already
             pass
+
+
+def wait_js(page, expression, timeout=45.0):
+    """Poll a script expression until it is true (wait_for_function needs eval, which the CSP
+    rightly forbids)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except Exception:  # noqa: BLE001 - the page is navigating
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout}s: {expression}")
+        time.sleep(0.2)

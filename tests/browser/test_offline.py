@@ -8,6 +8,7 @@ from sqlalchemy import select
 from secgo.extensions import db
 from secgo.models import StatusUpdate, User
 from tests.browser import offline_live
+from tests.browser.offline_live import wait_js
 from tests.factories import PASSWORD
 
 app_server = offline_live.app_server
@@ -39,21 +40,6 @@ PHOTO_SIZE = """async () => {
   const bitmap = await createImageBitmap(all.result[0].files[0].blob);
   return [bitmap.width, bitmap.height];
 }"""
-
-
-def wait_js(page, expression, timeout=45.0):
-    """Poll a script expression until it is true (wait_for_function needs eval, which the CSP
-    rightly forbids)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if page.evaluate(expression):
-                return
-        except Exception:  # noqa: BLE001 - the page is navigating
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {timeout}s: {expression}")
-        time.sleep(0.2)
 
 
 def wait_for_worker(page):

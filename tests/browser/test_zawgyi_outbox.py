@@ -8,6 +8,7 @@ from sqlalchemy import select
 from secgo.extensions import db
 from secgo.models import Issue, IssueComment, StatusUpdate
 from tests.browser import offline_live
+from tests.browser.offline_live import wait_js
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_order_flow import set_locale
 from tests.test_orders import make_order
@@ -24,20 +25,6 @@ OUTBOX_STATES = """() => new Promise((resolve) => {
     all.onsuccess = () => { resolve(all.result.map((i) => i.state)); open.result.close(); };
   };
 })"""
-
-
-def wait_js(page, expression, timeout=30.0):
-    """Poll a script expression (the CSP forbids wait_for_function's eval)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if page.evaluate(expression):
-                return
-        except Exception:  # noqa: BLE001 - the page is navigating
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {timeout}s: {expression}")
-        time.sleep(0.2)
 
 
 def updates(app):
