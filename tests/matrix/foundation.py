@@ -1,7 +1,9 @@
 """Site, accounts and onboarding routes."""
+from tests.factories import matrix_invite
+
 from .common import api, everyone, logged_in, staff_only  # noqa: F401
 
-# endpoint -> (method, url (str or callable(ctx) -> str), {role: status}, form data)
+# endpoint -> (method, url (str or callable(world) -> str), {role: status}, body): see common.py
 ROUTES = {
     "static": ("GET", "/static/css/app.css", everyone(200), None),
     "main.index": ("GET", "/", everyone(302), None),
@@ -13,15 +15,17 @@ ROUTES = {
     "main.set_language": ("POST", "/language", everyone(302), {"lang": "th", "next": "/"}),
     "auth.login": ("GET", "/login", {**everyone(302), "anon": 200}, None),
     "auth.logout": ("POST", "/logout", everyone(302), None),
-    "auth.redeem": ("GET", "/invite/not-a-real-token", everyone(404), None),
+    # A live invite for a new producer: the link itself is the credential.
+    "auth.redeem": ("GET", lambda w: f"/invite/{matrix_invite(w)}", everyone(200), None),
     "auth.settings": ("GET", "/settings", logged_in(200), None),
     "onboarding.index": ("GET", "/onboarding/", staff_only(), None),
     "onboarding.invite": ("GET", "/onboarding/people/new", staff_only(), None),
     "onboarding.new_organization": ("GET", "/onboarding/organizations/new", staff_only(), None),
+    # The farm's producer, in the rice cluster: silk's coordinator may not reset them (404).
     "onboarding.reset": (
         "POST",
         lambda ctx: f"/onboarding/people/{ctx.users['producer']}/reset",
-        {**staff_only(201)},
+        {**staff_only(201), "other_coordinator": 404},
         None,
     ),
     "api.openapi": ("GET", "/api/v1/openapi.json", everyone(200), None),
@@ -29,4 +33,21 @@ ROUTES = {
     "api.not_found": ("GET", "/api/v1/no-such-thing", api(404, anon=404), None),
 }
 
-
+PUBLIC = "public: the same for everyone, logged in or not"
+OWN = "acts on the caller's own account only"
+UNIFORM = {
+    "static": PUBLIC,
+    "main.index": "sends everyone on (to their orders, or to log in)",
+    "main.offline": PUBLIC,
+    "main.service_worker": PUBLIC,
+    "main.healthz": PUBLIC,
+    "i18n.catalog": PUBLIC,
+    "main.set_language": PUBLIC + " (the choice is kept in the caller's session)",
+    "auth.login": "every logged-in user is sent on; only the anonymous get the form",
+    "auth.logout": OWN,
+    "auth.redeem": "the invite token in the URL is the credential, not the session",
+    "auth.settings": OWN,
+    "api.openapi": PUBLIC,
+    "api.me": OWN,
+    "api.not_found": "no such route: 404 for everyone",
+}

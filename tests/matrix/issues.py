@@ -1,10 +1,25 @@
-"""Issue and coordinator routes."""
-from .common import api, everyone, logged_in, staff_only  # noqa: F401
+"""Issue and coordinator routes.
+
+world.issue is an open issue the customer raised on the world's order; a row that changes an
+issue's state acts on a fresh one (tests.factories.matrix_issue), made once per row and role.
+"""
+from tests.factories import matrix_issue
+
+from .common import (  # noqa: F401
+    ON_ORDER,
+    Row,
+    api,
+    as_json,
+    everyone,
+    logged_in,
+    order_side,
+    staff_only,
+)
 
 
-def _sees(ok, anon=302):
-    """Everyone on the world's order (farm -> buyer) gets ok; another producer 404."""
-    return {**logged_in(ok, anon=anon), "other_producer": 404}
+def _sees(ok, anon=302, **overrides):
+    """Everyone on the world's order (farm -> buyer) gets ok; outsiders 404."""
+    return {**order_side(ok, anon=anon), **overrides}
 
 
 def _issue(suffix=""):
@@ -15,27 +30,41 @@ def _api_issue(suffix=""):
     return lambda ctx: f"/api/v1/issues/{ctx.issue}{suffix}"
 
 
+def _fresh_issue(prefix, suffix):
+    return lambda w: f"{prefix}/issues/{matrix_issue(w)}{suffix}"
+
+
+# The customer raised it: the producer (the counterpart), the coordinator and admin may
+# acknowledge it; the customer may see it but not acknowledge their own issue (403).
+ACKNOWLEDGE = {"action": "acknowledge"}
+ISSUE_TITLE = "Ten bags short"  # world.issue's (tests.issue_factories.raise_as)
+
 ROUTES = {
-    "issues.index": ("GET", "/issues", logged_in(200), None),
+    "issues.index": Row("GET", "/issues?tab=all", logged_in(200), shows=(ISSUE_TITLE, ON_ORDER)),
     "issues.detail": ("GET", _issue(), _sees(200), None),
     "issues.comment": ("POST", _issue("/comments"), _sees(303), {"body": "Checking now"}),
-    # The customer raised it: they may not acknowledge their own issue.
     "issues.transition": (
-        "POST", _issue("/transitions"), {**_sees(303), "customer": 403}, {"action": "acknowledge"}
+        "POST", _fresh_issue("", "/transitions"), _sees(303, customer=403), ACKNOWLEDGE,
     ),
     "issues.new": ("GET", lambda ctx: f"/orders/{ctx.issue_order}/issues/new", _sees(200), None),
     "coordinator.dashboard": ("GET", "/coordinator", staff_only(), None),
     "coordinator.issues_csv": ("GET", "/coordinator/issues.csv", staff_only(), None),
     "coordinator.orders_csv": ("GET", "/coordinator/orders.csv", staff_only(), None),
-    "api.issues_list": ("GET", "/api/v1/issues", api(200), None),
-    "api.issues_read": ("GET", _api_issue(), {**api(200), "other_producer": 404}, None),
-    # Writes take JSON only: a form post is refused (415) once the caller may see the order.
+    "api.issues_list": Row("GET", "/api/v1/issues", api(200), shows=(ISSUE_TITLE, ON_ORDER)),
+    "api.issues_read": ("GET", _api_issue(), _sees(200, anon=401), None),
     "api.issues_create": (
         "POST", lambda ctx: f"/api/v1/orders/{ctx.issue_order}/issues",
-        {**api(415), "other_producer": 404}, {"title": "x"},
+        _sees(201, anon=401),
+        as_json({"category": "quality", "severity": "high", "title": "Six bags wet"}),
     ),
-    "api.issues_comment": ("POST", _api_issue("/comments"), {**api(415), "other_producer": 404}, {"body": "x"}),
+    "api.issues_comment": (
+        "POST", _api_issue("/comments"), _sees(201, anon=401),
+        as_json({"body": "Checking now"}),
+    ),
     "api.issues_transition": (
-        "POST", _api_issue("/transitions"), {**api(415), "other_producer": 404}, {"action": "x"}
+        "POST", _fresh_issue("/api/v1", "/transitions"),
+        _sees(201, anon=401, customer=403), as_json(ACKNOWLEDGE),
     ),
 }
+
+UNIFORM = {}

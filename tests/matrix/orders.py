@@ -1,58 +1,139 @@
 """Order routes (pages, API, tracking links, photos).
 
-The order is the shared world's SEC-WRLD01 (Takeo Rice Coop -> Bangkok Buyer, rice cluster).
+The world's order is SEC-WRLD01 (Takeo Rice Coop -> Bangkok Buyer, rice cluster): producer and
+customer are its two sides, coordinator coordinates its cluster; other_producer (silk's weaver),
+other_customer (Saigon Buyer) and other_coordinator (silk) are outsiders. A row that changes an order's state acts on a fresh order or record (tests.factories,
+matrix_*), made once per row and role, so the rows do not depend on each other's order.
 """
-from .common import api, everyone, logged_in, staff_only  # noqa: F401
+import io
+
+from tests.factories import (
+    jpeg_bytes,
+    matrix_link,
+    matrix_order,
+    matrix_photo,
+    matrix_update,
+)
+
+from .common import (  # noqa: F401
+    ON_ORDER,
+    Row,
+    api,
+    as_json,
+    customer_side,
+    everyone,
+    logged_in,
+    multipart,
+    order_side,
+    producer_side,
+    staff_only,
+)
 
 REF = "SEC-WRLD01"
-TOKEN = "not-a-real-tracking-token-0123456789"
 
 
-def order_side(ok, producer=None, customer=None, coordinator=None, admin=None, anon=302):
-    """Statuses for an action on the world's order: its two sides, its coordinator, admin, outsider."""
-    return {
-        "anon": anon, "producer": producer or ok, "customer": customer or ok,
-        "coordinator": coordinator or ok, "admin": admin or ok, "other_producer": 404,
-    }
+def _fresh_order(suffix):
+    return lambda w: f"/orders/{matrix_order(w)}{suffix}"
 
+
+def _fresh_api_order(suffix):
+    return lambda w: f"/api/v1/orders/{matrix_order(w)}{suffix}"
+
+
+def _awaiting(w):
+    matrix_update(w)  # one update on the world order waits for the customer
+    return "/orders/awaiting"
+
+
+def _track(suffix="", fresh_order=False):
+    def url(w):
+        reference = matrix_order(w) if fresh_order else REF
+        return f"/t/{matrix_link(w, reference=reference)[1]}{suffix}"
+    return url
+
+
+def _track_photo(w):
+    _link_id, token = matrix_link(w)
+    return f"/t/{token}/photos/{matrix_photo(w)}"
+
+
+DISPATCHED = {"status": "dispatched", "note": "Left the warehouse"}
+RECEIVED = {"received_quantity": "100", "condition": "good"}
+NEW_ORDER = {"product": "Jasmine rice", "quantity": "100", "unit": "kg", "origin": "Takeo",
+             "destination": "Bangkok"}
 
 ROUTES = {
-    "orders.index": ("GET", "/orders", logged_in(200), None),
-    "orders.awaiting": ("GET", "/orders/awaiting", logged_in(200), None),
+    "orders.index": Row("GET", "/orders", logged_in(200), shows=(REF, ON_ORDER)),
+    "orders.awaiting": Row("GET", _awaiting, logged_in(200), shows=(REF, ON_ORDER)),
     "orders.new": ("GET", "/orders/new", logged_in(200), None),
     "orders.detail": ("GET", f"/orders/{REF}", order_side(200), None),
-    "orders.post_update": (
-        "POST", f"/orders/{REF}/updates", order_side(303), {"status": "note", "note": "Hello"},
+    # A status (not a note): only the producer side reports one.
+    "orders.post_update": ("POST", _fresh_order("/updates"), producer_side(303), DISPATCHED),
+    "orders.confirm": (
+        "POST", lambda w: f"/orders/{REF}/updates/{matrix_update(w)}/confirm", customer_side(303), None,
     ),
-    # No update exists when this row runs (rows run in name order): 404 for everyone who may look.
-    "orders.confirm": ("POST", f"/orders/{REF}/updates/999999/confirm", order_side(404), None),
-    "orders.delivery": (
-        "POST", f"/orders/{REF}/delivery", order_side(303, producer=403, coordinator=403),
-        {"received_quantity": "100", "condition": "good"},
-    ),
+    "orders.delivery": ("POST", _fresh_order("/delivery"), customer_side(303), RECEIVED),
     "orders.links": ("GET", f"/orders/{REF}/links", order_side(200), None),
-    "orders.correct": ("GET", f"/orders/{REF}/correct/999999", order_side(404), None),
+    # The producer wrote the update: only its author (or an admin) may correct it.
+    "orders.correct": (
+        "GET", lambda w: f"/orders/{REF}/correct/{matrix_update(w)}",
+        order_side(200, customer=403, coordinator=403), None,
+    ),
     "orders.create_link": ("POST", f"/orders/{REF}/links", order_side(201), {"contact_name": "Clerk"}),
-    "orders.revoke_link": ("POST", f"/orders/{REF}/links/999999/revoke", order_side(404), None),
-    "orders.track": ("GET", f"/t/{TOKEN}", everyone(404), None),
-    "orders.track_receipt": ("POST", f"/t/{TOKEN}/receipt", everyone(404), {"condition": "good"}),
-    "orders.track_problem": ("POST", f"/t/{TOKEN}/problem", everyone(404), {"title": "x"}),
-    "orders.track_photo": ("GET", f"/t/{TOKEN}/photos/1", everyone(404), None),
-    "attachments.photo": ("GET", "/attachments/999999", logged_in(404), None),
-    "attachments.thumb": ("GET", "/attachments/999999/thumb", logged_in(404), None),
-    "api.orders_list": ("GET", "/api/v1/orders", api(200), None),
-    "api.orders_create": ("POST", "/api/v1/orders", api(415), {"product": "x"}),
+    "orders.revoke_link": (
+        "POST", lambda w: f"/orders/{REF}/links/{matrix_link(w)[0]}/revoke", order_side(303), None,
+    ),
+    # Tracking links: the token is the credential, whoever is logged in.
+    "orders.track": ("GET", _track(), everyone(200), None),
+    "orders.track_receipt": ("POST", _track("/receipt", fresh_order=True), everyone(303), RECEIVED),
+    "orders.track_problem": (
+        "POST", _track("/problem"), everyone(303), {"category": "quality", "title": "Six bags wet"},
+    ),
+    "orders.track_photo": ("GET", _track_photo, everyone(200), None),
+    "attachments.photo": ("GET", lambda w: f"/attachments/{matrix_photo(w)}", order_side(200), None),
+    "attachments.thumb": (
+        "GET", lambda w: f"/attachments/{matrix_photo(w)}/thumb", order_side(200), None,
+    ),
+    "api.orders_list": Row("GET", "/api/v1/orders", api(200), shows=(REF, ON_ORDER)),
+    # The producer is named as silk's weaver: rice's coordinator may not choose it (422), silk's
+    # may; a producer or a customer sells or buys as its own organization; admin may choose anyone.
+    "api.orders_create": (
+        "POST", "/api/v1/orders", {**api(201), "coordinator": 422},
+        as_json(lambda w: {**NEW_ORDER, "producer_org_id": w.orgs["weaver"],
+                           "customer_org_id": w.orgs["buyer"]}),
+    ),
     "api.orders_read": ("GET", f"/api/v1/orders/{REF}", order_side(200, anon=401), None),
     "api.updates_create": (
-        "POST", f"/api/v1/orders/{REF}/updates", order_side(415, anon=401), {"status": "note"},
+        "POST", _fresh_api_order("/updates"), producer_side(201, anon=401), as_json(DISPATCHED),
     ),
-    "api.updates_confirm": ("POST", "/api/v1/updates/999999/confirm", api(404), None),
+    "api.updates_confirm": (
+        "POST", lambda w: f"/api/v1/updates/{matrix_update(w)}/confirm",
+        customer_side(200, anon=401), as_json({"comment": "Seen it"}),
+    ),
     "api.delivery_create": (
-        "POST", f"/api/v1/orders/{REF}/delivery", order_side(415, anon=401), {"condition": "good"},
+        "POST", _fresh_api_order("/delivery"), customer_side(201, anon=401), as_json(RECEIVED),
     ),
     "api.links_create": (
-        "POST", f"/api/v1/orders/{REF}/links", order_side(415, anon=401), {"contact_name": "x"},
+        "POST", f"/api/v1/orders/{REF}/links", order_side(201, anon=401),
+        as_json({"contact_name": "Warehouse clerk"}),
     ),
-    "api.links_revoke": ("DELETE", f"/api/v1/orders/{REF}/links/999999", order_side(404, anon=401), None),
-    "api.attachments_create": ("POST", "/api/v1/attachments", api(422), None),
+    "api.links_revoke": (
+        "DELETE", lambda w: f"/api/v1/orders/{REF}/links/{matrix_link(w)[0]}",
+        order_side(200, anon=401), None,
+    ),
+    "api.attachments_create": (
+        "POST", "/api/v1/attachments", api(201),
+        multipart(lambda w: {"file": (io.BytesIO(jpeg_bytes()), "photo.jpg")}),
+    ),
+}
+
+TRACKING = "the tracking-link token in the URL is the credential, not the session"
+UNIFORM = {
+    "orders.new": "every role may create an order (from its own side; tested on api.orders_create)",
+    "orders.track": TRACKING,
+    "orders.track_receipt": TRACKING,
+    "orders.track_problem": TRACKING,
+    "orders.track_photo": TRACKING,
+    "api.attachments_create": "anyone logged in may upload a photo; only its uploader sees it "
+                              "until it is attached to an order (attachments.photo checks that)",
 }
