@@ -8,15 +8,20 @@ export FLASK_APP := secgo
 # Local demo over plain HTTP: cookies must not require HTTPS.
 run: export SECGO_SECURE_COOKIES ?= 0
 
-.PHONY: run install test lint migrate seed translations screenshots clean
+LOCK := requirements/lock.txt
+
+.PHONY: run install test lint lock migrate seed translations screenshots clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/activate setup.cfg pyproject.toml
+# Exactly the versions in the lock (hash-checked), then the project itself without resolving
+# anything: a fresh machine gets what the test suite passed with.
+$(VENV)/.installed: $(BIN)/activate $(LOCK) setup.cfg pyproject.toml
 	bash scripts/system-deps.sh build
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $@
 
 install: $(VENV)/.installed
@@ -33,6 +38,22 @@ run: seed
 test: install
 	bash scripts/system-deps.sh browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Re-resolve every dependency to the newest version setup.cfg allows and rewrite the lock
+# (with hashes). Run monthly and for security releases; commit the new lock only after
+# `make test` passes with it. `make lock UPGRADE=` keeps today's pins where they still fit.
+LOCK_TOOLS := .venv-lock
+PIP_TOOLS_VERSION := 7.6.2
+UPGRADE ?= --upgrade
+# Resolve from the public index alone (no local wheel folders), so the hashes are the ones
+# every machine downloads.
+LOCK_ENV ?= PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS=
+lock:
+	[ -x $(LOCK_TOOLS)/bin/pip-compile ] || { $(PYTHON) -m venv $(LOCK_TOOLS) && \
+	  $(LOCK_TOOLS)/bin/python -m pip install --quiet pip-tools==$(PIP_TOOLS_VERSION); }
+	$(LOCK_ENV) $(LOCK_TOOLS)/bin/pip-compile --quiet $(UPGRADE) \
+	  --generate-hashes --allow-unsafe --all-extras --strip-extras --no-emit-index-url \
+	  --no-emit-find-links --output-file $(LOCK) setup.cfg requirements/build.in
 
 lint: install
 	$(BIN)/ruff check secgo tests
@@ -51,4 +72,4 @@ translations: install
 	done
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) $(LOCK_TOOLS) instance .pytest_cache
