@@ -1,6 +1,7 @@
 """Settings read from SECGO_* environment variables, with safe defaults."""
 import os
 import secrets
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -61,6 +62,40 @@ def load_or_create_secret(instance_path):
     raise RuntimeError(f"cannot read or create {path}")
 
 
+def _ratelimit_storage_options(uri):
+    """Short Redis timeouts: an unreachable Redis must not hold a log-in for minutes."""
+    if uri.split(":", 1)[0].lower() in ("redis", "rediss", "redis+unix"):
+        return {"socket_connect_timeout": 2, "socket_timeout": 2}
+    return {}
+
+
+# Rate-limit stores whose counters live inside one process: with several workers or instances
+# each keeps its own count, so every limit is multiplied by the number of processes.
+PER_PROCESS_STORAGES = ("memory",)
+
+
+def storage_is_per_process(uri: str | None) -> bool:
+    """True when this RATELIMIT_STORAGE_URI keeps counters in the process's own memory."""
+    return (uri or "memory://").split(":", 1)[0].lower() in PER_PROCESS_STORAGES
+
+
+def per_process_storage_problem(config, workers: int) -> str | None:
+    """The operator's warning when `workers` processes would each count limits on their own."""
+    uri = config.get("RATELIMIT_STORAGE_URI")
+    if workers <= 1 or not config.get("RATELIMIT_ENABLED", True) or not storage_is_per_process(uri):
+        return None
+    return (
+        f"SEC GO! rate limits are kept in each process's memory ({uri}) but {workers} workers "
+        f"run: each worker counts on its own, so login throttling is {workers} times weaker. "
+        "Set SECGO_RATELIMIT_STORAGE_URI=redis://<host>:6379/0 (one Redis shared by every "
+        "worker and instance)."
+    )
+
+
+def _unique_test_prefix():
+    return f"secgo-test-{uuid.uuid4().hex}"
+
+
 class Config:
     """Production-safe defaults; every value may be overridden by a SECGO_* variable."""
 
@@ -88,7 +123,15 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: queued forms stay valid
     WTF_CSRF_SSL_STRICT = False  # SameSite cookies + token; Referer is often stripped by proxies
 
+    # One process (`make run`): memory is enough. Several workers or instances: set
+    # SECGO_RATELIMIT_STORAGE_URI=redis://host:6379/0 so they share one count (gunicorn.conf.py
+    # logs an error when several workers start on the memory store).
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STORAGE_OPTIONS = _ratelimit_storage_options(RATELIMIT_STORAGE_URI)
+    # Keeps SEC GO!'s counters apart from other users of the same Redis.
+    RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "secgo")
+    # Redis down: keep throttling each process in memory (logged) rather than refusing logins.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _env_bool("RATELIMIT_IN_MEMORY_FALLBACK", True)
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
     # Rendered pages kept per user while their data is unchanged (secgo/pagecache.py).
@@ -118,5 +161,11 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     RATELIMIT_ENABLED = True
+    # Tests count on a real Redis, as production does; a unique prefix per app instance keeps
+    # concurrent runs and tests apart, and no silent fall back to memory.
+    RATELIMIT_STORAGE_URI = _env("TEST_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    RATELIMIT_STORAGE_OPTIONS = _ratelimit_storage_options(RATELIMIT_STORAGE_URI)
+    RATELIMIT_KEY_PREFIX = staticmethod(_unique_test_prefix)
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = False
     PREFERRED_URL_SCHEME = "http"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests only

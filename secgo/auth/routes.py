@@ -1,4 +1,4 @@
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -6,21 +6,17 @@ from sqlalchemy import select
 from ..extensions import db, limiter
 from ..main.routes import safe_next
 from ..models import ApiToken
-from . import bp, services
+from . import bp, services, throttle
 from .forms import ApiTokenForm, ChangePasswordForm, LoginForm, SetPasswordForm, SettingsForm
 
 
-def _login_limit():
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _login_key():
-    return "login:" + (request.form.get("login") or "").strip().lower()[:254]
-
-
+# Log-in throttling (secgo/auth/throttle.py): failed attempts only, per address and per login;
+# a browser that logged in to that login before counts against its own device cookie.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_login_key)
+@limiter.limit(throttle.login_limit, methods=["POST"], key_func=throttle.address_key,
+               exempt_when=throttle.is_trusted_device)
+@limiter.limit(throttle.login_limit, methods=["POST"], key_func=throttle.login_key)
+@throttle.count_failures_only
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -47,7 +43,7 @@ def logout():
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(throttle.login_limit, methods=["POST"])
 def redeem(token):
     invite = services.find_link(token)
     if invite is None:
@@ -66,6 +62,9 @@ def redeem(token):
 
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
+# A stolen session must not guess the current password without end (then change it).
+@limiter.limit(throttle.login_limit, methods=["POST"], key_func=throttle.password_check_key,
+               exempt_when=throttle.not_a_password_check)
 def settings():
     action = request.form.get("action") if request.method == "POST" else None
 
