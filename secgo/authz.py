@@ -80,20 +80,24 @@ def managed_clusters(user) -> list[Cluster]:
 
 
 def manageable_orgs_clause(user):
-    """A WHERE clause on Organization: those the user may onboard people into."""
+    """A WHERE clause on Organization: those the user may invite people into or reset them in.
+
+    Admins: all. Coordinators: the producers of their clusters, and a customer organization
+    only while every order it has is with those producers (or it has none yet). A customer
+    that also buys from another cluster needs an admin: an account a coordinator creates or
+    resets there would reach orders of clusters the coordinator has nothing to do with.
+    """
+    if user is None or not user.is_authenticated:
+        return false()
     if user.role == "admin":
         return true()
     if user.role == "coordinator":
         ids = coordinator_cluster_ids(user)
-        # Producers of their clusters, and customers that buy from them (or are new): never
-        # the customers of other clusters only (a reset link would hand over their accounts).
         producers = select(Organization.id).where(Organization.cluster_id.in_(ids))
-        buys_here = select(Order.customer_org_id).where(Order.producer_org_id.in_(producers))
-        buys_anywhere = select(Order.customer_org_id)
-        customer = (Organization.kind == "customer") & (
-            Organization.id.in_(buys_here) | Organization.id.not_in(buys_anywhere)
-        )
-        return or_(Organization.cluster_id.in_(ids), customer)
+        buys_elsewhere = select(Order.customer_org_id).where(Order.producer_org_id.not_in(producers))
+        own_producer = (Organization.kind == "producer") & Organization.cluster_id.in_(ids)
+        customer = (Organization.kind == "customer") & Organization.id.not_in(buys_elsewhere)
+        return or_(own_producer, customer)
     return false()
 
 

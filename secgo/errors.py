@@ -80,7 +80,9 @@ def init_app(app):
     def _http_error(err: HTTPException):
         status = err.code or 500
         if status == 429:
-            return _respond(429)
+            # A limit may say what was limited (error_message=_l(...)); else the general words.
+            own = getattr(getattr(err, "limit", None), "error_message", None)
+            return _respond(429, None if callable(own) else own)
         if 300 <= status < 400:
             return err
         return _respond(status if status in MESSAGES else status, MESSAGES.get(status, err.description))

@@ -4,7 +4,7 @@ import json
 import re
 import uuid
 
-from flask import request
+from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +14,8 @@ from .extensions import db
 from .models import IdempotencyKey
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+SCOPE_COLUMN = 80  # IdempotencyKey.scope
+TARGET_DIGEST = 16
 
 
 def new_client_id() -> str:
@@ -43,8 +45,37 @@ def _lookup(user_key, key):
     )
 
 
+def request_target() -> str:
+    """What the current request writes to: its URL's arguments (order reference, update, issue,
+    link ...); "" for a request that names none (a new order)."""
+    if not has_request_context() or not request.view_args:
+        return ""
+    return json.dumps({k: str(v) for k, v in request.view_args.items()}, sort_keys=True)
+
+
+def _scoped(scope: str, target: str) -> str:
+    # The target rides in the scope column as a short digest: "orders.update@1f0c...".
+    digest = hashlib.sha256(target.encode()).hexdigest()[:TARGET_DIGEST]
+    return f"{scope[:SCOPE_COLUMN - TARGET_DIGEST - 1]}@{digest}"
+
+
 def _stored(row, scope, request_hash):
-    if row.scope != scope or row.request_hash != request_hash:
+    action, _at, target = row.scope.partition("@")
+    asked, _at, asked_target = scope.partition("@")
+    if action != asked:
+        raise ApiError(
+            409,
+            _l("This request id was already used for a different action."),
+            code="idempotency_key_reused",
+        )
+    if target and target != asked_target:  # rows stored before targets were kept have none
+        raise ApiError(
+            422,
+            _l("This request id was already used for another order or item. Send the new "
+               "request with a new id."),
+            code="idempotency_key_mismatch",
+        )
+    if row.request_hash != request_hash:
         raise ApiError(
             409,
             _l("This request id was already used for a different action."),
@@ -53,11 +84,14 @@ def _stored(row, scope, request_hash):
     return row.status_code, row.response, row.location
 
 
-def run_once(user_key: str, key: str | None, scope: str, payload, action):
+def run_once(user_key: str, key: str | None, scope: str, payload, action, *, target=None):
     """Run action() once per (user, key) and commit; replays return the stored answer.
 
-    action() returns (status, body, location) and only flushes. A refusal (ApiError) rolls
-    everything back and stores nothing, so the item can be fixed and sent again.
+    A key belongs to one action on one target (by default the request's URL arguments,
+    request_target()): a replay to another target is refused (422), not answered with the
+    first target's result. action() returns (status, body, location) and only flushes. A
+    refusal (ApiError) rolls everything back and stores nothing, so the item can be fixed and
+    sent again.
     """
     if key is None:
         result = action()
@@ -66,6 +100,7 @@ def run_once(user_key: str, key: str | None, scope: str, payload, action):
     request_hash = hashlib.sha256(
         json.dumps(payload, sort_keys=True, default=str).encode()
     ).hexdigest()
+    scope = _scoped(scope, request_target() if target is None else str(target))
     row = _lookup(user_key, key)
     if row is not None:
         return _stored(row, scope, request_hash)

@@ -126,6 +126,13 @@ def find_link(token: str) -> Invite | None:
         return None
     if not invite.user.active:
         return None
+    if invite.created_by is not None:
+        from ..onboarding.services import can_manage_user
+
+        # Checked again when used: a coordinator's link dies once the person is out of reach
+        # (their customer organization began buying from another cluster, say).
+        if not can_manage_user(invite.created_by, invite.user):
+            return None
     return invite
 
 

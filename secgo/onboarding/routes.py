@@ -26,7 +26,8 @@ def _link_page(user, token, purpose):
 @bp.get("/")
 @roles_required("coordinator", "admin")
 def index():
-    orgs = services.manageable_orgs(current_actor())
+    actor = current_actor()
+    orgs = services.manageable_orgs(actor)
     org_ids = [o.id for o in orgs]
     people = db.session.scalars(
         select(User).where(User.organization_id.in_(org_ids)).order_by(User.display_name)
@@ -44,6 +45,7 @@ def index():
         by_org.setdefault(person.organization_id, []).append(person)
     return render_template(
         "onboarding/index.html", orgs=orgs, by_org=by_org, pending=pending,
+        need_admin=services.orgs_needing_an_admin(actor), ask_an_admin=services.ASK_AN_ADMIN,
     )
 
 
@@ -60,8 +62,8 @@ def invite():
     if request.method == "GET" and request.args.get("org", "").isdecimal():
         form.organization.data = int(request.args["org"])
     if form.validate_on_submit():
-        org = next((o for o in orgs if o.id == form.organization.data), None)
         try:
+            org = services.organization_for_invite(actor, form.organization.data)
             user = accounts.create_user(
                 username=form.username.data, display_name=form.display_name.data,
                 role=form.role.data, organization=org, email=form.email.data or None,

@@ -4,6 +4,7 @@ import hashlib
 import segno
 from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
 from flask_login import current_user, login_required
 
@@ -22,6 +23,7 @@ from ..models import (
     STATUSES,
     Attachment,
     StatusUpdate,
+    hash_token,
     utcnow,
 )
 from ..web import done
@@ -29,6 +31,19 @@ from . import bp, services
 
 SKIP_FIELDS = {"csrf_token", "client_id"}
 TRACKING_WRITE_LIMIT = "30 per hour"  # people without an account: keep a leaked link from flooding
+# ... and per link, whatever the address: a leaked link on many machines floods no order.
+TRACKING_LINK_WRITE_LIMIT = "20 per hour"
+
+
+def _tracking_link_key() -> str:
+    """The rate-limit key of the tracking link in the URL: its token's hash (never the secret)."""
+    return hash_token(str((request.view_args or {}).get("token", "")))
+
+
+per_link = limiter.shared_limit(
+    TRACKING_LINK_WRITE_LIMIT, scope="tracking-link", key_func=_tracking_link_key,
+    error_message=_l("This link has sent too many reports. Please try again in an hour."),
+)
 
 
 def form_data() -> dict:
@@ -380,6 +395,7 @@ def _track_write(link, token, form_name, scope, payload, action):
 
 @bp.post("/t/<token>/receipt")
 @limiter.limit(TRACKING_WRITE_LIMIT)
+@per_link
 def track_receipt(token):
     link = _live_link(token)
     data = form_data()
@@ -396,6 +412,7 @@ def track_receipt(token):
 
 @bp.post("/t/<token>/problem")
 @limiter.limit(TRACKING_WRITE_LIMIT)
+@per_link
 def track_problem(token):
     link = _live_link(token)
     data = form_data()

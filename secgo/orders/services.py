@@ -440,6 +440,9 @@ def post_update(actor, order: Order, data: dict, photos=(), *, client_id=None) -
             _invalid({"corrects_id": _("Unknown update.")})
         if corrects.author_id != actor.id and side != "admin":
             raise ApiError(403, _l("Only the author of an update can correct it."))
+        if not clean["note"]:
+            _invalid({"note": _("Say what was wrong: a correction needs a reason.")})
+    reopens = corrects is not None and order.status == "cancelled" and status not in ("note", "cancelled")
     if status != "note":
         if side not in PRODUCER_SIDES:
             raise ApiError(403, _l("Only the producer side reports the status of an order."))
@@ -447,6 +450,8 @@ def post_update(actor, order: Order, data: dict, photos=(), *, client_id=None) -
             if db.session.scalar(select(DeliveryConfirmation.id).where(
                     DeliveryConfirmation.order_id == order.id)) is not None:
                 raise ApiError(409, _l("Delivery was confirmed; add a note instead."))
+            if reopens:
+                _check_reopening(order, corrects, side)
         elif order.is_final:
             raise ApiError(409, _l("This order is finished; you can still add a note."),
                            fields={"status": _("This order is finished; you can still add a note.")})
@@ -468,16 +473,42 @@ def post_update(actor, order: Order, data: dict, photos=(), *, client_id=None) -
     db.session.flush()
     if update.note:
         order.search_text = (order.search_text or "") + " \n" + fold(update.note)
-    if status != "note" or side in PRODUCER_SIDES:
+    if reopens:  # everyone on the order hears that the cancellation no longer holds
+        recipients = [u for u in order_audience(order) if u.id != actor.id]
+    elif status != "note" or side in PRODUCER_SIDES:
         recipients = [u for u in order_audience(order, ("customer", "coordinator")) if u.id != actor.id]
     else:
         recipients = [u for u in order_audience(order, ("producer", "coordinator")) if u.id != actor.id]
+    params = {"reference": order.reference, "status": status, "correction": corrects is not None}
+    if reopens:
+        params["reopened"] = True
     notify.enqueue(
         "status_update", recipients, url=url_for("orders.detail", reference=order.reference),
-        order=order, params={"reference": order.reference, "status": status,
-                             "correction": corrects is not None},
+        order=order, params=params,
     )
     return update
+
+
+def reopens_order(update: StatusUpdate) -> bool:
+    """True for a correction that withdrew a cancellation (the order went on)."""
+    corrects = update.corrects
+    return (corrects is not None and corrects.status == "cancelled"
+            and update.status not in ("note", "cancelled"))
+
+
+def _check_reopening(order: Order, corrects: StatusUpdate, side: str) -> None:
+    """A cancelled order goes on only through a correction of its cancellation, with a reason
+    (checked by the caller); once the customer confirmed the cancellation, only an admin may."""
+    cancellation = db.session.scalar(
+        select(StatusUpdate).where(StatusUpdate.order_id == order.id, StatusUpdate.status == "cancelled")
+        .order_by(StatusUpdate.id.desc()).limit(1)
+    )
+    if cancellation is None or corrects.id != cancellation.id:
+        message = _("This order was cancelled: to go on with it, correct the cancellation itself.")
+        raise ApiError(409, message, fields={"status": message}, code="correct_the_cancellation")
+    if cancellation.confirmed_at is not None and side != "admin":
+        message = _("The customer confirmed the cancellation, so it stands. Create a new order instead.")
+        raise ApiError(409, message, fields={"status": message}, code="cancellation_confirmed")
 
 
 def _status_label(code):
@@ -621,6 +652,7 @@ class Entry:
     kind: str  # update | confirmation | delivery | issue
     at: datetime
     obj: object
+    reopens: bool = False  # an update that withdrew the order's cancellation
 
 
 def load_history(order: Order):
@@ -643,7 +675,7 @@ def load_history(order: Order):
 
 def timeline(updates, delivery, issues) -> list[Entry]:
     """One list, newest first, of everything that happened on an order."""
-    entries = [Entry("update", u.recorded_at, u) for u in updates]
+    entries = [Entry("update", u.recorded_at, u, reopens_order(u)) for u in updates]
     entries += [Entry("confirmation", u.confirmed_at, u) for u in updates if u.confirmed_at]
     if delivery is not None:
         entries.append(Entry("delivery", delivery.created_at, delivery))

@@ -43,6 +43,9 @@ def _texts(event, params, reference, title):
             heading = _("Order %(reference)s: new note", reference=reference)
         else:
             heading = _("Order %(reference)s: %(status)s", reference=reference, status=label)
+        if params.get("reopened"):
+            return (_("Order %(reference)s: cancellation withdrawn", reference=reference),
+                    _("The order goes on: %(status)s. Tap to see why.", status=label))
         if params.get("correction"):
             return heading, _("An earlier update was corrected. Tap to see the timeline.")
         return heading, _("Tap to see the update on the order's timeline.")
