@@ -35,7 +35,7 @@ def create_app(test_config=None):
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app)
     app.config.setdefault("UPLOAD_FOLDER", str(Path(app.instance_path) / "uploads"))
 
-    from . import assets, authn, errors, i18n, ids, pagecache, security
+    from . import assets, authn, errors, i18n, ids, inputs, pagecache, security
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -58,6 +58,7 @@ def create_app(test_config=None):
     i18n.init_app(app)
     authn.init_app(app)
     ids.init_app(app)  # before the blueprints: bounds every <int:...> URL part
+    inputs.init_app(app)  # refuses NUL anywhere in a request, before any other check
     pagecache.init_app(app)
 
     for name in BLUEPRINTS:

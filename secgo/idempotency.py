@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .errors import ApiError
 from .extensions import db
+from .inputs import json_body
 from .models import IdempotencyKey
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -27,8 +28,8 @@ def request_key(form_field: str = "client_id") -> str | None:
     """The Idempotency-Key header, else the form's client_id field; None when absent."""
     key = request.headers.get("Idempotency-Key") or request.form.get(form_field)
     if key is None and request.is_json:
-        body = request.get_json(silent=True)
-        if isinstance(body, dict) and isinstance(body.get("client_id"), str):
+        body = json_body(empty_ok=True)
+        if isinstance(body.get("client_id"), str):
             key = body["client_id"]
     if key is None or key == "":
         return None

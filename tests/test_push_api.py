@@ -111,7 +111,7 @@ def test_a_crafted_endpoint_is_refused_at_subscribe_time_and_never_called(app, w
 
 def test_the_api_refuses_what_is_not_json_and_strangers(app, world, client):
     headers = bearer(app, "customer")
-    assert client.post("/api/v1/push/subscriptions", data="x", headers=headers).status_code == 400
+    assert client.post("/api/v1/push/subscriptions", data="x", headers=headers).status_code == 415
     assert client.post("/api/v1/push/subscriptions", json=[1], headers=headers).status_code == 400
     assert client.get("/api/v1/push/subscriptions").status_code == 401
     assert client.get("/api/v1/push/key").status_code == 401

@@ -7,6 +7,7 @@ from ..errors import ApiError
 from ..i18n import zawgyi_answer
 from ..idempotency import request_key, run_once
 from ..ids import id_list, id_value
+from ..inputs import json_body
 from ..issues import services
 from ..models import CATEGORIES
 from . import bp
@@ -15,15 +16,6 @@ from .orders import ZAWGYI, ZAWGYI_NOTE, check_texts, encoding_field
 from .routes import require_login
 
 MAX_LIMIT = 100
-
-
-def _json_body() -> dict:
-    if not request.is_json:
-        raise ApiError(415)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400)
-    return body
 
 
 def _text(body, name) -> str:
@@ -109,7 +101,7 @@ def issues_list():
 def issues_create(reference):
     user = require_login()
     order = services.find_order(user, reference)
-    body = _json_body()
+    body = json_body()
     key = request_key()
     texts = dict(body)
     doubts = check_texts(texts, ("title", "description"))
@@ -137,7 +129,7 @@ def issues_read(issue_id):
 def issues_comment(issue_id):
     user = require_login()
     issue = services.get_issue(user, issue_id)
-    body = _json_body()
+    body = json_body()
     key = request_key()
     texts = dict(body)
     doubts = check_texts(texts, ("body",))
@@ -157,7 +149,7 @@ def issues_comment(issue_id):
 def issues_transition(issue_id):
     user = require_login()
     issue = services.get_issue(user, issue_id)
-    body = _json_body()
+    body = json_body()
     key = request_key()
 
     def action():

@@ -66,9 +66,16 @@ IDEMPOTENCY_PARAM = {
 URI_TOO_LONG = {"414": {"description": "The URL is too long (the HTTP server's limit)"}}
 
 
+# Answered by secgo.inputs before any view: NUL in a query argument, header or cookie (no text
+# may hold it), so possible for every operation.
+NUL_REFUSED = {"400": {"description": "The request contains a NUL character",
+                       "content": {"application/json": {"schema": ref("Error")}}}}
+
+
 def document(server_url: str = "/api/v1") -> dict:
     """The whole OpenAPI document."""
-    paths = {path: {method: {**op, "responses": {**op.get("responses", {}), **URI_TOO_LONG}}
+    paths = {path: {method: {**op, "responses": {**NUL_REFUSED, **op.get("responses", {}),
+                                                 **URI_TOO_LONG}}
                     for method, op in ops.items()}
              for path, ops in sorted(PATHS.items())}
     return {

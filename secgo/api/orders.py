@@ -9,21 +9,12 @@ from ..errors import ApiError
 from ..i18n import ZAWGYI_ANSWERS, check_zawgyi, zawgyi_answer
 from ..idempotency import request_key, run_once
 from ..ids import id_list
+from ..inputs import json_body
 from ..models import CONDITIONS, CURRENCIES, STATUSES, UPDATE_KINDS
 from ..orders import services
 from . import bp
 from .openapi import IDEMPOTENCY_PARAM, WRITE_ERRORS, error_responses, register, schema
 from .routes import require_login
-
-
-def json_body() -> dict:
-    """The request's JSON object, or a 415/400 refusal."""
-    if not request.is_json:
-        raise ApiError(415, _("Send JSON (Content-Type: application/json)."))
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, _("The body must be a JSON object."))
-    return body
 
 
 def _photo_ids(body) -> list:
@@ -170,7 +161,7 @@ def updates_create(reference):
 def updates_confirm(update_id):
     user = require_login()
     update = services.get_update(user, update_id)
-    body = json_body() if request.content_length else {}
+    body = json_body(empty_ok=True)
     body.pop("client_id", None)
 
     def action():

@@ -3,6 +3,7 @@ from flask import request
 
 from ..errors import ApiError
 from ..idempotency import request_key, run_once
+from ..inputs import json_body
 from ..notify import EVENTS
 from ..push import services
 from ..push.vapid import load_keys
@@ -61,9 +62,7 @@ def push_subscriptions():
 @bp.post("/push/subscriptions")
 def push_subscribe():
     user = require_login()
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400)
+    body = json_body()
 
     def action():
         sub, created = services.save(user, body, request.headers.get("User-Agent", ""))

@@ -15,6 +15,7 @@ from flask_login import current_user
 from ..config import LOCALES
 from ..extensions import db
 from ..i18n import LANG_COOKIE
+from ..inputs import safe_next
 from . import bp
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -91,10 +92,3 @@ def set_language():
         current_user.locale = lang
         db.session.commit()
     return response
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths; anything else is ignored (no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target

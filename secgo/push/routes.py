@@ -6,6 +6,7 @@ from flask_wtf.csrf import generate_csrf
 
 from ..errors import ApiError, wants_json
 from ..idempotency import new_client_id, request_key, run_once
+from ..inputs import json_body
 from ..notify import EVENT_LABELS
 from ..web import done
 from . import bp, services
@@ -25,18 +26,11 @@ def push_settings() -> dict:
     }
 
 
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400)
-    return body
-
-
 @bp.post("/push/subscription")
 @login_required
 def save():
     """Turn notifications on for this device, or change its events (from push.js)."""
-    body = _json_body()
+    body = json_body()
     user = current_user._get_current_object()
 
     def action():
@@ -51,7 +45,7 @@ def save():
 @login_required
 def remove():
     """Turn notifications off for this device (from push.js, by its endpoint)."""
-    body = _json_body()
+    body = json_body()
     user = current_user._get_current_object()
 
     def action():

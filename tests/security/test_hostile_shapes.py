@@ -1,0 +1,194 @@
+"""Hostile shapes of input: a clear 4xx refusal that writes nothing, never a 500, on both engines.
+
+PostgreSQL refuses NUL in text, so NUL in an order reference or a tracking token used to reach
+a query as a 500; 100,000 `[` made the JSON reader raise RecursionError (a 500 on both).
+"""
+import pytest
+from sqlalchemy import func, select
+
+from secgo.extensions import db
+from secgo.models import Order, StatusUpdate, User, utcnow
+from tests.factories import PASSWORD
+from tests.test_api_orders import token_for
+
+NO_CSRF = [{"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}]
+pytestmark = pytest.mark.parametrize("app", NO_CSRF, indirect=True)
+
+REF = "SEC-WRLD01"  # the world's order, farm -> buyer, with one open issue
+HUGE = 100_000
+
+
+def rows(app) -> dict:
+    """The number of rows of every table: a refusal writes none."""
+    with app.app_context():
+        return {t.name: db.session.scalar(select(func.count()).select_from(t))
+                for t in db.metadata.sorted_tables}
+
+
+@pytest.fixture
+def scene(app, world):
+    """Bearer tokens, logged-in page clients, an unconfirmed update and a live tracking link."""
+    from secgo.orders.services import create_tracking_link
+
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.reference == REF))
+        producer = db.session.scalar(select(User).where(User.username == "producer"))
+        update = StatusUpdate(order_id=order.id, status="dispatched", note="", author_id=producer.id,
+                              recorded_at=utcnow(), occurred_at=utcnow())
+        db.session.add(update)
+        _link, token = create_tracking_link(producer, order, {"contact_name": "Warehouse clerk"})
+        db.session.commit()
+        update_id = update.id
+    pages = {}
+    for name in ("producer", "customer", "coordinator"):
+        pages[name] = app.test_client()
+        assert pages[name].post("/login", data={"login": name, "password": PASSWORD}).status_code == 302
+    return {"producer": token_for(app, "producer"), "customer": token_for(app, "customer"),
+            "pages": pages, "update": update_id, "issue": world.issue, "token": token}
+
+
+def refused(answer, statuses, case):
+    """A 4xx from the list; for the API a JSON error with a code and a message."""
+    text = answer.get_data(as_text=True)[:300]
+    assert answer.status_code < 500, (case, answer.status_code, text)
+    assert answer.status_code in statuses, (case, answer.status_code, text)
+    if answer.is_json:
+        error = answer.json["error"]
+        assert error["code"] and error["message"], case
+
+
+# --- JSON bodies nested beyond any document of ours, or with numbers JSON cannot carry -------
+
+NESTED = {
+    "100000 [": "[" * HUGE,
+    "100000 objects": '{"a":' * HUGE,
+    "100000 closed [": '{"note": ' + "[" * HUGE + "]" * HUGE + "}",
+    "40 levels": '{"note": ' + "[" * 40 + "]" * 40 + "}",
+    "NaN": '{"note": NaN}',
+    "Infinity": '{"note": -Infinity}',
+    "1e999": '{"note": 1e999}',
+    "5000 digits": '{"note": 1' + "0" * 5000 + "}",
+}
+
+
+def json_writes(scene):
+    """Every JSON write: the API's and the settings page's push endpoint (session cookie)."""
+    api = {"producer": scene["producer"], "customer": scene["customer"]}
+    return [
+        (None, "/api/v1/orders", api["producer"]),
+        (None, f"/api/v1/orders/{REF}/updates", api["producer"]),
+        (None, f"/api/v1/updates/{scene['update']}/confirm", api["customer"]),
+        (None, f"/api/v1/orders/{REF}/delivery", api["customer"]),
+        (None, f"/api/v1/orders/{REF}/links", api["customer"]),
+        (None, f"/api/v1/orders/{REF}/issues", api["customer"]),
+        (None, f"/api/v1/issues/{scene['issue']}/comments", api["customer"]),
+        (None, f"/api/v1/issues/{scene['issue']}/transitions", api["customer"]),
+        (None, "/api/v1/push/subscriptions", api["customer"]),
+        ("customer", "/push/subscription", {"Accept": "application/json"}),  # as push.js sends
+        ("customer", "/push/subscription/delete", {"Accept": "application/json"}),
+    ]
+
+
+@pytest.mark.parametrize("body", list(NESTED.values()), ids=list(NESTED))
+def test_deeply_nested_or_non_finite_json_is_a_400_not_a_crash(app, client, scene, body):
+    before = rows(app)
+    for page, path, headers in json_writes(scene):
+        sender = scene["pages"][page] if page else client
+        answer = sender.post(path, data=body, content_type="application/json", headers=headers)
+        refused(answer, (400,), path)
+        assert answer.is_json, path
+    assert rows(app) == before
+
+
+# --- NUL, or text far longer than any real value, in every part of a request ----------------
+
+def _get(path, who="customer", **kw):
+    return lambda client, scene: scene["pages"][who].get(path.format(**scene), **kw)
+
+
+def _api(method, path, who="customer", **kw):
+    def send(client, scene):
+        headers = {**scene[who], **kw.pop("headers", {})}
+        return getattr(client, method)(path.format(**scene), headers=headers, **kw)
+    return send
+
+
+def _form(path, data, who=None, **kw):
+    def send(client, scene):
+        sender = scene["pages"][who] if who else client
+        return sender.post(path.format(**scene), data=data, **kw)
+    return send
+
+
+NOTE_BODY = {"status": "note", "note": "checked"}
+NOT_FOUND, BAD, BAD_OR_INVALID = (404,), (400,), (400, 422)
+
+TEXT_ATTACKS = {
+    # URL parts: an order reference, a tracking token
+    "order ref page": (_get(f"/orders/{REF}%00"), NOT_FOUND),
+    "order ref page, NUL inside": (_get("/orders/SEC%00X1"), NOT_FOUND),
+    "order ref api": (_api("get", "/api/v1/orders/SEC%00X1"), NOT_FOUND),
+    "order ref api write": (_api("post", "/api/v1/orders/SEC%00X1/updates", "producer", json=NOTE_BODY),
+                            NOT_FOUND),
+    "order ref page write": (_form("/orders/SEC%00X1/updates", NOTE_BODY, "producer"), NOT_FOUND),
+    "order ref huge": (_get("/orders/" + "A" * HUGE), NOT_FOUND),
+    "order ref api huge": (_api("get", "/api/v1/orders/" + "A" * HUGE), NOT_FOUND),
+    "tracking token NUL": (lambda c, s: c.get(f"/t/{s['token']}%00"), NOT_FOUND),
+    "tracking token NUL inside": (lambda c, s: c.get(f"/t/{s['token'][:10]}%00{s['token'][11:]}"), NOT_FOUND),
+    "tracking token write NUL": (lambda c, s: c.post(f"/t/{s['token']}%00/problem",
+                                                     data={"category": "quality", "title": "Wet"}), NOT_FOUND),
+    "tracking token huge": (lambda c, s: c.get("/t/" + "a" * HUGE), NOT_FOUND),
+    # query strings
+    "search page": (_get("/orders?q=ri%00ce"), BAD),
+    "search api": (_api("get", "/api/v1/orders?q=ri%00ce"), BAD),
+    "page number": (_get("/orders?page=1%00"), BAD),
+    "issues page number": (_get("/issues?page=%00"), BAD),
+    "issue filters api": (_api("get", "/api/v1/issues?state=open%00&category=%00"), BAD),
+    "dashboard filter": (_get("/coordinator?cluster=%00", "coordinator"), BAD),
+    "query name": (_get("/orders?q%00=rice"), BAD),
+    "next after login": (lambda c, s: c.get("/login?next=/orders%00"), BAD),
+    "search huge": (_get("/orders?q=" + "x" * HUGE), (200,)),
+    "page number huge": (_api("get", "/api/v1/orders?page=" + "9" * HUGE), (422,)),
+    # form fields
+    "login field": (_form("/login", {"login": "customer\x00", "password": PASSWORD}), BAD),
+    "login field huge": (_form("/login", {"login": "c" * HUGE, "password": PASSWORD}), (422,)),
+    "order form text": (_form("/orders/new", {"product": "Rice\x00", "quantity": "1", "unit": "kg"},
+                              "producer"), BAD),
+    "tracking form text": (lambda c, s: c.post(f"/t/{s['token']}/problem",
+                                               data={"category": "quality", "title": "Wet\x00"}), BAD),
+    "client_id field": (_form(f"/orders/{REF}/updates", {**NOTE_BODY, "client_id": "abcdefgh\x00"},
+                              "producer"), BAD),
+    # JSON fields
+    "JSON text": (_api("post", f"/api/v1/orders/{REF}/updates", "producer",
+                       json={"status": "note", "note": "a\x00b"}), (422,)),
+    "JSON key": (_api("post", f"/api/v1/orders/{REF}/updates", "producer",
+                      json={"status": "note", "note": "ok", "no\x00te": "x"}), BAD),
+    "JSON nested text": (_api("post", "/api/v1/push/subscriptions",
+                              json={"endpoint": "https://fcm.googleapis.com/fcm/send/x",
+                                    "keys": {"p256dh": "a\x00", "auth": "b"}}), (422,)),
+    "JSON client_id": (_api("post", f"/api/v1/orders/{REF}/updates", "producer",
+                            json={**NOTE_BODY, "client_id": "abcdefgh\x00"}), BAD_OR_INVALID),
+    "JSON text huge": (_api("post", f"/api/v1/orders/{REF}/updates", "producer",
+                            json={"status": "note", "note": "n" * HUGE}), (422,)),
+    # headers and cookies
+    "Idempotency-Key": (_api("post", f"/api/v1/orders/{REF}/updates", "producer", json=NOTE_BODY,
+                             headers={"Idempotency-Key": "abcdefgh\x00"}), BAD),
+    "Idempotency-Key huge": (_api("post", f"/api/v1/orders/{REF}/updates", "producer", json=NOTE_BODY,
+                                  headers={"Idempotency-Key": "a" * HUGE}), BAD),
+    "User-Agent": (_api("post", "/api/v1/push/subscriptions",
+                        json={"endpoint": "https://fcm.googleapis.com/fcm/send/nul-agent",
+                              "keys": {"p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+                                       "auth": "tBHItJI5svbpez7KI4CCXg"}},
+                        headers={"User-Agent": "Mozilla\x00"}), BAD),
+    "Accept-Language": (_get("/orders", headers={"Accept-Language": "th\x00"}), BAD),
+    "Bearer token": (lambda c, s: c.get("/api/v1/orders", headers={"Authorization": "Bearer ab\x00c"}), BAD),
+    "cookie": (lambda c, s: (c.set_cookie("lang", "th\x00"), c.get("/orders"))[1], BAD),
+}
+
+
+@pytest.mark.parametrize("attack", list(TEXT_ATTACKS), ids=list(TEXT_ATTACKS))
+def test_nul_or_huge_text_in_any_part_of_a_request_is_refused_not_a_crash(app, client, scene, attack):
+    send, statuses = TEXT_ATTACKS[attack]
+    before = rows(app)
+    refused(send(client, scene), statuses, attack)
+    assert rows(app) == before
