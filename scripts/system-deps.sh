@@ -3,6 +3,7 @@
 #   build   — ICU headers and pkg-config, to build PyICU (Zawgyi conversion)
 #   browser — Chromium and Noto fonts for the four scripts, for the browser tests
 #   bench   — ApacheBench (ab), for the throughput figures of bench/server_speed.py
+#   redis   — the Redis server, where the machine does not run one already
 # Without root (and without sudo) it only says what is missing.
 set -euo pipefail
 need=()
@@ -16,6 +17,9 @@ case "${1:-browser}" in
     command -v chromium >/dev/null 2>&1 || need+=(chromium)
     fonts=$(fc-list 2>/dev/null || true)
     [[ $fonts == *"Noto Sans Khmer"* ]] || need+=(fonts-noto-core)
+    ;;
+  redis)
+    command -v redis-server >/dev/null 2>&1 || need+=(redis-server redis-tools)
     ;;
   bench)
     command -v ab >/dev/null 2>&1 || need+=(apache2-utils)
