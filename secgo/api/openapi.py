@@ -47,8 +47,9 @@ def error_responses(*codes: int) -> dict:
 
 
 # What any write may answer besides its own refusals: 400 (malformed JSON or Idempotency-Key;
-# for a session, a missing CSRF token), 401, 409 (an Idempotency-Key reused for another request),
-# 413 (a body over MAX_CONTENT_LENGTH), 415 (not JSON), 422 (invalid fields).
+# for a session, a missing CSRF token), 401, 409 (an Idempotency-Key reused for another action
+# or body), 413 (a body over MAX_CONTENT_LENGTH), 415 (not JSON), 422 (invalid fields, or
+# `idempotency_key_mismatch`: the key was used on another order or item).
 WRITE_ERRORS = (400, 401, 409, 413, 415, 422)
 
 
@@ -56,7 +57,9 @@ IDEMPOTENCY_PARAM = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "description": "Client-generated UUID; a replay returns the first result and creates nothing.",
+    "description": "Client-generated UUID; a replay to the same target with the same body returns "
+    "the first result and creates nothing. The key belongs to one target: sent to another order "
+    "or item it is refused (422, code idempotency_key_mismatch); with another body, 409.",
     "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
 }
 
