@@ -6,9 +6,10 @@ const SHELL = ['/offline']; // replaced when served: the shell's fingerprinted U
 const SHELL_CACHE = `secgo-shell-${BUILD}`;
 const PAGES_PREFIX = 'secgo-pages-u'; // one cache per user: secgo-pages-u<id>
 const NAV_TIMEOUT_MS = 3000;
-const OUTBOX_DB = 'secgo-outbox';
 
 importScripts('/static/js/sw-push.js');
+importScripts('/static/js/outbox-send.js'); // the outbox's store and send rules, as the page's
+const outbox = self.SecgoOutbox;
 
 // --- install: precache the shell; the new version then waits for the page's "reload" ------
 self.addEventListener('install', (event) => {
@@ -181,7 +182,7 @@ let currentUser;
 
 async function getUser() {
   if (currentUser === undefined) {
-    currentUser = (await idb('meta', 'readonly', (store) => store.get('user'))) || '';
+    currentUser = (await outbox.idb('meta', 'readonly', (store) => store.get('user'))) || '';
   }
   return currentUser;
 }
@@ -191,7 +192,7 @@ async function setUser(user) {
   if (user !== before) {
     await forgetPages(user || null);
     currentUser = user;
-    await idb('meta', 'readwrite', (store) => store.put(user, 'user'));
+    await outbox.idb('meta', 'readwrite', (store) => store.put(user, 'user'));
   }
 }
 
@@ -203,137 +204,24 @@ async function forgetPages(keepUser) {
 }
 
 // --- outbox replay on Background Sync (the page replays too, without a service worker) -------
-// Same rules as outbox.js: in order; 2xx removes the item; 4xx marks it failed with the
-// server's message and goes on; 401 (or an expired CSRF token) and 5xx or network errors stop
-// and keep everything for the next try.
+// outbox-send.js decides what each answer does; a 'retry' fails the sync event, so the browser
+// fires it again later; a 'login' waits for a page, where the user logs in.
 self.addEventListener('sync', (event) => {
-  if (event.tag === 'secgo-outbox') event.waitUntil(replay());
+  if (event.tag === outbox.SYNC_TAG) event.waitUntil(replay());
 });
 
-function openOutbox() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(OUTBOX_DB, 1);
-    req.onupgradeneeded = () => {
-      const db = req.result;
-      if (!db.objectStoreNames.contains('items')) {
-        db.createObjectStore('items', { keyPath: 'seq', autoIncrement: true })
-          .createIndex('key', 'key', { unique: true });
-      }
-      if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta');
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-async function idb(storeName, mode, fn) {
-  const db = await openOutbox();
-  try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(storeName, mode);
-      const req = fn(tx.objectStore(storeName));
-      tx.oncomplete = () => resolve(req && req.result);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
-    });
-  } finally {
-    db.close();
-  }
-}
-
 async function replay() {
-  const run = async () => {
-    const user = await getUser();
-    if (!user) return;
-    const items = await idb('items', 'readonly', (store) => store.getAll());
-    for (const item of items) {
-      if (item.state !== 'pending' || item.user !== user) continue;
-      const result = await sendItem(item);
-      if (result === 'stop') throw new Error('outbox: will retry');
-    }
-    await tellPages({ type: 'outbox-changed' });
-  };
-  if (self.navigator.locks) return self.navigator.locks.request('secgo-outbox', run);
-  return run();
-}
-
-let freshToken = '';
-
-// A hung connection must not hold the queue for ever (as in outbox.js).
-function deadline(item) {
-  const bytes = item.files.reduce((sum, f) => sum + f.blob.size, 0);
-  return AbortSignal.timeout ? AbortSignal.timeout(60000 + bytes / 4) : undefined;
-}
-
-// After a browser restart the session (and its CSRF token) is new while the long-lived login
-// still holds: ask the server who is logged in and for a token of this session.
-async function renewSession() {
-  try {
-    const response = await fetch('/offline', { credentials: 'same-origin', cache: 'no-store' });
-    const html = await response.text();
-    const user = (/<body[^>]*\sdata-user="(\d*)"/.exec(html) || [])[1] || '';
-    const token = (/name="csrf_token" value="([^"]+)"/.exec(html) || [])[1] || '';
-    return { user, token };
-  } catch (err) {
-    return { user: null, token: '' };
-  }
-}
-
-async function sendItem(item, renewed = false) {
-  const body = new FormData();
-  for (const [name, value] of item.fields) body.append(name, value);
-  for (const file of item.files) body.append(file.name, file.blob, file.filename);
-  let response;
-  try {
-    response = await fetch(item.url, {
-      method: 'POST', body, credentials: 'same-origin', signal: deadline(item),
-      headers: { Accept: 'application/json', 'Idempotency-Key': item.key, 'X-CSRFToken': freshToken || item.csrf || '' },
-    });
-  } catch (err) {
-    return 'stop';
-  }
-  if (response.ok && !(response.redirected && new URL(response.url).pathname === '/login')) {
-    const answer = await answerOf(response);
-    // As in outbox.js: an answer asking "did you mean ...?" keeps the item as that question.
-    await idb('items', 'readwrite', (store) => (answer.zawgyi_suggestion
-      ? store.put({ ...item, state: 'asked', files: [], answer }) : store.delete(item.seq)));
+  const user = await getUser();
+  if (!user) return;
+  const last = await outbox.drain(user, '', async (item, result) => {
+    if (result.outcome !== 'sent') return;
     await tellPages({
       type: 'outbox-sent', key: item.key, page: item.page, label: item.label,
-      location: answer.location || null,
+      location: result.location,
     });
-    return 'sent';
-  }
-  const error = await errorOf(response);
-  if (error.code === 'csrf' && !renewed) {
-    const session = await renewSession();
-    if (session.user === item.user && session.token) {
-      freshToken = session.token;
-      return sendItem(item, true);
-    }
-  }
-  const retry = response.status === 401 || response.status === 408 || response.status === 429
-    || response.status >= 500 || response.redirected || error.code === 'csrf';
-  if (retry) return 'stop'; // a page (with a fresh token, or after login) goes on
-  const failed = { ...item, state: 'failed', error: { status: response.status, ...error } };
-  await idb('items', 'readwrite', (store) => store.put(failed));
-  return 'failed';
-}
-
-async function answerOf(response) {
-  try {
-    return (await response.json()) || {};
-  } catch (err) {
-    return {};
-  }
-}
-
-async function errorOf(response) {
-  try {
-    const body = await response.json();
-    return { code: body.error.code || '', message: body.error.message || '', fields: body.error.fields || {} };
-  } catch (err) {
-    return { code: '', message: response.statusText || String(response.status), fields: {} };
-  }
+  });
+  await tellPages({ type: 'outbox-changed' });
+  if (last.outcome === 'retry') throw new Error('outbox: will retry');
 }
 
 async function tellPages(message) {

@@ -31,11 +31,28 @@ def test_service_worker_precaches_the_app_shell_by_fingerprinted_urls(client):
     source = client.get("/service-worker.js").get_data(as_text=True)
     shell = shell_of(source)
     assert "/offline" in shell
-    for name in ("css/app.css", "js/app.js", "js/outbox.js", "js/offline.js", "js/photos.js",
+    for name in ("css/app.css", "js/app.js", "js/outbox.js", "js/outbox-send.js", "js/offline.js",
+                 "js/photos.js",
                  "icons/icon-192.png", "manifest.webmanifest"):
         assert any(re.fullmatch(rf"/static/{re.escape(name)}\?v=[0-9a-f]+", url) for url in shell), name
     for url in shell:
         assert client.get(url).status_code == 200, url
+
+
+def test_the_page_and_the_worker_send_the_outbox_with_one_shared_script(client):
+    """outbox-send.js holds the store and the send rules (tests/browser/test_outbox_rules.py);
+    the worker imports it as a classic script, outbox.js as a fingerprinted module import, and
+    neither keeps a copy of its own."""
+    worker = client.get("/service-worker.js").get_data(as_text=True)
+    assert "importScripts('/static/js/outbox-send.js')" in worker
+    outbox = client.get("/static/js/outbox.js").get_data(as_text=True)
+    assert re.search(r"^import '\./outbox-send\.js\?v=[0-9a-f]+';", outbox, re.M)
+    shared = (STATIC / "js" / "outbox-send.js").read_text()
+    assert not re.search(r"^\s*(import|export)\b", shared, re.M)  # importScripts() can run it
+    for copy in ("indexedDB.open", "'Idempotency-Key'", "'X-CSRFToken'", "fetch(item.url",
+                 "425", "renewSession", "errorOf", "deadline(", "new FormData()"):
+        assert copy in shared, copy
+        assert copy not in worker and copy not in outbox, copy
 
 
 def test_a_changed_shell_file_changes_the_service_worker_so_browsers_update(app, client, tmp_path):

@@ -2,56 +2,23 @@
 // Idempotency-Key, shown at once as "waiting to send", and sent in order: right away, on
 // `online`, on page load, on a timer with back-off, and by the service worker's Background
 // Sync. The server answers a replayed key with its first answer, so each report lands once.
-// 2xx removes an item; 4xx marks it failed with the server's message and keeps it; 401 keeps
-// everything and asks the user to log in; 5xx and network errors keep it and retry.
+// What each answer does to an item is outbox-send.js's, which the service worker uses too.
 // A sent item whose answer carries `zawgyi_suggestion` stays, without its photos, as the
 // question "did you mean ...?" (state 'asked', shown and answered by zawgyi.js).
 import { gettext, ngettext, loadCatalog } from './i18n.js';
+import './outbox-send.js'; // a classic script (the worker's importScripts): sets self.SecgoOutbox
 
-const DB_NAME = 'secgo-outbox';
-const SYNC_TAG = 'secgo-outbox';
 const FIRST_RETRY_MS = 5000;
 const MAX_RETRY_MS = 5 * 60 * 1000;
+const MAX_RETRY_AFTER_MS = 60 * 60 * 1000; // a server's Retry-After is honoured up to an hour
 const WAIT_FOR_ANSWER_MS = 10000; // a quicker answer is shown in the form; later, in the entry
 const DOUBLE_TAP_MS = 1500;
 const MAX_LABEL = 140;
 
-// --- storage (the same schema as service-worker.js) ------------------------------------------
+// --- storage (outbox-send.js: the store and the send rules, shared with the service worker) ---
 
-function openDb() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 1);
-    req.onupgradeneeded = () => {
-      const db = req.result;
-      if (!db.objectStoreNames.contains('items')) {
-        db.createObjectStore('items', { keyPath: 'seq', autoIncrement: true })
-          .createIndex('key', 'key', { unique: true });
-      }
-      if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta');
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-async function idb(storeName, mode, fn) {
-  const db = await openDb();
-  try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(storeName, mode);
-      const req = fn(tx.objectStore(storeName));
-      tx.oncomplete = () => resolve(req && req.result);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
-    });
-  } finally {
-    db.close();
-  }
-}
-
-export const allItems = () => idb('items', 'readonly', (s) => s.getAll());
-const putItem = (item) => idb('items', 'readwrite', (s) => s.put(item));
-const deleteItem = (seq) => idb('items', 'readwrite', (s) => s.delete(seq));
+const { idb, allItems, putItem, deleteItem } = self.SecgoOutbox;
+export { allItems };
 
 // The logged-in user: the page's data-user, except on the saved /offline page, which belongs
 // to nobody: then the last user the service worker or a fresh page saw.
@@ -128,7 +95,7 @@ export async function enqueue(form, submitter) {
 async function requestSync() {
   try {
     const reg = await navigator.serviceWorker?.ready;
-    if (reg && reg.sync) await reg.sync.register(SYNC_TAG);
+    if (reg && reg.sync) await reg.sync.register(self.SecgoOutbox.SYNC_TAG);
   } catch (err) {
     // No Background Sync (Safari, Firefox, in-app browsers): online, load and the timer do it.
   }
@@ -136,92 +103,11 @@ async function requestSync() {
 
 // --- sending --------------------------------------------------------------------------------
 
-let freshToken = '';
-
 function pageToken() {
-  if (freshToken) return freshToken;
+  if (self.SecgoOutbox.freshToken()) return self.SecgoOutbox.freshToken();
   if (document.body.dataset.fallback) return '';
   const input = document.querySelector('input[name=csrf_token]');
   return input ? input.value : '';
-}
-
-// After a browser restart the session (and its CSRF token) is new while the long-lived login
-// still holds: ask the server who is logged in and for a token of this session.
-async function renewSession() {
-  try {
-    const response = await fetch('/offline', { credentials: 'same-origin', cache: 'no-store' });
-    const html = await response.text();
-    const user = (/<body[^>]*\sdata-user="(\d*)"/.exec(html) || [])[1] || '';
-    const token = (/name="csrf_token" value="([^"]+)"/.exec(html) || [])[1] || '';
-    return { user, token };
-  } catch (err) {
-    return { user: null, token: '' };
-  }
-}
-
-async function errorOf(response) {
-  try {
-    const { error } = await response.json();
-    return { code: error.code || '', message: error.message || '', fields: error.fields || {} };
-  } catch (err) {
-    return { code: '', message: `${response.status} ${response.statusText}`.trim(), fields: {} };
-  }
-}
-
-// A hung connection must not hold the queue for ever: give up after a time that allows a
-// slow 2G upload (a minute, plus a second for every 4 KB), then retry with the same key.
-function deadline(item) {
-  const bytes = item.files.reduce((sum, f) => sum + f.blob.size, 0);
-  return AbortSignal.timeout ? AbortSignal.timeout(60000 + bytes / 4) : undefined;
-}
-
-// One item -> { outcome: 'sent' | 'failed' | 'login' | 'retry', location, error }
-async function send(item, renewed = false) {
-  const body = new FormData();
-  for (const [name, value] of item.fields) body.append(name, value);
-  for (const file of item.files) body.append(file.name, file.blob, file.filename);
-  let response;
-  try {
-    response = await fetch(item.url, {
-      method: 'POST',
-      body,
-      credentials: 'same-origin',
-      signal: deadline(item),
-      headers: {
-        Accept: 'application/json',
-        'Idempotency-Key': item.key,
-        'X-CSRFToken': pageToken() || item.csrf,
-      },
-    });
-  } catch (err) {
-    return { outcome: 'retry' };
-  }
-  const toLogin = response.redirected && new URL(response.url).pathname === '/login';
-  if (response.ok && !toLogin) {
-    let answer;
-    try {
-      answer = (await response.json()) || {};
-    } catch (err) {
-      answer = { location: response.redirected ? response.url : null };
-    }
-    if (answer.zawgyi_suggestion) await putItem({ ...item, state: 'asked', files: [], answer });
-    else await deleteItem(item.seq);
-    return { outcome: 'sent', location: answer.location || null };
-  }
-  const error = await errorOf(response);
-  if (error.code === 'csrf' && !renewed) {
-    const session = await renewSession();
-    if (session.user === null) return { outcome: 'retry' };
-    if (session.user !== item.user || !session.token) return { outcome: 'login' };
-    freshToken = session.token;
-    return send(item, true);
-  }
-  if (response.status === 401 || toLogin || error.code === 'csrf') return { outcome: 'login' };
-  if (response.status >= 500 || [408, 425, 429].includes(response.status) || response.status < 400) {
-    return { outcome: 'retry' };
-  }
-  await putItem({ ...item, state: 'failed', error: { status: response.status, ...error } });
-  return { outcome: 'failed', error };
 }
 
 let running = null;
@@ -233,32 +119,21 @@ let pendingSubmit = null; // the key a form on this page is waiting for
 
 async function pass(outcomes) {
   const user = await currentUser();
-  const waiting = (await allItems()).filter((i) => i.state === 'pending');
   if (!user) {
-    needsLogin = waiting.length > 0;
+    needsLogin = (await allItems()).some((i) => i.state === 'pending');
     return;
   }
-  let after = 0;
-  for (;;) {
-    const items = await allItems();
-    const item = items.find((i) => i.seq > after && i.state === 'pending' && i.user === user);
-    if (!item) break;
-    after = item.seq;
-    const result = await send(item);
+  const last = await self.SecgoOutbox.drain(user, pageToken(), (item, result) => {
     if (!outcomes.has(item.key)) outcomes.set(item.key, result); // the first try decides
     if (result.outcome === 'sent') onSent(item.page, item.label);
-    if (result.outcome === 'login') {
-      needsLogin = true;
-      return;
-    }
-    if (result.outcome === 'retry') {
-      requestSync(); // the worker may send it when the signal is back, even with no page open
-      schedule(true);
-      return;
-    }
+  });
+  needsLogin = last.outcome === 'login';
+  if (last.outcome === 'retry') {
+    requestSync(); // the worker may send it when the signal is back, even with no page open
+    schedule(true, last.retryAfter);
+  } else if (last.outcome === 'done') {
+    failures = 0;
   }
-  needsLogin = false;
-  failures = 0;
 }
 
 // Replay everything that waits, in order, once at a time across tabs and the service worker.
@@ -272,8 +147,7 @@ export function replay() {
     try {
       do {
         again = false;
-        if (navigator.locks) await navigator.locks.request('secgo-outbox', () => pass(outcomes));
-        else await pass(outcomes);
+        await pass(outcomes);
       } while (again);
     } catch (err) {
       schedule(true);
@@ -286,11 +160,13 @@ export function replay() {
   return running;
 }
 
-function schedule(failed) {
+// The next try: back-off with jitter, never sooner than a Retry-After the server asked for.
+function schedule(failed, retryAfter = 0) {
   if (failed) failures += 1;
   clearTimeout(timer);
   const base = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, failures - 1));
-  timer = setTimeout(replay, base * (0.75 + Math.random() / 2));
+  const delay = Math.max(base * (0.75 + Math.random() / 2), Math.min(retryAfter, MAX_RETRY_AFTER_MS));
+  timer = setTimeout(replay, delay);
 }
 
 // --- what the page shows ------------------------------------------------------------------

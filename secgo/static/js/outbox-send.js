@@ -1,0 +1,190 @@
+// The outbox's store and send rules, once for the page (outbox.js imports this file) and the
+// service worker (importScripts). A classic script with no module syntax, so both can load it;
+// it exposes one object, self.SecgoOutbox.
+//
+// An item goes out as a POST of its fields and photos (Blobs) with its Idempotency-Key, so a
+// replay lands once. What the answer does to it:
+//   2xx            sent: removed (kept without photos as a question when the server asks
+//                  "did you mean ...?", state 'asked')
+//   401, a redirect to /login, an expired CSRF token that a fresh one cannot fix
+//                  login: kept, with everything after it, until the user logs in again
+//   408, 425, 429, 5xx, network error or timeout, 3xx
+//                  retry: kept, with everything after it; not before its Retry-After
+//   other 4xx      failed: kept with the server's message for the user to fix or discard
+/* eslint-env browser, serviceworker */
+(function (scope) {
+  'use strict';
+
+  const DB_NAME = 'secgo-outbox';
+  const SYNC_TAG = 'secgo-outbox'; // the Background Sync tag the page registers
+  const LOCK = 'secgo-outbox'; // one replay at a time across tabs and the service worker
+  const RETRY_STATUSES = [408, 425, 429];
+
+  function openDb() {
+    return new Promise((resolve, reject) => {
+      const req = indexedDB.open(DB_NAME, 1);
+      req.onupgradeneeded = () => {
+        const db = req.result;
+        if (!db.objectStoreNames.contains('items')) {
+          db.createObjectStore('items', { keyPath: 'seq', autoIncrement: true })
+            .createIndex('key', 'key', { unique: true });
+        }
+        if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta');
+      };
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+  }
+
+  // One transaction on one store ('items' or 'meta'): fn(store) -> its request's result.
+  async function idb(storeName, mode, fn) {
+    const db = await openDb();
+    try {
+      return await new Promise((resolve, reject) => {
+        const tx = db.transaction(storeName, mode);
+        const req = fn(tx.objectStore(storeName));
+        tx.oncomplete = () => resolve(req && req.result);
+        tx.onerror = () => reject(tx.error);
+        tx.onabort = () => reject(tx.error);
+      });
+    } finally {
+      db.close();
+    }
+  }
+
+  const allItems = () => idb('items', 'readonly', (s) => s.getAll());
+  const putItem = (item) => idb('items', 'readwrite', (s) => s.put(item));
+  const deleteItem = (seq) => idb('items', 'readwrite', (s) => s.delete(seq));
+
+  // What an answer that is not a success means: 'login', 'retry' or 'failed'.
+  function outcomeOf(status, toLogin, code) {
+    if (status === 401 || toLogin || code === 'csrf') return 'login';
+    if (status >= 500 || status < 400 || RETRY_STATUSES.includes(status)) return 'retry';
+    return 'failed';
+  }
+
+  // Milliseconds a Retry-After header (seconds or an HTTP date) asks to wait, or 0.
+  function retryAfterMs(response) {
+    const value = (response.headers.get('Retry-After') || '').trim();
+    if (!value) return 0;
+    const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now();
+    return Number.isFinite(ms) && ms > 0 ? ms : 0;
+  }
+
+  async function errorOf(response) {
+    try {
+      const { error } = await response.json();
+      return { code: error.code || '', message: error.message || '', fields: error.fields || {} };
+    } catch (err) {
+      return { code: '', message: `${response.status} ${response.statusText}`.trim(), fields: {} };
+    }
+  }
+
+  async function answerOf(response) {
+    try {
+      return (await response.json()) || {};
+    } catch (err) {
+      return { location: response.redirected ? response.url : null };
+    }
+  }
+
+  // A hung connection must not hold the queue for ever: give up after a time that allows a
+  // slow 2G upload (a minute, plus a second for every 4 KB), then retry with the same key.
+  function deadline(item) {
+    const bytes = item.files.reduce((sum, f) => sum + f.blob.size, 0);
+    return AbortSignal.timeout ? AbortSignal.timeout(60000 + bytes / 4) : undefined;
+  }
+
+  // After a browser restart the session (and its CSRF token) is new while the long-lived login
+  // still holds: ask the server who is logged in and for a token of this session.
+  async function renewSession() {
+    try {
+      const response = await fetch('/offline', { credentials: 'same-origin', cache: 'no-store' });
+      const html = await response.text();
+      const user = (/<body[^>]*\sdata-user="(\d*)"/.exec(html) || [])[1] || '';
+      const token = (/name="csrf_token" value="([^"]+)"/.exec(html) || [])[1] || '';
+      return { user, token };
+    } catch (err) {
+      return { user: null, token: '' };
+    }
+  }
+
+  let freshToken = ''; // a token of this session, once renewSession found one
+
+  // One item -> { outcome: 'sent' | 'failed' | 'login' | 'retry', location, error, retryAfter }.
+  // The store follows the outcome: sent items leave it, failed ones are marked.
+  async function send(item, pageToken, renewed) {
+    const body = new FormData();
+    for (const [name, value] of item.fields) body.append(name, value);
+    for (const file of item.files) body.append(file.name, file.blob, file.filename);
+    let response;
+    try {
+      response = await fetch(item.url, {
+        method: 'POST',
+        body,
+        credentials: 'same-origin',
+        signal: deadline(item),
+        headers: {
+          Accept: 'application/json',
+          'Idempotency-Key': item.key,
+          'X-CSRFToken': freshToken || pageToken || item.csrf || '',
+        },
+      });
+    } catch (err) {
+      return { outcome: 'retry', retryAfter: 0 };
+    }
+    const toLogin = response.redirected && new URL(response.url).pathname === '/login';
+    if (response.ok && !toLogin) {
+      const answer = await answerOf(response);
+      if (answer.zawgyi_suggestion) await putItem({ ...item, state: 'asked', files: [], answer });
+      else await deleteItem(item.seq);
+      return { outcome: 'sent', location: answer.location || null };
+    }
+    const error = await errorOf(response);
+    if (error.code === 'csrf' && !renewed) {
+      const session = await renewSession();
+      if (session.user === null) return { outcome: 'retry', retryAfter: 0 };
+      if (session.user === item.user && session.token) {
+        freshToken = session.token;
+        return send(item, pageToken, true);
+      }
+    }
+    const outcome = outcomeOf(response.status, toLogin, error.code);
+    if (outcome === 'failed') {
+      await putItem({ ...item, state: 'failed', error: { status: response.status, ...error } });
+    }
+    return { outcome, error, retryAfter: retryAfterMs(response) };
+  }
+
+  // Send the user's pending items in order, one at a time across tabs and the worker, until
+  // the queue is empty ({outcome: 'done'}) or an item must wait (its 'login' or 'retry'
+  // result). onResult(item, result) hears each try.
+  async function drain(user, pageToken, onResult) {
+    const run = async () => {
+      let after = 0;
+      for (;;) {
+        const items = await allItems(); // read again: items may come and go meanwhile
+        const item = items.find((i) => i.seq > after && i.state === 'pending' && i.user === user);
+        if (!item) return { outcome: 'done' };
+        after = item.seq;
+        const result = await send(item, pageToken, false);
+        await onResult(item, result);
+        if (result.outcome === 'login' || result.outcome === 'retry') return result;
+      }
+    };
+    const locks = scope.navigator && scope.navigator.locks;
+    return locks ? locks.request(LOCK, run) : run();
+  }
+
+  scope.SecgoOutbox = Object.freeze({
+    SYNC_TAG,
+    idb,
+    allItems,
+    putItem,
+    deleteItem,
+    outcomeOf,
+    send,
+    drain,
+    freshToken: () => freshToken,
+  });
+}(self));
