@@ -124,7 +124,7 @@ def fill(engine, *, orders=100_000, updates_per_order=10, issues=20_000, users=2
             user_rows.append({"username": f"bench-{role}-{k}", "display_name": f"Bench {role} {k}",
                               "email": None, "phone": None, "password_hash": password, "role": role,
                               "organization_id": org, "locale": "en", "timezone": "Asia/Bangkok",
-                              "active": True, "session_epoch": 0, "created_at": now})
+                              "active": True, "created_at": now})
         w.write(User.__table__, user_rows)
         coords = [r[0] for r in conn.execute(select(User.id).where(User.username.like("bench-coordinator-%")))]
         conn.execute(insert(cc), [{"cluster_id": clusters[(i * 3 + j) % len(clusters)], "user_id": u}

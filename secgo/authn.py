@@ -1,42 +1,82 @@
-"""Who is asking: session cookie (with CSRF) or bearer API token (without)."""
-from flask import request
-from flask_login import current_user
-from sqlalchemy import select
+"""Who is asking: a sign-in's session or remember cookie (with CSRF), or a bearer API token
+(without CSRF, and only when the token itself is valid)."""
+from datetime import timedelta
+
+from flask import current_app, g, request
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import ApiError, wants_json
 from .extensions import csrf, db, login_manager
-from .models import ApiToken, User, hash_token, utcnow
+from .models import ApiToken, User, UserSession, hash_token, utcnow
+from .models.user import parse_login_id
+from .security import write_intent
+
+# A sign-in's last_seen_at is written at most this often (not on every request).
+SEEN_EVERY = timedelta(minutes=5)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    """Load the user of a session; a changed password (epoch) ends old sessions."""
-    try:
-        uid, epoch = (int(part) for part in user_id.split("."))
-    except ValueError:
+def load_user(login_id: str):
+    """The user of a sign-in that has not ended, if the account is active; in one query."""
+    parsed = parse_login_id(login_id)
+    if parsed is None:
         return None
-    user = db.session.get(User, uid)
-    if user is None or user.session_epoch != epoch or not user.is_active:
+    sid, secret_hash = parsed
+    row = db.session.execute(
+        select(User, UserSession.last_seen_at)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.id == sid, UserSession.secret_hash == secret_hash,
+               UserSession.revoked_at.is_(None))
+    ).first()
+    if row is None or not row[0].is_active:
         return None
+    user, last_seen = row
+    user.login_id = login_id
+    if last_seen < utcnow() - SEEN_EVERY:
+        _note_seen(sid)
     return user
 
 
+def _note_seen(sid: int) -> None:
+    stmt = update(UserSession).where(UserSession.id == sid).values(last_seen_at=utcnow())
+    if write_intent.get():  # this request writes (and holds SQLite's write lock): join it
+        db.session.execute(stmt)
+        return
+    try:  # a reading request does not commit: a short transaction of its own
+        with db.engine.begin() as conn:
+            conn.execute(stmt)
+    except SQLAlchemyError:  # only a "last seen" time: never worth failing a page for
+        current_app.logger.warning("could not note sign-in %s as seen", sid, exc_info=True)
+
+
+def _bearer_header() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer ") and request.path.startswith("/api/"):
+        return header[7:].strip()
+    return None
+
+
+def bearer_user() -> User | None:
+    """The user whose valid API token this request carries; None for none or a bad one."""
+    if "secgo_bearer_user" not in g:
+        secret, user = _bearer_header(), None
+        if secret:
+            token = db.session.scalar(select(ApiToken).where(
+                ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None)))
+            if token is not None and token.user.is_active:
+                token.last_used_at = utcnow()
+                user = token.user
+                request.environ["secgo.bearer"] = True
+        g.secgo_bearer_user = user
+    return g.secgo_bearer_user
+
+
 @login_manager.request_loader
-def load_user_from_token(req):
+def load_user_from_token(_req):
     """Authenticate an integration by its bearer token."""
-    header = req.headers.get("Authorization", "")
-    if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
-        return None
-    token = db.session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_hash == hash_token(header[7:].strip()), ApiToken.revoked_at.is_(None)
-        )
-    )
-    if token is None or not token.user.is_active:
-        return None
-    token.last_used_at = utcnow()
-    request.environ["secgo.bearer"] = True
-    return token.user
+    return bearer_user()
 
 
 @login_manager.unauthorized_handler
@@ -51,17 +91,18 @@ def unauthorized():
 
 
 def init_app(app):
-    """CSRF on every unsafe request except those authenticated by a bearer token."""
+    """A bearer request is its token's user or 401; every other unsafe request needs CSRF."""
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
 
     @app.before_request
-    def _csrf():
-        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
-            return
-        if not app.config.get("WTF_CSRF_ENABLED", True):
-            return
-        if request.headers.get("Authorization", "").startswith("Bearer ") and request.path.startswith("/api/"):
-            if not current_user.is_authenticated:
+    def _bearer_or_csrf():
+        if _bearer_header() is not None:
+            user = bearer_user()
+            if user is None:  # a bad token is refused, whatever cookies come with it
                 raise ApiError(401)
+            # The token, not a session cookie sent alongside, says who this is.
+            login_manager._update_request_context_with_user(user)
+            return  # a browser never adds a bearer token on its own: nothing to forge
+        if request.method in SAFE_METHODS or not app.config.get("WTF_CSRF_ENABLED", True):
             return
         csrf.protect()

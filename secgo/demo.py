@@ -170,7 +170,7 @@ def seed_demo() -> int:
             user = User(
                 username=username, display_name=name, role=role,
                 organization=orgs.get(org) if org else None, locale=locale, timezone=tz,
-                active=True, session_epoch=0,
+                active=True,
             )
             user.set_password(PASSWORD)
             if role == "coordinator":

@@ -12,8 +12,8 @@ shows has changed in the database, whichever process made the change, and relati
 ("5 minutes ago") are at most a minute old.
 
 `PageFront` wraps the WSGI app: for a GET of such a page it reads the signed session cookie,
-checks the user exactly as the session loader does (active, password epoch) and reads the
-data version, in one query; on a hit it answers (or answers 304 to a matching
+checks the sign-in and the user exactly as the session loader does (the sign-in has not
+ended, the account is active) and reads the data version, in one query; on a hit it answers (or answers 304 to a matching
 If-None-Match) without running Flask. Anything else, and every miss, goes to Flask, and the
 view's answer is kept on its way out. Pages with a one-time value (a client UUID for the
 outbox) are never decorated, and a session with a flash message waiting is never served.
@@ -33,6 +33,7 @@ from .assets import Recent
 from .extensions import db
 from .i18n import LANG_COOKIE
 from .models import Issue, IssueComment, IssueEvent, Order, Organization
+from .models.user import parse_login_id
 
 MAX_BYTES = 8 * 1024 * 1024  # per process
 KEY_ENVIRON = "secgo.page_key"
@@ -42,8 +43,9 @@ UNCACHED_HEADERS = {"set-cookie", "server-timing", "content-length"}
 # Kept answers: (status, headers, body, etag); a body's bytes plus room for its headers.
 store = Recent(MAX_BYTES, size=lambda entry: len(entry[2]) + 2048)
 
-# The user a session names, and the data version of what they may see, in one query (the
-# same on SQLite and PostgreSQL; {p} is the driver's parameter marker).
+# The user of a live sign-in (as secgo.authn.load_user: not ended, same secret), and the
+# data version of what they may see, in one query (the same on SQLite and PostgreSQL; {p} is
+# the driver's parameter marker).
 _SEEN_ORGS = {
     "own": "o.id = u.organization_id",
     "clusters": "o.cluster_id IN (SELECT c.cluster_id FROM cluster_coordinators c "
@@ -53,24 +55,29 @@ _SEEN_ORGS = {
 _VERSION = "CASE WHEN u.role IN ('producer', 'customer') THEN ({own}) " \
            "WHEN u.role = 'coordinator' THEN ({clusters}) WHEN u.role = 'admin' THEN ({all}) END"
 USER_AND_VERSION_SQL = (
-    "SELECT u.session_epoch, u.active AND u.password_hash IS NOT NULL, u.locale, u.timezone, "
+    "SELECT u.id, u.active AND u.password_hash IS NOT NULL, u.locale, u.timezone, "
     "u.role, u.display_name, u.organization_id, "
     + _VERSION.format(**{k: f"SELECT count(*) FROM organizations o WHERE {w}"
                          for k, w in _SEEN_ORGS.items()}) + ", "
     + _VERSION.format(**{k: f"SELECT coalesce(sum(o.data_version), 0) FROM organizations o "
                             f"WHERE {w}" for k, w in _SEEN_ORGS.items()})
-    + " FROM users u WHERE u.id = {p}"
+    + " FROM user_sessions s JOIN users u ON u.id = s.user_id"
+      " WHERE s.id = {p} AND s.secret_hash = {p} AND s.revoked_at IS NULL"
 )
 
 
-def user_and_version(connection, paramstyle: str, user_id: int):
-    """(session epoch, active, locale, time zone, role, name, organization, organizations
-    seen, sum of their versions) of a user, from a DB-API connection; None when there is no
-    such user. Everything of the user that a page shows or depends on is in it."""
+def user_and_version(connection, paramstyle: str, login_id: str):
+    """(user id, active, locale, time zone, role, name, organization, organizations seen,
+    sum of their versions) of the user of a live sign-in (a Flask-Login id), from a DB-API
+    connection; None when the sign-in is unknown or ended. Everything of the user that a page
+    shows or depends on is in it."""
+    parsed = parse_login_id(login_id)
+    if parsed is None:
+        return None
     marker = "?" if paramstyle == "qmark" else "%s"
     cursor = connection.cursor()
     try:
-        cursor.execute(USER_AND_VERSION_SQL.format(p=marker), (user_id,))
+        cursor.execute(USER_AND_VERSION_SQL.format(p=marker), parsed)
         return cursor.fetchone()
     finally:
         cursor.close()
@@ -81,7 +88,7 @@ def page_key(environ, cookies, session_data, user_id: int, row) -> tuple | None:
     row (user_and_version); None when the page must not be cached."""
     if "_flashes" in session_data or "csrf_token" not in session_data or row is None:
         return None
-    _epoch, _active, locale, tz, role, name, org, orgs, version = row
+    _user_id, _active, locale, tz, role, name, org, orgs, version = row
     if orgs is None:  # a role that sees no organization
         return None
     return (environ.get("PATH_INFO"), environ.get("QUERY_STRING", ""), user_id, locale, tz,
@@ -98,7 +105,7 @@ def cached_page(view):
         if current_app.config.get("PAGE_CACHE", True) and current_user.is_authenticated:
             conn = db.session.connection()
             row = user_and_version(conn.connection.driver_connection, conn.dialect.paramstyle,
-                                   current_user.id)
+                                   current_user.get_id())
             key = page_key(request.environ, request.cookies, session, current_user.id, row)
             if key is not None:
                 request.environ[KEY_ENVIRON] = key
@@ -153,9 +160,8 @@ class PageFront:
                 cookie, max_age=int(self.app.permanent_session_lifetime.total_seconds()))
         except Exception:  # a bad or old cookie: Flask deals with it
             return None
-        try:
-            user_id, epoch = (int(part) for part in str(data.get("_user_id", "")).split("."))
-        except ValueError:
+        login_id = data.get("_user_id")
+        if parse_login_id(login_id) is None:
             return None
         if self.engine is None:
             with self.app.app_context():
@@ -168,14 +174,14 @@ class PageFront:
         try:
             if single:
                 driver.autocommit = True
-            row = user_and_version(driver, self.engine.dialect.paramstyle, user_id)
+            row = user_and_version(driver, self.engine.dialect.paramstyle, login_id)
         finally:
             if single:
                 driver.autocommit = False
             raw.close()
-        if row is None or row[0] != epoch or not row[1]:  # as secgo.authn.load_user
+        if row is None or not row[1]:  # as secgo.authn.load_user
             return None
-        key = page_key(environ, cookies, data, user_id, row)
+        key = page_key(environ, cookies, data, row[0], row)
         entry = store.get((key, environ.get("HTTP_ACCEPT_ENCODING", ""))) if key else None
         if entry is None:
             return None

@@ -10,7 +10,7 @@ PASSWORD = "correct horse battery"
 def make_user(username, role, org=None, clusters=(), locale="en", tz="Asia/Bangkok"):
     user = User(
         username=username, display_name=username.title(), role=role, organization=org,
-        locale=locale, timezone=tz, active=True, session_epoch=0,
+        locale=locale, timezone=tz, active=True,
     )
     user.set_password(PASSWORD)
     user.clusters = list(clusters)

@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -26,6 +26,7 @@ def login():
         if user is None:
             form.password.errors.append(_("Wrong login or password."))
         else:
+            services.start_login(user, request.user_agent.string)
             db.session.commit()
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
@@ -34,6 +35,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:  # ends this sign-in on the server: both its cookies die
+        services.end_login(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     flash(_("You are logged out."), "info")
     response = redirect(url_for("auth.login"))
@@ -50,10 +54,12 @@ def redeem(token):
         return render_template("auth/link_invalid.html"), 404
     form = SetPasswordForm()
     if form.validate_on_submit():
-        user = services.redeem_link(invite, form.password.data)
-        db.session.commit()
-        if current_user.is_authenticated:
+        if current_user.is_authenticated:  # whoever was signed in on this device is no more
+            services.end_login(current_user._get_current_object())
             logout_user()
+        user = services.redeem_link(invite, form.password.data)
+        services.start_login(user, request.user_agent.string)
+        db.session.commit()
         login_user(user, remember=True)
         flash(_("Your password is set. Welcome to SEC GO!"), "success")
         return redirect(url_for("main.index"))
@@ -84,13 +90,17 @@ def settings():
             flash(_("Settings saved."), "success")
             return redirect(url_for("auth.settings"))
         if action == "password" and pw_form.validate():
-            if not current_user.check_password(pw_form.current.data):
+            user = current_user._get_current_object()  # login_user needs the user, not the proxy
+            if not user.check_password(pw_form.current.data):
                 pw_form.current.errors.append(_("This is not your current password."))
             else:
-                current_user.set_password(pw_form.password.data)
+                remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+                services.change_password(user, pw_form.password.data)  # ends every credential
+                services.start_login(user, request.user_agent.string)
                 db.session.commit()
-                login_user(current_user, remember=True)
-                flash(_("Password changed. Other devices are logged out."), "success")
+                login_user(user, remember=remembered)  # this device only, with a fresh sign-in
+                flash(_("Password changed. Your other devices are logged out and your API tokens "
+                        "no longer work."), "success")
                 return redirect(url_for("auth.settings"))
         if action == "token" and token_form.validate():
             new_token = services.create_api_token(current_user, token_form.name.data)

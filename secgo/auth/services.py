@@ -4,12 +4,15 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from ..errors import ApiError
 from ..extensions import db
 from ..i18n import normalize_text
-from ..models import ROLES, ApiToken, Invite, Organization, User, hash_token, new_token, utcnow
+from ..models import (
+    ROLES, ApiToken, Invite, Organization, User, UserSession, hash_token, new_token, utcnow,
+)
+from ..models.user import parse_login_id, password_matches
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -36,11 +39,60 @@ def find_login(identifier: str) -> User | None:
 
 
 def authenticate(identifier: str, password: str) -> User | None:
-    """The active user with these credentials, or None."""
+    """The active user with these credentials, or None.
+
+    A wrong password, an unknown login, an inactive account and one without a password all
+    cost the same one password check (password_matches), so timing tells none of them apart.
+    """
     user = find_login(identifier)
-    if user is None or not user.is_active or not user.check_password(password):
+    if not password_matches(user, password) or not user.is_active:
         return None
     user.last_login_at = utcnow()
+    return user
+
+
+# --- sign-ins: each is a row (UserSession) that its cookies name; ending it ends them -------
+
+def start_login(user: User, user_agent: str = "") -> User:
+    """Record a new sign-in of the user on this device; the user's get_id() then names it.
+
+    Call flask_login.login_user(user) after this (and commit).
+    """
+    secret = new_token()
+    login = UserSession(user=user, secret_hash=hash_token(secret), user_agent=user_agent[:200])
+    db.session.add(login)
+    db.session.flush()
+    user.login_id = f"{login.id}.{secret}"
+    return user
+
+
+def end_login(user: User) -> None:
+    """End the sign-in the user's current session or remember cookie names (logout)."""
+    parsed = parse_login_id(user.login_id)
+    if parsed is not None:
+        db.session.execute(
+            update(UserSession).where(UserSession.id == parsed[0], UserSession.user_id == user.id,
+                                      UserSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    user.login_id = None
+
+
+def end_all_credentials(user: User) -> None:
+    """End every sign-in and revoke every API token of the user, on every device."""
+    now = utcnow()
+    db.session.execute(update(UserSession).where(
+        UserSession.user_id == user.id, UserSession.revoked_at.is_(None)).values(revoked_at=now))
+    db.session.execute(update(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now))
+    user.login_id = None
+
+
+def change_password(user: User, password: str) -> User:
+    """Set a new password: every credential of the user ends (sessions, remember cookies, API
+    tokens). To keep the device that changed it signed in, start_login and login_user."""
+    user.set_password(password)
+    end_all_credentials(user)
     return user
 
 
@@ -87,7 +139,6 @@ def create_user(*, username, display_name, role, organization: Organization | No
         locale=locale,
         timezone=timezone,
         active=True,
-        session_epoch=0,
     )
     if password:
         user.set_password(password)
@@ -137,10 +188,9 @@ def find_link(token: str) -> Invite | None:
 
 
 def redeem_link(invite: Invite, password: str) -> User:
-    """Set the password through a link and use the link up."""
+    """Set the password through a link and use the link up; see change_password."""
     invite.used_at = utcnow()
-    invite.user.set_password(password)
-    return invite.user
+    return change_password(invite.user, password)
 
 
 def create_api_token(user: User, name: str) -> str:

@@ -16,13 +16,13 @@ from .order import (
 )
 from .org import COUNTRIES, ORG_KINDS, Cluster, Organization
 from .org import cluster_coordinators as cluster_coordinators_table
-from .user import ROLES, ApiToken, Invite, User, hash_token, new_token
+from .user import ROLES, ApiToken, Invite, User, UserSession, hash_token, new_token
 
 __all__ = [
     "ApiToken", "Attachment", "BORDER_CROSSINGS", "CATEGORIES", "CONDITIONS", "COUNTRIES",
     "CURRENCIES", "Cluster", "DeliveryConfirmation", "FINAL_STATUSES", "IdempotencyKey",
     "Invite", "Issue", "IssueComment", "IssueEvent", "Notification", "ORG_KINDS", "Order",
     "Organization", "PushDelivery", "PushSubscription", "ROLES", "SEVERITIES", "STATES", "STATUSES",
-    "StatusUpdate", "TrackingLink", "UPDATE_KINDS", "UTCDateTime", "User", "cluster_coordinators_table", "hash_token",
+    "StatusUpdate", "TrackingLink", "UPDATE_KINDS", "UTCDateTime", "User", "UserSession", "cluster_coordinators_table", "hash_token",
     "new_token", "utcnow",
 ]

@@ -1,10 +1,11 @@
-"""People, their invite/reset links and API tokens."""
+"""People, their sign-ins, invite/reset links and API tokens."""
+import functools
 import hashlib
 import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -23,6 +24,35 @@ def hash_token(token: str) -> str:
 def new_token() -> str:
     """Return a fresh URL-safe secret."""
     return secrets.token_urlsafe(32)
+
+
+def _hash_method() -> str:
+    from flask import current_app
+
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+
+
+@functools.cache
+def _unusable_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(32), method=method)
+
+
+def password_matches(user: "User | None", password: str) -> bool:
+    """True when the user has this password; the same hash work when there is no such user
+    or no password, so the time of an answer does not tell which logins exist."""
+    if user is None or not user.password_hash:
+        check_password_hash(_unusable_hash(_hash_method()), password)
+        return False
+    return check_password_hash(user.password_hash, password)
+
+
+def parse_login_id(value) -> tuple[int, str] | None:
+    """(sign-in id, hash of its secret) from a Flask-Login id "<id>.<secret>"; None when it
+    is not one."""
+    sid, dot, secret = str(value or "").partition(".")
+    if not (dot and sid.isascii() and sid.isdigit() and len(sid) <= 18 and 20 <= len(secret) <= 100):
+        return None
+    return int(sid), hash_token(secret)
 
 
 class User(UserMixin, db.Model):
@@ -46,7 +76,6 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(5), default="en")
     timezone: Mapped[str] = mapped_column(String(40), default="Asia/Bangkok")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -59,22 +88,21 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         return bool(self.active) and self.password_hash is not None
 
+    # The sign-in this object was loaded through or started by ("<id>.<secret>"), set by
+    # secgo.authn; Flask-Login keeps it in the session and the remember cookie.
+    login_id = None
+
     def get_id(self) -> str:
-        # The epoch makes a password change log out every other device.
-        return f"{self.id}.{self.session_epoch}"
+        # A user object no sign-in stands behind names no session: nothing loads from "".
+        return self.login_id or ""
 
     def set_password(self, password: str) -> None:
-        """Hash and store a new password; other sessions are signed out."""
-        from flask import current_app
-
-        self.password_hash = generate_password_hash(
-            password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
-        )
-        self.session_epoch = (self.session_epoch or 0) + 1
+        """Hash and store a password (secgo.auth.services.change_password also ends sign-ins)."""
+        self.password_hash = generate_password_hash(password, method=_hash_method())
 
     def check_password(self, password: str) -> bool:
         """Return True when the password matches."""
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        return password_matches(self, password)
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
@@ -112,5 +140,22 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class UserSession(db.Model):
+    """One sign-in of a user on a device: the session and remember cookies name it, and it
+    ends on the server (logout, password change) for every instance at once."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
 
     user: Mapped[User] = relationship()
