@@ -28,7 +28,7 @@ def load_user(login_id: str):
         select(User, UserSession.last_seen_at)
         .join(UserSession, UserSession.user_id == User.id)
         .where(UserSession.id == sid, UserSession.secret_hash == secret_hash,
-               UserSession.revoked_at.is_(None))
+               UserSession.live(current_app.config["REMEMBER_COOKIE_DURATION"]))
     ).first()
     if row is None or not row[0].is_active:
         return None

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from ..errors import ApiError
 from ..extensions import db
@@ -58,6 +58,9 @@ def start_login(user: User, user_agent: str = "") -> User:
 
     Call flask_login.login_user(user) after this (and commit).
     """
+    db.session.execute(delete(UserSession).where(
+        UserSession.user_id == user.id,
+        UserSession.stale(current_app.config["REMEMBER_COOKIE_DURATION"])))
     secret = new_token()
     login = UserSession(user=user, secret_hash=hash_token(secret), user_agent=user_agent[:200])
     db.session.add(login)

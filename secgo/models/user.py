@@ -2,7 +2,7 @@
 import functools
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
@@ -159,3 +159,15 @@ class UserSession(db.Model):
     user_agent: Mapped[str] = mapped_column(String(200), default="")
 
     user: Mapped[User] = relationship()
+
+    @classmethod
+    def live(cls, idle_limit: timedelta):
+        """A WHERE clause for sign-ins still in force: not ended, and used within idle_limit
+        (the remember cookie's lifetime: a copied cookie does not live for ever)."""
+        return cls.revoked_at.is_(None) & (cls.last_seen_at > utcnow() - idle_limit)
+
+    @classmethod
+    def stale(cls, idle_limit: timedelta, keep_ended: timedelta = timedelta(days=30)):
+        """A WHERE clause for sign-ins that may be deleted: long ended, or idle past the limit."""
+        now = utcnow()
+        return (cls.revoked_at < now - keep_ended) | (cls.last_seen_at < now - idle_limit)

@@ -148,3 +148,39 @@ def test_reset_link_ends_every_session_and_api_token_of_the_account(app, world, 
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "producer"))
         assert user.check_password(NEW_PASSWORD)
+
+
+def test_a_remember_cookie_unused_for_longer_than_its_lifetime_is_dead_on_the_server(
+        app, world, client, auth):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from secgo.models import UserSession, utcnow
+
+    auth.login("producer")
+    copied = cookie(client, REMEMBER)
+    idle = app.config["REMEMBER_COOKIE_DURATION"] + timedelta(days=1)
+    with app.app_context():
+        db.session.execute(update(UserSession).values(last_seen_at=utcnow() - idle))
+        db.session.commit()
+    only_cookies(client, **{REMEMBER: copied})
+    assert refused(client.get("/orders"))
+
+
+def test_signing_in_again_clears_away_long_ended_sign_ins(app, world, client, auth):
+    from datetime import timedelta
+
+    from sqlalchemy import func, update
+
+    from secgo.models import UserSession, utcnow
+
+    for _ in range(3):
+        auth.login("producer")
+        auth.logout()
+    with app.app_context():
+        db.session.execute(update(UserSession).values(revoked_at=utcnow() - timedelta(days=31)))
+        db.session.commit()
+    auth.login("producer")
+    with app.app_context():
+        assert db.session.scalar(select(func.count(UserSession.id))) == 1
