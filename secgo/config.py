@@ -148,6 +148,8 @@ class Config:
         "fcm.googleapis.com,updates.push.services.mozilla.com,"
         "web.push.apple.com,*.notify.windows.com",
     )
+    # How many proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none).
+    PROXY_HOPS = _env_int("PROXY_HOPS", 0)
     PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:5000")
     VAPID_SUBJECT = _env("VAPID_SUBJECT", "admin@secgo.example")
     PREFERRED_URL_SCHEME = "https"

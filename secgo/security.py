@@ -45,7 +45,15 @@ def configure_sqlite(engine) -> None:
 
 
 def init_app(app):
-    """Add security headers to every answer; mark write requests."""
+    """Add security headers to every answer; mark write requests; trust a proxy's headers."""
+    hops = app.config.get("PROXY_HOPS", 0)
+    if hops:
+        # Behind a TLS proxy every request comes from the proxy's address: take the client's
+        # address (per-address throttling) and scheme from the proxy's X-Forwarded-* headers,
+        # trusting only as many hops as are really there (more would let clients spoof them).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     @app.before_request
     def _mark_writes():

@@ -206,3 +206,17 @@ def test_a_stolen_session_cannot_guess_the_current_password_without_end(client, 
         "action": "profile", "csrf_token": token, "profile-display_name": "Sokha",
         "profile-locale": "en", "profile-timezone": "Asia/Bangkok"})
     assert saved.status_code == 302
+
+
+@pytest.mark.parametrize("app", [{"PROXY_HOPS": 1}], indirect=True)
+def test_behind_a_proxy_each_client_address_has_its_own_budget_and_cannot_spoof_another(app, world):
+    # Every request reaches the app from the proxy (127.0.0.1); the proxy appends the client's
+    # address to X-Forwarded-For. Only that last hop counts: a client-sent value before it doesn't.
+    def guess(client, forwarded, login):
+        data = {"login": login, "password": WRONG, "csrf_token": csrf(client)}
+        return client.post("/login", data=data, headers={"X-Forwarded-For": forwarded}).status_code
+
+    mallory = app.test_client()
+    statuses = [guess(mallory, f"198.51.100.{i}, 203.0.113.66", f"nobody{i}") for i in range(LIMIT + 1)]
+    assert statuses == [401] * LIMIT + [429]
+    assert guess(app.test_client(), "203.0.113.7", "someone") == 401  # another client: its own budget
