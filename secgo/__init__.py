@@ -9,6 +9,7 @@ from .config import Config, load_or_create_secret
 
 BLUEPRINTS = (
     "main",
+    "i18n",
     "auth",
     "onboarding",
     "orders",
@@ -35,12 +36,12 @@ def create_app(test_config=None):
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app)
     app.config.setdefault("UPLOAD_FOLDER", str(Path(app.instance_path) / "uploads"))
 
-    from . import assets, authn, errors, i18n, ids, inputs, pagecache, security
-    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from . import assets, authn, errors, i18n, ids, inputs, pagecache, security, templating
+    from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
-    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    i18n.init_app(app)  # Flask-Babel, catalogs, template filters and labels
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -55,7 +56,7 @@ def create_app(test_config=None):
     assets.init_app(app)  # first: its after_request then runs last and compresses the final body
     errors.init_app(app)
     security.init_app(app)
-    i18n.init_app(app)
+    templating.init_app(app)
     authn.init_app(app)
     ids.init_app(app)  # before the blueprints: bounds every <int:...> URL part
     inputs.init_app(app)  # refuses NUL anywhere in a request, before any other check

@@ -1,6 +1,5 @@
 """Issue pages: the list, one issue with its thread and history, raising one on an order."""
-from flask import current_app, render_template, request, url_for
-from flask_babel import format_timedelta
+from flask import render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -15,26 +14,6 @@ from . import bp, services
 from .forms import CommentForm, RaiseIssueForm
 
 PAGE_SIZE = 50
-
-
-@bp.app_template_filter("duration")
-def duration(value) -> str:
-    """A length of time in the viewer's language ("3 days")."""
-    return format_timedelta(value, threshold=1.1) if value is not None else ""
-
-
-@bp.app_template_global()
-def photo_url(attachment, thumb=False):
-    """Where a photo (or its thumbnail) is served."""
-    return url_for("attachments.thumb" if thumb else "attachments.photo", attachment_id=attachment.id)
-
-
-@bp.app_template_global()
-def order_url(order):
-    """The order's page, when the orders blueprint has one."""
-    if "orders.detail" in current_app.view_functions:
-        return url_for("orders.detail", reference=order.reference)
-    return None
 
 
 def _user_key() -> str:

@@ -1,4 +1,6 @@
 """The settings page's push endpoints: JSON for push.js, plain forms for the device list."""
+from functools import partial
+
 from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -13,10 +15,12 @@ from . import bp, services
 from .vapid import load_keys
 
 
-@bp.app_template_global()
-def push_settings() -> dict:
+# Pages that include templates/push/_settings.html (its devices' forms come back to it).
+PANEL_PAGES = ("auth.settings",)
+
+
+def settings_panel(user) -> dict:
     """What templates/push/_settings.html shows: the key, this user's events and devices."""
-    user = current_user
     return {
         "public_key": load_keys().application_server_key,
         "events": [(code, EVENT_LABELS[code]) for code in services.role_events(user)],
@@ -24,6 +28,14 @@ def push_settings() -> dict:
         "csrf": generate_csrf(),
         "client_id": new_client_id(),
     }
+
+
+@bp.app_context_processor
+def _push_panel() -> dict:
+    """push_panel() on the pages that show the panel only: no keys or queries for other pages."""
+    if request.endpoint in PANEL_PAGES and current_user.is_authenticated:
+        return {"push_panel": partial(settings_panel, current_user._get_current_object())}
+    return {}
 
 
 @bp.post("/push/subscription")

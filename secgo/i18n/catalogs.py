@@ -1,0 +1,105 @@
+"""Message catalogs: each .po compiled at start, and the JSON catalogs served to scripts."""
+import hashlib
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.extract import extract
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from ..config import LOCALES, ROOT
+
+# JS modules get only the messages they use, from the same .po files as the pages.
+JS_SOURCES = ("secgo/static/js/**/*.js", "service-worker.js")
+JS_KEYWORDS = {"gettext": None, "ngettext": (1, 2)}
+
+
+def compile_catalogs(directory: str | os.PathLike) -> int:
+    """Compile every messages.po whose .mo is missing or older; return how many were built."""
+    built = 0
+    for po_path in Path(directory).glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=po_path.parent.parent.name)
+        tmp = mo_path.with_suffix(f".mo.{os.getpid()}")
+        with tmp.open("wb") as fh:
+            write_mo(fh, catalog)
+        os.replace(tmp, mo_path)  # atomic: several workers may start at once
+        built += 1
+    return built
+
+
+def js_msgids(root: Path = ROOT) -> dict[str, str | None]:
+    """Msgids used by the scripts (singular -> plural or None), read with Babel's JS extractor."""
+    found: dict[str, str | None] = {}
+    for pattern in JS_SOURCES:
+        for path in sorted(root.glob(pattern)):
+            with path.open("rb") as fh:
+                for _lineno, message, _comments, _context in extract(
+                    "javascript", fh, keywords=JS_KEYWORDS
+                ):
+                    if isinstance(message, tuple):
+                        found[message[0]] = message[1]
+                    elif message:
+                        found.setdefault(message, None)
+    return found
+
+
+def script_catalog(directory: str | os.PathLike, locale: str, msgids: dict) -> dict:
+    """Translations of msgids for one language: msgid -> text, or list of plural forms."""
+    po_path = Path(directory) / locale / "LC_MESSAGES" / "messages.po"
+    if locale == "en" or not po_path.exists():
+        return {}
+    with po_path.open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    out: dict = {}
+    for msgid in sorted(msgids):
+        message = catalog.get(msgid)
+        if message is None or message.fuzzy:
+            continue
+        if isinstance(message.string, tuple | list):
+            if all(message.string):
+                out[msgid] = list(message.string)
+        elif message.string:
+            out[msgid] = message.string
+    return out
+
+
+def build_script_catalogs(directory: str | os.PathLike) -> dict[str, tuple[str, bytes]]:
+    """locale -> (hash, JSON body) for every language, from the scripts and the .po files."""
+    return _build_script_catalogs(str(directory), _sources_stamp(directory))
+
+
+def _sources_stamp(directory) -> tuple:
+    paths = [p for pattern in JS_SOURCES for p in ROOT.glob(pattern)]
+    paths += Path(directory).glob("*/LC_MESSAGES/messages.po")
+    return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in paths))
+
+
+@lru_cache(maxsize=8)
+def _build_script_catalogs(directory: str, _stamp: tuple) -> dict[str, tuple[str, bytes]]:
+    msgids = js_msgids()
+    built = {}
+    for locale in LOCALES:
+        body = json.dumps(
+            script_catalog(directory, locale, msgids),
+            ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+        ).encode()
+        built[locale] = (hashlib.sha256(body).hexdigest()[:12], body)
+    return built
+
+
+def script_catalogs(app) -> dict[str, tuple[str, bytes]]:
+    """The script catalogs built when the app started (kept in memory for its lifetime)."""
+    return app.extensions["secgo_script_catalogs"]
+
+
+def init_app(app):
+    """Compile the catalogs that are missing or stale, then build the scripts' catalogs."""
+    directory = app.config["BABEL_TRANSLATION_DIRECTORIES"]
+    compile_catalogs(directory)
+    app.extensions["secgo_script_catalogs"] = build_script_catalogs(directory)
