@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/screenshots.py            # every page, every language
     .venv/bin/python scripts/screenshots.py km th      # some languages
+    .venv/bin/python scripts/screenshots.py --full --out /tmp/shots my   # whole pages, elsewhere
 
 Runs the app on a temporary seeded SQLite database on 127.0.0.1.
 """
@@ -38,8 +39,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def main(langs):
-    OUT.mkdir(parents=True, exist_ok=True)
+def main(langs, out=OUT, full=False):
+    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "SECGO_INSTANCE_PATH": tmp, "SECGO_SECURE_COOKIES": "0",
                "SECGO_RATELIMIT_ENABLED": "0", "FLASK_APP": "secgo"}
@@ -57,13 +58,13 @@ def main(langs):
                     break
                 except requests.ConnectionError:
                     time.sleep(0.1)
-            shoot(base, langs)
+            shoot(base, langs, out, full)
         finally:
             server.terminate()
             server.wait()
 
 
-def shoot(base, langs):
+def shoot(base, langs, out, full):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for lang in langs:
@@ -88,13 +89,15 @@ def shoot(base, langs):
                     print(f"skip {name} {lang}: {response.status if response else 'no answer'}")
                     context.close()
                     continue
-                target = OUT / f"{name}-{lang}.png"
-                page.screenshot(path=str(target))
-                print(target.relative_to(ROOT))
+                target = out / f"{name}-{lang}.png"
+                page.screenshot(path=str(target), full_page=full)
+                print(target)
                 context.close()
         browser.close()
 
 
 if __name__ == "__main__":
-    chosen = [a for a in sys.argv[1:] if re.fullmatch(r"[a-z]{2}", a)] or list(LANGS)
-    main(chosen)
+    args = sys.argv[1:]
+    chosen = [a for a in args if re.fullmatch(r"[a-z]{2}", a)] or list(LANGS)
+    out = Path(args[args.index("--out") + 1]) if "--out" in args else OUT
+    main(chosen, out, full="--full" in args)
