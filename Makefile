@@ -59,15 +59,16 @@ lint: install
 	$(BIN)/ruff check secgo tests
 
 # Extract every marked string (Python, templates, JS) and merge it into the five catalogs;
-# a missing catalog is created. The .mo files are compiled when the app starts.
+# a missing catalog is created. The catalogs are package data (secgo/translations/); the .mo
+# files are compiled when the app starts.
 TRANSLATION_LOCALES := km lo my th vi
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 -k pgettext:1c,2 -k npgettext:1c,2,3 --project="SEC GO!" --version=0.1 --copyright-holder="SEC GO! contributors" --add-comments=TRANSLATORS: --no-location --no-wrap --sort-output -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 -k pgettext:1c,2 -k npgettext:1c,2,3 --project="SEC GO!" --version=0.1 --copyright-holder="SEC GO! contributors" --add-comments=TRANSLATORS: --no-location --no-wrap --sort-output -o secgo/translations/messages.pot .
 	for l in $(TRANSLATION_LOCALES); do \
-	  if [ -f translations/$$l/LC_MESSAGES/messages.po ]; then \
-	    $(BIN)/pybabel update -i translations/messages.pot -d translations -l $$l --no-fuzzy-matching --ignore-obsolete --no-wrap; \
+	  if [ -f secgo/translations/$$l/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel update -i secgo/translations/messages.pot -d secgo/translations -l $$l --no-fuzzy-matching --ignore-obsolete --no-wrap; \
 	  else \
-	    $(BIN)/pybabel init -i translations/messages.pot -d translations -l $$l --no-wrap; \
+	    $(BIN)/pybabel init -i secgo/translations/messages.pot -d secgo/translations -l $$l --no-wrap; \
 	  fi; \
 	done
 

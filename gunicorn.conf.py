@@ -1,15 +1,3 @@
-"""gunicorn settings for SEC GO!, read by gunicorn when it starts in this folder.
-
-Only a start-up check: rate limits kept in memory are counted by each worker on its own, so
-with several workers the master says so, loudly, before any worker serves a request.
-"""
-
-
-def on_starting(server):
-    """Log an error when several workers would each keep their own rate-limit counts."""
-    from secgo.config import Config, per_process_storage_problem
-
-    config = {key: getattr(Config, key) for key in dir(Config) if key.startswith("RATELIMIT_")}
-    problem = per_process_storage_problem(config, server.cfg.workers)
-    if problem:
-        server.log.error(problem)
+"""gunicorn settings read when gunicorn starts in the checkout; an install uses
+`--config python:secgo.gunicorn_conf` (the same settings, from the package)."""
+from secgo.gunicorn_conf import on_starting  # noqa: F401

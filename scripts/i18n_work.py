@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _path(lang):
-    return ROOT / "translations" / lang / "LC_MESSAGES" / "messages.po"
+    return ROOT / "secgo" / "translations" / lang / "LC_MESSAGES" / "messages.po"
 
 
 def _load(lang):

@@ -3,7 +3,7 @@
     .venv/bin/python scripts/regenerate_migration.py
 
 Autogenerate on SQLite leaves out what the models create only on PostgreSQL (the trigram
-search index: Index(...).ddl_if(dialect="postgresql"), see migrations/env.py), so this adds
+search index: Index(...).ddl_if(dialect="postgresql"), see secgo/migrations/env.py), so this adds
 it to the new migration, with the extension it needs.
 """
 import os
@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VERSIONS = ROOT / "migrations" / "versions"
+VERSIONS = ROOT / "secgo" / "migrations" / "versions"
 PG_UPGRADE = '''
     if op.get_bind().dialect.name == "postgresql":  # scripts/regenerate_migration.py
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")

@@ -40,7 +40,7 @@ def create_app(test_config=None):
     from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent / "migrations"))
     i18n.init_app(app)  # Flask-Babel, catalogs, template filters and labels
     csrf.init_app(app)
     limiter.init_app(app)

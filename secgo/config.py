@@ -5,7 +5,9 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+# The package folder: templates, static files, catalogs, migrations and the service worker are
+# package data, so an installed copy runs from any working directory.
+PACKAGE = Path(__file__).resolve().parent
 LOCALES = ("en", "km", "lo", "my", "th", "vi")
 TIMEZONES = (
     "Asia/Bangkok",
@@ -106,7 +108,9 @@ class Config:
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = _env("DEFAULT_TIMEZONE", "Asia/Bangkok")
-    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+    # The .po files; each is compiled to a .mo beside it when the app starts, or into the
+    # instance folder when the installed package cannot be written (secgo/i18n/catalogs.py).
+    BABEL_TRANSLATION_DIRECTORIES = str(PACKAGE / "translations")
     LANGUAGES = LOCALES
 
     SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", True)
@@ -152,6 +156,21 @@ class Config:
     PROXY_HOPS = _env_int("PROXY_HOPS", 0)
     PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:5000")
     VAPID_SUBJECT = _env("VAPID_SUBJECT", "admin@secgo.example")
+    # None -> generated once in the instance folder (share the key between instances).
+    VAPID_PRIVATE_KEY = _env("VAPID_PRIVATE_KEY")
+    VAPID_PUBLIC_KEY = _env("VAPID_PUBLIC_KEY")  # optional: checked against the private key
+    # Push delivery (secgo/push/worker.py). A push lives 5 days at the push service: phones
+    # offline for days still get it (TTL 0 would be dropped at once).
+    PUSH_TTL = _env_int("PUSH_TTL", 5 * 24 * 3600)
+    PUSH_MAX_ATTEMPTS = _env_int("PUSH_MAX_ATTEMPTS", 8)
+    PUSH_BACKOFF_SECONDS = _env_int("PUSH_BACKOFF_SECONDS", 30)
+    PUSH_BACKOFF_MAX_SECONDS = _env_int("PUSH_BACKOFF_MAX_SECONDS", 6 * 3600)
+    PUSH_RETRY_AFTER_MAX_SECONDS = _env_int("PUSH_RETRY_AFTER_MAX_SECONDS", 24 * 3600)
+    PUSH_LEASE_SECONDS = _env_int("PUSH_LEASE_SECONDS", 300)
+    PUSH_TIMEOUT_SECONDS = _env_int("PUSH_TIMEOUT_SECONDS", 10)
+    PUSH_MAX_DEVICES = _env_int("PUSH_MAX_DEVICES", 20)  # subscriptions kept per user
+    PUSH_POLL_SECONDS = _env_int("PUSH_POLL_SECONDS", 2)
+    PUSH_UNANSWERED_CHECK_SECONDS = _env_int("PUSH_UNANSWERED_CHECK_SECONDS", 300)
     PREFERRED_URL_SCHEME = "https"
 
 

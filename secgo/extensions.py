@@ -1,6 +1,5 @@
 """Flask extensions, created once and bound to the app in create_app()."""
 import flask_limiter
-from flask_babel import Babel
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -25,7 +24,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
-babel = Babel()
 csrf = CSRFProtect()
 
 

@@ -223,7 +223,7 @@ def test_an_old_catalog_address_leads_to_the_current_one(client):
 
 
 def test_script_messages_are_found_in_the_js_modules_and_service_worker(tmp_path):
-    js = tmp_path / "secgo" / "static" / "js"
+    js = tmp_path / "static" / "js"  # paths inside the package
     js.mkdir(parents=True)
     (js / "outbox.js").write_text(
         "import { gettext, ngettext } from './i18n.js';\n"

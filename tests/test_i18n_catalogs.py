@@ -1,7 +1,7 @@
 """The five catalogs are complete, consistent and compiled; no page shows untranslated English.
 
 The tests marked `translations` fail until the translators have filled every catalog
-(`make translations` merges new strings; translators follow translations/GLOSSARY.md).
+(`make translations` merges new strings; translators follow secgo/translations/GLOSSARY.md).
 They run in the normal suite on purpose: an untranslated string is a bug a person sees.
 """
 import os
@@ -28,7 +28,7 @@ from secgo.i18n import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-TRANSLATIONS = ROOT / "translations"
+TRANSLATIONS = ROOT / "secgo" / "translations"
 LANGS = ("km", "lo", "my", "th", "vi")
 # The same keywords as `make translations`.
 KEYWORDS = {
@@ -212,6 +212,56 @@ def test_compiling_skips_catalogs_that_are_up_to_date(tmp_path):
     later = time.time() + 5
     os.utime(po, (later, later))
     assert compile_catalogs(tmp_path) == 1
+
+
+def test_a_read_only_install_compiles_its_catalogs_into_the_instance_folder(
+    tmp_path, database_url, monkeypatch
+):
+    """site-packages owned by root, or a read-only image: the .mo files go to the instance."""
+    from secgo.extensions import db
+    from secgo.i18n import catalogs
+    from tests.conftest import make_app
+
+    installed = tmp_path / "site-packages" / "secgo" / "translations"
+    _write_po(installed / "vi" / "LC_MESSAGES" / "messages.po", "vi", {"Log in": "Đăng nhập"})
+    replace = os.replace
+
+    def read_only(src, dst):  # what writing into a read-only folder does (even for root)
+        if Path(dst).is_relative_to(installed):
+            raise PermissionError(13, "Permission denied", str(dst))
+        replace(src, dst)
+
+    monkeypatch.setattr(catalogs.os, "replace", read_only)
+    app = make_app(tmp_path / "app", database_url, BABEL_TRANSLATION_DIRECTORIES=str(installed))
+    compiled = tmp_path / "app" / "instance" / "translations"
+    assert app.config["BABEL_TRANSLATION_DIRECTORIES"] == str(compiled)
+    assert (compiled / "vi" / "LC_MESSAGES" / "messages.mo").exists()
+    assert [p.name for p in installed.rglob("*") if p.is_file()] == ["messages.po"]
+    with app.app_context():
+        db.create_all()
+    html = app.test_client().get("/login", headers={"Accept-Language": "vi"}).get_data(as_text=True)
+    with app.app_context():
+        db.engine.dispose()
+    assert "Đăng nhập" in html
+
+
+def test_processes_starting_at_once_each_leave_a_whole_catalog(tmp_path):
+    """gunicorn workers and push workers compile at the same moment into one folder."""
+    import subprocess
+    import sys
+
+    from babel.support import Translations
+
+    source, target = tmp_path / "tr", tmp_path / "instance" / "translations"
+    entries = {f"Message {i}": f"ข้อความ {i}" for i in range(2000)}
+    _write_po(source / "th" / "LC_MESSAGES" / "messages.po", "th", entries)
+    code = "import sys; from secgo.i18n.catalogs import compile_catalogs; compile_catalogs(*sys.argv[1:])"
+    starts = [subprocess.Popen([sys.executable, "-c", code, str(source), str(target)],
+                               cwd=Path(__file__).resolve().parent.parent) for _ in range(6)]
+    assert [p.wait(timeout=60) for p in starts] == [0] * 6
+    assert sorted(p.name for p in target.rglob("*") if p.is_file()) == ["messages.mo"]
+    translations = Translations.load(str(target), ["th"])
+    assert translations.gettext("Message 1999") == "ข้อความ 1999"
 
 
 # --- no untranslated English on any page --------------------------------------------------

@@ -17,8 +17,9 @@ from secgo.i18n import LANGUAGE_NAMES
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "secgo"
 TEMPLATES = sorted((PACKAGE / "templates").rglob("*.html"))
-PY_MODULES = sorted(PACKAGE.rglob("*.py"))
-SCRIPTS = sorted((PACKAGE / "static" / "js").rglob("*.js")) + [ROOT / "service-worker.js"]
+# Alembic's migrations hold no user-visible text.
+PY_MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "migrations" not in p.relative_to(PACKAGE).parts)
+SCRIPTS = sorted((PACKAGE / "static" / "js").rglob("*.js")) + [PACKAGE / "service-worker.js"]
 
 # Words that are the same in every language.
 ALLOWED = ("SEC GO!", *LANGUAGE_NAMES.values())

@@ -216,7 +216,8 @@ def test_vapid_keys_are_made_once_private_to_the_server_and_kept(tmp_path, datab
         assert load_keys().application_server_key == key
 
 
-def test_vapid_keys_can_come_from_the_environment(tmp_path, database_url, monkeypatch):
+def test_vapid_keys_can_be_given_in_the_settings(tmp_path, database_url):
+    """SECGO_VAPID_PRIVATE_KEY / _PUBLIC_KEY become these config values (secgo/config.py)."""
     from cryptography.hazmat.primitives.asymmetric import ec
 
     from secgo.push.vapid import _keys, b64url
@@ -224,14 +225,13 @@ def test_vapid_keys_can_come_from_the_environment(tmp_path, database_url, monkey
     private = ec.generate_private_key(ec.SECP256R1())
     raw = b64url(private.private_numbers().private_value.to_bytes(32, "big"))
     expected = _keys(private).application_server_key
-    monkeypatch.setenv("SECGO_VAPID_PRIVATE_KEY", raw)
-    monkeypatch.setenv("SECGO_VAPID_PUBLIC_KEY", expected)
-    app = make_app(tmp_path, database_url)
+    app = make_app(tmp_path, database_url, VAPID_PRIVATE_KEY=raw, VAPID_PUBLIC_KEY=expected)
     with app.app_context():
         assert load_keys().application_server_key == expected
     assert not (tmp_path / "instance" / "vapid_private.pem").exists()
-    monkeypatch.setenv("SECGO_VAPID_PUBLIC_KEY", b64url(b"\x04" + b"\x01" * 64))
-    with make_app(tmp_path, database_url).app_context(), pytest.raises(ValueError):
+    wrong = b64url(b"\x04" + b"\x01" * 64)
+    other = make_app(tmp_path, database_url, VAPID_PRIVATE_KEY=raw, VAPID_PUBLIC_KEY=wrong)
+    with other.app_context(), pytest.raises(ValueError):
         load_keys()
 
 

@@ -44,8 +44,8 @@ __all__ = [
 
 def init_app(app):
     """Bind Flask-Babel, compile the catalogs, and give templates gettext, filters and labels."""
+    catalogs.init_app(app)  # first: Flask-Babel reads the folder of the compiled catalogs
     locale.init_app(app)
-    catalogs.init_app(app)
     formatting.init_app(app)
     labels.init_app(app)
     app.context_processor(routes.page_language)

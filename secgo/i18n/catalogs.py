@@ -1,4 +1,8 @@
-"""Message catalogs: each .po compiled at start, and the JSON catalogs served to scripts."""
+"""Message catalogs: each .po compiled at start, and the JSON catalogs served to scripts.
+
+The .po files are package data (secgo/translations/); the .mo files are built from them when
+the app starts, beside them, or in the instance folder when the installed package is read-only.
+"""
 import hashlib
 import json
 import os
@@ -9,31 +13,57 @@ from babel.messages.extract import extract
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from ..config import LOCALES, ROOT
+from ..config import LOCALES, PACKAGE
 
-# JS modules get only the messages they use, from the same .po files as the pages.
-JS_SOURCES = ("secgo/static/js/**/*.js", "service-worker.js")
+# JS modules get only the messages they use, from the same .po files as the pages
+# (paths inside the package).
+JS_SOURCES = ("static/js/**/*.js", "service-worker.js")
 JS_KEYWORDS = {"gettext": None, "ngettext": (1, 2)}
 
 
-def compile_catalogs(directory: str | os.PathLike) -> int:
-    """Compile every messages.po whose .mo is missing or older; return how many were built."""
+def compile_catalogs(directory: str | os.PathLike, target: str | os.PathLike | None = None) -> int:
+    """Compile every messages.po whose .mo is missing or older; return how many were built.
+
+    The .mo files go beside the .po files, or under `target` in the same <ll>/LC_MESSAGES/ shape.
+    """
+    source = Path(directory)
+    target = source if target is None else Path(target)
     built = 0
-    for po_path in Path(directory).glob("*/LC_MESSAGES/messages.po"):
-        mo_path = po_path.with_suffix(".mo")
+    for po_path in source.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = target / po_path.relative_to(source).with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
         with po_path.open("rb") as fh:
             catalog = read_po(fh, locale=po_path.parent.parent.name)
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = mo_path.with_suffix(f".mo.{os.getpid()}")
-        with tmp.open("wb") as fh:
-            write_mo(fh, catalog)
-        os.replace(tmp, mo_path)  # atomic: several workers may start at once
+        try:
+            with tmp.open("wb") as fh:
+                write_mo(fh, catalog)
+            os.replace(tmp, mo_path)  # atomic: several workers may start at once
+        finally:
+            tmp.unlink(missing_ok=True)
         built += 1
     return built
 
 
-def js_msgids(root: Path = ROOT) -> dict[str, str | None]:
+def compiled_directory(directory: str | os.PathLike, instance_path: str | os.PathLike) -> str:
+    """Compile the catalogs and return the folder that holds the .mo files.
+
+    Beside the .po files when that folder can be written (a checkout, or an install owned by
+    the service's user); else (site-packages owned by root, a read-only image) in
+    <instance>/translations, which each instance keeps up to date from the installed .po files.
+    """
+    try:
+        compile_catalogs(directory)
+        return str(directory)
+    except OSError:  # PermissionError, or EROFS on a read-only file system
+        target = Path(instance_path) / "translations"
+        compile_catalogs(directory, target)
+        return str(target)
+
+
+def js_msgids(root: Path = PACKAGE) -> dict[str, str | None]:
     """Msgids used by the scripts (singular -> plural or None), read with Babel's JS extractor."""
     found: dict[str, str | None] = {}
     for pattern in JS_SOURCES:
@@ -75,7 +105,7 @@ def build_script_catalogs(directory: str | os.PathLike) -> dict[str, tuple[str, 
 
 
 def _sources_stamp(directory) -> tuple:
-    paths = [p for pattern in JS_SOURCES for p in ROOT.glob(pattern)]
+    paths = [p for pattern in JS_SOURCES for p in PACKAGE.glob(pattern)]
     paths += Path(directory).glob("*/LC_MESSAGES/messages.po")
     return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in paths))
 
@@ -99,7 +129,11 @@ def script_catalogs(app) -> dict[str, tuple[str, bytes]]:
 
 
 def init_app(app):
-    """Compile the catalogs that are missing or stale, then build the scripts' catalogs."""
+    """Compile the catalogs that are missing or stale, then build the scripts' catalogs.
+
+    Runs before Flask-Babel is bound: BABEL_TRANSLATION_DIRECTORIES names the .po files and
+    becomes the folder of the compiled .mo files (the same folder, unless it is read-only).
+    """
     directory = app.config["BABEL_TRANSLATION_DIRECTORIES"]
-    compile_catalogs(directory)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = compiled_directory(directory, app.instance_path)
     app.extensions["secgo_script_catalogs"] = build_script_catalogs(directory)

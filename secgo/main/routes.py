@@ -18,8 +18,6 @@ from ..i18n import LANG_COOKIE
 from ..inputs import safe_next
 from . import bp
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-
 
 @bp.get("/")
 def index():
@@ -58,7 +56,7 @@ def service_worker():
 
     A change to any shell file changes these bytes, so browsers install the new version.
     """
-    source = (ROOT / "service-worker.js").read_text(encoding="utf-8")
+    source = (Path(current_app.root_path) / "service-worker.js").read_text(encoding="utf-8")
     shell = shell_urls()
     build = hashlib.sha256(json.dumps(shell).encode()).hexdigest()[:16]
     source = source.replace("const BUILD = 'dev';", f"const BUILD = '{build}';", 1)

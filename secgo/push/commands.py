@@ -3,7 +3,6 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .settings import setting
 from .vapid import key_file, load_keys
 
 
@@ -11,9 +10,9 @@ from .vapid import key_file, load_keys
 @with_appcontext
 def vapid_keys_command():
     """Create the VAPID key pair once (instance folder, mode 0600) and print the public key."""
-    existed = key_file().exists() or bool(setting(current_app, "VAPID_PRIVATE_KEY"))
+    existed = key_file().exists() or bool(current_app.config["VAPID_PRIVATE_KEY"])
     keys = load_keys()
-    if setting(current_app, "VAPID_PRIVATE_KEY"):
+    if current_app.config["VAPID_PRIVATE_KEY"]:
         click.echo("Using SECGO_VAPID_PRIVATE_KEY from the environment.")
     elif existed:
         click.echo(f"Keeping the existing key in {key_file()} (replacing it would end every subscription).")

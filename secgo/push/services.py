@@ -9,7 +9,6 @@ from ..extensions import db
 from ..models import PushSubscription
 from ..notify import EVENTS, ROLE_EVENTS
 from .endpoints import MAX_LENGTH, safe_endpoint
-from .settings import setting
 from .vapid import b64url_decode
 
 NOT_ALLOWED = _l("Notifications from this browser's push service are not accepted here.")
@@ -52,7 +51,7 @@ def parse(data) -> dict:
     keys = data.get("keys") if isinstance(data.get("keys"), dict) else {}
     if not isinstance(endpoint, str) or not endpoint or len(endpoint) > MAX_LENGTH:
         fields["endpoint"] = BAD_KEYS
-    elif safe_endpoint(endpoint, setting(current_app, "PUSH_ALLOWED_HOSTS", "")) is None:
+    elif safe_endpoint(endpoint, current_app.config["PUSH_ALLOWED_HOSTS"]) is None:
         fields["endpoint"] = NOT_ALLOWED
     if not _valid_key(keys.get("p256dh"), 65, point=True):
         fields["p256dh"] = BAD_KEYS
@@ -106,7 +105,7 @@ def save(user, data, user_agent: str = "") -> tuple[PushSubscription, bool]:
 
 
 def _forget_oldest(user) -> None:
-    limit = setting(current_app, "PUSH_MAX_DEVICES")
+    limit = current_app.config["PUSH_MAX_DEVICES"]
     ids = db.session.scalars(
         select(PushSubscription.id).where(PushSubscription.user_id == user.id)
         .order_by(PushSubscription.id.desc()).offset(limit)

@@ -8,7 +8,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
 
-from .settings import setting
 
 PRIVATE_FILE = "vapid_private.pem"
 
@@ -99,10 +98,10 @@ def load_keys(app=None) -> VapidKeys:
     cached = app.extensions.get("secgo_vapid")
     if cached is not None:
         return cached
-    configured = setting(app, "VAPID_PRIVATE_KEY")
+    configured = app.config["VAPID_PRIVATE_KEY"]
     if configured:
         keys = _keys(parse_private_key(configured))
-        public = setting(app, "VAPID_PUBLIC_KEY")
+        public = app.config["VAPID_PUBLIC_KEY"]
         if public and not _public_matches(keys, public):
             raise ValueError("SECGO_VAPID_PUBLIC_KEY does not belong to SECGO_VAPID_PRIVATE_KEY")
     else:

@@ -31,7 +31,6 @@ from ..models import Notification, PushDelivery, PushSubscription, utcnow
 from ..security import write_intent
 from .endpoints import origin_of, safe_endpoint
 from .payload import render, topic_for
-from .settings import setting
 from .vapid import load_keys
 
 log = logging.getLogger(__name__)
@@ -77,16 +76,16 @@ class PushWorker:
         app = app or current_app._get_current_object()
         self.app = app
         self.keys = load_keys(app)
-        self.ttl = max(60, setting(app, "PUSH_TTL"))
-        self.max_attempts = setting(app, "PUSH_MAX_ATTEMPTS")
-        self.backoff = float(setting(app, "PUSH_BACKOFF_SECONDS"))
-        self.backoff_max = float(setting(app, "PUSH_BACKOFF_MAX_SECONDS"))
-        self.retry_after_max = float(setting(app, "PUSH_RETRY_AFTER_MAX_SECONDS"))
-        self.lease = timedelta(seconds=setting(app, "PUSH_LEASE_SECONDS"))
-        self.timeout = float(setting(app, "PUSH_TIMEOUT_SECONDS"))
-        self.allowed = setting(app, "PUSH_ALLOWED_HOSTS", "")
+        self.ttl = max(60, app.config["PUSH_TTL"])
+        self.max_attempts = app.config["PUSH_MAX_ATTEMPTS"]
+        self.backoff = float(app.config["PUSH_BACKOFF_SECONDS"])
+        self.backoff_max = float(app.config["PUSH_BACKOFF_MAX_SECONDS"])
+        self.retry_after_max = float(app.config["PUSH_RETRY_AFTER_MAX_SECONDS"])
+        self.lease = timedelta(seconds=app.config["PUSH_LEASE_SECONDS"])
+        self.timeout = float(app.config["PUSH_TIMEOUT_SECONDS"])
+        self.allowed = app.config["PUSH_ALLOWED_HOSTS"]
         # webpush adds "mailto:" itself: hand it the bare address.
-        self.subject = str(setting(app, "VAPID_SUBJECT", "admin@example.org")).removeprefix("mailto:")
+        self.subject = str(app.config["VAPID_SUBJECT"]).removeprefix("mailto:")
         self.webpush = WebPush(
             private_key=self.keys.private_pem, public_key=self.keys.public_pem,
             subscriber=self.subject, ttl=self.ttl,
@@ -134,8 +133,8 @@ class PushWorker:
 
     def run_forever(self) -> None:
         """Poll the outbox until SIGTERM/SIGINT; check unanswered issues now and then."""
-        poll = float(setting(self.app, "PUSH_POLL_SECONDS"))
-        every = float(setting(self.app, "PUSH_UNANSWERED_CHECK_SECONDS"))
+        poll = float(self.app.config["PUSH_POLL_SECONDS"])
+        every = float(self.app.config["PUSH_UNANSWERED_CHECK_SECONDS"])
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: self.stopping.set())
