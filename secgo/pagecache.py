@@ -4,36 +4,46 @@ A page whose view is decorated with `@cached_page` (the orders list) is kept, as
 answer sent (status, headers, compressed body), per user, address (path and query), the
 inputs of language and time zone (the user's settings, the language cookie,
 Accept-Language), the session's CSRF secret, the minute, Accept-Encoding and the *data
-version* of what the user may see: every organization carries a counter
-(`organizations.data_version`) that goes up in the same transaction as any change to its
-orders, their updates, confirmations and issues (one `after_flush` hook below: every write
-of the app goes through the ORM). So a page is answered from memory only while nothing it
-shows has changed in the database, whichever process made the change, and relative times
-("5 minutes ago") are at most a minute old.
+version* of what the user may see: the organizations `authz.visible_orgs_clause` gives the
+user (every order and issue they may see has one of its two organizations there), counted,
+and the sums of their ids and of their `organizations.data_version`. That counter goes up in
+the same transaction as any change to the organization's orders, their updates,
+confirmations, links and issues, and to the organization itself (then its trading partners'
+go up too: its name is on their pages): one `after_flush` hook on the app's session
+(`db.session`; every write of the app goes through it), touching only the organizations the
+change belongs to. So a page is answered from memory only while nothing it shows has changed
+in the database, whichever process made the change, and relative times ("5 minutes ago") are
+at most a minute old.
 
 `PageFront` wraps the WSGI app: for a GET of such a page it reads the signed session cookie,
-checks the sign-in and the user exactly as the session loader does (the sign-in has not
-ended, the account is active) and reads the data version, in one query; on a hit it answers (or answers 304 to a matching
-If-None-Match) without running Flask. Anything else, and every miss, goes to Flask, and the
-view's answer is kept on its way out. Pages with a one-time value (a client UUID for the
-outbox) are never decorated, and a session with a flash message waiting is never served.
+and in one query checks the sign-in (`UserSession.live_since`, as secgo.authn.load_user) and
+reads the user and the data version; on a hit it answers (or answers 304 to a matching
+If-None-Match) without running Flask. That query is built with SQLAlchemy Core from the
+`authz` rule and compiled once per engine, then run on the driver's connection (a hit costs
+a fraction of a millisecond). Anything else, and every miss, goes to Flask, and the view's
+answer is kept on its way out. Pages with a one-time value (a client UUID for the outbox) are
+never decorated, and a session with a flash message waiting is never served.
 """
 import time
+import weakref
 from functools import wraps
 from itertools import chain
+from types import SimpleNamespace
 
 from flask import current_app, request, session
 from flask_login import current_user
-from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (Integer, and_, bindparam, case, event, func, literal_column, select, union,
+                        update)
+from sqlalchemy.orm import Session, aliased
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 
 from .assets import Recent
+from .authz import visible_orgs_clause
 from .extensions import db
 from .i18n import LANG_COOKIE
-from .models import Issue, IssueComment, IssueEvent, Order, Organization
-from .models.user import parse_login_id
+from .models import Issue, Order, Organization, User, UserSession, utcnow
+from .models.user import ROLES, parse_login_id
 
 MAX_BYTES = 8 * 1024 * 1024  # per process
 KEY_ENVIRON = "secgo.page_key"
@@ -43,41 +53,89 @@ UNCACHED_HEADERS = {"set-cookie", "server-timing", "content-length"}
 # Kept answers: (status, headers, body, etag); a body's bytes plus room for its headers.
 store = Recent(MAX_BYTES, size=lambda entry: len(entry[2]) + 2048)
 
-# The user of a live sign-in (as secgo.authn.load_user: not ended, same secret), and the
-# data version of what they may see, in one query (the same on SQLite and PostgreSQL; {p} is
-# the driver's parameter marker).
-_SEEN_ORGS = {
-    "own": "o.id = u.organization_id",
-    "clusters": "o.cluster_id IN (SELECT c.cluster_id FROM cluster_coordinators c "
-                "WHERE c.user_id = u.id)",
-    "all": "1 = 1",
-}
-_VERSION = "CASE WHEN u.role IN ('producer', 'customer') THEN ({own}) " \
-           "WHEN u.role = 'coordinator' THEN ({clusters}) WHEN u.role = 'admin' THEN ({all}) END"
-USER_AND_VERSION_SQL = (
-    "SELECT u.id, u.active AND u.password_hash IS NOT NULL, u.locale, u.timezone, "
-    "u.role, u.display_name, u.organization_id, "
-    + _VERSION.format(**{k: f"SELECT count(*) FROM organizations o WHERE {w}"
-                         for k, w in _SEEN_ORGS.items()}) + ", "
-    + _VERSION.format(**{k: f"SELECT coalesce(sum(o.data_version), 0) FROM organizations o "
-                            f"WHERE {w}" for k, w in _SEEN_ORGS.items()})
-    + " FROM user_sessions s JOIN users u ON u.id = s.user_id"
-      " WHERE s.id = {p} AND s.secret_hash = {p} AND s.revoked_at IS NULL"
-)
+
+# The signed-in user's row in the statement below. authz's rule is applied to "a user of this
+# role" whose id and organization are this row's columns, named in SQL (literal_column), so
+# that subqueries at any depth refer to it (SQLAlchemy correlates only one level by itself);
+# the alias's name is one no other table in the statement has.
+_ME = "page_cache_user"
+_me = aliased(User, name=_ME)
 
 
-def user_and_version(connection, paramstyle: str, login_id: str):
+def _seen_by_role(aggregate):
+    """The aggregate over the organizations the row's user may see: one subquery per role,
+    of which the database evaluates only the user's (NULL for no known role)."""
+    whens = []
+    for role in ROLES:
+        who = SimpleNamespace(is_authenticated=True, role=role,
+                              id=literal_column(f"{_ME}.id", Integer),
+                              organization_id=literal_column(f"{_ME}.organization_id", Integer))
+        seen = select(aggregate).select_from(Organization).where(visible_orgs_clause(who))
+        whens.append((_me.role == role, seen.scalar_subquery()))
+    return case(*whens)
+
+
+def user_and_version_statement():
+    """The user of a live sign-in and the data version of what they may see, in one SELECT
+    (binds: sid, secret_hash, seen_after)."""
+    return (
+        select(_me.id, and_(_me.active, _me.password_hash.is_not(None)),  # User.is_active
+               _me.locale, _me.timezone, _me.role, _me.display_name, _me.organization_id,
+               _seen_by_role(func.count()),
+               _seen_by_role(func.coalesce(func.sum(Organization.id), 0)),
+               _seen_by_role(func.coalesce(func.sum(Organization.data_version), 0)))
+        .select_from(UserSession).join(_me, _me.id == UserSession.user_id)
+        .where(UserSession.id == bindparam("sid"),
+               UserSession.secret_hash == bindparam("secret_hash"),
+               UserSession.live_since(bindparam("seen_after")))
+    )
+
+
+class _Compiled:
+    """The statement compiled for one engine's dialect: SQL text, and how to bind its values."""
+
+    GIVEN = ("sid", "secret_hash", "seen_after")
+
+    def __init__(self, dialect):
+        compiled = user_and_version_statement().compile(dialect=dialect)
+        self.sql = compiled.string
+        self.positions = compiled.positiontup if compiled.positional else None
+        # The constants (roles, 0) processed once here; the request's values in params().
+        self.values = compiled.construct_params(dict.fromkeys(self.GIVEN))
+        self.processors = {}
+        for bind, name in compiled.bind_names.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is None:
+                continue
+            if name in self.GIVEN:
+                self.processors[name] = processor
+            else:
+                self.values[name] = processor(self.values[name])
+
+    def params(self, sid, secret_hash, seen_after):
+        values = dict(self.values, sid=sid, secret_hash=secret_hash, seen_after=seen_after)
+        for name, processor in self.processors.items():
+            values[name] = processor(values[name])
+        return values if self.positions is None else [values[n] for n in self.positions]
+
+
+_compiled: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # engine -> _Compiled
+
+
+def user_and_version(engine, connection, login_id: str, idle_limit):
     """(user id, active, locale, time zone, role, name, organization, organizations seen,
-    sum of their versions) of the user of a live sign-in (a Flask-Login id), from a DB-API
-    connection; None when the sign-in is unknown or ended. Everything of the user that a page
-    shows or depends on is in it."""
+    sum of their ids, sum of their versions) of the user of a live sign-in (a Flask-Login
+    id), from a DB-API connection of the engine; None when the sign-in is unknown or ended.
+    Everything of the user that a page shows or depends on is in it."""
     parsed = parse_login_id(login_id)
     if parsed is None:
         return None
-    marker = "?" if paramstyle == "qmark" else "%s"
+    compiled = _compiled.get(engine)
+    if compiled is None:
+        compiled = _compiled[engine] = _Compiled(engine.dialect)
     cursor = connection.cursor()
     try:
-        cursor.execute(USER_AND_VERSION_SQL.format(p=marker), parsed)
+        cursor.execute(compiled.sql, compiled.params(*parsed, utcnow() - idle_limit))
         return cursor.fetchone()
     finally:
         cursor.close()
@@ -88,13 +146,14 @@ def page_key(environ, cookies, session_data, user_id: int, row) -> tuple | None:
     row (user_and_version); None when the page must not be cached."""
     if "_flashes" in session_data or "csrf_token" not in session_data or row is None:
         return None
-    _user_id, _active, locale, tz, role, name, org, orgs, version = row
+    _user_id, _active, locale, tz, role, name, org, orgs, org_ids, version = row
     if orgs is None:  # a role that sees no organization
         return None
     return (environ.get("PATH_INFO"), environ.get("QUERY_STRING", ""), user_id, locale, tz,
             role, name, org,
             cookies.get(LANG_COOKIE, ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""),
-            session_data["csrf_token"], int(time.time() // 60), int(orgs), int(version))
+            session_data["csrf_token"], int(time.time() // 60), int(orgs), int(org_ids),
+            int(version))
 
 
 def cached_page(view):
@@ -104,8 +163,9 @@ def cached_page(view):
     def wrapper(*args, **kwargs):
         if current_app.config.get("PAGE_CACHE", True) and current_user.is_authenticated:
             conn = db.session.connection()
-            row = user_and_version(conn.connection.driver_connection, conn.dialect.paramstyle,
-                                   current_user.get_id())
+            row = user_and_version(conn.engine, conn.connection.driver_connection,
+                                   current_user.get_id(),
+                                   current_app.config["REMEMBER_COOKIE_DURATION"])
             key = page_key(request.environ, request.cookies, session, current_user.id, row)
             if key is not None:
                 request.environ[KEY_ENVIRON] = key
@@ -174,7 +234,8 @@ class PageFront:
         try:
             if single:
                 driver.autocommit = True
-            row = user_and_version(driver, self.engine.dialect.paramstyle, login_id)
+            row = user_and_version(self.engine, driver, login_id,
+                                   self.app.config["REMEMBER_COOKIE_DURATION"])
         finally:
             if single:
                 driver.autocommit = False
@@ -216,34 +277,43 @@ class PageFront:
 
 # --- the data version goes up with every change ---------------------------------------------
 
-_ISSUE_CHILDREN = (IssueComment, IssueEvent)
+def _org_ids(obj) -> set:
+    """An order's or issue's two organizations (and, were they ever changed, the old ones)."""
+    ids = set()
+    for name in ("producer_org_id", "customer_org_id"):
+        ids.add(getattr(obj, name))
+        ids.update(db.inspect(obj).attrs[name].history.deleted or ())
+    return ids
 
 
 def _bump_versions(session: Session, _flush_context) -> None:
-    """In the flush's transaction: +1 to every organization whose orders or issues changed."""
-    orgs, order_ids, issue_ids = set(), set(), set()
+    """In the flush's transaction: +1 to the organizations a change belongs to — an order's
+    or issue's two organizations, those of the order or issue an update, confirmation, link,
+    comment or issue event is on, and an edited organization with its trading partners."""
+    orgs, order_ids, issue_ids, edited = set(), set(), set(), set()
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, (Order, Issue)):
-            orgs.update((obj.producer_org_id, obj.customer_org_id))
-        elif isinstance(obj, _ISSUE_CHILDREN):
-            issue_ids.add(obj.issue_id)
+            orgs.update(_org_ids(obj))
         elif isinstance(obj, Organization):
-            if obj not in session.new:  # a name seen on other organizations' pages
-                session.connection().execute(
-                    update(Organization.__table__).values(
-                        data_version=Organization.__table__.c.data_version + 1))
-                return
+            # A new one has no orders yet; a deleted one is gone from everyone's count.
+            if obj in session.dirty and session.is_modified(obj, include_collections=False):
+                edited.add(obj.id)
         elif getattr(obj, "order_id", None) is not None:  # updates, confirmations, links
             order_ids.add(obj.order_id)
+        elif getattr(obj, "issue_id", None) is not None:  # comments, issue events
+            issue_ids.add(obj.issue_id)
+    lookups = []
+    for model, ids in ((Order, order_ids), (Issue, issue_ids)):
+        if ids:
+            lookups += [select(model.producer_org_id).where(model.id.in_(ids)),
+                        select(model.customer_org_id).where(model.id.in_(ids))]
+    if edited:  # its name is on its partners' pages (and in what their search matches)
+        orgs |= edited
+        lookups += [select(Order.customer_org_id).where(Order.producer_org_id.in_(edited)),
+                    select(Order.producer_org_id).where(Order.customer_org_id.in_(edited))]
     conn = session.connection()
-    if order_ids:
-        rows = conn.execute(select(Order.producer_org_id, Order.customer_org_id)
-                            .where(Order.id.in_(order_ids)))
-        orgs.update(chain.from_iterable(rows))
-    if issue_ids:
-        rows = conn.execute(select(Issue.producer_org_id, Issue.customer_org_id)
-                            .where(Issue.id.in_(issue_ids)))
-        orgs.update(chain.from_iterable(rows))
+    if lookups:
+        orgs.update(conn.scalars(union(*lookups) if len(lookups) > 1 else lookups[0]))
     orgs.discard(None)
     if orgs:
         table = Organization.__table__
@@ -252,7 +322,13 @@ def _bump_versions(session: Session, _flush_context) -> None:
 
 
 def init_app(app) -> None:
+    """Put PageFront before the app; bump data versions on the app's session's flushes.
+
+    The hook goes on `db.session` (Flask-SQLAlchemy's scoped session: SQLAlchemy attaches it
+    to the Session subclass of that session factory), not on every SQLAlchemy Session in the
+    process; every app shares `db`, so it is added once, however many apps are made.
+    """
     app.config.setdefault("PAGE_CACHE", True)
-    if not event.contains(Session, "after_flush", _bump_versions):
-        event.listen(Session, "after_flush", _bump_versions)
+    if not event.contains(db.session, "after_flush", _bump_versions):
+        event.listen(db.session, "after_flush", _bump_versions)
     app.wsgi_app = PageFront(app)

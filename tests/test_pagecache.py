@@ -154,3 +154,253 @@ def test_a_new_display_name_or_role_shows_at_once(app, world, client, auth):
         db.session.get(User, world.users["producer"]).display_name = "Sokha Chan"
         db.session.commit()
     assert "Sokha Chan" in _orders(client)
+
+
+# --- who sees what comes from authz; a change re-renders only the pages that show it --------
+
+EVERYONE = ("producer", "customer", "coordinator", "admin",
+            "other_producer", "other_customer", "other_coordinator")
+# The world's order SEC-WRLD01 is farm -> buyer, in the rice cluster: these see it ...
+SEES_WORLD_ORDER = {"producer", "customer", "coordinator", "admin"}
+# ... and these work for organizations that have nothing to do with it.
+UNRELATED = set(EVERYONE) - SEES_WORLD_ORDER
+
+
+@pytest.fixture
+def one_minute(monkeypatch):
+    """The minute in the key stays the same (a test crossing one would see every page re-rendered)."""
+    import time
+    from types import SimpleNamespace
+
+    from secgo import pagecache
+
+    minute = (time.time() // 60) * 60
+    monkeypatch.setattr(pagecache, "time", SimpleNamespace(time=lambda: minute,
+                                                           perf_counter=time.perf_counter))
+
+
+def _signed_in(app, names) -> dict:
+    """A client per person, signed in, with their orders list kept."""
+    from tests.conftest import Auth
+
+    clients = {}
+    for name in names:
+        clients[name] = app.test_client()
+        Auth(clients[name]).login(name)
+        _orders(clients[name])
+        _orders(clients[name])
+    return clients
+
+
+def _rendered(app, client) -> bool:
+    """Whether /orders reached Flask (a miss) rather than being answered from the cache."""
+    front, reached = app.wsgi_app, []
+    inner = front.next
+
+    def counting(environ, start_response):
+        reached.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    front.next = counting
+    try:
+        assert client.get("/orders").status_code == 200
+    finally:
+        front.next = inner
+    return bool(reached)
+
+
+def _rerendered(app, clients) -> set:
+    return {name for name, client in clients.items() if _rendered(app, client)}
+
+
+def _in_request(app, change):
+    from secgo.models import Order, User
+
+    with app.test_request_context():
+        def person(name):
+            return db.session.scalar(select(User).where(User.username == name))
+
+        order = db.session.scalar(select(Order).where(Order.reference == "SEC-WRLD01"))
+        change(person, order)
+        db.session.commit()
+
+
+def _new_order(person, order):
+    from secgo.orders import services
+
+    services.create_order(person("producer"), {
+        "customer_org_id": order.customer_org_id, "product": "Rattan basket", "quantity": "5",
+        "unit": "pcs", "origin": "Takeo", "destination": "Bangkok"})
+
+
+def _status_update(person, order):
+    from secgo.orders import services
+
+    services.post_update(person("producer"), order, {"status": "dispatched", "note": "Truck left"})
+
+
+def _confirmation(person, order):
+    from secgo.models import StatusUpdate
+    from secgo.orders import services
+
+    update = db.session.scalar(select(StatusUpdate).where(StatusUpdate.order_id == order.id,
+                                                          StatusUpdate.confirmed_at.is_(None)))
+    services.confirm_update(person("customer"), update, {"comment": "Seen"})
+
+
+def _delivery(person, order):
+    from secgo.orders import services
+
+    services.confirm_delivery(person("customer"), order,
+                              {"received_quantity": "90", "condition": "short"})
+
+
+def _issue(person, order):
+    from secgo.issues import services
+
+    services.raise_issue(order, person("customer"), category="delay", severity="low",
+                         title="Late truck")
+
+
+def _the_issue(order):
+    from secgo.models import Issue
+
+    return db.session.scalar(select(Issue).where(Issue.order_id == order.id))
+
+
+def _comment(person, order):
+    from secgo.issues import services
+
+    services.add_comment(_the_issue(order), person("producer"), "Checking the bags")
+
+
+def _transition(person, order):
+    from secgo.issues import services
+
+    services.transition(_the_issue(order), person("producer"), "acknowledge")
+
+
+def _tracking_link(person, order):
+    from secgo.orders import services
+
+    services.create_tracking_link(person("producer"), order, {"contact_name": "Warehouse clerk"})
+
+
+def _producer_renamed(person, order):
+    db.session.get(Organization, order.producer_org_id).name = "Takeo Organic Rice Coop"
+
+
+def _customer_renamed(person, order):
+    db.session.get(Organization, order.customer_org_id).name = "Bangkok Fresh Market"
+
+
+@pytest.mark.parametrize("change", [
+    _new_order, _status_update, _confirmation, _delivery, _issue, _comment, _transition,
+    _tracking_link, _producer_renamed, _customer_renamed])
+def test_a_change_rerenders_the_pages_of_everyone_who_sees_it_and_no_one_else(
+        app, world, one_minute, change):
+    from tests.factories import matrix_update
+
+    with app.app_context():
+        matrix_update(world)  # one update waiting for the customer's confirmation
+    clients = _signed_in(app, EVERYONE)
+    assert _rerendered(app, clients) == set()  # all kept
+    _in_request(app, change)
+    assert _rerendered(app, clients) == SEES_WORLD_ORDER
+    assert _rerendered(app, clients) == set()  # and kept again
+
+
+def test_an_order_in_another_cluster_leaves_this_clusters_pages_kept(app, world, one_minute):
+    clients = _signed_in(app, EVERYONE)
+    assert _rerendered(app, clients) == set()
+    make_order(app, world, product="Ikat silk", producer="weaver", customer="other_buyer")
+    assert _rerendered(app, clients) == {"other_producer", "other_customer",
+                                         "other_coordinator", "admin"}
+
+
+def test_renaming_an_organization_touches_only_it_and_those_it_trades_with(app, world):
+    with app.app_context():
+        before = dict(db.session.execute(select(Organization.id, Organization.data_version)).all())
+        db.session.get(Organization, world.orgs["buyer"]).name = "Bangkok Fresh Market"
+        db.session.commit()
+        after = dict(db.session.execute(select(Organization.id, Organization.data_version)).all())
+    bumped = {org for org in after if after[org] != before[org]}
+    assert bumped == {world.orgs["buyer"], world.orgs["farm"]}  # farm sells to buyer
+
+
+def test_a_person_moved_to_another_organization_or_role_sees_its_orders_at_once(app, world):
+    from secgo.models import Cluster, User
+
+    make_order(app, world, product="Ikat silk", producer="weaver", customer="other_buyer")
+    clients = _signed_in(app, ["producer", "coordinator"])
+    assert "Ikat silk" not in _orders(clients["producer"])
+    with app.app_context():
+        db.session.get(User, world.users["producer"]).organization_id = world.orgs["weaver"]
+        db.session.commit()
+    assert "Ikat silk" in _orders(clients["producer"])
+    with app.app_context():
+        db.session.get(User, world.users["producer"]).role = "customer"
+        db.session.commit()
+    assert "Ikat silk" not in _orders(clients["producer"])  # a customer sees what it buys
+    assert "Ikat silk" not in _orders(clients["coordinator"])
+    with app.app_context():
+        coordinator = db.session.get(User, world.users["coordinator"])
+        coordinator.clusters = [db.session.get(Cluster, world.clusters["silk"])]
+        db.session.commit()
+    page = _orders(clients["coordinator"])
+    assert "Ikat silk" in page and "Organic jasmine rice" not in page
+
+
+def test_the_organizations_a_page_depends_on_are_authzs(app, world):
+    """Every order a person may see has one of its organizations among those the page cache
+    sums up for them, and the cache's figures are those of authz.visible_orgs_clause."""
+    from secgo.authz import visible_orders_clause, visible_orgs_clause
+    from secgo.models import Order, User, UserSession, hash_token
+    from secgo.pagecache import user_and_version
+
+    make_order(app, world, product="Ikat silk", producer="weaver", customer="other_buyer")
+    make_order(app, world, product="Silk for Bangkok", producer="weaver", customer="buyer")
+    with app.app_context():
+        for name in EVERYONE:
+            user = db.session.get(User, world.users[name])
+            user.login_id = f"{name}-sign-in"  # authenticated for authz
+            seen = set(db.session.scalars(select(Organization.id).where(visible_orgs_clause(user))))
+            for order in db.session.scalars(select(Order).where(visible_orders_clause(user))):
+                assert {order.producer_org_id, order.customer_org_id} & seen, (name, order.reference)
+            sign_in = UserSession(user_id=user.id, secret_hash=hash_token("s" * 32))
+            db.session.add(sign_in)
+            db.session.commit()
+            versions = db.session.scalars(select(Organization.data_version)
+                                          .where(Organization.id.in_(seen)))
+            conn = db.session.connection()
+            row = user_and_version(conn.engine, conn.connection.driver_connection,
+                                   f"{sign_in.id}.{'s' * 32}", app.config["REMEMBER_COOKIE_DURATION"])
+            assert (row[0], row[4], row[7], row[8], row[9]) == (
+                user.id, user.role, len(seen), sum(seen), sum(versions)), name
+
+
+def test_the_version_hook_is_on_the_apps_session_only_and_only_once(app, world, tmp_path):
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from secgo import pagecache
+    from secgo.models import Order
+    from tests.conftest import make_app
+
+    make_app(tmp_path / "second", app.config["SQLALCHEMY_DATABASE_URI"])  # another app, same db
+    assert not event.contains(Session, "after_flush", pagecache._bump_versions)
+
+    def version():
+        return db.session.get(Organization, world.orgs["farm"]).data_version
+
+    with app.app_context():
+        before = version()
+        db.session.commit()  # (SQLite: no read transaction left open across the other's write)
+        with Session(db.engine) as other:  # a session that is not the app's: no hook
+            other.scalar(select(Order).where(Order.reference == "SEC-WRLD01")).product = "Rice"
+            other.commit()
+        assert version() == before
+        db.session.commit()
+        db.session.scalar(select(Order).where(Order.reference == "SEC-WRLD01")).product = "Jasmine"
+        db.session.commit()
+        assert version() == before + 1  # one hook, however many apps were made

@@ -164,7 +164,13 @@ class UserSession(db.Model):
     def live(cls, idle_limit: timedelta):
         """A WHERE clause for sign-ins still in force: not ended, and used within idle_limit
         (the remember cookie's lifetime: a copied cookie does not live for ever)."""
-        return cls.revoked_at.is_(None) & (cls.last_seen_at > utcnow() - idle_limit)
+        return cls.live_since(utcnow() - idle_limit)
+
+    @classmethod
+    def live_since(cls, seen_after):
+        """live(), with the idle cut-off given: a time, or a bindparam in a statement compiled
+        once (secgo.pagecache)."""
+        return cls.revoked_at.is_(None) & (cls.last_seen_at > seen_after)
 
     @classmethod
     def stale(cls, idle_limit: timedelta, keep_ended: timedelta = timedelta(days=30)):
