@@ -242,7 +242,7 @@ def test_a_bad_issue_form_is_refused_field_by_field_and_nothing_is_saved(app, wo
                     data={"category": "weather", "severity": "extreme", "title": "x" * 141})
     assert r.status_code == 422
     html = r.get_data(as_text=True)
-    assert "Choose what kind of problem it is." in html and "Write at most 140 characters." in html
+    assert "Choose what kind of problem it is." in html and "At most 140 characters." in html
     r = client.post(f"/orders/{world.issue_order}/issues/new", headers=JSON,
                     data={"category": "delay", "severity": "low", "title": ""})
     assert r.status_code == 422 and set(r.get_json()["error"]["fields"]) == {"title"}

@@ -9,24 +9,15 @@ from ..idempotency import request_key, run_once
 from ..ids import id_list, id_value
 from ..inputs import json_body
 from ..issues import services
-from ..models import CATEGORIES
+from ..limits import max_length
+from ..models import CATEGORIES, SEVERITIES, STATES
+from ..orders.services import get_order
 from . import bp
 from .openapi import IDEMPOTENCY_PARAM, WRITE_ERRORS, error_responses, ref, register, schema
 from .orders import ZAWGYI, ZAWGYI_NOTE, check_texts, encoding_field
 from .routes import require_login
 
 MAX_LIMIT = 100
-
-
-def _text(body, name) -> str:
-    value = body.get(name, "")
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ApiError(422, fields={name: _l("Send text here.")})
-    if "\x00" in value:  # as orders do: PostgreSQL cannot store it, and no one types it
-        raise ApiError(422, fields={name: _l("This text contains characters that are not allowed.")})
-    return value
 
 
 def _when(value):
@@ -100,7 +91,7 @@ def issues_list():
 @bp.post("/orders/<reference>/issues")
 def issues_create(reference):
     user = require_login()
-    order = services.find_order(user, reference)
+    order = get_order(user, reference)
     body = json_body()
     key = request_key()
     texts = dict(body)
@@ -109,7 +100,7 @@ def issues_create(reference):
     def action():
         issue = services.raise_issue(
             order, user, category=body.get("category"), severity=body.get("severity"),
-            title=_text(texts, "title"), description=_text(texts, "description"),
+            title=texts.get("title"), description=texts.get("description"),
             photos=_photos(user, body), client_id=key,
         )
         return 201, {**issue_json(issue, user, full=True), **zawgyi_answer(doubts)}, \
@@ -135,7 +126,7 @@ def issues_comment(issue_id):
     doubts = check_texts(texts, ("body",))
 
     def action():
-        c = services.add_comment(issue, user, _text(texts, "body"), photos=_photos(user, body),
+        c = services.add_comment(issue, user, texts.get("body"), photos=_photos(user, body),
                                  client_id=key)
         return 201, {"id": c.id, "issue_id": issue.id, "body": c.body,
                      "created_at": _when(c.created_at), **zawgyi_answer(doubts)}, \
@@ -154,7 +145,7 @@ def issues_transition(issue_id):
 
     def action():
         event = services.transition(
-            issue, user, _text(body, "action"), note=_text(body, "note"),
+            issue, user, body.get("action"), note=body.get("note"),
             assignee_id=id_value(body.get("assignee_id"), "assignee_id"), client_id=key,
         )
         return 201, {"issue": issue_json(issue, user), "event_id": event.id}, f"/api/v1/issues/{issue.id}"
@@ -171,11 +162,10 @@ _ISSUE = schema("Issue", {
     "properties": {
         "id": {"type": "integer"},
         "order": {"type": "string", "description": "Order reference"},
-        "category": {"type": "string", "enum": ["delay", "quality", "quantity", "documents_customs",
-                                                "transport", "payment", "other"]},
-        "severity": {"type": "string", "enum": ["low", "medium", "high"]},
-        "state": {"type": "string", "enum": ["open", "acknowledged", "resolved", "closed", "reopened"]},
-        "title": {"type": "string", "maxLength": services.TITLE_MAX},
+        "category": {"type": "string", "enum": list(CATEGORIES)},
+        "severity": {"type": "string", "enum": list(SEVERITIES)},
+        "state": {"type": "string", "enum": list(STATES)},
+        "title": {"type": "string", **max_length("title")},
         "description": {"type": "string"},
         "raised_by": {"type": ["string", "null"]},
         "raised_by_side": {"type": "string"},
@@ -201,23 +191,23 @@ _NEW_ISSUE = schema("NewIssue", {
     "required": ["category", "severity", "title"],
     "properties": {
         "category": {"type": "string", "enum": list(CATEGORIES)},
-        "severity": {"type": "string", "enum": ["low", "medium", "high"]},
-        "title": {"type": "string", "maxLength": services.TITLE_MAX}, **encoding_field("title"),
-        "description": {"type": "string", "maxLength": services.TEXT_MAX},
+        "severity": {"type": "string", "enum": list(SEVERITIES)},
+        "title": {"type": "string", **max_length("title")}, **encoding_field("title"),
+        "description": {"type": "string", **max_length("description")},
         **encoding_field("description"),
-        "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": 6},
+        "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": MAX_PHOTOS},
     },
 })
 _NEW_COMMENT = schema("NewIssueComment", {
     "type": "object", "required": ["body"],
-    "properties": {"body": {"type": "string", "maxLength": services.TEXT_MAX}, **encoding_field("body"),
-                   "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": 6}},
+    "properties": {"body": {"type": "string", **max_length("body")}, **encoding_field("body"),
+                   "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": MAX_PHOTOS}},
 })
 _TRANSITION = schema("IssueTransition", {
     "type": "object", "required": ["action"],
     "properties": {
         "action": {"type": "string", "enum": list(services.ACTIONS)},
-        "note": {"type": "string", "maxLength": services.NOTE_MAX,
+        "note": {"type": "string", **max_length("note"),
                  "description": "Required for resolve (what was done) and reopen (why not fixed)."},
         "assignee_id": {"type": "integer", "description": "For reassign (coordinators, admins)."},
     },

@@ -10,6 +10,7 @@ from ..i18n import ZAWGYI_ANSWERS, check_zawgyi, zawgyi_answer
 from ..idempotency import request_key, run_once
 from ..ids import id_list
 from ..inputs import json_body
+from ..limits import LIMITS, max_length
 from ..models import CONDITIONS, CURRENCIES, STATUSES, UPDATE_KINDS
 from ..orders import services
 from . import bp
@@ -47,7 +48,9 @@ def photo_json(p) -> dict:
             "width": p.width, "height": p.height}
 
 
-def order_json(order, awaiting=None, open_issues=None) -> dict:
+def order_json(order, awaiting=None, open_issues=None, today=None) -> dict:
+    """An order as the API shows it; with its counts (awaiting confirmation, open issues) when
+    given, and whether it is overdue on the caller's day."""
     data = {
         "reference": order.reference,
         "status": order.status,
@@ -62,6 +65,7 @@ def order_json(order, awaiting=None, open_issues=None) -> dict:
         "destination": order.destination,
         "border_crossing": order.border_crossing,
         "due_date": order.due_date.isoformat() if order.due_date else None,
+        "overdue": order.is_overdue(today or services.today()),
         "created_at": order.created_at.isoformat(),
         "last_activity_at": order.last_activity_at.isoformat(),
         "url": url_for("orders.detail", reference=order.reference),
@@ -94,11 +98,12 @@ def orders_list():
     except ValueError:
         raise ApiError(422, fields={"page": _("Expected a number.")}) from None
     page = services.list_orders(
-        user, status=request.args.get("status"), q=request.args.get("q", "")[:100],
+        user, status=request.args.get("status"), q=request.args.get("q", "")[:LIMITS["q"]],
         awaiting=request.args.get("awaiting") == "1", page=page_no,
     )
+    today = services.today()
     return {
-        "items": [order_json(r.order, r.awaiting, r.open_issues) for r in page.rows],
+        "items": [order_json(r.order, r.awaiting, r.open_issues, today) for r in page.rows],
         "page": page.page, "pages": page.pages, "total": page.total,
     }
 
@@ -121,7 +126,8 @@ def orders_read(reference):
     user = require_login()
     order = services.get_order(user, reference)
     updates, delivery, issues = services.load_history(order)
-    data = order_json(order)
+    data = order_json(order, sum(u.awaiting_confirmation for u in updates),
+                      sum(i.is_open for i in issues))
     data["notes"] = order.notes
     data["updates"] = [update_json(u) for u in updates]
     data["delivery"] = None if delivery is None else {
@@ -282,9 +288,14 @@ ORDER = schema("Order", {
         "origin": {"type": "string"}, "destination": {"type": "string"},
         "border_crossing": {"type": ["string", "null"]},
         "due_date": {"type": ["string", "null"], "format": "date"},
+        "overdue": {"type": "boolean",
+                    "description": "Due before the caller's today and neither delivered nor cancelled"},
         "created_at": {"type": "string", "format": "date-time"},
         "last_activity_at": {"type": "string", "format": "date-time"},
-        "awaiting_confirmation": {"type": "integer"}, "open_issues": {"type": "integer"},
+        "awaiting_confirmation": {"type": "integer",
+                                  "description": "Status updates the customer has not confirmed"},
+        "open_issues": {"type": "integer",
+                        "description": "Issues open, acknowledged or reopened (not resolved or closed)"},
         "url": {"type": "string"},
     },
 })
@@ -314,15 +325,16 @@ NEW_ORDER = schema("NewOrder", {
     "properties": {
         "producer_org_id": {"type": "integer", "description": "For customers, coordinators, admins"},
         "customer_org_id": {"type": "integer", "description": "For producers, coordinators, admins"},
-        "product": {"type": "string", "maxLength": 120}, "quantity": {"type": ["string", "number"]},
-        "unit": {"type": "string", "maxLength": 20},
+        "product": {"type": "string", **max_length("product")},
+        "quantity": {"type": ["string", "number"]},
+        "unit": {"type": "string", **max_length("unit")},
         "value": {"type": ["string", "number", "null"]},
         "currency": {"type": ["string", "null"], "enum": [*CURRENCIES, None]},
-        "origin": {"type": "string", "maxLength": 120},
-        "destination": {"type": "string", "maxLength": 120},
+        "origin": {"type": "string", **max_length("origin")},
+        "destination": {"type": "string", **max_length("destination")},
         "border_crossing": {"type": ["string", "null"]},
         "due_date": {"type": ["string", "null"], "format": "date"},
-        "notes": {"type": "string", "maxLength": 2000},
+        "notes": {"type": "string", **max_length("notes")},
     },
 })
 NEW_UPDATE = schema("NewStatusUpdate", {
@@ -330,7 +342,7 @@ NEW_UPDATE = schema("NewStatusUpdate", {
     "required": ["status"],
     "properties": {
         "status": {"type": "string", "enum": list(UPDATE_KINDS)},
-        "note": {"type": "string", "maxLength": 2000}, **encoding_field("note"),
+        "note": {"type": "string", **max_length("note")}, **encoding_field("note"),
         "occurred_at": {"type": "string", "format": "date-time"},
         "latitude": {"type": "number"}, "longitude": {"type": "number"},
         "corrects_id": {"type": "integer"},
@@ -343,7 +355,7 @@ NEW_DELIVERY = schema("NewDelivery", {
     "properties": {
         "received_quantity": {"type": ["string", "number"]},
         "condition": {"type": "string", "enum": list(CONDITIONS)},
-        "note": {"type": "string", "maxLength": 2000}, **encoding_field("note"),
+        "note": {"type": "string", **max_length("note")}, **encoding_field("note"),
         "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": MAX_PHOTOS},
     },
 })
@@ -363,7 +375,7 @@ register("/orders", {
         "summary": "List, filter and search the orders you may see",
         "parameters": [
             {"name": "status", "in": "query", "schema": {"type": "string"}},
-            {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}},
+            {"name": "q", "in": "query", "schema": {"type": "string", **max_length("q")}},
             {"name": "awaiting", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
             {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
         ],
@@ -405,7 +417,7 @@ register("/updates/{update_id}/confirm", {
         "parameters": [{"name": "update_id", "in": "path", "required": True,
                         "schema": {"type": "integer"}}, IDEMPOTENCY_PARAM],
         "requestBody": {"required": False, **_json({
-            "type": "object", "properties": {"comment": {"type": "string", "maxLength": 1000}}})},
+            "type": "object", "properties": {"comment": {"type": "string", **max_length("comment")}}})},
         "responses": {"200": {"description": "Confirmed", **_json(UPDATE)},
                       **error_responses(*WRITE_ERRORS, 403, 404)},
     },
@@ -443,7 +455,7 @@ register("/orders/{reference}/links", {
         "summary": "Create a tracking link (and QR code) for the customer's staff without an account",
         "parameters": [REF_PARAM, IDEMPOTENCY_PARAM],
         "requestBody": _body({"type": "object", "required": ["contact_name"], "properties": {
-            "contact_name": {"type": "string", "maxLength": 80},
+            "contact_name": {"type": "string", **max_length("contact_name")},
             "days": {"type": "integer", "minimum": 1, "maximum": services.MAX_TRACKING_DAYS}}}),
         "responses": {"201": {"description": "Created", **_json(LINK)},
                       **error_responses(*WRITE_ERRORS, 403, 404)},

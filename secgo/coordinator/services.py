@@ -5,14 +5,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, literal, literal_column, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from ..authz import visible_issues_clause, visible_orders_clause
 from ..extensions import db
 from ..i18n import BORDER_LABELS, CATEGORY_LABELS, SEVERITY_LABELS, STATE_LABELS, STATUS_LABELS
 from ..issues.services import filter_clauses, order_filter_clauses, parse_filters
-from ..models import FINAL_STATUSES, Cluster, Issue, Order, Organization, StatusUpdate, utcnow
+from ..models import Cluster, Issue, Order, Organization, StatusUpdate, utcnow
+from ..orders.services import awaiting_count_expr, open_issues_expr, today as viewer_today
 
 DEFAULT_PERIOD_DAYS = 90
 LIST_LIMIT = 50
@@ -110,7 +111,7 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     """Everything the coordinator dashboard shows, in a fixed number of queries."""
     scope = _issue_scope(user, filters)
     unanswered_before = now - timedelta(hours=unanswered_hours)
-    open_scope = [*scope, Issue.state != "closed"]
+    open_scope = [*scope, Issue.is_open]
     unanswered = (Issue.first_response_at.is_(None)) & (Issue.created_at < unanswered_before)
 
     urgency = (
@@ -119,10 +120,12 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     )
     # The 50 most urgent, chosen on the issues alone; then their orders and clusters.
     most_urgent = _issues_from(select(Issue.id), filters).where(*open_scope).order_by(*urgency)
+    today = viewer_today(now)
     urgent_rows = db.session.execute(
         select(
             Issue.id, Issue.title, Issue.severity, Issue.state, Issue.category, Issue.created_at,
             Issue.first_response_at, Order.reference, Order.due_date, Order.status,
+            Order.is_overdue(today).label("order_overdue"),
             Order.border_crossing, Cluster.name.label("cluster"),
         )
         .join(Order, Issue.order_id == Order.id)
@@ -131,30 +134,30 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
         .where(Issue.id.in_(most_urgent.limit(LIST_LIMIT).scalar_subquery()))
         .order_by(*urgency)
     ).all()
-    today = now.date()
     urgent = [
         {
             **row._asdict(),
             "age": now - row.created_at,
             "waiting": (now - row.created_at) if row.first_response_at is None else None,
             "unanswered": row.first_response_at is None and row.created_at < unanswered_before,
-            "order_overdue": bool(row.due_date and row.due_date < today
-                                  and row.status not in FINAL_STATUSES),
+            "order_overdue": bool(row.order_overdue),
         }
         for row in urgent_rows
     ]
+    # Open issues, and resolved ones waiting for their reporter to close them, in one pass.
     totals = db.session.execute(
         _issues_from(select(
-            func.count(Issue.id).label("open"),
-            func.coalesce(func.sum(case((unanswered, 1), else_=0)), 0).label("unanswered"),
+            func.coalesce(func.sum(case((Issue.is_open, 1), else_=0)), 0).label("open"),
+            func.coalesce(func.sum(case((Issue.is_open & unanswered, 1), else_=0)), 0)
+            .label("unanswered"),
+            func.coalesce(func.sum(case((Issue.waits_for_close, 1), else_=0)), 0)
+            .label("waiting_for_close"),
         ), filters)
-        .where(*open_scope)
+        .where(*scope, or_(Issue.is_open, Issue.waits_for_close))
     ).one()
 
     order_scope = [visible_orders_clause(user), *order_filter_clauses(filters, _producer)]
-    # Constants, not parameters, so SQLite can use the partial index ix_orders_producer_overdue.
-    not_final = Order.status.not_in([literal_column(f"'{s}'") for s in FINAL_STATUSES])
-    overdue_where = [*order_scope, Order.due_date < today, not_final]
+    overdue_where = [*order_scope, Order.is_overdue(today)]
     orders_from = (
         select(Order.reference, Order.product, Order.due_date, Order.status,
                _producer.name.label("producer"))
@@ -170,8 +173,7 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
 
     stale_before = now - timedelta(hours=UNCONFIRMED_HOURS)
     unconfirmed_where = [
-        *order_scope, StatusUpdate.confirmed_at.is_(None), StatusUpdate.status != "note",
-        StatusUpdate.recorded_at < stale_before,
+        *order_scope, StatusUpdate.awaiting_confirmation, StatusUpdate.recorded_at < stale_before,
     ]
     updates_from = (
         select(StatusUpdate.id, StatusUpdate.status, StatusUpdate.recorded_at, Order.reference,
@@ -229,8 +231,9 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     )
     return {
         "urgent": urgent,
-        "open_count": totals.open,
+        "open_count": int(totals.open or 0),
         "unanswered_count": int(totals.unanswered or 0),
+        "waiting_for_close_count": int(totals.waiting_for_close or 0),
         "overdue": overdue,
         "overdue_count": overdue_count,
         "unconfirmed": unconfirmed,
@@ -304,15 +307,14 @@ def issues_csv(user, filters: dict, period: Period, now: datetime) -> bytes:
 def orders_csv(user, filters: dict, period: Period, now: datetime) -> bytes:
     """The filtered orders created in the period as CSV (UTF-8 with BOM)."""
     customer = aliased(Organization, name="customer")
-    open_issues = (
-        select(func.count(Issue.id)).where(Issue.order_id == Order.id, Issue.state != "closed")
-        .correlate(Order).scalar_subquery()
-    )
+    today = viewer_today(now)
     rows = db.session.execute(
         select(
             Order.reference, Order.created_at, Order.product, Order.quantity, Order.unit,
             Order.status, Cluster.name, _producer.name, customer.name, Order.origin,
-            Order.destination, Order.border_crossing, Order.due_date, open_issues,
+            Order.destination, Order.border_crossing, Order.due_date,
+            Order.is_overdue(today).label("overdue"), open_issues_expr().label("open_issues"),
+            awaiting_count_expr().label("awaiting"),
         )
         .join(_producer, Order.producer_org_id == _producer.id)
         .join(customer, Order.customer_org_id == customer.id)
@@ -324,16 +326,14 @@ def orders_csv(user, filters: dict, period: Period, now: datetime) -> bytes:
     header = [_("Order"), _("Created at (UTC)"), _("Product"), _("Quantity"), _("Unit"),
               _("Status"), _("Cluster"), _("Producer"), _("Customer"), _("Origin"),
               _("Destination"), _("Border crossing"), _("Due date"), _("Overdue"),
-              _("Open issues")]
-    today = now.date()
+              _("Open issues"), _("Awaiting confirmation")]
 
     def lines():
         for r in rows:
-            overdue = bool(r.due_date and r.due_date < today and r.status not in FINAL_STATUSES)
             yield [r.reference, r.created_at, r.product, format(r.quantity.normalize(), "f"), r.unit,
                    STATUS_LABELS.get(r.status, r.status), r[6], r[7], r[8], r.origin, r.destination,
                    BORDER_LABELS.get(r.border_crossing, "") if r.border_crossing else "",
-                   r.due_date, _("yes") if overdue else _("no"), r[13]]
+                   r.due_date, _("yes") if r.overdue else _("no"), r.open_issues, r.awaiting]
 
     return _csv(header, lines())
 

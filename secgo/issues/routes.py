@@ -9,6 +9,7 @@ from ..extensions import db
 from ..i18n import ZawgyiQuestion, check_zawgyi, zawgyi_answer
 from ..idempotency import new_client_id, request_key, run_once
 from ..models import CATEGORIES, Cluster, Order, Organization, utcnow
+from ..orders.services import get_order
 from ..web import done, refuse_form
 from . import bp, services
 from .forms import CommentForm, RaiseIssueForm
@@ -139,7 +140,7 @@ def transition(issue_id):
 @bp.route("/orders/<reference>/issues/new", methods=["GET", "POST"])
 @login_required
 def new(reference):
-    order = services.find_order(current_user, reference)
+    order = get_order(current_user, reference)
     form = RaiseIssueForm()
     if request.method == "GET":
         if request.args.get("category") in CATEGORIES:

@@ -6,10 +6,10 @@ from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from .. import notify
-from ..authz import order_audience, order_side, visible_issues_clause, visible_orders_clause
+from ..authz import order_audience, order_side, visible_issues_clause
 from ..errors import ApiError
 from ..extensions import db
-from ..i18n import normalize_text
+from ..limits import clean_text
 from ..models import (
     BORDER_CROSSINGS,
     CATEGORIES,
@@ -25,13 +25,9 @@ from ..models import (
     utcnow,
 )
 
-# PostgreSQL cannot store NUL, and nobody types it.
-NOT_ALLOWED = _l("This text contains characters that are not allowed.")
-
-TITLE_MAX = 140
-TEXT_MAX = 4000
-NOTE_MAX = 2000
-OPEN_STATES = ("open", "acknowledged", "resolved", "reopened")
+# Refusals the issue form shows too (secgo.issues.forms), before this service runs.
+CHOOSE_CATEGORY = _l("Choose what kind of problem it is.")
+CHOOSE_SEVERITY = _l("Choose how serious it is.")
 
 
 # --- the state machine: one table -----------------------------------------------------------
@@ -156,15 +152,12 @@ def transition(issue: Issue, actor: User, action: str, *, note: str = "", assign
     if not roles:
         raise ApiError(404)
     rule = _find_rule(issue, roles, action)
-    text = normalize_text(note)
-    if "\x00" in text:
-        raise ApiError(422, fields={"note": NOT_ALLOWED})
-    if len(text) > NOTE_MAX:
-        raise ApiError(422, fields={"note": _l("Write at most %(n)s characters.", n=NOTE_MAX)})
-    if rule.note_required and not text:
-        message = (_l("Say what was done to fix it.") if action == "resolve"
-                   else _l("Say why it is not fixed."))
-        raise ApiError(422, fields={"note": message})
+    fields: dict = {}
+    missing = rule.note_required and (_l("Say what was done to fix it.") if action == "resolve"
+                                      else _l("Say why it is not fixed."))
+    text = clean_text(note, "note", fields, required=missing)
+    if fields:
+        raise ApiError(422, fields=fields)
     assignee = None
     if action == "reassign":
         assignee = _valid_assignee(issue, assignee_id)
@@ -227,13 +220,10 @@ def add_comment(issue: Issue, actor: User, body: str, *, photos=(), client_id=No
     roles = actor_roles(issue, actor)
     if not roles:
         raise ApiError(404)
-    text = normalize_text(body)
-    if "\x00" in text:
-        raise ApiError(422, fields={"body": NOT_ALLOWED})
-    if not text and not photos:
-        raise ApiError(422, fields={"body": _l("Write a message.")})
-    if len(text) > TEXT_MAX:
-        raise ApiError(422, fields={"body": _l("Write at most %(n)s characters.", n=TEXT_MAX)})
+    fields: dict = {}
+    text = clean_text(body, "body", fields, required=not photos and _l("Write a message."))
+    if fields:
+        raise ApiError(422, fields=fields)
     comment = IssueComment(
         issue=issue, author=actor, body=str(text), body_original=text.original,
         client_id=client_id, created_at=now,
@@ -260,21 +250,11 @@ def raise_issue(order, actor, *, category, severity, title, description="", phot
         raise ApiError(404)
     fields = {}
     if category not in CATEGORIES:
-        fields["category"] = _l("Choose what kind of problem it is.")
+        fields["category"] = CHOOSE_CATEGORY
     if severity not in SEVERITIES:
-        fields["severity"] = _l("Choose how serious it is.")
-    title_text = normalize_text(title)
-    if "\x00" in title_text:
-        fields["title"] = NOT_ALLOWED
-    elif not title_text:
-        fields["title"] = _l("Give the problem a short title.")
-    elif len(title_text) > TITLE_MAX:
-        fields["title"] = _l("Write at most %(n)s characters.", n=TITLE_MAX)
-    body = normalize_text(description)
-    if "\x00" in body:
-        fields["description"] = NOT_ALLOWED
-    elif len(body) > TEXT_MAX:
-        fields["description"] = _l("Write at most %(n)s characters.", n=TEXT_MAX)
+        fields["severity"] = CHOOSE_SEVERITY
+    title_text = clean_text(title, "title", fields, required=_l("Give the problem a short title."))
+    body = clean_text(description, "description", fields)
     if fields:
         raise ApiError(422, fields=fields)
     now = now or utcnow()
@@ -348,6 +328,11 @@ def order_filter_clauses(filters: dict, producer=Organization, customer=None) ->
     return clauses
 
 
+def _sources(action: str) -> set[str]:
+    """The states an action can start from (the state table says)."""
+    return set().union(*(r.sources for r in TRANSITIONS if r.action == action))
+
+
 def tab_clause(user, tab: str):
     """WHERE clause for a tab: raised by me, waiting for me, or everything I may see."""
     if tab == "mine":
@@ -355,13 +340,14 @@ def tab_clause(user, tab: str):
     if tab != "waiting":
         return None
     if user.role in ("coordinator", "admin"):
-        return Issue.state.in_(("open", "acknowledged", "reopened"))
+        return Issue.is_open
     side = user.role
-    confirm = and_(Issue.state == "resolved", Issue.raised_by_side == side)
+    confirm = and_(Issue.waits_for_close, Issue.raised_by_side == side)
     if side == "producer":
-        return or_(Issue.state.in_(("open", "acknowledged", "reopened")), confirm)
-    if side == "customer":
-        return or_(and_(Issue.state.in_(("open", "reopened")), Issue.raised_by_side != side), confirm)
+        return or_(Issue.is_open, confirm)
+    if side == "customer":  # the producer's issues it has not acknowledged yet
+        unanswered = Issue.state.in_(sorted(_sources("acknowledge")))
+        return or_(and_(unanswered, Issue.raised_by_side != side), confirm)
     return false()
 
 
@@ -409,18 +395,6 @@ def get_issue(user, issue_id) -> Issue:
     if issue is None or order_side(user, issue.order) is None:
         raise ApiError(404)
     return issue
-
-
-def find_order(user, reference: str) -> Order:
-    """The order with this reference if the user may see it; 404 otherwise."""
-    if not isinstance(reference, str) or len(reference) > 12:
-        raise ApiError(404)
-    order = db.session.scalar(
-        select(Order).where(Order.reference == reference.upper(), visible_orders_clause(user))
-    )
-    if order is None:
-        raise ApiError(404)
-    return order
 
 
 def age(issue: Issue, now=None):

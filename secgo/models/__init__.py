@@ -1,12 +1,13 @@
 """The data model; import every entity from here."""
 from .base import UTCDateTime, utcnow
-from .issue import CATEGORIES, SEVERITIES, STATES, Issue, IssueComment, IssueEvent
+from .issue import CATEGORIES, OPEN_STATES, SEVERITIES, STATES, Issue, IssueComment, IssueEvent
 from .misc import Attachment, IdempotencyKey, Notification, PushDelivery, PushSubscription
 from .order import (
     BORDER_CROSSINGS,
     CONDITIONS,
     CURRENCIES,
     FINAL_STATUSES,
+    REFERENCE_MAX,
     STATUSES,
     UPDATE_KINDS,
     DeliveryConfirmation,
@@ -21,7 +22,8 @@ from .user import ROLES, ApiToken, Invite, User, UserSession, hash_token, new_to
 __all__ = [
     "ApiToken", "Attachment", "BORDER_CROSSINGS", "CATEGORIES", "CONDITIONS", "COUNTRIES",
     "CURRENCIES", "Cluster", "DeliveryConfirmation", "FINAL_STATUSES", "IdempotencyKey",
-    "Invite", "Issue", "IssueComment", "IssueEvent", "Notification", "ORG_KINDS", "Order",
+    "Invite", "Issue", "IssueComment", "IssueEvent", "Notification", "OPEN_STATES", "ORG_KINDS",
+    "Order", "REFERENCE_MAX",
     "Organization", "PushDelivery", "PushSubscription", "ROLES", "SEVERITIES", "STATES", "STATUSES",
     "StatusUpdate", "TrackingLink", "UPDATE_KINDS", "UTCDateTime", "User", "UserSession", "cluster_coordinators_table", "hash_token",
     "new_token", "utcnow",

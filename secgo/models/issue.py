@@ -2,6 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, event
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -12,6 +13,10 @@ from .user import User
 CATEGORIES = ("delay", "quality", "quantity", "documents_customs", "transport", "payment", "other")
 SEVERITIES = ("low", "medium", "high")
 STATES = ("open", "acknowledged", "resolved", "closed", "reopened")
+# "Open" everywhere (lists, dashboard, CSV, notifications, API): someone still has to act on
+# it. A resolved issue waits for its reporter to close or reopen it, and is not open.
+OPEN_STATES = ("open", "acknowledged", "reopened")
+WAITING_FOR_CLOSE = "resolved"
 
 issue_photos = Table(
     "issue_photos",
@@ -87,6 +92,26 @@ class Issue(db.Model):
     events: Mapped[list["IssueEvent"]] = relationship(
         back_populates="issue", order_by="IssueEvent.id"
     )
+
+    @hybrid_property
+    def is_open(self) -> bool:
+        """Still needs someone to act on it (the one definition of an open issue)."""
+        return self.state in OPEN_STATES
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        return cls.state.in_(OPEN_STATES)
+
+    @hybrid_property
+    def waits_for_close(self) -> bool:
+        """Marked resolved: waits for its reporter to close or reopen it."""
+        return self.state == WAITING_FOR_CLOSE
+
+    @waits_for_close.inplace.expression
+    @classmethod
+    def _waits_for_close_expression(cls):
+        return cls.state == WAITING_FOR_CLOSE
 
 
 @event.listens_for(Issue, "before_insert")

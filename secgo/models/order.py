@@ -13,9 +13,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     event,
+    literal_column,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -36,6 +39,7 @@ STATUSES = (
 )
 UPDATE_KINDS = STATUSES + ("note",)
 FINAL_STATUSES = ("delivered", "cancelled")
+REFERENCE_MAX = 12  # "SEC-" and six letters, with room to spare
 CURRENCIES = ("KHR", "LAK", "MMK", "THB", "VND", "USD")
 CONDITIONS = ("good", "damaged", "short", "wrong_item")
 BORDER_CROSSINGS = (
@@ -86,7 +90,7 @@ class Order(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reference: Mapped[str] = mapped_column(String(12), unique=True)
+    reference: Mapped[str] = mapped_column(String(REFERENCE_MAX), unique=True)
     producer_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     customer_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     product: Mapped[str] = mapped_column(String(120))
@@ -113,9 +117,31 @@ class Order(db.Model):
         back_populates="order", order_by="StatusUpdate.id"
     )
 
-    @property
+    @hybrid_property
     def is_final(self) -> bool:
+        """Delivered or cancelled: no status follows."""
         return self.status in FINAL_STATUSES
+
+    @is_final.inplace.expression
+    @classmethod
+    def _is_final_expression(cls):
+        # Constants, not parameters, so SQLite can use the partial indexes on open orders.
+        return cls.status.in_([_sql_text(s) for s in FINAL_STATUSES])
+
+    @hybrid_method
+    def is_overdue(self, today: date) -> bool:
+        """Due before today (the viewer's day) and neither delivered nor cancelled."""
+        return bool(self.due_date and self.due_date < today and not self.is_final)
+
+    @is_overdue.inplace.expression
+    @classmethod
+    def _is_overdue_expression(cls, today: date):
+        return and_(cls.due_date < today, cls.status.not_in([_sql_text(s) for s in FINAL_STATUSES]))
+
+
+def _sql_text(value: str):
+    """A constant SQL string of one of our own codes (never user input)."""
+    return literal_column(f"'{value}'")
 
 
 # The trigram operators of ix_orders_search_trgm (a trusted extension: the database owner may
@@ -164,6 +190,17 @@ class StatusUpdate(db.Model):
     confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
     corrects: Mapped["StatusUpdate | None"] = relationship(remote_side=[id])
     photos: Mapped[list["Attachment"]] = relationship(secondary=update_photos)  # noqa: F821
+
+    @hybrid_property
+    def awaiting_confirmation(self) -> bool:
+        """A status change the customer has not confirmed yet (notes need no confirmation)."""
+        return self.status != "note" and self.confirmed_at is None
+
+    @awaiting_confirmation.inplace.expression
+    @classmethod
+    def _awaiting_confirmation_expression(cls):
+        # The terms of the partial indexes ix_status_updates_awaiting*, as constants.
+        return and_(cls.confirmed_at.is_(None), cls.status != _sql_text("note"))
 
 
 class DeliveryConfirmation(db.Model):

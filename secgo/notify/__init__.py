@@ -94,7 +94,7 @@ def find_unanswered_issues(now=None, hours=None) -> int:
     )
     issues = db.session.scalars(
         select(Issue).where(
-            Issue.state.in_(("open", "reopened")),
+            Issue.is_open,
             Issue.first_response_at.is_(None),
             Issue.created_at <= now - timedelta(hours=hours),
             ~already,

@@ -5,7 +5,6 @@ import segno
 from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_user_timezone
 from flask_login import current_user, login_required
 
 from ..attachments.routes import send_photo
@@ -14,6 +13,7 @@ from ..errors import ApiError, wants_json
 from ..extensions import db, limiter
 from ..i18n import ZawgyiQuestion, check_zawgyi, zawgyi_answer
 from ..idempotency import new_client_id, request_key, run_once
+from ..limits import LIMITS
 from ..pagecache import cached_page
 from ..models import (
     BORDER_CROSSINGS,
@@ -24,7 +24,6 @@ from ..models import (
     Attachment,
     StatusUpdate,
     hash_token,
-    utcnow,
 )
 from ..web import done
 from . import bp, services
@@ -80,11 +79,6 @@ def photo_ids_from_form() -> list:
     return ids
 
 
-def today():
-    """Today in the viewer's time zone."""
-    return to_user_timezone(utcnow()).date()
-
-
 def _write(scope, payload, action, user_key=None):
     status, body, location = run_once(
         user_key or f"u{current_user.id}", request_key(), scope, payload, action
@@ -97,7 +91,7 @@ def _write(scope, payload, action, user_key=None):
 @cached_page
 def index():
     status = request.args.get("status", "")
-    q = request.args.get("q", "")[:100]
+    q = request.args.get("q", "")[:LIMITS["q"]]
     awaiting = request.args.get("awaiting") == "1"
     try:
         page_no = max(1, min(int(request.args.get("page", 1)), 100000))
@@ -106,7 +100,7 @@ def index():
     page = services.list_orders(current_user, status=status, q=q, awaiting=awaiting, page=page_no)
     return render_template(
         "orders/index.html", page=page, status=status, q=q, awaiting=awaiting,
-        statuses=STATUSES, today=today(), can_create=current_user.role in ("producer", "customer",
+        statuses=STATUSES, today=services.today(), can_create=current_user.role in ("producer", "customer",
                                                                              "coordinator", "admin"),
     )
 
@@ -154,7 +148,8 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
     return render_template(
         "orders/detail.html", order=order, side=side, entries=services.timeline(updates, delivery, issues),
         delivery=delivery, allowed=services.allowed_statuses(order, side),
-        likely=services.likely_next(order, side), overdue=services.is_overdue(order, today()),
+        likely=services.likely_next(order, side), overdue=order.is_overdue(services.today()),
+        open_issues=sum(i.is_open for i in issues),
         can_confirm=side in services.CUSTOMER_SIDES,
         can_deliver=side in services.CUSTOMER_SIDES and delivery is None and order.status != "cancelled",
         can_link=side is not None,

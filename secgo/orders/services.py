@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -20,13 +21,14 @@ from .. import notify
 from ..authz import order_audience, order_side, visible_orders_clause
 from ..errors import ApiError
 from ..extensions import db
-from ..i18n import fold, normalize_text
+from ..i18n import fold
 from ..ids import MAX_ID
+from ..limits import LIMITS, REQUIRED, clean_text
 from ..models import (
     BORDER_CROSSINGS,
     CONDITIONS,
     CURRENCIES,
-    FINAL_STATUSES,
+    REFERENCE_MAX,
     STATUSES,
     UPDATE_KINDS,
     DeliveryConfirmation,
@@ -43,12 +45,8 @@ from ..models import (
 # No 0/O, 1/I/L or U/V look-alikes: references are read aloud on the phone and typed by hand.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ23456789"
 REFERENCE_LENGTH = 6
-TEXT_LIMITS = {"product": 120, "unit": 20, "origin": 120, "destination": 120}
-NOTE_LIMIT = 2000
-COMMENT_LIMIT = 1000
 MAX_QUANTITY = Decimal(99999999999)
 MAX_VALUE = Decimal(99999999999999)
-OPEN_ISSUE_STATES = ("open", "acknowledged", "reopened")
 PRODUCER_SIDES = ("producer", "coordinator", "admin")
 CUSTOMER_SIDES = ("customer", "admin")
 PER_PAGE = 20
@@ -62,30 +60,15 @@ def _invalid(fields):
     raise ApiError(422, fields=fields)
 
 
-def _text(data, name, fields, *, limit, required=False):
-    value = data.get(name)
-    if value is None or value == "":
-        if required:
-            fields[name] = _("Please fill this in.")
-        return normalize_text("")
-    if not isinstance(value, str):
-        fields[name] = _("Expected text.")
-        return normalize_text("")
-    text = normalize_text(value)
-    if "\x00" in text:
-        fields[name] = _("This text contains characters that are not allowed.")
-    elif len(text) > limit:
-        fields[name] = _("At most %(n)s characters.", n=limit)
-    elif required and not text:
-        fields[name] = _("Please fill this in.")
-    return text
+def _text(data, name, fields, *, required=False):
+    return clean_text(data.get(name), name, fields, required=required)
 
 
 def _decimal(data, name, fields, *, required=False, maximum, minimum=Decimal(0), positive=False):
     value = data.get(name)
     if value is None or value == "":
         if required:
-            fields[name] = _("Please fill this in.")
+            fields[name] = REQUIRED
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         fields[name] = _("Expected a number.")
@@ -224,8 +207,6 @@ def refresh_search_text(order: Order) -> None:
 
 def create_order(actor, data: dict, *, client_id=None) -> Order:
     """Create an order between the actor's organization and the chosen counterpart."""
-    if actor.role not in ("producer", "customer", "coordinator", "admin"):
-        raise ApiError(403)
     if actor.role in ("producer", "customer") and actor.organization_id is None:
         raise ApiError(403)
     fields: dict = {}
@@ -240,11 +221,11 @@ def create_order(actor, data: dict, *, client_id=None) -> Order:
             orgs[name] = org
     producer = orgs.get("producer_org_id") or (actor.organization if actor.role == "producer" else None)
     customer = orgs.get("customer_org_id") or (actor.organization if actor.role == "customer" else None)
-    product = _text(data, "product", fields, limit=TEXT_LIMITS["product"], required=True)
-    unit = _text(data, "unit", fields, limit=TEXT_LIMITS["unit"], required=True)
-    origin = _text(data, "origin", fields, limit=TEXT_LIMITS["origin"], required=True)
-    destination = _text(data, "destination", fields, limit=TEXT_LIMITS["destination"], required=True)
-    notes = _text(data, "notes", fields, limit=NOTE_LIMIT)
+    product = _text(data, "product", fields, required=True)
+    unit = _text(data, "unit", fields, required=True)
+    origin = _text(data, "origin", fields, required=True)
+    destination = _text(data, "destination", fields, required=True)
+    notes = _text(data, "notes", fields)
     quantity = _decimal(data, "quantity", fields, required=True, maximum=MAX_QUANTITY, positive=True)
     value = _decimal(data, "value", fields, maximum=MAX_VALUE)
     currency = _choice(data, "currency", CURRENCIES, fields, required=value is not None)
@@ -273,21 +254,26 @@ def awaiting_count_expr():
     """Correlated count of an order's updates that wait for the customer's confirmation."""
     return (
         select(func.count(StatusUpdate.id))
-        .where(StatusUpdate.order_id == Order.id, StatusUpdate.status != "note",
-               StatusUpdate.confirmed_at.is_(None))
+        .where(StatusUpdate.order_id == Order.id, StatusUpdate.awaiting_confirmation)
         .correlate(Order)
         .scalar_subquery()
     )
 
 
 def open_issues_expr():
-    """Correlated count of an order's open issues."""
+    """Correlated count of an order's open issues (Issue.is_open)."""
     return (
         select(func.count(Issue.id))
-        .where(Issue.order_id == Order.id, Issue.state.in_(OPEN_ISSUE_STATES))
+        .where(Issue.order_id == Order.id, Issue.is_open)
         .correlate(Order)
         .scalar_subquery()
     )
+
+
+def today(now: datetime | None = None) -> date:
+    """Today in the viewer's time zone (UTC outside a request): the day "overdue" is judged on."""
+    now = now or utcnow()
+    return to_user_timezone(now).date() if has_request_context() else now.astimezone(UTC).date()
 
 
 def _like_escape(text: str) -> str:
@@ -304,9 +290,9 @@ def orders_query(actor, *, status=None, q=None, awaiting=False):
     if status in STATUSES:
         stmt = stmt.where(Order.status == status)
     elif status == "open":
-        stmt = stmt.where(Order.status.not_in(FINAL_STATUSES))
+        stmt = stmt.where(~Order.is_final)
     if q:
-        needle = fold(q.replace("\x00", "").strip())[:100]  # PostgreSQL refuses NUL in text
+        needle = fold(q.replace("\x00", "").strip())[:LIMITS["q"]]  # PostgreSQL refuses NUL
         if needle:
             stmt = stmt.where(Order.search_text.like(f"%{_like_escape(needle)}%", escape="\\"))
     if awaiting:
@@ -368,12 +354,21 @@ def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=
     return Page([Row(r[0], r[1], r[2]) for r in rows], total, page, per_page)
 
 
+def normalize_reference(reference) -> str | None:
+    """A reference as stored ("sec-7k3f9q " -> "SEC-7K3F9Q"), or None when it cannot be one."""
+    if not isinstance(reference, str):
+        return None
+    reference = reference.strip().upper()
+    return reference if 0 < len(reference) <= REFERENCE_MAX else None
+
+
 def get_order(actor, reference: str) -> Order:
-    """The order with this reference if the actor may see it; 404 otherwise."""
-    if not isinstance(reference, str) or len(reference) > 20:
+    """The order with this reference if the actor may see it; 404 otherwise (pages, API, issues)."""
+    reference = normalize_reference(reference)
+    if reference is None:
         raise ApiError(404)
     order = db.session.scalar(
-        select(Order).where(Order.reference == reference.strip().upper(), visible_orders_clause(actor))
+        select(Order).where(Order.reference == reference, visible_orders_clause(actor))
         .options(joinedload(Order.producer_org), joinedload(Order.customer_org))
     )
     if order is None:
@@ -406,16 +401,11 @@ def likely_next(order: Order, side: str | None) -> list[str]:
     return allowed[:3]
 
 
-def can_post_note(order: Order, side: str | None) -> bool:
-    """Anyone on the order may add a note, even to a delivered or cancelled order."""
-    return side is not None
-
-
 def validate_update(data: dict) -> dict:
     """Check the fields of a status update; raise 422 with per-field messages."""
     fields: dict = {}
     status = _choice(data, "status", UPDATE_KINDS, fields, required=True)
-    note = _text(data, "note", fields, limit=NOTE_LIMIT)
+    note = _text(data, "note", fields)
     occurred = _datetime(data, "occurred_at", fields)
     lat = _coordinate(data, "latitude", fields, 90)
     lon = _coordinate(data, "longitude", fields, 180)
@@ -532,12 +522,12 @@ def confirm_update(actor, update: StatusUpdate, data: dict) -> StatusUpdate:
     if side not in CUSTOMER_SIDES:
         raise ApiError(403, _l("Only the customer confirms updates."))
     fields: dict = {}
-    comment = _text(data, "comment", fields, limit=COMMENT_LIMIT)
+    comment = _text(data, "comment", fields)
     if fields:
         _invalid(fields)
     if update.status == "note":
         raise ApiError(409, _l("Notes need no confirmation."))
-    if update.confirmed_at is not None:
+    if not update.awaiting_confirmation:
         raise ApiError(409, _l("This update is already confirmed."), code="already_confirmed")
     now = utcnow()
     update.confirmed_by = actor
@@ -559,8 +549,7 @@ def awaiting_updates(actor, limit=100) -> list[StatusUpdate]:
     """Updates on the actor's orders that still wait for the customer's confirmation."""
     return list(db.session.scalars(
         select(StatusUpdate).join(Order, StatusUpdate.order_id == Order.id)
-        .where(visible_orders_clause(actor), StatusUpdate.status != "note",
-               StatusUpdate.confirmed_at.is_(None))
+        .where(visible_orders_clause(actor), StatusUpdate.awaiting_confirmation)
         .options(joinedload(StatusUpdate.order).joinedload(Order.producer_org),
                  joinedload(StatusUpdate.author), selectinload(StatusUpdate.photos))
         .order_by(StatusUpdate.recorded_at.desc(), StatusUpdate.id.desc()).limit(limit)
@@ -581,7 +570,7 @@ def validate_delivery(data: dict) -> dict:
     fields: dict = {}
     received = _decimal(data, "received_quantity", fields, required=True, maximum=MAX_QUANTITY)
     condition = _choice(data, "condition", CONDITIONS, fields, required=True)
-    note = _text(data, "note", fields, limit=NOTE_LIMIT)
+    note = _text(data, "note", fields)
     if fields:
         _invalid(fields)
     return {"received_quantity": received, "condition": condition, "note": note}
@@ -642,7 +631,7 @@ def _delivery_title(order, clean) -> str:
     return _("Delivery: %(condition)s, received %(received)s of %(ordered)s",
              condition=CONDITION_LABELS[clean["condition"]],
              received=format_quantity(clean["received_quantity"], order.unit),
-             ordered=format_quantity(order.quantity, order.unit))[:140]
+             ordered=format_quantity(order.quantity, order.unit))[:LIMITS["title"]]
 
 
 # --- the order page -------------------------------------------------------------------------
@@ -685,20 +674,13 @@ def timeline(updates, delivery, issues) -> list[Entry]:
     return entries
 
 
-def is_overdue(order: Order, today: date | None = None) -> bool:
-    """Due date passed and not delivered or cancelled."""
-    return bool(order.due_date and not order.is_final and order.due_date < (today or date.today()))
-
-
 # --- tracking links -------------------------------------------------------------------------
 
 def create_tracking_link(actor, order: Order, data: dict) -> tuple[TrackingLink, str]:
     """A link for the customer's staff without an account; returns (link, secret token)."""
-    side = side_of(actor, order)
-    if side not in ("producer", "customer", "coordinator", "admin"):
-        raise ApiError(403)
+    side_of(actor, order)  # anyone on the order (404 for anyone else)
     fields: dict = {}
-    contact = _text(data, "contact_name", fields, limit=80, required=True)
+    contact = _text(data, "contact_name", fields, required=True)
     days = _int(data, "days", fields)
     if days is not None and not 1 <= days <= MAX_TRACKING_DAYS:
         fields["days"] = _("This number is out of range.")
@@ -750,9 +732,7 @@ def tracking_links(order: Order) -> list[TrackingLink]:
 
 def revoke_tracking_link(actor, order: Order, link_id) -> TrackingLink:
     """Stop a tracking link from working."""
-    side = side_of(actor, order)
-    if side not in ("producer", "customer", "coordinator", "admin"):
-        raise ApiError(403)
+    side_of(actor, order)  # anyone on the order (404 for anyone else)
     link = db.session.get(TrackingLink, link_id) if isinstance(link_id, int) else None
     if link is None or link.order_id != order.id:
         raise ApiError(404)
@@ -768,8 +748,8 @@ def report_problem_via_link(link: TrackingLink, data: dict, photos=(), *, client
 
     fields: dict = {}
     category = _choice(data, "category", CATEGORIES, fields, required=True)
-    title = _text(data, "title", fields, limit=140, required=True)
-    description = _text(data, "description", fields, limit=NOTE_LIMIT)
+    title = _text(data, "title", fields, required=True)
+    description = _text(data, "description", fields)
     if fields:
         _invalid(fields)
     return raise_issue(link.order, None, category=category, severity="medium", title=str(title),
