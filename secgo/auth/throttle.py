@@ -98,6 +98,8 @@ def login_key() -> str:
 
 def _give_back_attempt() -> None:
     """Return this request's places in the log-in buckets: it was not a failed attempt."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return  # throttling is off (benchmarks): nothing was taken
     try:
         store = limiter.limiter.storage
         for taken in limiter.current_limits:
