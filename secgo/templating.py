@@ -1,5 +1,7 @@
-"""Template helpers every page may use: where a photo and an order are served."""
+"""Template helpers every page may use: where a photo and an order are served, text limits."""
 from flask import current_app, url_for
+
+from .limits import LIMITS
 
 
 def photo_url(attachment, thumb=False) -> str:
@@ -15,5 +17,6 @@ def order_url(order) -> str | None:
 
 
 def init_app(app):
-    """Give every template photo_url and order_url (the formatting filters are in secgo.i18n)."""
-    app.jinja_env.globals.update(photo_url=photo_url, order_url=order_url)
+    """Give every template photo_url, order_url and the text limits (an input's maxlength is
+    the limit the server checks); the formatting filters are in secgo.i18n."""
+    app.jinja_env.globals.update(photo_url=photo_url, order_url=order_url, limits=LIMITS)

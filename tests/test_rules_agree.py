@@ -178,3 +178,18 @@ def test_one_message_for_a_text_over_its_limit_on_every_interface(app, world, cl
     assert client.get("/api/v1/orders/%20sec-limit1%20").status_code == 200
     assert client.get("/orders/sec-limit1/issues/new").status_code == 200
     assert client.get("/api/v1/orders/SEC-LIMIT1" + "X" * 10).status_code == 404
+
+
+def test_every_text_box_allows_exactly_what_the_server_accepts():
+    # A limit typed into a template drifts from LIMITS (the tracking link's description once
+    # allowed 2000 in the page and 4000 on the server): templates take it from `limits`.
+    import re
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parent.parent / "secgo" / "templates"
+    typed = [f"{path.relative_to(templates)}: {m.group(0)}"
+             for path in templates.rglob("*.html")
+             for m in re.finditer(r'<(?:input|textarea)[^>]*\bname="(\w+)"[^>]*maxlength="\d+"',
+                                  path.read_text())
+             if m.group(1) not in ("received_quantity",)]  # a number, not a text
+    assert not typed, "take these limits from `limits` (secgo/limits.py):\n" + "\n".join(typed)

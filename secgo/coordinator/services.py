@@ -112,7 +112,7 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     scope = _issue_scope(user, filters)
     unanswered_before = now - timedelta(hours=unanswered_hours)
     open_scope = [*scope, Issue.is_open]
-    unanswered = (Issue.first_response_at.is_(None)) & (Issue.created_at < unanswered_before)
+    unanswered = Issue.awaits_answer & (Issue.created_at < unanswered_before)
 
     urgency = (
         _severity_rank().desc(), Issue.first_response_at.is_(None).desc(),

@@ -104,6 +104,17 @@ class Issue(db.Model):
         return cls.state.in_(OPEN_STATES)
 
     @hybrid_property
+    def awaits_answer(self) -> bool:
+        """Open, and nobody has answered it yet (the lists' "No answer yet", the dashboard's
+        and the notices' unanswered issues)."""
+        return self.is_open and self.first_response_at is None
+
+    @awaits_answer.inplace.expression
+    @classmethod
+    def _awaits_answer_expression(cls):
+        return cls.state.in_(OPEN_STATES) & cls.first_response_at.is_(None)
+
+    @hybrid_property
     def waits_for_close(self) -> bool:
         """Marked resolved: waits for its reporter to close or reopen it."""
         return self.state == WAITING_FOR_CLOSE

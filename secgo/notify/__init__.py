@@ -94,9 +94,8 @@ def find_unanswered_issues(now=None, hours=None) -> int:
     )
     issues = db.session.scalars(
         select(Issue).where(
-            Issue.is_open,
-            Issue.first_response_at.is_(None),
-            Issue.created_at <= now - timedelta(hours=hours),
+            Issue.awaits_answer,
+            Issue.created_at < now - timedelta(hours=hours),
             ~already,
         ).order_by(Issue.id).limit(500)
     ).all()
