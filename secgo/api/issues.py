@@ -2,19 +2,17 @@
 from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from ..attachments.services import MAX_PHOTOS, photos_from_request
+from ..attachments.services import MAX_PHOTOS
 from ..errors import ApiError
-from ..i18n import zawgyi_answer
-from ..idempotency import request_key, run_once
-from ..ids import id_list, id_value
-from ..inputs import json_body
+from ..ids import id_value
 from ..issues import services
 from ..limits import max_length
 from ..models import CATEGORIES, SEVERITIES, STATES
 from ..orders.services import get_order
+from ..writes import Write, submit
 from . import bp
 from .openapi import IDEMPOTENCY_PARAM, WRITE_ERRORS, error_responses, ref, register, schema
-from .orders import ZAWGYI, ZAWGYI_NOTE, check_texts, encoding_field
+from .orders import ZAWGYI, ZAWGYI_NOTE, encoding_field
 from .routes import require_login
 
 MAX_LIMIT = 100
@@ -65,11 +63,6 @@ def issue_json(issue, user, full=False) -> dict:
     return data
 
 
-def _photos(user, body):
-    ids = id_list(body.get("photo_ids"), "photo_ids", MAX_PHOTOS)
-    return photos_from_request(user, [], ids) if ids else []
-
-
 @bp.get("/issues")
 def issues_list():
     user = require_login()
@@ -88,26 +81,23 @@ def issues_list():
                     "limit": limit, "offset": int(offset)})
 
 
+def _raise(posted, user, order):
+    data = posted.data
+    issue = services.raise_issue(
+        order, user, category=data.get("category"), severity=data.get("severity"),
+        title=data.get("title"), description=data.get("description"),
+        photos=posted.photos(user), client_id=posted.key,
+    )
+    return 201, issue_json(issue, user, full=True), f"/api/v1/issues/{issue.id}"
+
+
+RAISE = Write("issue.raise", _raise, texts=("title", "description"), body="json")
+
+
 @bp.post("/orders/<reference>/issues")
 def issues_create(reference):
     user = require_login()
-    order = get_order(user, reference)
-    body = json_body()
-    key = request_key()
-    texts = dict(body)
-    doubts = check_texts(texts, ("title", "description"))
-
-    def action():
-        issue = services.raise_issue(
-            order, user, category=body.get("category"), severity=body.get("severity"),
-            title=texts.get("title"), description=texts.get("description"),
-            photos=_photos(user, body), client_id=key,
-        )
-        return 201, {**issue_json(issue, user, full=True), **zawgyi_answer(doubts)}, \
-            f"/api/v1/issues/{issue.id}"
-
-    status, data, location = run_once(f"u{user.id}", key, f"issue.raise:{order.id}", body, action)
-    return jsonify(data), status, {"Location": location}
+    return submit(RAISE, user, get_order(user, reference))
 
 
 @bp.get("/issues/<int:issue_id>")
@@ -116,42 +106,38 @@ def issues_read(issue_id):
     return jsonify(issue_json(services.get_issue(user, issue_id), user, full=True))
 
 
+def _comment(posted, user, issue):
+    c = services.add_comment(issue, user, posted.data.get("body"), photos=posted.photos(user),
+                             client_id=posted.key)
+    return 201, {"id": c.id, "issue_id": issue.id, "body": c.body,
+                 "created_at": _when(c.created_at)}, f"/api/v1/issues/{issue.id}"
+
+
+COMMENT = Write("issue.comment", _comment, texts=("body",), body="json")
+
+
 @bp.post("/issues/<int:issue_id>/comments")
 def issues_comment(issue_id):
     user = require_login()
-    issue = services.get_issue(user, issue_id)
-    body = json_body()
-    key = request_key()
-    texts = dict(body)
-    doubts = check_texts(texts, ("body",))
+    return submit(COMMENT, user, services.get_issue(user, issue_id))
 
-    def action():
-        c = services.add_comment(issue, user, texts.get("body"), photos=_photos(user, body),
-                                 client_id=key)
-        return 201, {"id": c.id, "issue_id": issue.id, "body": c.body,
-                     "created_at": _when(c.created_at), **zawgyi_answer(doubts)}, \
-            f"/api/v1/issues/{issue.id}"
 
-    status, data, location = run_once(f"u{user.id}", key, f"issue.comment:{issue.id}", body, action)
-    return jsonify(data), status, {"Location": location}
+def _transition(posted, user, issue):
+    data = posted.data
+    event = services.transition(
+        issue, user, data.get("action"), note=data.get("note"),
+        assignee_id=id_value(data.get("assignee_id"), "assignee_id"), client_id=posted.key,
+    )
+    return 201, {"issue": issue_json(issue, user), "event_id": event.id}, f"/api/v1/issues/{issue.id}"
+
+
+TRANSITION = Write("issue.transition", _transition, body="json")
 
 
 @bp.post("/issues/<int:issue_id>/transitions")
 def issues_transition(issue_id):
     user = require_login()
-    issue = services.get_issue(user, issue_id)
-    body = json_body()
-    key = request_key()
-
-    def action():
-        event = services.transition(
-            issue, user, body.get("action"), note=body.get("note"),
-            assignee_id=id_value(body.get("assignee_id"), "assignee_id"), client_id=key,
-        )
-        return 201, {"issue": issue_json(issue, user), "event_id": event.id}, f"/api/v1/issues/{issue.id}"
-
-    status, data, location = run_once(f"u{user.id}", key, f"issue.transition:{issue.id}", body, action)
-    return jsonify(data), status, {"Location": location}
+    return submit(TRANSITION, user, services.get_issue(user, issue_id))
 
 
 # --- OpenAPI ------------------------------------------------------------------------------

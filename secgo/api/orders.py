@@ -1,40 +1,17 @@
 """API v1: orders, status updates, confirmations, deliveries and photo uploads."""
-import hashlib
-
 from flask import request, url_for
 from flask_babel import gettext as _
 
-from ..attachments.services import MAX_PHOTOS, photos_from_request, save_photo
+from ..attachments.services import MAX_PHOTOS, save_photo
 from ..errors import ApiError
-from ..i18n import ZAWGYI_ANSWERS, check_zawgyi, zawgyi_answer
-from ..idempotency import request_key, run_once
-from ..ids import id_list
-from ..inputs import json_body
 from ..limits import LIMITS, max_length
 from ..models import CONDITIONS, CURRENCIES, STATUSES, UPDATE_KINDS
 from ..orders import services
+from ..orders.routes import new_tracking_link, end_tracking_link
+from ..writes import Write, submit
 from . import bp
 from .openapi import IDEMPOTENCY_PARAM, WRITE_ERRORS, error_responses, register, schema
 from .routes import require_login
-
-
-def _photo_ids(body) -> list:
-    return id_list(body.get("photo_ids"), "photo_ids", MAX_PHOTOS)
-
-
-def check_texts(data: dict, names) -> dict:
-    """check_zawgyi() for an API body, refusing an "<name>_encoding" the document does not offer."""
-    bad = {f"{n}_encoding": _("Use unicode or typed.") for n in names
-           if data.get(f"{n}_encoding") is not None and data[f"{n}_encoding"] not in ZAWGYI_ANSWERS}
-    if bad:
-        raise ApiError(422, fields=bad)
-    return check_zawgyi(data, names)
-
-
-def _write(user, scope, payload, action):
-    status, body, location = run_once(f"u{user.id}", request_key(), scope, payload, action)
-    headers = {"Location": location} if location else {}
-    return dict(body), status, headers
 
 
 def num(value) -> str | None:
@@ -108,17 +85,17 @@ def orders_list():
     }
 
 
+def _create(posted, user):
+    order = services.create_order(user, posted.data, client_id=posted.key)
+    return 201, order_json(order), url_for("orders.detail", reference=order.reference)
+
+
+CREATE = Write("orders.create", _create, body="json")
+
+
 @bp.post("/orders")
 def orders_create():
-    user = require_login()
-    body = json_body()
-    body.pop("client_id", None)
-
-    def action():
-        order = services.create_order(user, body, client_id=request_key())
-        return 201, order_json(order), url_for("orders.detail", reference=order.reference)
-
-    return _write(user, "orders.create", body, action)
+    return submit(CREATE, require_login())
 
 
 @bp.get("/orders/<reference>")
@@ -144,109 +121,83 @@ def orders_read(reference):
     return data
 
 
+def _post_update(posted, user, order):
+    update = services.post_update(user, order, posted.data, posted.photos(user), client_id=posted.key)
+    return 201, update_json(update), url_for("orders.detail", reference=order.reference)
+
+
+POST_UPDATE = Write("orders.update", _post_update, texts=("note",), body="json")
+
+
 @bp.post("/orders/<reference>/updates")
 def updates_create(reference):
     user = require_login()
-    order = services.get_order(user, reference)
-    body = json_body()
-    body.pop("client_id", None)
-    ids = _photo_ids(body)
-    data = dict(body)
-    doubts = check_texts(data, ("note",))
+    return submit(POST_UPDATE, user, services.get_order(user, reference))
 
-    def action():
-        photos = photos_from_request(user, [], ids)
-        update = services.post_update(user, order, data, photos, client_id=request_key())
-        return 201, {**update_json(update), **zawgyi_answer(doubts)}, url_for(
-            "orders.detail", reference=order.reference)
 
-    return _write(user, "orders.update", body, action)
+def _confirm(posted, user, update):
+    services.confirm_update(user, update, posted.data)
+    return 200, update_json(update), url_for("orders.detail", reference=update.order.reference)
+
+
+CONFIRM = Write("orders.confirm", _confirm, body="json?")
 
 
 @bp.post("/updates/<int:update_id>/confirm")
 def updates_confirm(update_id):
     user = require_login()
-    update = services.get_update(user, update_id)
-    body = json_body(empty_ok=True)
-    body.pop("client_id", None)
+    return submit(CONFIRM, user, services.get_update(user, update_id))
 
-    def action():
-        services.confirm_update(user, update, body)
-        return 200, update_json(update), url_for("orders.detail", reference=update.order.reference)
 
-    return _write(user, "orders.confirm", {**body, "id": update_id}, action)
+def _deliver(posted, user, order):
+    row = services.confirm_delivery(user, order, posted.data, posted.photos(user), client_id=posted.key)
+    return 201, {
+        "id": row.id, "reference": order.reference, "received_quantity": num(row.received_quantity),
+        "condition": row.condition, "note": row.note, "order_status": order.status,
+        "issue_opened": order.status == "delivered" and (
+            row.condition != "good" or row.received_quantity < order.quantity),
+    }, url_for("orders.detail", reference=order.reference)
+
+
+DELIVERY = Write("orders.delivery", _deliver, texts=("note",), body="json")
 
 
 @bp.post("/orders/<reference>/delivery")
 def delivery_create(reference):
     user = require_login()
-    order = services.get_order(user, reference)
-    body = json_body()
-    body.pop("client_id", None)
-    ids = _photo_ids(body)
-    data = dict(body)
-    doubts = check_texts(data, ("note",))
+    return submit(DELIVERY, user, services.get_order(user, reference))
 
-    def action():
-        photos = photos_from_request(user, [], ids)
-        row = services.confirm_delivery(user, order, data, photos, client_id=request_key())
-        return 201, {
-            "id": row.id, "reference": order.reference, "received_quantity": num(row.received_quantity),
-            "condition": row.condition, "note": row.note, "order_status": order.status,
-            "issue_opened": order.status == "delivered" and (
-                row.condition != "good" or row.received_quantity < order.quantity),
-            **zawgyi_answer(doubts),
-        }, url_for("orders.detail", reference=order.reference)
 
-    return _write(user, "orders.delivery", body, action)
+def _upload(posted, user):
+    if not posted.files:
+        raise ApiError(422, fields={"file": _("Attach a photo in the field “file”.")})
+    photo = save_photo(user, posted.files[0].read())
+    return 201, photo_json(photo), url_for("attachments.photo", attachment_id=photo.id)
+
+
+UPLOAD = Write("attachments.upload", _upload, files="file")
 
 
 @bp.post("/attachments")
 def attachments_create():
-    user = require_login()
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise ApiError(422, fields={"file": _("Attach a photo in the field “file”.")})
-    data = upload.read()
-    digest = hashlib.sha256(data).hexdigest()
+    return submit(UPLOAD, require_login())
 
-    def action():
-        photo = save_photo(user, data)
-        return 201, photo_json(photo), url_for("attachments.photo", attachment_id=photo.id)
 
-    return _write(user, "attachments.upload", {"sha256": digest}, action)
+CREATE_LINK = Write("orders.link", new_tracking_link, body="json")
 
 
 @bp.post("/orders/<reference>/links")
 def links_create(reference):
-    user = require_login()
-    order = services.get_order(user, reference)
-    body = json_body()
-    body.pop("client_id", None)
-    created = {}
+    return submit(CREATE_LINK, services.get_order(require_login(), reference))
 
-    def action():
-        link, token = services.create_tracking_link(user, order, body)
-        created["token"] = token
-        return 201, {"id": link.id, "contact_name": link.contact_name,
-                     "expires_at": link.expires_at.isoformat()}, None
 
-    result, status, headers = _write(user, "orders.link", body, action)
-    if created:  # the secret is shown once; a replay gets the record without it
-        result = {**result, "url": url_for("orders.track", token=created["token"], _external=True)}
-    return result, status, headers
+REVOKE_LINK = Write("orders.revoke_link", end_tracking_link, body=None)
 
 
 @bp.delete("/orders/<reference>/links/<int:link_id>")
 def links_revoke(reference, link_id):
     user = require_login()
-    order = services.get_order(user, reference)
-
-    def action():
-        link = services.revoke_tracking_link(user, order, link_id)
-        return 200, {"id": link.id, "revoked_at": link.revoked_at.isoformat()}, None
-
-    return _write(user, "orders.revoke_link", {"id": link_id}, action)
+    return submit(REVOKE_LINK, services.get_order(user, reference), link_id)
 
 
 # --- OpenAPI -------------------------------------------------------------------------------

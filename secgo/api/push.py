@@ -2,11 +2,10 @@
 from flask import request
 
 from ..errors import ApiError
-from ..idempotency import request_key, run_once
-from ..inputs import json_body
 from ..notify import EVENTS
 from ..push import services
 from ..push.vapid import load_keys
+from ..writes import Write, submit
 from . import bp
 from .openapi import IDEMPOTENCY_PARAM, WRITE_ERRORS, error_responses, register, schema
 from .routes import require_login
@@ -59,31 +58,29 @@ def push_subscriptions():
     return {"subscriptions": [services.to_dict(s, user) for s in services.devices(user)]}
 
 
+def _subscribe(posted, user):
+    sub, created = services.save(user, posted.data, request.headers.get("User-Agent", ""))
+    return (201 if created else 200), services.to_dict(sub, user), f"/api/v1/push/subscriptions/{sub.id}"
+
+
+def _unsubscribe(posted, user, sub_id):
+    if not services.remove(user, subscription_id=sub_id):
+        raise ApiError(404)
+    return 204, {}, None
+
+
+SUBSCRIBE = Write("api.push_subscribe", _subscribe, body="json")
+UNSUBSCRIBE = Write("api.push_unsubscribe", _unsubscribe, body=None)
+
+
 @bp.post("/push/subscriptions")
 def push_subscribe():
-    user = require_login()
-    body = json_body()
-
-    def action():
-        sub, created = services.save(user, body, request.headers.get("User-Agent", ""))
-        return (201 if created else 200), services.to_dict(sub, user), f"/api/v1/push/subscriptions/{sub.id}"
-
-    status, answer, location = run_once(f"u{user.id}", request_key(), "api.push_subscribe", body, action)
-    return answer, status, {"Location": location}
+    return submit(SUBSCRIBE, require_login())
 
 
 @bp.delete("/push/subscriptions/<int:id>")
 def push_unsubscribe(id):  # noqa: A002  (the name the OpenAPI document gives the parameter)
-    user = require_login()
-    sub_id = id
-
-    def action():
-        if not services.remove(user, subscription_id=sub_id):
-            raise ApiError(404)
-        return 204, {}, None
-
-    run_once(f"u{user.id}", request_key(), "api.push_unsubscribe", {"id": sub_id}, action)
-    return "", 204
+    return submit(UNSUBSCRIBE, require_login(), id)
 
 
 register("/push/key", {"get": {

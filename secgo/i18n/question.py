@@ -1,7 +1,9 @@
 """The "did you mean ...?" question for text that may be Zawgyi: asked, answered, applied."""
+from typing import NamedTuple
+
 from flask_babel import lazy_gettext as _l
 
-from ..errors import ApiError, wants_json
+from ..errors import ApiError
 from .text import NormalizedText, normalize_text
 
 ZAWGYI_ANSWERS = ("unicode", "typed")
@@ -11,7 +13,8 @@ def apply_zawgyi_choice(value: str | None, choice: str | None) -> NormalizedText
     """Normalise input after the "did you mean ...?" question (templates/_i18n.html).
 
     "unicode" takes the suggested Unicode reading and keeps the typed text as the original;
-    "typed" keeps the text as typed; no answer is the same as normalize_text().
+    "typed" keeps the text as typed; no answer is the same as normalize_text(). A new value
+    every time: the one passed in is never changed.
     """
     result = normalize_text(value)
     if choice == "unicode" and result.zawgyi_suggestion:
@@ -19,7 +22,9 @@ def apply_zawgyi_choice(value: str | None, choice: str | None) -> NormalizedText
         chosen.original, chosen.zawgyi_suggestion = str(result), None
         return chosen
     if choice == "typed":
-        result.zawgyi_suggestion = None
+        kept = NormalizedText(result)
+        kept.original, kept.zawgyi_suggestion = result.original, None
+        return kept
     return result
 
 
@@ -34,17 +39,24 @@ class ZawgyiQuestion(ApiError):
         self.doubts = doubts
 
 
-def check_zawgyi(data: dict, names) -> dict:
+class Settled(NamedTuple):
+    """Free texts as they will be stored, and the ones the detector is unsure about."""
+
+    texts: dict
+    doubts: dict
+
+
+def check_zawgyi(data: dict, names) -> Settled:
     """The one rule for free text people write (pages, the outbox and the API call it).
 
-    Each named text field in data becomes a NormalizedText, which the services keep as it is:
-    sure Zawgyi converted (original kept), the answer "<name>_encoding" ("unicode" | "typed")
-    to an earlier "did you mean ...?" applied, unless "<name>_typed" shows that the text was
-    edited since. Returns the fields the detector is unsure about, {name: {typed, unicode,
-    answer}}. A plain page form with an unanswered one is refused with ZawgyiQuestion; scripts
-    are never blocked (the text is stored as typed; see zawgyi_answer()).
+    Each named text field of data is settled as a NormalizedText, which the services keep as
+    it is: sure Zawgyi converted (original kept), the answer "<name>_encoding" ("unicode" |
+    "typed") to an earlier "did you mean ...?" applied, unless "<name>_typed" shows that the
+    text was edited since. data is left as it is: the caller uses the returned texts, and the
+    doubts {name: {typed, unicode, answer}}. secgo.writes refuses a plain page form with an
+    unanswered doubt (ZawgyiQuestion); scripts are never blocked (see zawgyi_answer()).
     """
-    doubts = {}
+    texts, doubts = {}, {}
     for name in names:
         value = data.get(name)
         if not isinstance(value, str) or not value:
@@ -58,10 +70,8 @@ def check_zawgyi(data: dict, names) -> dict:
             answer = None
         if typed.zawgyi_suggestion:
             doubts[name] = {"typed": str(typed), "unicode": typed.zawgyi_suggestion, "answer": answer}
-        data[name] = apply_zawgyi_choice(typed, answer)
-    if any(d["answer"] is None for d in doubts.values()) and not wants_json():
-        raise ZawgyiQuestion(doubts)
-    return doubts
+        texts[name] = apply_zawgyi_choice(typed, answer)
+    return Settled(texts, doubts)
 
 
 def zawgyi_answer(doubts: dict) -> dict:

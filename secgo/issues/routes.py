@@ -4,21 +4,15 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..authz import visible_orders_clause
-from ..errors import ApiError, wants_json
 from ..extensions import db
-from ..i18n import ZawgyiQuestion, check_zawgyi, zawgyi_answer
-from ..idempotency import new_client_id, request_key, run_once
+from ..idempotency import new_client_id
 from ..models import CATEGORIES, Cluster, Order, Organization, utcnow
 from ..orders.services import get_order
-from ..web import done, refuse_form
+from ..writes import Write, refuse_form, submit
 from . import bp, services
 from .forms import CommentForm, RaiseIssueForm
 
 PAGE_SIZE = 50
-
-
-def _user_key() -> str:
-    return f"u{current_user.id}"
 
 
 def visible_clusters(user) -> list[Cluster]:
@@ -75,66 +69,78 @@ def detail(issue_id):
     return _detail_page(services.get_issue(current_user, issue_id))
 
 
+def _form_errors(form, errors: dict, default: str) -> None:
+    """Put a refusal's field errors on the form's fields (others on the default field)."""
+    for name, message in errors.items():
+        getattr(form, name if hasattr(form, name) else default).errors.append(message)
+
+
+def _comment(posted, issue):
+    c = services.add_comment(issue, current_user, posted.data.get("body") or "",
+                             photos=posted.photos(current_user), client_id=posted.key)
+    # No #fragment: the outbox reloads the page only when the location is this page.
+    return 201, {"id": c.id, "issue_id": issue.id}, url_for("issues.detail", issue_id=issue.id)
+
+
+def _refused_comment(refusal, issue):
+    form = CommentForm()
+    _form_errors(form, refusal.errors, "body")
+    return _detail_page(issue, comment_form=form, error=None if refusal.errors else refusal.message,
+                        status=refusal.status, zawgyi=refusal.zawgyi,
+                        comment_client_id=refusal.client_id)
+
+
+COMMENT = Write("issue.comment", _comment, texts=("body",), refused=_refused_comment)
+
+
 @bp.post("/issues/<int:issue_id>/comments")
 @login_required
 def comment(issue_id):
-    issue = services.get_issue(current_user, issue_id)
-    form = CommentForm()
-    key = request_key()
-    files = request.files.getlist("photos")
-    payload = {"body": form.body.data, "photos": [f.filename for f in files if f]}
-    texts = request.form.to_dict()
-    doubts = {}
+    return submit(COMMENT, services.get_issue(current_user, issue_id))
 
-    def action():
-        from ..attachments.services import photos_from_request
 
-        photos = photos_from_request(current_user, files)
-        c = services.add_comment(issue, current_user, texts.get("body") or "", photos=photos,
-                                 client_id=key)
-        # No #fragment: the outbox reloads the page only when the location is this page.
-        location = url_for("issues.detail", issue_id=issue.id)
-        return 201, {"id": c.id, "issue_id": issue.id, **zawgyi_answer(doubts)}, location
+def _transition(posted, issue):
+    data = posted.data
+    event = services.transition(issue, current_user, data.get("action", ""),
+                                note=data.get("note", ""), assignee_id=data.get("assignee") or None,
+                                client_id=posted.key)
+    return 201, {"issue_id": issue.id, "state": event.to_state, "event_id": event.id}, \
+        url_for("issues.detail", issue_id=issue.id)
 
-    try:
-        doubts = check_zawgyi(texts, ("body",))
-        status, body, location = run_once(_user_key(), key, f"issue.comment:{issue.id}", payload, action)
-    except ZawgyiQuestion as err:
-        return _detail_page(issue, comment_form=form, error=err.to_dict()["error"]["message"],
-                            status=422, zawgyi=err.doubts, comment_client_id=key)
-    except ApiError as err:
-        if wants_json() or not err.fields:
-            raise
-        for name, message in err.fields.items():
-            getattr(form, name if hasattr(form, name) else "body").errors.append(message)
-        issue = services.get_issue(current_user, issue_id)
-        return _detail_page(issue, comment_form=form, status=err.status, zawgyi=doubts)
-    return done(location, status, body)
+
+def _refused_transition(refusal, issue):
+    message = next(iter(refusal.errors.values()), None) or refusal.message
+    return _detail_page(issue, error=str(message), status=refusal.status,
+                        failed_action=refusal.values.get("action", ""))
+
+
+TRANSITION = Write("issue.transition", _transition, refused=_refused_transition)
 
 
 @bp.post("/issues/<int:issue_id>/transitions")
 @login_required
 def transition(issue_id):
-    issue = services.get_issue(current_user, issue_id)
-    key = request_key()
-    data = {name: request.form.get(name, "") for name in ("action", "note", "assignee")}
+    return submit(TRANSITION, services.get_issue(current_user, issue_id))
 
-    def act():
-        event = services.transition(issue, current_user, data["action"], note=data["note"],
-                                    assignee_id=data["assignee"] or None, client_id=key)
-        location = url_for("issues.detail", issue_id=issue.id)
-        return 201, {"issue_id": issue.id, "state": event.to_state, "event_id": event.id}, location
 
-    try:
-        status, body, location = run_once(_user_key(), key, f"issue.transition:{issue.id}", data, act)
-    except ApiError as err:
-        if wants_json():
-            raise
-        issue = services.get_issue(current_user, issue_id)
-        message = next(iter(err.fields.values()), None) if err.fields else None
-        return _detail_page(issue, error=str(message or err.to_dict()["error"]["message"]),
-                            status=err.status, failed_action=data["action"])
-    return done(location, status, body)
+def _raise(posted, order):
+    data = posted.data
+    issue = services.raise_issue(
+        order, current_user, category=data.get("category"), severity=data.get("severity"),
+        title=data.get("title") or "", description=data.get("description") or "",
+        photos=posted.photos(current_user), client_id=posted.key,
+    )
+    return 201, {"id": issue.id}, url_for("issues.detail", issue_id=issue.id)
+
+
+def _refused_raise(refusal, order):
+    form = RaiseIssueForm()
+    _form_errors(form, refusal.errors, "photos")
+    return render_template("issues/new.html", form=form, order=order, zawgyi=refusal.zawgyi,
+                           message=None if refusal.errors else refusal.message), refusal.status
+
+
+RAISE = Write("issue.raise", _raise, texts=("title", "description"), refused=_refused_raise)
 
 
 @bp.route("/orders/<reference>/issues/new", methods=["GET", "POST"])
@@ -149,34 +155,4 @@ def new(reference):
     if not form.validate():
         refuse_form(form)
         return render_template("issues/new.html", form=form, order=order), 422
-    key = request_key()
-    files = request.files.getlist("photos")
-    payload = {name: getattr(form, name).data for name in ("category", "severity", "title", "description")}
-    payload["photos"] = [f.filename for f in files if f]
-    texts = request.form.to_dict()
-    doubts = {}
-
-    def action():
-        from ..attachments.services import photos_from_request
-
-        photos = photos_from_request(current_user, files)
-        issue = services.raise_issue(
-            order, current_user, category=form.category.data, severity=form.severity.data,
-            title=texts.get("title") or "", description=texts.get("description") or "",
-            photos=photos, client_id=key,
-        )
-        return 201, {"id": issue.id, **zawgyi_answer(doubts)}, url_for("issues.detail", issue_id=issue.id)
-
-    try:
-        doubts = check_zawgyi(texts, ("title", "description"))
-        status, body, location = run_once(_user_key(), key, f"issue.raise:{order.id}", payload, action)
-    except ZawgyiQuestion as err:
-        return render_template("issues/new.html", form=form, order=order, zawgyi=err.doubts,
-                               message=err.to_dict()["error"]["message"]), 422
-    except ApiError as err:
-        if wants_json() or not err.fields:
-            raise
-        for name, message in err.fields.items():
-            getattr(form, name if hasattr(form, name) else "photos").errors.append(message)
-        return render_template("issues/new.html", form=form, order=order, zawgyi=doubts), err.status
-    return done(location, status, body)
+    return submit(RAISE, order)

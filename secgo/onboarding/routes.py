@@ -1,15 +1,14 @@
 import segno
-from flask import abort, flash, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import abort, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..auth import services as accounts
 from ..authz import managed_clusters, roles_required
-from ..errors import ApiError, wants_json
+from ..errors import ApiError
 from ..extensions import db
-from ..idempotency import request_key, run_once
-from ..web import done, refuse_form
+from ..writes import Write, refuse_form, submit
 from ..models import Invite, User, utcnow
 from ..forms import choices
 from . import bp, services
@@ -94,6 +93,26 @@ def reset(user_id):
     return _link_page(user, token, "reset")
 
 
+def _create_organization(posted, actor, form):
+    org = services.create_organization(
+        actor, kind=form.kind.data, name=form.name.data, country=form.country.data,
+        province=form.province.data or "", cluster_id=form.cluster.data,
+    )
+    return 201, {"id": org.id}, url_for("onboarding.index", _anchor=f"org-{org.id}")
+
+
+def _refused_organization(refusal, actor, form):
+    if not refusal.errors:
+        return None
+    for name, message in refusal.errors.items():
+        getattr(form, name).errors.append(message)
+    return render_template("onboarding/organization.html", form=form), 422
+
+
+NEW_ORGANIZATION = Write("onboarding.organization", _create_organization,
+                         refused=_refused_organization, flash=_l("Organization added."))
+
+
 @bp.route("/organizations/new", methods=["GET", "POST"])
 @roles_required("coordinator", "admin")
 def new_organization():
@@ -103,28 +122,7 @@ def new_organization():
     if request.method == "POST" and not form.validate():
         refuse_form(form)
     elif form.is_submitted():
-        payload = {k: form[k].data for k in ("kind", "name", "country", "province", "cluster")}
-
-        def action():
-            org = services.create_organization(
-                actor, kind=form.kind.data, name=form.name.data, country=form.country.data,
-                province=form.province.data or "", cluster_id=form.cluster.data,
-            )
-            return 201, {"id": org.id}, url_for("onboarding.index", _anchor=f"org-{org.id}")
-
-        try:
-            status, body, location = run_once(
-                f"u{actor.id}", request_key(), "onboarding.organization", payload, action
-            )
-        except ApiError as err:
-            if wants_json() or not err.fields:
-                raise
-            for name, message in err.fields.items():
-                getattr(form, name).errors.append(message)
-        else:
-            if not wants_json():
-                flash(_("Organization added."), "success")
-            return done(location, status, body)
+        return submit(NEW_ORGANIZATION, actor, form)
     return render_template("onboarding/organization.html", form=form), (422 if form.errors else 200)
 
 

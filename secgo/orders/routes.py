@@ -1,5 +1,5 @@
 """Order pages: list, create, the order page with its forms, tracking links. Views are thin."""
-import hashlib
+from functools import partial
 
 import segno
 from flask import current_app, render_template, request, url_for
@@ -8,11 +8,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..attachments.routes import send_photo
-from ..attachments.services import MAX_PHOTOS, belongs_to_order, photos_from_request
-from ..errors import ApiError, wants_json
+from ..attachments.services import MAX_PHOTOS, belongs_to_order
+from ..errors import ApiError
 from ..extensions import db, limiter
-from ..i18n import ZawgyiQuestion, check_zawgyi, zawgyi_answer
-from ..idempotency import new_client_id, request_key, run_once
+from ..idempotency import new_client_id
 from ..limits import LIMITS
 from ..pagecache import cached_page
 from ..models import (
@@ -23,12 +22,12 @@ from ..models import (
     STATUSES,
     Attachment,
     StatusUpdate,
+    TrackingLink,
     hash_token,
 )
-from ..web import done
+from ..writes import Write, submit
 from . import bp, services
 
-SKIP_FIELDS = {"csrf_token", "client_id"}
 TRACKING_WRITE_LIMIT = "30 per hour"  # people without an account: keep a leaked link from flooding
 # ... and per link, whatever the address: a leaked link on many machines floods no order.
 TRACKING_LINK_WRITE_LIMIT = "20 per hour"
@@ -45,45 +44,8 @@ per_link = limiter.shared_limit(
 )
 
 
-def form_data() -> dict:
-    """The posted fields, without the CSRF token and the request id."""
-    return {k: v for k, v in request.form.items() if k not in SKIP_FIELDS}
-
-
-def files_digest(name="photos") -> list[str]:
-    """Hashes of the uploaded files, so a replay with other photos is told apart."""
-    digests = []
-    for f in request.files.getlist(name):
-        if f and f.filename:
-            digests.append(hashlib.sha256(f.read()).hexdigest())
-            f.seek(0)
-    return digests
-
-
-def form_with_photos():
-    """The form's fields, the ids of photos uploaded earlier, and what identifies the request."""
-    data = form_data()
-    data.pop("photo_ids", None)
-    ids = photo_ids_from_form()
-    return data, ids, {**data, "photos": files_digest(), "photo_ids": ids}
-
-
-def photo_ids_from_form() -> list:
-    """Ids of photos uploaded earlier (by the page's script) and referenced by this form."""
-    ids = []
-    for raw in request.form.getlist("photo_ids"):
-        try:
-            ids.append(int(raw))
-        except ValueError:
-            raise ApiError(422, fields={"photo_ids": _("Unknown photo.")}) from None
-    return ids
-
-
-def _write(scope, payload, action, user_key=None):
-    status, body, location = run_once(
-        user_key or f"u{current_user.id}", request_key(), scope, payload, action
-    )
-    return done(location, status, body)
+def _order_page(order) -> str:
+    return url_for("orders.detail", reference=order.reference)
 
 
 @bp.get("/orders")
@@ -118,30 +80,34 @@ def awaiting():
 def new():
     if current_user.role in ("producer", "customer") and current_user.organization_id is None:
         raise ApiError(403)
-    choices = services.counterpart_choices(current_user)
-    values, errors = {}, {}
     if request.method == "POST":
-        data = form_data()
+        return submit(CREATE)
+    return render_new()
 
-        def action():
-            order = services.create_order(current_user, data, client_id=request_key())
-            location = url_for("orders.detail", reference=order.reference)
-            return 201, {"reference": order.reference}, location
 
-        try:
-            return _write("orders.create", data, action)
-        except ApiError as err:
-            if err.status != 422 or wants_json():
-                raise
-            values, errors = data, err.fields
+def render_new(*, values=None, errors=None, status=200):
+    """The new-order form, with a refused form's values and errors."""
     return render_template(
-        "orders/new.html", choices=choices, values=values, errors=errors,
-        currencies=CURRENCIES, borders=BORDER_CROSSINGS, client_id=new_client_id(),
-    ), (422 if errors else 200)
+        "orders/new.html", choices=services.counterpart_choices(current_user), values=values or {},
+        errors=errors or {}, currencies=CURRENCIES, borders=BORDER_CROSSINGS,
+        client_id=new_client_id(),
+    ), status
+
+
+def _create(posted):
+    order = services.create_order(current_user, posted.data, client_id=posted.key)
+    return 201, {"reference": order.reference}, _order_page(order)
+
+
+def _refused_new(refusal):
+    return render_new(values=refusal.values, errors=refusal.errors, status=refusal.status)
+
+
+CREATE = Write("orders.create", _create, refused=_refused_new)
 
 
 def render_detail(order, *, form=None, errors=None, message=None, values=None, status=200,
-                  new_link=None, zawgyi=None, client_id=None):
+                  zawgyi=None, client_id=None):
     """The order page: facts, forms for what this viewer may do, one timeline."""
     side = services.side_of(current_user, order)
     updates, delivery, issues = services.load_history(order)
@@ -154,7 +120,7 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
         can_deliver=side in services.CUSTOMER_SIDES and delivery is None and order.status != "cancelled",
         can_link=side is not None,
         conditions=CONDITIONS, form=form, errors=errors or {}, message=message, values=values or {},
-        client_id=client_id or new_client_id(), max_photos=MAX_PHOTOS, new_link=new_link,
+        client_id=client_id or new_client_id(), max_photos=MAX_PHOTOS,
         zawgyi=zawgyi or {},
         issue_detail="issues.detail" in current_app.view_functions,
         corrigible={u.id for u in updates if u.author_id == current_user.id or side == "admin"},
@@ -168,51 +134,27 @@ def detail(reference):
     return render_detail(order)
 
 
-def _page_write(order, form_name, scope, payload, action, rerender=None, *, data=None, texts=()):
-    """Run a write from the order page; for plain forms, show refusals next to the form.
+def _post_update(posted, order):
+    update = services.post_update(current_user, order, posted.data, posted.photos(current_user),
+                                  client_id=posted.key)
+    return 201, {"id": update.id, "status": update.status}, _order_page(order)
 
-    The free texts of data are settled first (Zawgyi: secgo.i18n.check_zawgyi): a plain form
-    is asked "did you mean ...?"; a script's answer carries the suggestion.
-    """
-    doubts = {}
 
-    def with_hint():
-        status, body, location = action()
-        return status, {**body, **zawgyi_answer(doubts)}, location
+def _refused_update(refusal, order):
+    """A refused update: the order page again, or the correction page for a correction."""
+    corrected = _own_update(order, refusal.values.get("corrects_id"))
+    if corrected is not None:
+        return render_correct(order, corrected, **refusal.page())
+    return _refused_on_detail("update", refusal, order)
 
-    try:
-        doubts = check_zawgyi(data, texts) if texts else {}
-        return _write(scope, payload, with_hint)
-    except ApiError as err:
-        if wants_json() or err.status not in (409, 413, 415, 422):
-            raise
-        db.session.rollback()
-        asked = isinstance(err, ZawgyiQuestion)
-        show = rerender or (lambda **kw: render_detail(order, form=form_name, **kw))
-        return show(errors=err.fields, values=payload, message=err.to_dict()["error"]["message"],
-                    status=err.status, zawgyi=err.doubts if asked else doubts,
-                    client_id=request_key() if asked else None)
+
+POST_UPDATE = Write("orders.update", _post_update, texts=("note",), refused=_refused_update)
 
 
 @bp.post("/orders/<reference>/updates")
 @login_required
 def post_update(reference):
-    order = services.get_order(current_user, reference)
-    data, ids, payload = form_with_photos()
-
-    def action():
-        photos = photos_from_request(current_user, request.files.getlist("photos"), ids)
-        update = services.post_update(current_user, order, data, photos, client_id=request_key())
-        location = url_for("orders.detail", reference=order.reference)
-        return 201, {"id": update.id, "status": update.status}, location
-
-    rerender = None
-    corrected = _own_update(order, data.get("corrects_id"))
-    if corrected is not None:
-        def rerender(**kw):
-            return render_correct(order, corrected, **kw)
-    return _page_write(order, "update", "orders.update", payload, action, rerender,
-                       data=data, texts=("note",))
+    return submit(POST_UPDATE, services.get_order(current_user, reference))
 
 
 def _own_update(order, raw_id):
@@ -245,42 +187,45 @@ def correct(reference, update_id):
     return render_correct(order, update)
 
 
+def _confirm(posted, order, update):
+    services.confirm_update(current_user, update, posted.data)
+    next_page = url_for("orders.awaiting") if posted.fields.get("next") == "awaiting" else None
+    return 200, {"id": update.id, "confirmed": True}, next_page or _order_page(order)
+
+
+def _refused_on_detail(form_name, refusal, order, update=None):
+    """The order page again, with the refused form (one update's confirm form, or form_name)."""
+    return render_detail(order, form=f"confirm-{update.id}" if update else form_name,
+                         **refusal.page())
+
+
+CONFIRM = Write("orders.confirm", _confirm, refused=partial(_refused_on_detail, None))
+
+
 @bp.post("/orders/<reference>/updates/<int:update_id>/confirm")
 @login_required
 def confirm(reference, update_id):
     order = services.get_order(current_user, reference)
-    data = form_data()
-    data.pop("next", None)
-    target = request.form.get("next")
+    update = services.get_update(current_user, update_id)
+    if update.order_id != order.id:
+        raise ApiError(404)
+    return submit(CONFIRM, order, update)
 
-    def action():
-        update = services.get_update(current_user, update_id)
-        if update.order_id != order.id:
-            raise ApiError(404)
-        services.confirm_update(current_user, update, data)
-        if target == "awaiting":
-            location = url_for("orders.awaiting")
-        else:
-            location = url_for("orders.detail", reference=order.reference)
-        return 200, {"id": update.id, "confirmed": True}, location
 
-    return _page_write(order, f"confirm-{update_id}", "orders.confirm", {**data, "id": update_id}, action)
+def _deliver(posted, order):
+    row = services.confirm_delivery(current_user, order, posted.data, posted.photos(current_user),
+                                    client_id=posted.key)
+    return 201, {"id": row.id, "condition": row.condition}, _order_page(order)
+
+
+DELIVERY = Write("orders.delivery", _deliver, texts=("note",),
+                 refused=partial(_refused_on_detail, "delivery"))
 
 
 @bp.post("/orders/<reference>/delivery")
 @login_required
 def delivery(reference):
-    order = services.get_order(current_user, reference)
-    data, ids, payload = form_with_photos()
-
-    def action():
-        photos = photos_from_request(current_user, request.files.getlist("photos"), ids)
-        row = services.confirm_delivery(current_user, order, data, photos, client_id=request_key())
-        location = url_for("orders.detail", reference=order.reference)
-        return 201, {"id": row.id, "condition": row.condition}, location
-
-    return _page_write(order, "delivery", "orders.delivery", payload, action,
-                       data=data, texts=("note",))
+    return submit(DELIVERY, services.get_order(current_user, reference))
 
 
 def _link_url(token):
@@ -305,48 +250,49 @@ def links(reference):
     return render_links(order)
 
 
+def new_tracking_link(posted, order):
+    """Make a tracking link (pages and the API): its secret URL is shown once, never stored."""
+    link, token = services.create_tracking_link(current_user, order, posted.data)
+    body = {"id": link.id, "contact_name": link.contact_name,
+            "expires_at": link.expires_at.isoformat()}
+    return 201, body, url_for("orders.links", reference=order.reference), {"url": _link_url(token)}
+
+
+def _refused_link(refusal, order):
+    return render_links(order, errors=refusal.errors, values=refusal.values, status=refusal.status)
+
+
+def _new_link_page(created, order):
+    """The page of a link just made: its URL and QR code, this once."""
+    link = db.session.get(TrackingLink, created["id"])
+    return render_template("orders/link.html", order=order, link=link, url=created["url"],
+                           qr=_qr(created["url"]))
+
+
+CREATE_LINK = Write("orders.link", new_tracking_link, refused=_refused_link,
+                    shown_page=_new_link_page)
+
+
 @bp.post("/orders/<reference>/links")
 @login_required
 def create_link(reference):
-    order = services.get_order(current_user, reference)
-    data = form_data()
-    created = {}
+    return submit(CREATE_LINK, services.get_order(current_user, reference))
 
-    def action():
-        link, token = services.create_tracking_link(current_user, order, data)
-        created.update(link=link, token=token)
-        body = {"id": link.id, "expires_at": link.expires_at.isoformat()}
-        return 201, body, url_for("orders.links", reference=order.reference)
 
-    try:
-        status, body, location = run_once(
-            f"u{current_user.id}", request_key(), "orders.link", data, action
-        )
-    except ApiError as err:
-        if wants_json() or err.status != 422:
-            raise
-        return render_links(order, errors=err.fields, values=data, status=422)
-    if not created:
-        # A replay: the secret was shown once and is stored only hashed.
-        return done(location, status, body)
-    url = _link_url(created["token"])
-    if wants_json():
-        return {**body, "url": url}, 201, {"Cache-Control": "no-store"}
-    return render_template(
-        "orders/link.html", order=order, link=created["link"], url=url, qr=_qr(url)
-    ), 201, {"Cache-Control": "no-store"}
+def end_tracking_link(posted, order, link_id):
+    """Revoke a tracking link (pages and the API)."""
+    link = services.revoke_tracking_link(current_user, order, link_id)
+    return 200, {"id": link.id, "revoked": True, "revoked_at": link.revoked_at.isoformat()}, \
+        url_for("orders.links", reference=order.reference)
+
+
+REVOKE_LINK = Write("orders.revoke_link", end_tracking_link, body=None)
 
 
 @bp.post("/orders/<reference>/links/<int:link_id>/revoke")
 @login_required
 def revoke_link(reference, link_id):
-    order = services.get_order(current_user, reference)
-
-    def action():
-        services.revoke_tracking_link(current_user, order, link_id)
-        return 200, {"id": link_id, "revoked": True}, url_for("orders.links", reference=order.reference)
-
-    return _write("orders.revoke_link", {"id": link_id}, action)
+    return submit(REVOKE_LINK, services.get_order(current_user, reference), link_id)
 
 
 # --- tracking links: no account, only this order, only receipt and problems --------------
@@ -376,16 +322,27 @@ def track(token):
     return render_track(link, token)
 
 
-def _track_write(link, token, form_name, scope, payload, action):
-    try:
-        status, body, location = run_once(f"t{link.id}", request_key(), scope, payload, action)
-    except ApiError as err:
-        if wants_json() or err.status not in (409, 413, 415, 422):
-            raise
-        db.session.rollback()
-        return render_track(link, token, form=form_name, errors=err.fields, values=payload,
-                            message=err.to_dict()["error"]["message"], status=err.status)
-    return done(location, status, body)
+def _refused_on_track(form_name, refusal, link, token):
+    return render_track(link, token, form=form_name, errors=refusal.errors, values=refusal.values,
+                        message=refusal.message, status=refusal.status)
+
+
+def _track_receipt(posted, link, token):
+    row = services.confirm_delivery(None, link.order, posted.data, posted.photos(None),
+                                    client_id=posted.key, label=link.contact_name)
+    return 201, {"id": row.id}, url_for("orders.track", token=token)
+
+
+def _track_problem(posted, link, token):
+    issue = services.report_problem_via_link(link, posted.data, posted.photos(None),
+                                             client_id=posted.key)
+    return 201, {"id": issue.id}, url_for("orders.track", token=token)
+
+
+TRACK_RECEIPT = Write("tracking.receipt", _track_receipt,
+                      refused=partial(_refused_on_track, "delivery"))
+TRACK_PROBLEM = Write("tracking.problem", _track_problem,
+                      refused=partial(_refused_on_track, "problem"))
 
 
 @bp.post("/t/<token>/receipt")
@@ -393,16 +350,7 @@ def _track_write(link, token, form_name, scope, payload, action):
 @per_link
 def track_receipt(token):
     link = _live_link(token)
-    data = form_data()
-    payload = {**data, "photos": files_digest()}
-
-    def action():
-        photos = photos_from_request(None, request.files.getlist("photos"))
-        row = services.confirm_delivery(None, link.order, data, photos, client_id=request_key(),
-                                        label=link.contact_name)
-        return 201, {"id": row.id}, url_for("orders.track", token=token)
-
-    return _track_write(link, token, "delivery", "tracking.receipt", payload, action)
+    return submit(TRACK_RECEIPT, link, token, caller=link)
 
 
 @bp.post("/t/<token>/problem")
@@ -410,15 +358,7 @@ def track_receipt(token):
 @per_link
 def track_problem(token):
     link = _live_link(token)
-    data = form_data()
-    payload = {**data, "photos": files_digest()}
-
-    def action():
-        photos = photos_from_request(None, request.files.getlist("photos"))
-        issue = services.report_problem_via_link(link, data, photos, client_id=request_key())
-        return 201, {"id": issue.id}, url_for("orders.track", token=token)
-
-    return _track_write(link, token, "problem", "tracking.problem", payload, action)
+    return submit(TRACK_PROBLEM, link, token, caller=link)
 
 
 @bp.get("/t/<token>/photos/<int:attachment_id>")

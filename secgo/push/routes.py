@@ -1,16 +1,15 @@
 """The settings page's push endpoints: JSON for push.js, plain forms for the device list."""
 from functools import partial
 
-from flask import flash, request, url_for
-from flask_babel import gettext as _
+from flask import request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from ..errors import ApiError, wants_json
-from ..idempotency import new_client_id, request_key, run_once
-from ..inputs import json_body
+from ..errors import ApiError
+from ..idempotency import new_client_id
 from ..notify import EVENT_LABELS
-from ..web import done
+from ..writes import Write, submit
 from . import bp, services
 from .vapid import load_keys
 
@@ -38,49 +37,43 @@ def _push_panel() -> dict:
     return {}
 
 
+def _save(posted, user):
+    sub, created = services.save(user, posted.data, request.headers.get("User-Agent", ""))
+    return (201 if created else 200), {"subscription": services.to_dict(sub, user)}, None
+
+
+def _remove(posted, user):
+    return 200, {"removed": services.remove(user, endpoint=posted.data.get("endpoint"))}, None
+
+
+def _remove_device(posted, user, sub_id):
+    if not services.remove(user, subscription_id=sub_id):
+        raise ApiError(404)
+    return 200, {}, url_for("auth.settings", _anchor="push")
+
+
+SAVE = Write("push.save", _save, body="json")
+REMOVE = Write("push.remove", _remove, body="json")
+REMOVE_DEVICE = Write("push.remove_device", _remove_device,
+                      flash=_l("That device will get no more notifications."))
+
+
 @bp.post("/push/subscription")
 @login_required
 def save():
     """Turn notifications on for this device, or change its events (from push.js)."""
-    body = json_body()
-    user = current_user._get_current_object()
-
-    def action():
-        sub, created = services.save(user, body, request.headers.get("User-Agent", ""))
-        return (201 if created else 200), {"subscription": services.to_dict(sub, user)}, None
-
-    status, answer, _location = run_once(f"u{user.id}", request_key(), "push.save", body, action)
-    return answer, status
+    return submit(SAVE, current_user._get_current_object())
 
 
 @bp.post("/push/subscription/delete")
 @login_required
 def remove():
     """Turn notifications off for this device (from push.js, by its endpoint)."""
-    body = json_body()
-    user = current_user._get_current_object()
-
-    def action():
-        return 200, {"removed": services.remove(user, endpoint=body.get("endpoint"))}, None
-
-    status, answer, _location = run_once(f"u{user.id}", request_key(), "push.remove", body, action)
-    return answer, status
+    return submit(REMOVE, current_user._get_current_object())
 
 
 @bp.post("/push/devices/<int:sub_id>/delete")
 @login_required
 def remove_device(sub_id):
     """Stop notifications to one of my devices (a plain form on the settings page)."""
-    user = current_user._get_current_object()
-
-    def action():
-        if not services.remove(user, subscription_id=sub_id):
-            raise ApiError(404)
-        return 200, {}, url_for("auth.settings", _anchor="push")
-
-    status, _answer, location = run_once(
-        f"u{user.id}", request_key(), "push.remove_device", {"id": sub_id}, action
-    )
-    if not wants_json():
-        flash(_("That device will get no more notifications."), "success")
-    return done(location, 200)
+    return submit(REMOVE_DEVICE, current_user._get_current_object(), sub_id)
