@@ -24,9 +24,9 @@ def new_client_id() -> str:
     return str(uuid.uuid4())
 
 
-def request_key(form_field: str = "client_id") -> str | None:
-    """The Idempotency-Key header, else the form's client_id field; None when absent."""
-    key = request.headers.get("Idempotency-Key") or request.form.get(form_field)
+def request_key() -> str | None:
+    """The Idempotency-Key header, else the form's or JSON body's client_id; None when absent."""
+    key = request.headers.get("Idempotency-Key") or request.form.get("client_id")
     if key is None and request.is_json:
         body = json_body(empty_ok=True)
         if isinstance(body.get("client_id"), str):
@@ -85,12 +85,12 @@ def _stored(row, scope, request_hash):
     return row.status_code, row.response, row.location
 
 
-def run_once(user_key: str, key: str | None, scope: str, payload, action, *, target=None):
-    """Run action() once per (user, key) and commit; replays return the stored answer.
+def run_once(user_key: str, key: str | None, scope: str, payload, action):
+    """Run action() once per (caller, key) and commit; replays return the stored answer.
 
-    A key belongs to one action on one target (by default the request's URL arguments,
-    request_target()): a replay to another target is refused (422), not answered with the
-    first target's result. action() returns (status, body, location) and only flushes. A
+    Called by secgo.writes.submit only. A key belongs to one action on one target (the
+    request's URL arguments, request_target()): a replay to another target is refused (422),
+    not answered with the first target's result. action() returns (status, body, location) and only flushes. A
     refusal (ApiError) rolls everything back and stores nothing, so the item can be fixed and
     sent again.
     """
@@ -101,7 +101,7 @@ def run_once(user_key: str, key: str | None, scope: str, payload, action, *, tar
     request_hash = hashlib.sha256(
         json.dumps(payload, sort_keys=True, default=str).encode()
     ).hexdigest()
-    scope = _scoped(scope, request_target() if target is None else str(target))
+    scope = _scoped(scope, request_target())
     row = _lookup(user_key, key)
     if row is not None:
         return _stored(row, scope, request_hash)

@@ -24,19 +24,20 @@ def send_photo(attachment: Attachment, thumb: bool = False):
     return response
 
 
-@bp.get("/attachments/<int:attachment_id>")
-@login_required
-def photo(attachment_id):
+def _visible(attachment_id) -> Attachment:
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or not can_see(current_user, attachment):
         raise ApiError(404)
-    return send_photo(attachment)
+    return attachment
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def photo(attachment_id):
+    return send_photo(_visible(attachment_id))
 
 
 @bp.get("/attachments/<int:attachment_id>/thumb")
 @login_required
 def thumb(attachment_id):
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or not can_see(current_user, attachment):
-        raise ApiError(404)
-    return send_photo(attachment, thumb=True)
+    return send_photo(_visible(attachment_id), thumb=True)
