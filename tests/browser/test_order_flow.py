@@ -22,8 +22,9 @@ def wait_until(app, check, timeout=30.0):
 
 
 def reopen(page, url):
-    """Open url, even if the outbox is reloading the page after its answer at that moment."""
-    for _attempt in range(3):
+    """Open url, even if the outbox is reloading the page after its answer at that moment
+    (it may do so more than once: the page and the service worker's sync both answer)."""
+    for _attempt in range(10):
         try:
             page.goto(url)
             return
@@ -31,6 +32,7 @@ def reopen(page, url):
             if "interrupted" not in str(err):
                 raise
             page.wait_for_load_state()
+            page.wait_for_timeout(300)
     page.goto(url)
 
 
