@@ -122,7 +122,8 @@ class Server:
         self.env = env
         self.log = log or Path(tempfile.mkstemp(prefix="secgo-gunicorn-", suffix=".log")[1])
         self.cmd = [*GUNICORN, "-w", str(workers), "--threads", str(threads), "-b",
-                    f"127.0.0.1:{self.port}", "--graceful-timeout", "5", "--timeout", "60", app]
+                    f"127.0.0.1:{self.port}", "--graceful-timeout", "5", "--timeout", "60",
+                    "--no-control-socket", app]  # two instances must not share one socket
         self.proc = None
 
     def __enter__(self):

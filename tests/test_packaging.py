@@ -109,6 +109,7 @@ def test_the_installed_wheel_serves_pages_static_files_worker_and_translations_f
     with log.open("w") as out:
         server = subprocess.Popen(
             [python, "-m", "gunicorn", "--config", "python:secgo.gunicorn_conf", "--workers", "2",
+             "--no-control-socket",  # several test runs at once must not share one socket
              "--bind", f"127.0.0.1:{port}", "secgo:create_app()"],
             cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
