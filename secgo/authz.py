@@ -1,4 +1,4 @@
-"""Who may see and do what: the visibility rules of DESIGN.md, in one place."""
+"""Who may see and do what: the visibility rules (the README's Security model), in one place."""
 from functools import wraps
 
 from flask import abort
