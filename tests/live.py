@@ -19,3 +19,19 @@ def live_server_fixture(app):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+def stop_process_group(proc, grace: float = 10) -> None:
+    """Stop a server started with start_new_session=True (gunicorn and its workers): TERM,
+    then KILL if it is still there after `grace` seconds."""
+    import os
+    import signal
+    import subprocess
+
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)

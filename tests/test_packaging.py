@@ -8,7 +8,6 @@ working directory, over real HTTP.
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,8 @@ import urllib.request
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+
+from tests.live import stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
@@ -149,10 +150,4 @@ def test_the_installed_wheel_serves_pages_static_files_worker_and_translations_f
         # The start-up check of secgo.gunicorn_conf ran (two workers, limits kept in memory).
         assert "rate limits are kept in each process's memory" in log.read_text()
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=5)
+        stop_process_group(server, grace=15)

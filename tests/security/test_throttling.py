@@ -5,7 +5,6 @@ The limiter counts in a real Redis (TestConfig), each app under its own key pref
 """
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from secgo.extensions import db
 from secgo.models import User
 from tests.conftest import Auth
 from tests.factories import PASSWORD
+from tests.live import stop_process_group
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -72,13 +72,7 @@ def gunicorn(tmp_path, workers, **env):
             time.sleep(0.1)
         yield f"http://127.0.0.1:{port}", log
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
+        stop_process_group(proc)
 
 
 def wait_until_serving(base):
