@@ -4,8 +4,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from ..extensions import db, limiter
-from ..main.routes import safe_next
+from ..inputs import safe_next
 from ..models import ApiToken
+from ..push.routes import settings_panel
 from . import bp, services, throttle
 from .forms import ApiTokenForm, ChangePasswordForm, LoginForm, SetPasswordForm, SettingsForm
 
@@ -123,5 +124,5 @@ def settings():
     status = 422 if (form.errors or pw_form.errors or token_form.errors) else 200
     return render_template(
         "auth/settings.html", form=form, pw_form=pw_form, token_form=token_form,
-        tokens=tokens, new_token=new_token,
+        tokens=tokens, new_token=new_token, push_panel=settings_panel(current_user),
     ), status

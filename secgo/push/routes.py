@@ -1,6 +1,4 @@
 """The settings page's push endpoints: JSON for push.js, plain forms for the device list."""
-from functools import partial
-
 from flask import request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -14,12 +12,11 @@ from . import bp, services
 from .vapid import load_keys
 
 
-# Pages that include templates/push/_settings.html (its devices' forms come back to it).
-PANEL_PAGES = ("auth.settings",)
-
-
 def settings_panel(user) -> dict:
-    """What templates/push/_settings.html shows: the key, this user's events and devices."""
+    """What templates/push/_settings.html shows: the key, this user's events and devices.
+
+    The view of a page that includes the panel (the settings page) passes it to its template
+    as `push_panel`: no other page loads keys or queries devices."""
     return {
         "public_key": load_keys().application_server_key,
         "events": [(code, EVENT_LABELS[code]) for code in services.role_events(user)],
@@ -27,14 +24,6 @@ def settings_panel(user) -> dict:
         "csrf": generate_csrf(),
         "client_id": new_client_id(),
     }
-
-
-@bp.app_context_processor
-def _push_panel() -> dict:
-    """push_panel() on the pages that show the panel only: no keys or queries for other pages."""
-    if request.endpoint in PANEL_PAGES and current_user.is_authenticated:
-        return {"push_panel": partial(settings_panel, current_user._get_current_object())}
-    return {}
 
 
 def _save(posted, user):
