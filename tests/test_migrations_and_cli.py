@@ -15,8 +15,8 @@ DEMO_LOGINS = [
 ]
 
 
-def test_migrations_from_empty_match_the_models(tmp_path, database_url):
-    app = make_app(tmp_path, database_url)
+def test_migrations_from_empty_match_the_models(tmp_path, empty_database_url):
+    app = make_app(tmp_path, empty_database_url)
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
@@ -29,8 +29,8 @@ def test_migrations_from_empty_match_the_models(tmp_path, database_url):
         db.engine.dispose()
 
 
-def test_seed_demo_is_idempotent_and_every_demo_login_works(tmp_path, database_url):
-    app = make_app(tmp_path, database_url)
+def test_seed_demo_is_idempotent_and_every_demo_login_works(tmp_path, empty_database_url):
+    app = make_app(tmp_path, empty_database_url)
     with app.app_context():
         upgrade()
     runner = app.test_cli_runner()
@@ -76,7 +76,7 @@ def test_create_user_refuses_a_taken_username(runner, world):
     assert result.exit_code != 0 and "taken" in result.output
 
 
-def test_gunicorn_serves_the_same_app(tmp_path, database_url):
+def test_gunicorn_serves_the_same_app(tmp_path, empty_database_url):
     import os
     import socket
     import subprocess
@@ -85,14 +85,14 @@ def test_gunicorn_serves_the_same_app(tmp_path, database_url):
     import urllib.request
     from pathlib import Path
 
-    app = make_app(tmp_path, database_url)
+    app = make_app(tmp_path, empty_database_url)
     with app.app_context():
         upgrade()
         db.engine.dispose()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "SECGO_DATABASE_URL": database_url,
+    env = {**os.environ, "SECGO_DATABASE_URL": empty_database_url,
            "SECGO_INSTANCE_PATH": str(tmp_path / "gunicorn-instance")}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen(

@@ -89,12 +89,12 @@ def catalog_text(lang, msgid) -> str:
 
 
 def test_the_installed_wheel_serves_pages_static_files_worker_and_translations_from_tmp(
-    tmp_path, database_url
+    tmp_path, empty_database_url
 ):
     python = fresh_venv(tmp_path, build_wheel(tmp_path))
     workdir = tmp_path / "empty"
     workdir.mkdir()
-    env = clean_env(SECGO_INSTANCE_PATH=str(tmp_path / "instance"), SECGO_DATABASE_URL=database_url,
+    env = clean_env(SECGO_INSTANCE_PATH=str(tmp_path / "instance"), SECGO_DATABASE_URL=empty_database_url,
                     SECGO_SECURE_COOKIES="0")
 
     where = run([python, "-c", "import secgo, sys; print(secgo.__file__); print(*sys.path, sep='\\n')"],
