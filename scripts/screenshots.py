@@ -30,6 +30,7 @@ PAGES = {
     "order": ("demo-customer", "/orders/SEC-7K3F9Q"),
     "issues": ("demo-coordinator", "/issues"),
     "coordinator": ("demo-coordinator", "/coordinator"),
+    "people": ("demo-coordinator", "/onboarding/"),
 }
 
 
