@@ -34,17 +34,18 @@ def registration_id(page, origin):
         {r["registrationId"]: r for r in event["registrations"] if r["scopeURL"].startswith(origin)}))
     cdp.send("ServiceWorker.enable")
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-    for _ in range(50):
+    for _ in range(300):  # up to 30 s: a loaded CI machine is slow to report it
         if found:
             break
         page.wait_for_timeout(100)
+    assert found, "the service worker's registration was never reported"
     return cdp, next(iter(found))
 
 
 def notifications(page, count, last_title=None):
     """The notifications the service worker shows, once there are `count` of them."""
     shown = []
-    for _ in range(100):
+    for _ in range(300):  # up to 30 s
         shown = page.evaluate(NOTIFICATIONS)
         if len(shown) == count and (last_title is None or any(n["title"] == last_title for n in shown)):
             return shown
