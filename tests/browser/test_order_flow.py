@@ -28,8 +28,9 @@ def reopen(page, url):
         try:
             page.goto(url)
             return
-        except Exception as err:  # noqa: BLE001 - "interrupted by another navigation"
-            if "interrupted" not in str(err):
+        except Exception as err:  # noqa: BLE001 - "interrupted by another navigation", or
+            # net::ERR_ABORTED when the page's own reload cancels this navigation
+            if "interrupted" not in str(err) and "ERR_ABORTED" not in str(err):
                 raise
             page.wait_for_load_state()
             page.wait_for_timeout(300)
