@@ -69,6 +69,9 @@ def create_app(test_config=None):
     from . import cli
 
     cli.init_app(app)
+    from . import ops
+
+    ops.init_app(app)  # backup, restore
 
     @app.before_request
     def _request_start():
