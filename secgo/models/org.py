@@ -1,7 +1,7 @@
 """Clusters and organizations."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -54,6 +54,9 @@ class Organization(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # +1 with every change to its orders and issues (secgo/pagecache.py)
     data_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # False: deactivated by an admin or coordinator (secgo/admin): its people cannot sign in
+    # and it is offered for no new order; its history stays.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     cluster: Mapped[Cluster | None] = relationship(back_populates="organizations")
     members: Mapped[list["User"]] = relationship(back_populates="organization")  # noqa: F821
