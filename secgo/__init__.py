@@ -53,6 +53,9 @@ def create_app(test_config=None):
         if db.engine.dialect.name == "sqlite":
             security.configure_sqlite(db.engine)
 
+    from . import ops
+
+    ops.init_app(app)  # before assets: its after_request runs after compression (full time, sent size)
     assets.init_app(app)  # first: its after_request then runs last and compresses the final body
     errors.init_app(app)
     security.init_app(app)
@@ -69,9 +72,6 @@ def create_app(test_config=None):
     from . import cli
 
     cli.init_app(app)
-    from . import ops
-
-    ops.init_app(app)  # backup, restore
 
     @app.before_request
     def _request_start():

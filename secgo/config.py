@@ -172,6 +172,11 @@ class Config:
     PUSH_POLL_SECONDS = _env_int("PUSH_POLL_SECONDS", 2)
     PUSH_UNANSWERED_CHECK_SECONDS = _env_int("PUSH_UNANSWERED_CHECK_SECONDS", 300)
     PREFERRED_URL_SCHEME = "https"
+    # Operations (secgo/ops/observe.py): one JSON line per request on stderr ("json"), or
+    # Flask's plain logging ("text"); /metrics answers only with this bearer token.
+    LOG_FORMAT = _env("LOG_FORMAT", "json")
+    REQUEST_LOG = _env_bool("REQUEST_LOG", True)
+    METRICS_TOKEN = _env("METRICS_TOKEN")
 
 
 class TestConfig(Config):
@@ -190,3 +195,5 @@ class TestConfig(Config):
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = False
     PREFERRED_URL_SCHEME = "http"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests only
+    REQUEST_LOG = False  # tests that read the request log turn it on
+    METRICS_TOKEN = None

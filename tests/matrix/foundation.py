@@ -10,6 +10,9 @@ ROUTES = {
     "main.offline": ("GET", "/offline", everyone(200), None),
     "main.service_worker": ("GET", "/service-worker.js", everyone(200), None),
     "main.healthz": ("GET", "/healthz", everyone(200), None),
+    "ops.readyz": ("GET", "/readyz", everyone(200), None),
+    # Off unless SECGO_METRICS_TOKEN is set; then the token, not a session, is the credential.
+    "ops.metrics": ("GET", "/metrics", everyone(404), None),
     # An out-of-date hash is sent on to the current catalog's URL.
     "i18n.catalog": ("GET", "/i18n/th.000000000000.json", everyone(302), None),
     "main.set_language": ("POST", "/language", everyone(302), {"lang": "th", "next": "/"}),
@@ -41,6 +44,8 @@ UNIFORM = {
     "main.offline": PUBLIC,
     "main.service_worker": PUBLIC,
     "main.healthz": PUBLIC,
+    "ops.readyz": PUBLIC,
+    "ops.metrics": "the operator's bearer token is the credential, never a session",
     "i18n.catalog": PUBLIC,
     "main.set_language": PUBLIC + " (the choice is kept in the caller's session)",
     "auth.login": "every logged-in user is sent on; only the anonymous get the form",
