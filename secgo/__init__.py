@@ -12,6 +12,7 @@ BLUEPRINTS = (
     "i18n",
     "auth",
     "onboarding",
+    "admin",
     "orders",
     "issues",
     "coordinator",

@@ -112,6 +112,24 @@ def manageable_orgs_clause(user):
     return false()
 
 
+def manageable_users_clause(user):
+    """A WHERE clause on User: the people the user may reset, edit, deactivate or reactivate.
+
+    Admins: everyone. Coordinators: producers and customers of the organizations they may
+    onboard into (manageable_orgs_clause), never a coordinator or an admin.
+    """
+    from .models import User
+
+    if user is None or not user.is_authenticated:
+        return false()
+    if user.role == "admin":
+        return true()
+    if user.role == "coordinator":
+        orgs = select(Organization.id).where(manageable_orgs_clause(user))
+        return User.role.in_(("producer", "customer")) & User.organization_id.in_(orgs)
+    return false()
+
+
 def roles_required(*roles):
     """Refuse (403) a logged-in user whose role is not one of these."""
 

@@ -27,6 +27,14 @@ LIMITS = {
     "contact_name": 80,
     # Order search: longer queries are cut, not refused.
     "q": 100,
+    # Clusters, organizations and people (secgo/admin): their columns' widths.
+    "cluster_name": 120,
+    "org_name": 160,
+    "province": 80,
+    "cluster_product": 80,
+    "display_name": 80,
+    "email": 254,
+    "phone": 20,
 }
 
 NOT_TEXT = _l("Expected text.")

@@ -33,10 +33,11 @@ def coordinator_clusters(role: str, allowed, chosen_ids) -> list:
 
 
 def manageable_orgs(actor: User) -> list[Organization]:
-    """Organizations the actor may add people to."""
+    """Organizations the actor may add people to (not a deactivated one)."""
     return list(
         db.session.scalars(
-            select(Organization).where(manageable_orgs_clause(actor)).order_by(Organization.name)
+            select(Organization).where(manageable_orgs_clause(actor), Organization.active.is_(True))
+            .order_by(Organization.name)
         )
     )
 
@@ -61,7 +62,8 @@ def organization_for_invite(actor: User, org_id) -> Organization | None:
     if not isinstance(org_id, int) or not 0 < org_id <= MAX_ID:
         return None
     org = db.session.scalar(
-        select(Organization).where(Organization.id == org_id, manageable_orgs_clause(actor))
+        select(Organization).where(Organization.id == org_id, manageable_orgs_clause(actor),
+                                   Organization.active.is_(True))
     )
     if org is None and any(o.id == org_id for o in orgs_needing_an_admin(actor)):
         raise ApiError(422, fields={"organization": ASK_AN_ADMIN})

@@ -182,9 +182,11 @@ def new_reference() -> str:
 
 
 def counterpart_choices(actor) -> dict[str, list[Organization]]:
-    """Organizations the actor may choose when creating an order, by the field they go in."""
-    producers = select(Organization).where(Organization.kind == "producer").order_by(Organization.name)
-    customers = select(Organization).where(Organization.kind == "customer").order_by(Organization.name)
+    """Organizations the actor may choose when creating an order, by the field they go in
+    (active ones only: a deactivated organization keeps its history and takes no new order)."""
+    active = Organization.active.is_(True)
+    producers = select(Organization).where(Organization.kind == "producer", active).order_by(Organization.name)
+    customers = select(Organization).where(Organization.kind == "customer", active).order_by(Organization.name)
     if actor.role == "producer":
         return {"customer_org_id": list(db.session.scalars(customers))}
     if actor.role == "customer":
