@@ -2,16 +2,17 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
+from .authz import order_side
 from .extensions import db
+from .issues import services as issues
 from .i18n import fold
 from .models import (
     Cluster,
     DeliveryConfirmation,
     Issue,
-    IssueComment,
-    IssueEvent,
+    Notification,
     Order,
     Organization,
     StatusUpdate,
@@ -71,13 +72,21 @@ USERS = [
     ("demo-producer-my", "အောင်ကျော်", "producer", "မန္တလေးသရက်သီး စိုက်ပျိုးသူများ", "my", "Asia/Yangon"),
     ("demo-producer-th", "สมชาย ใจดี", "producer", "วิสาหกิจผักอินทรีย์สระแก้ว", "th", "Asia/Bangkok"),
     ("demo-producer-vi", "Nguyễn Thị Lan", "producer", "Gốm Bát Tràng Minh Long", "vi", "Asia/Ho_Chi_Minh"),
+    ("demo-producer-mango", "Chea Sophal", "producer", "Kampong Speu Mango Growers", "km", "Asia/Phnom_Penh"),
+    ("demo-producer-tea", "Trần Văn Hùng", "producer", "Chè hữu cơ Tân Cương", "vi", "Asia/Ho_Chi_Minh"),
     ("demo-customer", "Anong Srisuk", "customer", "Bangkok Fresh Trading Co.", "en", "Asia/Bangkok"),
+    # Every order is confirmed, and its issues raised, by someone of its own customer.
+    ("demo-customer-th", "วิภา ทองดี", "customer", "บริษัท สยามเทรด จำกัด", "th", "Asia/Bangkok"),
+    ("demo-customer-vi", "Lê Minh Tuấn", "customer", "Saigon Import Export JSC", "vi", "Asia/Ho_Chi_Minh"),
+    ("demo-customer-km", "ស្រីមុំ ហេង", "customer", "Phnom Penh Wholesale Market", "km", "Asia/Phnom_Penh"),
     ("demo-coordinator", "Dara Kim", "coordinator", None, "en", "Asia/Phnom_Penh"),
     ("demo-admin", "SEC GO! Admin", "admin", None, "en", "Asia/Bangkok"),
 ]
 
 # reference, producer, customer, product, qty, unit, value, currency, origin, destination,
-# border, due in days, [(status, note, hours ago, confirmed)], issue or None, delivery
+# border, due in days, [(status, note, hours ago, confirmed)], issue or None, delivery.
+# An issue: (category, severity, title, description, state it reached, comments), each comment
+# (who: producer | coordinator | customer, text, hours after the issue was raised).
 ORDERS = [
     ("SEC-7K3F9Q", "Takeo Organic Rice Cooperative", "Bangkok Fresh Trading Co.", "Organic jasmine rice",
      "20000", "kg", "18500", "USD", "Takeo", "Bangkok", "aranyaprathet_poipet", 3,
@@ -98,14 +107,17 @@ ORDERS = [
       ("in_production", "ກຳລັງທໍຜ້າ.", 300, True),
       ("dispatched", "ສົ່ງອອກແລ້ວ.", 80, True),
       ("delivered", "ส่งถึงแล้ว", 20, True)],
-     ("quality", "high", "Colour differs from sample", "ສີບໍ່ຄືກັບຕົວຢ່າງ — 40 m are lighter than the sample.", "open"),
+     ("quality", "high", "Colour differs from sample", "ສີບໍ່ຄືກັບຕົວຢ່າງ — 40 m are lighter than the sample.", "open",
+      (("producer", "We are checking this now.", 1),
+       ("coordinator", "Please agree on a discount or a replacement today.", 2))),
      ("260", "damaged")),
     ("SEC-2H6N8P", "မန္တလေးသရက်သီး စိုက်ပျိုးသူများ", "Bangkok Fresh Trading Co.", "သရက်သီး (Sein Ta Lone)",
      "8", "t", "9600", "USD", "Mandalay", "Bangkok", "phu_nam_ron_htee_kee", 1,
      [("accepted", "အော်ဒါလက်ခံပြီးပါပြီ။", 200, True),
       ("ready", "သရက်သီး ထုပ်ပိုးပြီးပါပြီ။", 70, True),
       ("dispatched", "ကားထွက်သွားပါပြီ။", 50, False)],
-     ("delay", "medium", "Truck waiting for phytosanitary certificate", "Htee Kee checkpoint asks for a new certificate.", "acknowledged"),
+     ("delay", "medium", "Truck waiting for phytosanitary certificate", "Htee Kee checkpoint asks for a new certificate.", "acknowledged",
+      (("producer", "We are checking this now.", 1),)),
      None),
     ("SEC-6B3W7Z", "Gốm Bát Tràng Minh Long", "Saigon Import Export JSC", "Bình gốm men lam Bát Tràng",
      "1200", "pcs", "180000000", "VND", "Bát Tràng, Hà Nội", "TP. Hồ Chí Minh", None, 10,
@@ -117,17 +129,22 @@ ORDERS = [
      [("accepted", "รับออเดอร์แล้ว", 120, True),
       ("dispatched", "รถออกจากสระแก้วแล้ว", 60, True),
       ("delivered", "", 30, True)],
-     ("quantity", "medium", "Short by 150 kg", "Received 1,850 kg of 2,000 kg.", "closed"),
+     ("quantity", "medium", "Short by 150 kg", "Received 1,850 kg of 2,000 kg.", "closed",
+      (("producer", "We are checking this now.", 1),)),
      ("1850", "short")),
     ("SEC-3F7J9C", "Kampong Speu Mango Growers", "Bangkok Fresh Trading Co.", "Keo Romeat mango",
      "12", "t", "10800", "USD", "Kampong Speu", "Bangkok", "hat_lek_cham_yeam", 7,
      [("accepted", "Harvest starts Monday.", 30, False)],
-     None, None),
+     # Raised a day ago and not answered yet: the lists say so, and it is not yet late.
+     ("documents_customs", "medium", "Phytosanitary certificate missing",
+      "Please attach the phytosanitary certificate before the truck leaves.", "open", ()),
+     None),
     ("SEC-5Q9T4H", "Chè hữu cơ Tân Cương", "Bangkok Fresh Trading Co.", "Chè xanh hữu cơ",
      "500", "kg", "7500", "USD", "Thái Nguyên", "Bangkok", None, -5,
      [("accepted", "Đã nhận đơn.", 500, True),
       ("in_production", "Đang sao chè.", 300, True)],
-     ("documents_customs", "low", "Organic certificate copy needed", "Please send the certificate before dispatch.", "resolved"),
+     ("documents_customs", "low", "Organic certificate copy needed", "Please send the certificate before dispatch.", "resolved",
+      (("producer", "We are checking this now.", 1),)),
      None),
 ]
 
@@ -179,9 +196,8 @@ def seed_demo() -> int:
             db.session.flush()
             created += 1
         users[username] = user
-    author_of = {u.organization_id: u for u in users.values() if u.role == "producer"}
-    customer = users["demo-customer"]
     coordinator = users["demo-coordinator"]
+    before = db.session.scalar(select(func.max(Notification.id))) or 0
     now = utcnow()
     for spec in ORDERS:
         (ref, producer, buyer, product, qty, unit, value, currency, origin, destination,
@@ -189,7 +205,8 @@ def seed_demo() -> int:
         if db.session.scalar(select(Order.id).where(Order.reference == ref)):
             continue
         producer_org, customer_org = orgs[producer], orgs[buyer]
-        author = author_of.get(producer_org.id) or users["demo-producer"]
+        author = _member(users, producer_org)
+        customer = _member(users, customer_org)
         started = now - timedelta(hours=history[0][2] + 24)
         order = Order(
             reference=ref, producer_org=producer_org, customer_org=customer_org, product=product,
@@ -203,6 +220,9 @@ def seed_demo() -> int:
         db.session.add(order)
         db.session.flush()
         created += 1
+        # Only what the app lets each person do: the producer side posts, the customer confirms.
+        _check_side(author, order, "producer")
+        _check_side(customer, order, "customer")
         for status, note, hours, confirmed in history:
             at = now - timedelta(hours=hours)
             db.session.add(StatusUpdate(
@@ -212,50 +232,52 @@ def seed_demo() -> int:
                 confirmed_at=at + timedelta(hours=2) if confirmed else None,
             ))
             created += 1
-        delivery_row = None
         if delivery:
-            delivery_row = DeliveryConfirmation(
+            db.session.add(DeliveryConfirmation(
                 order=order, received_quantity=Decimal(delivery[0]), condition=delivery[1],
                 note="", confirmed_by=customer, created_at=now - timedelta(hours=history[-1][2] - 1),
-            )
-            db.session.add(delivery_row)
+            ))
             created += 1
         if issue_spec:
-            category, severity, title, description, state = issue_spec
-            opened = now - timedelta(hours=history[-1][2] - 2)
-            issue = Issue(
-                order=order, category=category, severity=severity, title=title,
-                description=description, state="open", raised_by=customer,
-                raised_by_side="customer", created_at=opened, updated_at=opened,
-            )
-            db.session.add(issue)
-            db.session.flush()
-            db.session.add(IssueEvent(issue=issue, from_state=None, to_state="open",
-                                      actor=customer, created_at=opened))
-            steps = {"open": [], "acknowledged": ["acknowledged"],
-                     "resolved": ["acknowledged", "resolved"],
-                     "closed": ["acknowledged", "resolved", "closed"]}[state]
-            at = opened
-            previous = "open"
-            for step in steps:
-                at = at + timedelta(hours=3)
-                actor = customer if step == "closed" else author
-                db.session.add(IssueEvent(issue=issue, from_state=previous, to_state=step,
-                                          actor=actor, created_at=at))
-                previous = step
-                setattr(issue, f"{step}_at", at)
-                if issue.first_response_at is None:
-                    issue.first_response_at = at
-            if "resolved" in steps:
-                issue.resolution_note = "Replacement sent with the next truck."
-            issue.state = state
-            issue.updated_at = at
-            db.session.add(IssueComment(issue=issue, author=author, body="We are checking this now.",
-                                        created_at=opened + timedelta(hours=1)))
-            if state == "open":
-                db.session.add(IssueComment(issue=issue, author=coordinator,
-                                            body="Please answer the customer today.",
-                                            created_at=opened + timedelta(hours=2)))
+            people = {"producer": author, "customer": customer, "coordinator": coordinator}
+            _demo_issue(order, issue_spec, people, now - timedelta(hours=history[-1][2] - 2))
             created += 1
+    # The demo's history is in the past: nobody is to be told about it now.
+    db.session.execute(delete(Notification).where(Notification.id > before))
     db.session.commit()
     return created
+
+
+def _member(users: dict, org: Organization) -> User:
+    """The demo person of an organization (every demo organization with orders has one)."""
+    return next(u for u in users.values() if u.organization_id == org.id)
+
+
+def _check_side(user: User, order: Order, side: str) -> None:
+    if order_side(user, order) != side:
+        raise RuntimeError(f"demo: {user.username} is not on the {side} side of {order.reference}")
+
+
+# The actions that take an issue from "open" to each state, and who takes them.
+STEPS = {
+    "open": (),
+    "acknowledged": (("acknowledge", "producer"),),
+    "resolved": (("acknowledge", "producer"), ("resolve", "producer")),
+    "closed": (("acknowledge", "producer"), ("resolve", "producer"), ("close", "customer")),
+}
+
+
+def _demo_issue(order: Order, spec, people: dict, opened) -> Issue:
+    """Raise an issue on the order as its customer, then comment and move it on through the
+    issue services themselves: the same rules, events and first-response time as in the app."""
+    category, severity, title, description, state, comments = spec
+    issue = issues.raise_issue(order, people["customer"], category=category, severity=severity,
+                               title=title, description=description, now=opened)
+    for who, body, hours in comments:
+        issues.add_comment(issue, people[who], body, now=opened + timedelta(hours=hours))
+    at = opened + timedelta(hours=max([h for _w, _b, h in comments], default=0))
+    for action, who in STEPS[state]:
+        at += timedelta(hours=3)
+        note = "Replacement sent with the next truck." if action == "resolve" else ""
+        issues.transition(issue, people[who], action, note=note, now=at)
+    return issue
