@@ -1,7 +1,8 @@
 """Which language and time zone a request gets, and the catalog it reads its words from."""
 from flask import current_app, g, has_request_context, request
-from flask_babel import Babel, get_locale, get_translations
+from flask_babel import Babel, get_locale, get_translations, refresh
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import LOCALES, TIMEZONES
 
@@ -9,29 +10,58 @@ LANG_COOKIE = "secgo_lang"
 
 
 def select_locale() -> str:
-    """User setting, then the switcher's cookie, then Accept-Language, then English."""
-    user = current_user if _has_user() else None
-    if user is not None and user.is_authenticated and user.locale in LOCALES:
-        return user.locale
+    """A page's own language (an invite: the invitee's) unless the switcher chose one; else
+    the user's setting, then the switcher's cookie, then Accept-Language, then English."""
     if not has_request_context():
         return "en"
     cookie = request.cookies.get(LANG_COOKIE)
+    page = g.get("secgo_page_locale")
+    if page in LOCALES:
+        return cookie if cookie in LOCALES else page
+    user = _request_user()
+    if user is not None and user.locale in LOCALES:
+        return user.locale
     if cookie in LOCALES:
         return cookie
     return request.accept_languages.best_match(LOCALES) or "en"
 
 
 def select_timezone() -> str:
-    """The user's time zone, else the configured default."""
-    user = current_user if _has_user() else None
-    if user is not None and user.is_authenticated and user.timezone in TIMEZONES:
+    """The page's own zone (an invite: the invitee's), the user's, else the configured default."""
+    page = g.get("secgo_page_timezone") if has_request_context() else None
+    if page in TIMEZONES:
+        return page
+    user = _request_user()
+    if user is not None and user.timezone in TIMEZONES:
         return user.timezone
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
-def _has_user() -> bool:
-    # current_user touches the database; avoid it for static files and errors before login.
-    return has_request_context() and request.endpoint not in (None, "static")
+def use_page_language(locale: str | None, timezone: str | None = None) -> None:
+    """Show this page in a given language and zone (the language switcher still wins)."""
+    g.secgo_page_locale, g.secgo_page_timezone = locale, timezone
+    refresh()  # forget a language or zone already looked up in this request
+
+
+def _request_user():
+    """The signed-in user, or None; never loaded for a static file.
+
+    Every other request asks, matched or not: a page that matched no route (404, 405) is
+    still the signed-in person's page, in their language. An error page must not fail
+    again because the database is what failed: then the visitor's language is used.
+    """
+    if not has_request_context() or request.endpoint == "static":
+        return None
+    try:
+        user = current_user._get_current_object()
+    except SQLAlchemyError:
+        from ..extensions import db, login_manager
+
+        current_app.logger.warning("language of the signed-in user not known", exc_info=True)
+        db.session.rollback()
+        login_manager._update_request_context_with_user(None)  # the page shows no one signed in
+        return None
+    return user if user is not None and user.is_authenticated else None
 
 
 def request_translations():
