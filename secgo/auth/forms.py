@@ -1,9 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..forms import choices
+from ..forms import FlaskForm, choices
 from ..config import LOCALES, TIMEZONES
 from ..i18n import LANGUAGE_NAMES, TIMEZONE_LABELS
 

@@ -1,9 +1,11 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from ..extensions import db, limiter
+from ..i18n.locale import use_page_language
 from ..inputs import safe_next
 from ..models import ApiToken
 from ..push.routes import settings_panel
@@ -54,6 +56,9 @@ def redeem(token):
     if invite is None:
         return render_template("auth/link_invalid.html"), 404
     form = SetPasswordForm()
+    # The first screen a new person sees is in the language their coordinator chose for them
+    # (their phone may say English); the language switcher on the page still changes it.
+    use_page_language(invite.user.locale, invite.user.timezone)
     if form.validate_on_submit():
         if current_user.is_authenticated:  # whoever was signed in on this device is no more
             services.end_login(current_user._get_current_object())
@@ -62,7 +67,8 @@ def redeem(token):
         services.start_login(user, request.user_agent.string)
         db.session.commit()
         login_user(user, remember=True)
-        flash(_("Your password is set. Welcome to SEC GO!"), "success")
+        with force_locale(user.locale):  # the next page is in the person's own language
+            flash(_("Your password is set. Welcome to SEC GO!"), "success")
         return redirect(url_for("main.index"))
     return render_template("auth/redeem.html", form=form, invite=invite)
 

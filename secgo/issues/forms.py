@@ -1,10 +1,9 @@
 """Issue forms: the fields, CSRF, and the services' own limits and messages (refused early)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf
 
-from ..forms import choices
+from ..forms import FlaskForm, choices
 from ..i18n import CATEGORY_LABELS, SEVERITY_LABELS
 from ..idempotency import new_client_id
 from ..limits import length

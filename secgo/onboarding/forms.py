@@ -1,9 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import choices
+from ..forms import FlaskForm, choices
 from ..idempotency import new_client_id
 from ..config import LOCALES, TIMEZONES
 from ..i18n import COUNTRY_LABELS, LANGUAGE_NAMES, ROLE_LABELS, TIMEZONE_LABELS

@@ -17,7 +17,11 @@ from .forms import InviteForm, OrganizationForm
 
 def _link_page(user, token, purpose):
     url = url_for("auth.redeem", token=token, _external=True)
-    qr = segno.make(url, error="m").svg_inline(scale=4, dark="#111", light="#fff")
+    # A viewBox and no fixed size: the stylesheet makes it large and centred; the 4-module
+    # quiet zone is part of the drawing, and crisp edges keep every module sharp when scaled.
+    qr = segno.make(url, error="m").svg_inline(
+        dark="#111", light="#fff", border=4, omitsize=True, svgclass="qr-code"
+    ).replace("<svg ", '<svg shape-rendering="crispEdges" focusable="false" aria-hidden="true" ', 1)
     response = render_template("onboarding/link.html", person=user, url=url, qr=qr, purpose=purpose)
     return response, 201, {"Cache-Control": "no-store"}
 
