@@ -112,11 +112,14 @@ def _sources_stamp(directory) -> tuple:
 
 @lru_cache(maxsize=8)
 def _build_script_catalogs(directory: str, _stamp: tuple) -> dict[str, tuple[str, bytes]]:
+    from .formatting import script_date_formats
+
     msgids = js_msgids()
     built = {}
     for locale in LOCALES:
+        # "%dates": how the pages write a moment (no msgid starts with "%").
         body = json.dumps(
-            script_catalog(directory, locale, msgids),
+            {**script_catalog(directory, locale, msgids), "%dates": script_date_formats(locale)},
             ensure_ascii=False, sort_keys=True, separators=(",", ":"),
         ).encode()
         built[locale] = (hashlib.sha256(body).hexdigest()[:12], body)

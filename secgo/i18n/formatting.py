@@ -2,18 +2,74 @@
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from babel import Locale
+from babel.dates import parse_pattern
 from babel.units import format_unit
 from flask_babel import format_currency, format_date, format_datetime, format_decimal
-from flask_babel import format_time, format_timedelta, get_locale, ngettext
+from flask_babel import format_time, format_timedelta, get_locale, ngettext, to_user_timezone
 
 from ..models import utcnow
 
 # The viewer's language and time zone are chosen by the selectors in .locale.
 
 
+def time_pattern(locale) -> str:
+    """The locale's short time of day; 24-hour where its AM/PM are only Latin letters.
+
+    CLDR's Khmer has no Khmer words for AM/PM (it writes "AM"), but its own 24-hour
+    skeleton (HH:mm); Lao, Burmese, Thai and Vietnamese write 24-hour times already.
+    """
+    pattern = locale.time_formats["short"].pattern
+    am = locale.day_periods["format"]["abbreviated"].get("am", "")
+    if "a" in pattern and locale.language != "en" and am.isascii():
+        return locale.datetime_skeletons["Hm"].pattern
+    return pattern
+
+
+def moment_patterns(locale) -> dict[str, str]:
+    """CLDR patterns of a moment: "year" (28 Nov 2026, 11:48) and "noyear" (28 Nov, 11:48).
+
+    The year is written in full (never "26"); the pages and the scripts both use these.
+    """
+    glue = str(locale.datetime_formats["medium"])
+    clock = time_pattern(locale)
+    return {
+        key: glue.replace("{0}", clock).replace("{1}", locale.datetime_skeletons[skeleton].pattern)
+        for key, skeleton in (("year", "yMMMd"), ("noyear", "MMMd"))
+    }
+
+
+# Pattern fields the scripts' formatter (static/js/i18n.js, formatMoment) knows.
+SCRIPT_DATE_FIELDS = {"y", "yyyy", "M", "MM", "MMM", "d", "dd", "H", "HH", "h", "hh", "mm", "a"}
+
+
+def script_date_formats(code: str) -> dict:
+    """What the scripts need to write a moment as the pages do: the two moment patterns as
+    "%(field)s" templates, the month abbreviations and the AM/PM words (in the script catalog)."""
+    locale = Locale.parse(code)
+    months = locale.months["format"]["abbreviated"]
+    periods = locale.day_periods["format"]["abbreviated"]
+    return {
+        **{key: parse_pattern(p).format for key, p in moment_patterns(locale).items()},
+        "months": [months[m] for m in range(1, 13)],
+        "am": periods.get("am", "AM"),
+        "pm": periods.get("pm", "PM"),
+    }
+
+
 def format_when(value: datetime | None, fmt: str = "medium") -> str:
-    """Date and time of an aware datetime in the viewer's language and time zone."""
-    return format_datetime(value, fmt) if value else ""
+    """Date and time of an aware datetime in the viewer's language and time zone.
+
+    "medium": the date with its full year and the time to the minute; "short": the same
+    without the year when it is this year (in the viewer's zone); other values: Babel's.
+    """
+    if not value:
+        return ""
+    if fmt not in ("short", "medium"):
+        return format_datetime(value, fmt)
+    patterns = moment_patterns(get_locale())
+    this_year = fmt == "short" and to_user_timezone(value).year == to_user_timezone(utcnow()).year
+    return format_datetime(value, patterns["noyear" if this_year else "year"])
 
 
 def format_day(value: date | datetime | None, fmt: str = "medium") -> str:
@@ -22,8 +78,10 @@ def format_day(value: date | datetime | None, fmt: str = "medium") -> str:
 
 
 def format_clock(value: datetime | time | None, fmt: str = "short") -> str:
-    """The time of day in the viewer's time zone."""
-    return format_time(value, fmt) if value else ""
+    """The time of day in the viewer's time zone (see time_pattern for "short")."""
+    if not value:
+        return ""
+    return format_time(value, time_pattern(get_locale()) if fmt == "short" else fmt)
 
 
 def format_ago(value: datetime | None) -> str:

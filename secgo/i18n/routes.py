@@ -1,6 +1,6 @@
 """Script catalogs at /i18n/<lang>.<hash>.json: cached for a year, a new catalog a new URL."""
 from flask import Response, current_app, g, redirect, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 
 from ..config import LOCALES
 from . import bp
@@ -27,8 +27,10 @@ def catalog(lang, digest):
 
 
 def page_language() -> dict:
-    """Every page's <html lang> and the address of its script catalog (base.html)."""
+    """Every page's <html lang>, the address of its script catalog and the viewer's time
+    zone (<html data-tz>: the scripts write times in it, as the pages do) (base.html)."""
     loc = get_locale()
     code = loc.language if loc else "en"
     g.locale_code = code
-    return {"locale_code": code, "i18n_catalog_url": script_catalog_url(code)}
+    return {"locale_code": code, "i18n_catalog_url": script_catalog_url(code),
+            "timezone_code": str(get_timezone())}

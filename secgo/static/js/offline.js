@@ -1,7 +1,7 @@
 // Offline reading: registers the service worker, shows "offline — saved copy from <time>" on a
 // saved page, offers "new version — reload" when an update waits, forgets the saved pages of
 // a user on logout or when another user logs in, and offers installing the app.
-import { gettext, loadCatalog } from './i18n.js';
+import { formatMoment, gettext, loadCatalog } from './i18n.js';
 
 const PAGES_PREFIX = 'secgo-pages-u';
 let acceptedUpdate = false;
@@ -11,17 +11,6 @@ function el(tag, className, text) {
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
-}
-
-function formatTime(iso) {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return '';
-  try {
-    return new Intl.DateTimeFormat(document.documentElement.lang || undefined,
-      { dateStyle: 'medium', timeStyle: 'short' }).format(date);
-  } catch (err) {
-    return date.toLocaleString();
-  }
 }
 
 function bar(id, className) {
@@ -43,7 +32,7 @@ function showConnection() {
   const node = bar('offline-banner', 'offline-banner');
   node.replaceChildren();
   if (savedAt) {
-    node.append(gettext('Offline — saved copy from %(time)s', { time: formatTime(savedAt) }));
+    node.append(gettext('Offline — saved copy from %(time)s', { time: formatMoment(savedAt) }));
     if (navigator.onLine) {
       const reload = el('button', 'link', gettext('Reload'));
       reload.type = 'button';

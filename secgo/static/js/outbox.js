@@ -5,7 +5,7 @@
 // What each answer does to an item is outbox-send.js's, which the service worker uses too.
 // A sent item whose answer carries `zawgyi_suggestion` stays, without its photos, as the
 // question "did you mean ...?" (state 'asked', shown and answered by zawgyi.js).
-import { gettext, ngettext, loadCatalog } from './i18n.js';
+import { formatMoment, gettext, ngettext, loadCatalog } from './i18n.js';
 import './outbox-send.js'; // a classic script (the worker's importScripts): sets self.SecgoOutbox
 
 const FIRST_RETRY_MS = 5000;
@@ -178,15 +178,6 @@ function el(tag, className, text) {
   return node;
 }
 
-function when(ms) {
-  try {
-    return new Intl.DateTimeFormat(document.documentElement.lang || undefined,
-      { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms));
-  } catch (err) {
-    return new Date(ms).toLocaleString();
-  }
-}
-
 function stateChip(item) {
   return item.state === 'failed'
     ? el('span', 'chip chip-failed', gettext('not sent'))
@@ -201,7 +192,9 @@ function entry(item, tag) {
   node.append(head);
   if (item.summary) node.append(el('p', 'outbox-summary', item.summary));
   const meta = el('p', 'muted small');
-  meta.append(el('time', '', when(item.created)));
+  const time = el('time', '', formatMoment(item.created));
+  time.dateTime = new Date(item.created).toISOString();
+  meta.append(time);
   if (item.files.length) {
     meta.append(' · ', ngettext('%(n)s photo', '%(n)s photos', item.files.length));
   }
