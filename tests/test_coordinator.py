@@ -117,7 +117,7 @@ def test_csv_exports_keep_every_script_and_start_with_a_bom(app, world):
         body = dash.issues_csv(coordinator, {}, period, NOW)
         assert body.startswith("\ufeff".encode())
         rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-        assert rows[0][:3] == ["Issue", "Order", "Raised at (UTC)"]
+        assert rows[0][:3] == ["Issue", "Order", "Raised at (Asia/Bangkok, UTC+07:00)"]
         assert sorted(r[6] for r in rows[1:]) == sorted(titles[:-1] + ["Ten bags short", "'=HYPERLINK(\"x\")"])
         first = rows[1]
         assert first[1] == "SEC-WRLD01" and first[3] == "Open" and first[7] == "Takeo organic rice"

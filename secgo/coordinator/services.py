@@ -4,6 +4,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import aliased
@@ -265,8 +266,22 @@ def _csv(header, rows) -> bytes:
 
 
 def _cell(value):
-    text = value.isoformat() if isinstance(value, (datetime, date)) else str(value)
+    if isinstance(value, datetime):
+        text = value.astimezone(get_timezone()).strftime(CSV_MOMENT)
+    else:
+        text = value.isoformat() if isinstance(value, date) else str(value)
     # A cell starting with = + - @ would run as a formula in a spreadsheet.
+# Moments in the viewer's zone, to the minute: spreadsheets read "2026-11-28 11:48" as a date.
+CSV_MOMENT = "%Y-%m-%d %H:%M"
+
+
+def _zone() -> str:
+    """The viewer's zone as the CSV header names it: "Asia/Bangkok, UTC+07:00"."""
+    zone = get_timezone()
+    offset = datetime.now(zone).strftime("%z")
+    return f"{zone}, UTC{offset[:3]}:{offset[3:]}"
+
+
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
@@ -287,10 +302,12 @@ def issues_csv(user, filters: dict, period: Period, now: datetime) -> bytes:
                Issue.created_at < period.end)
         .order_by(Issue.created_at, Issue.id)
     )
-    header = [_("Issue"), _("Order"), _("Raised at (UTC)"), _("State"), _("Severity"),
+    zone = _zone()
+    header = [_("Issue"), _("Order"), _("Raised at (%(zone)s)", zone=zone), _("State"), _("Severity"),
               _("Category"), _("Title"), _("Cluster"), _("Producer"), _("Customer"),
-              _("Border crossing"), _("First response at (UTC)"), _("Resolved at (UTC)"),
-              _("Closed at (UTC)"), _("Age (hours)")]
+              _("Border crossing"), _("First response at (%(zone)s)", zone=zone),
+              _("Resolved at (%(zone)s)", zone=zone), _("Closed at (%(zone)s)", zone=zone),
+              _("Age (hours)")]
 
     def lines():
         for r in rows:
@@ -323,7 +340,7 @@ def orders_csv(user, filters: dict, period: Period, now: datetime) -> bytes:
                Order.created_at >= period.start, Order.created_at < period.end)
         .order_by(Order.created_at, Order.id)
     )
-    header = [_("Order"), _("Created at (UTC)"), _("Product"), _("Quantity"), _("Unit"),
+    header = [_("Order"), _("Created at (%(zone)s)", zone=_zone()), _("Product"), _("Quantity"), _("Unit"),
               _("Status"), _("Cluster"), _("Producer"), _("Customer"), _("Origin"),
               _("Destination"), _("Border crossing"), _("Due date"), _("Overdue"),
               _("Open issues"), _("Awaiting confirmation")]

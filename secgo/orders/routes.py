@@ -88,7 +88,8 @@ def new():
 def render_new(*, values=None, errors=None, status=200):
     """The new-order form, with a refused form's values and errors."""
     return render_template(
-        "orders/new.html", choices=services.counterpart_choices(current_user), values=values or {},
+        "orders/new.html", choices=services.counterpart_choices(current_user),
+        values=values if values is not None else services.new_order_defaults(current_user),
         errors=errors or {}, currencies=CURRENCIES, borders=BORDER_CROSSINGS,
         client_id=new_client_id(),
     ), status

@@ -5,6 +5,7 @@ Pages, the JSON API and tracking links call these; they only flush, the caller c
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -64,6 +65,10 @@ def _text(data, name, fields, *, required=False):
     return clean_text(data.get(name), name, fields, required=required)
 
 
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")  # any script's digits (Decimal reads them)
+NOT_PLAIN_NUMBER = _l("Write the number with digits only, for example 1500 or 12.5.")
+
+
 def _decimal(data, name, fields, *, required=False, maximum, minimum=Decimal(0), positive=False):
     value = data.get(name)
     if value is None or value == "":
@@ -72,6 +77,10 @@ def _decimal(data, name, fields, *, required=False, maximum, minimum=Decimal(0),
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         fields[name] = _("Expected a number.")
+        return None
+    if isinstance(value, str) and not PLAIN_NUMBER.fullmatch(value.strip().replace(",", "")):
+        # Decimal() would take "1e3", "inf" and "nan": a person means digits, or a typo.
+        fields[name] = NOT_PLAIN_NUMBER
         return None
     try:
         number = Decimal(str(value).strip().replace(",", ""))
@@ -248,6 +257,32 @@ def create_order(actor, data: dict, *, client_id=None) -> Order:
     db.session.flush()
     refresh_search_text(order)
     return order
+
+
+# The currency of each country's own trade; a last order's currency is a better guess.
+COUNTRY_CURRENCIES = {"KH": "KHR", "LA": "LAK", "MM": "MMK", "TH": "THB", "VN": "VND"}
+
+
+def new_order_defaults(actor) -> dict[str, str]:
+    """What the new-order form can guess: the organization's last order's places, unit and
+    currency, else its own province and country as the origin (producer) or destination
+    (customer) and its country's currency. Nothing for people without an organization."""
+    org = actor.organization
+    if org is None:
+        return {}
+    last = db.session.scalar(
+        select(Order).where((Order.producer_org_id == org.id) | (Order.customer_org_id == org.id))
+        .order_by(Order.created_at.desc(), Order.id.desc()).limit(1)
+    )
+    if last is not None:
+        return {"origin": last.origin, "destination": last.destination, "unit": last.unit,
+                "currency": last.currency or COUNTRY_CURRENCIES.get(org.country, "")}
+    from ..i18n import COUNTRY_LABELS
+
+    country = COUNTRY_LABELS.get(org.country)
+    home = ", ".join(str(part) for part in (org.province, country) if part)
+    side = "origin" if org.kind == "producer" else "destination"
+    return {side: home, "currency": COUNTRY_CURRENCIES.get(org.country, "")}
 
 
 # --- finding and listing ------------------------------------------------------------------
