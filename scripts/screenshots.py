@@ -31,6 +31,13 @@ PAGES = {
     "issues": ("demo-coordinator", "/issues"),
     "coordinator": ("demo-coordinator", "/coordinator"),
     "people": ("demo-coordinator", "/onboarding/"),
+    # Admin pages (ids of a fresh demo database: cluster 1, organization 1, user 2).
+    "admin-clusters": ("demo-admin", "/admin/clusters"),
+    "admin-cluster": ("demo-admin", "/admin/clusters/1"),
+    "admin-orgs": ("demo-coordinator", "/admin/organizations"),
+    "admin-org": ("demo-admin", "/admin/organizations/1"),
+    "admin-people": ("demo-admin", "/admin/people"),
+    "admin-person": ("demo-admin", "/admin/people/2"),
 }
 
 
