@@ -29,6 +29,8 @@ PAGES = {
     "orders": ("demo-customer", "/orders"),
     "order": ("demo-customer", "/orders/SEC-7K3F9Q"),
     "issues": ("demo-coordinator", "/issues"),
+    "issue": ("demo-coordinator", "/issues/1"),
+    "links": ("demo-producer", "/orders/SEC-7K3F9Q/links"),
     "coordinator": ("demo-coordinator", "/coordinator"),
     "people": ("demo-coordinator", "/onboarding/"),
     # Admin pages (ids of a fresh demo database: cluster 1, organization 1, user 2).

@@ -37,7 +37,8 @@ def create_app(test_config=None):
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app)
     app.config.setdefault("UPLOAD_FOLDER", str(Path(app.instance_path) / "uploads"))
 
-    from . import assets, authn, errors, i18n, ids, inputs, pagecache, security, templating
+    from . import (assets, authn, errors, i18n, ids, inputs, pagecache, readmarks, security, tabs,
+                   templating)
     from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -65,6 +66,8 @@ def create_app(test_config=None):
     ids.init_app(app)  # before the blueprints: bounds every <int:...> URL part
     inputs.init_app(app)  # refuses NUL anywhere in a request, before any other check
     pagecache.init_app(app)
+    readmarks.init_app(app)  # one's own activity on an order or issue is never unread
+    tabs.init_app(app)  # the tab bar's tabs and unread counts
 
     for name in BLUEPRINTS:
         module = __import__(f"{__name__}.{name}", fromlist=["bp"])

@@ -6,7 +6,8 @@ inputs of language and time zone (the user's settings, the language cookie,
 Accept-Language), the session's CSRF secret, the minute, Accept-Encoding and the *data
 version* of what the user may see: the organizations `authz.visible_orgs_clause` gives the
 user (every order and issue they may see has one of its two organizations there), counted,
-and the sums of their ids and of their `organizations.data_version`. That counter goes up in
+and the sums of their ids and of their `organizations.data_version`, and the user's latest
+read mark (secgo.readmarks: the unread marks are per user, and opening an order moves it). That counter goes up in
 the same transaction as any change to the organization's orders, their updates,
 confirmations, links and issues, and to the organization itself (then its trading partners'
 go up too: its name is on their pages): one `after_flush` hook on the app's session
@@ -44,6 +45,7 @@ from .extensions import db
 from .i18n import LANG_COOKIE
 from .models import Issue, Order, Organization, User, UserSession, utcnow
 from .models.user import ROLES, parse_login_id
+from .readmarks import mark_version_expr
 
 MAX_BYTES = 8 * 1024 * 1024  # per process
 KEY_ENVIRON = "secgo.page_key"
@@ -83,7 +85,8 @@ def user_and_version_statement():
                _me.locale, _me.timezone, _me.role, _me.display_name, _me.organization_id,
                _seen_by_role(func.count()),
                _seen_by_role(func.coalesce(func.sum(Organization.id), 0)),
-               _seen_by_role(func.coalesce(func.sum(Organization.data_version), 0)))
+               _seen_by_role(func.coalesce(func.sum(Organization.data_version), 0)),
+               mark_version_expr(_me.id))
         .select_from(UserSession).join(_me, _me.id == UserSession.user_id)
         .where(UserSession.id == bindparam("sid"),
                UserSession.secret_hash == bindparam("secret_hash"),
@@ -124,7 +127,7 @@ _compiled: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # engine -
 
 def user_and_version(engine, connection, login_id: str, idle_limit):
     """(user id, active, locale, time zone, role, name, organization, organizations seen,
-    sum of their ids, sum of their versions) of the user of a live sign-in (a Flask-Login
+    sum of their ids, sum of their versions, their latest read mark) of the user of a live sign-in (a Flask-Login
     id), from a DB-API connection of the engine; None when the sign-in is unknown or ended.
     Everything of the user that a page shows or depends on is in it."""
     parsed = parse_login_id(login_id)
@@ -146,14 +149,14 @@ def page_key(environ, cookies, session_data, user_id: int, row) -> tuple | None:
     row (user_and_version); None when the page must not be cached."""
     if "_flashes" in session_data or "csrf_token" not in session_data or row is None:
         return None
-    _user_id, _active, locale, tz, role, name, org, orgs, org_ids, version = row
+    _user_id, _active, locale, tz, role, name, org, orgs, org_ids, version, marked = row
     if orgs is None:  # a role that sees no organization
         return None
     return (environ.get("PATH_INFO"), environ.get("QUERY_STRING", ""), user_id, locale, tz,
             role, name, org,
             cookies.get(LANG_COOKIE, ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""),
             session_data["csrf_token"], int(time.time() // 60), int(orgs), int(org_ids),
-            int(version))
+            int(version), str(marked))
 
 
 def cached_page(view):

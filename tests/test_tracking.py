@@ -96,9 +96,11 @@ def test_revoked_and_expired_links_stop_working(app, world, client, auth):
     assert "Warehouse clerk Somchai" in listing and "Night shift" not in listing  # expired
     assert client.post(f"/orders/{ref}/links/{first_id}/revoke").status_code == 303
     auth.logout()
-    assert client.get(f"/t/{token}").status_code == 404
-    assert client.get(f"/t/{other}").status_code == 404
-    assert client.post(f"/t/{token}/problem", data={"category": "quality", "title": "x"}).status_code == 404
+    # A link that ended says so (410) and whom to ask; a forged one is still "not found".
+    assert client.get(f"/t/{token}").status_code == 410
+    assert client.get(f"/t/{other}").status_code == 410
+    assert client.post(f"/t/{token}/problem", data={"category": "quality", "title": "x"}).status_code == 410
+    assert client.get(f"/t/{token[:-2]}xx").status_code == 404
 
 
 def test_a_link_cannot_be_made_or_revoked_on_someone_elses_order(app, world, client, auth):

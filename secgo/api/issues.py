@@ -2,6 +2,7 @@
 from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 
+from .. import readmarks
 from ..attachments.services import MAX_PHOTOS
 from ..errors import ApiError
 from ..ids import id_value
@@ -11,7 +12,8 @@ from ..models import CATEGORIES, SEVERITIES, STATES
 from ..orders.services import get_order
 from ..writes import Write, submit
 from . import bp
-from .openapi import IDEMPOTENCY_PARAM, WRITE_ERRORS, error_responses, ref, register, schema
+from .openapi import (IDEMPOTENCY_PARAM, UNREAD_NOTE, WRITE_ERRORS, error_responses, ref, register,
+                      schema)
 from .orders import ZAWGYI, ZAWGYI_NOTE, encoding_field
 from .routes import require_login
 
@@ -77,8 +79,9 @@ def issues_list():
     items, total = services.list_issues(
         user, tab, services.parse_filters(request.args), limit=limit, offset=int(offset)
     )
-    return jsonify({"items": [issue_json(i, user) for i in items], "total": total,
-                    "limit": limit, "offset": int(offset)})
+    unread = readmarks.unread_ids(user, "issue", [i.id for i in items])
+    return jsonify({"items": [{**issue_json(i, user), "unread": i.id in unread} for i in items],
+                    "total": total, "limit": limit, "offset": int(offset)})
 
 
 def _raise(posted, user, order):
@@ -166,6 +169,7 @@ _ISSUE = schema("Issue", {
         "cluster_id": {"type": ["integer", "null"]},
         "border_crossing": {"type": ["string", "null"]},
         "photo_ids": {"type": "array", "items": {"type": "integer"}},
+        "unread": {"type": "boolean", "description": UNREAD_NOTE},
         "allowed_actions": {"type": "array", "items": {"type": "string", "enum": list(services.ACTIONS)}},
         "comments": {"type": "array", "items": {"type": "object"}},
         "events": {"type": "array", "items": {"type": "object"}},
@@ -213,6 +217,9 @@ _REF = {"name": "reference", "in": "path", "required": True, "schema": {"type": 
 
 register("/issues", {"get": {
     "summary": "Issues the caller may see (tab: waiting, mine, all; filters)",
+    "description": "Each item has `unread`. `waiting`: what waits for the caller — for a "
+                   "customer, the producer's issues it has not acknowledged, its own open ones "
+                   "the other side has answered, and its own resolved ones to close or reopen.",
     "parameters": _FILTER_PARAMS,
     "responses": {"200": {"description": "A page of issues", **_json({
         "type": "object", "properties": {"items": {"type": "array", "items": ref("Issue")},

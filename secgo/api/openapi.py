@@ -1,4 +1,5 @@
 """The OpenAPI 3.1 document, assembled from the fragments each API module registers."""
+from ..readmarks import UNREAD_DAYS
 
 PATHS: dict[str, dict] = {}
 SCHEMAS: dict[str, dict] = {
@@ -62,6 +63,12 @@ IDEMPOTENCY_PARAM = {
     "or item it is refused (422, code idempotency_key_mismatch); with another body, 409.",
     "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
 }
+
+
+# The lists' unread flag (secgo.readmarks); reading through the API marks nothing seen.
+UNREAD_NOTE = ("News by someone else since the caller last opened its page in the app (or "
+               f"last acted on it), within the last {UNREAD_DAYS} days. Reading through the API "
+               "marks nothing seen.")
 
 
 # Answered by the HTTP server in front of the app (gunicorn: a request line over 4094 bytes),

@@ -10,7 +10,8 @@ from ..orders import services
 from ..orders.routes import new_tracking_link, end_tracking_link
 from ..writes import Write, submit
 from . import bp
-from .openapi import IDEMPOTENCY_PARAM, WRITE_ERRORS, error_responses, register, schema
+from .openapi import (IDEMPOTENCY_PARAM, UNREAD_NOTE, WRITE_ERRORS, error_responses, register,
+                      schema)
 from .routes import require_login
 
 
@@ -80,7 +81,8 @@ def orders_list():
     )
     today = services.today()
     return {
-        "items": [order_json(r.order, r.awaiting, r.open_issues, today) for r in page.rows],
+        "items": [{**order_json(r.order, r.awaiting, r.open_issues, today), "unread": r.unread}
+                  for r in page.rows],
         "page": page.page, "pages": page.pages, "total": page.total,
     }
 
@@ -247,6 +249,7 @@ ORDER = schema("Order", {
                                   "description": "Status updates the customer has not confirmed"},
         "open_issues": {"type": "integer",
                         "description": "Issues open, acknowledged or reopened (not resolved or closed)"},
+        "unread": {"type": "boolean", "description": "In lists: " + UNREAD_NOTE},
         "url": {"type": "string"},
     },
 })

@@ -1,9 +1,12 @@
 """Issue pages: the list, one issue with its thread and history, raising one on an order."""
 from flask import render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from .. import readmarks
 from ..authz import visible_orders_clause
+from ..errors import ApiError
 from ..extensions import db
 from ..idempotency import new_client_id
 from ..models import CATEGORIES, Cluster, Order, Organization, utcnow
@@ -40,6 +43,7 @@ def index():
     return render_template(
         "issues/index.html", issues=issues, total=total, tab=tab, filters=filters, page=page,
         pages=max(1, -(-total // PAGE_SIZE)), clusters=visible_clusters(current_user), now=utcnow(),
+        unread=readmarks.unread_ids(current_user, "issue", [i.id for i in issues]),
     )
 
 
@@ -50,10 +54,11 @@ def _timeline(issue):
 
 
 def _detail_page(issue, comment_form=None, error=None, status=200, failed_action=None,
-                 zawgyi=None, comment_client_id=None):
+                 zawgyi=None, comment_client_id=None, last_seen=None):
     actions = services.allowed_actions(issue, current_user)
     return render_template(
         "issues/detail.html", issue=issue, timeline=_timeline(issue), actions=actions,
+        likely=services.likely_action(issue, actions), last_seen=last_seen,
         comment_form=comment_form or CommentForm(formdata=None),
         assignees=services.assignee_choices(issue) if "reassign" in actions else [],
         note_required=services.note_required, error=error, failed_action=failed_action,
@@ -66,7 +71,9 @@ def _detail_page(issue, comment_form=None, error=None, status=200, failed_action
 @bp.get("/issues/<int:issue_id>")
 @login_required
 def detail(issue_id):
-    return _detail_page(services.get_issue(current_user, issue_id))
+    issue = services.get_issue(current_user, issue_id)
+    # Opening the page marks the issue seen; the conversation marks what is new since last time.
+    return _detail_page(issue, last_seen=readmarks.visit(current_user, "issue", issue.id))
 
 
 def _form_errors(form, errors: dict, default: str) -> None:
@@ -99,8 +106,14 @@ def comment(issue_id):
     return submit(COMMENT, services.get_issue(current_user, issue_id))
 
 
+CONFIRM_CLOSE = _l("Tick the box to confirm that you close this issue.")
+
+
 def _transition(posted, issue):
     data = posted.data
+    if data.get("action") == "close" and issue.state != "resolved" and data.get("confirm") != "1":
+        # The page asks before an issue nobody marked resolved is closed (the API does not).
+        raise ApiError(422, fields={"confirm": CONFIRM_CLOSE})
     event = services.transition(issue, current_user, data.get("action", ""),
                                 note=data.get("note", ""), assignee_id=data.get("assignee") or None,
                                 client_id=posted.key)

@@ -101,6 +101,21 @@ def allowed_actions(issue: Issue, user) -> list[str]:
     return [a for a in ACTIONS if a in found]
 
 
+# The step an issue most likely waits for, by state: the page shows it first (the others
+# behind "Other actions"); the first of these the viewer may take.
+LIKELY_NEXT = {
+    "open": ("acknowledge", "resolve"),
+    "reopened": ("acknowledge", "resolve"),
+    "acknowledged": ("resolve",),
+    "resolved": ("close",),
+}
+
+
+def likely_action(issue: Issue, actions: list[str]) -> str | None:
+    """Of the viewer's allowed actions, the one the issue most likely waits for (or None)."""
+    return next((a for a in LIKELY_NEXT.get(issue.state, ()) if a in actions), None)
+
+
 def note_required(action: str) -> bool:
     """True when the action needs a note (a resolution or a reason)."""
     return any(r.note_required for r in TRANSITIONS if r.action == action)
@@ -345,9 +360,11 @@ def tab_clause(user, tab: str):
     confirm = and_(Issue.waits_for_close, Issue.raised_by_side == side)
     if side == "producer":
         return or_(Issue.is_open, confirm)
-    if side == "customer":  # the producer's issues it has not acknowledged yet
+    if side == "customer":  # the producer's issues it has not acknowledged yet, and its own
+        # open ones that the other side has answered (Issue.awaits_answer no longer holds)
         unanswered = Issue.state.in_(sorted(_sources("acknowledge")))
-        return or_(and_(unanswered, Issue.raised_by_side != side), confirm)
+        answered = and_(Issue.is_open, Issue.raised_by_side == side, ~Issue.awaits_answer)
+        return or_(and_(unanswered, Issue.raised_by_side != side), answered, confirm)
     return false()
 
 

@@ -17,13 +17,14 @@ from .order import (
 )
 from .org import COUNTRIES, ORG_KINDS, Cluster, Organization
 from .org import cluster_coordinators as cluster_coordinators_table
+from .readmark import READ_KINDS, ReadMark
 from .user import ROLES, ApiToken, Invite, User, UserSession, hash_token, new_token
 
 __all__ = [
     "ApiToken", "Attachment", "BORDER_CROSSINGS", "CATEGORIES", "CONDITIONS", "COUNTRIES",
     "CURRENCIES", "Cluster", "DeliveryConfirmation", "FINAL_STATUSES", "IdempotencyKey",
     "Invite", "Issue", "IssueComment", "IssueEvent", "Notification", "OPEN_STATES", "ORG_KINDS",
-    "Order", "REFERENCE_MAX",
+    "Order", "READ_KINDS", "REFERENCE_MAX", "ReadMark",
     "Organization", "PushDelivery", "PushSubscription", "ROLES", "SEVERITIES", "STATES", "STATUSES",
     "StatusUpdate", "TrackingLink", "UPDATE_KINDS", "UTCDateTime", "User", "UserSession", "cluster_coordinators_table", "hash_token",
     "new_token", "utcnow",

@@ -2,14 +2,15 @@
 from functools import partial
 
 import segno
-from flask import current_app, render_template, request, url_for
+from flask import abort, current_app, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from .. import readmarks
 from ..attachments.routes import send_photo
 from ..attachments.services import MAX_PHOTOS, belongs_to_order
-from ..errors import ApiError
+from ..errors import ApiError, wants_json
 from ..extensions import db, limiter
 from ..idempotency import new_client_id
 from ..limits import LIMITS
@@ -108,7 +109,7 @@ CREATE = Write("orders.create", _create, refused=_refused_new)
 
 
 def render_detail(order, *, form=None, errors=None, message=None, values=None, status=200,
-                  zawgyi=None, client_id=None):
+                  zawgyi=None, client_id=None, last_seen=None):
     """The order page: facts, forms for what this viewer may do, one timeline."""
     side = services.side_of(current_user, order)
     updates, delivery, issues = services.load_history(order)
@@ -125,6 +126,7 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
         zawgyi=zawgyi or {},
         issue_detail="issues.detail" in current_app.view_functions,
         corrigible={u.id for u in updates if u.author_id == current_user.id or side == "admin"},
+        last_seen=last_seen,
     ), status
 
 
@@ -132,7 +134,8 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
 @login_required
 def detail(reference):
     order = services.get_order(current_user, reference)
-    return render_detail(order)
+    # Opening the page marks the order seen; the timeline marks what is new since last time.
+    return render_detail(order, last_seen=readmarks.visit(current_user, "order", order.id))
 
 
 def _post_update(posted, order):
@@ -287,7 +290,8 @@ def end_tracking_link(posted, order, link_id):
         url_for("orders.links", reference=order.reference)
 
 
-REVOKE_LINK = Write("orders.revoke_link", end_tracking_link, body=None)
+REVOKE_LINK = Write("orders.revoke_link", end_tracking_link, body=None,
+                    flash=_l("Link revoked. It no longer works."))
 
 
 @bp.post("/orders/<reference>/links/<int:link_id>/revoke")
@@ -298,11 +302,22 @@ def revoke_link(reference, link_id):
 
 # --- tracking links: no account, only this order, only receipt and problems --------------
 
+LINK_ENDED = _l("This tracking link no longer works.")
+
+
 def _live_link(token):
+    """The live link, or its end said plainly: a revoked or expired link answers 410 with
+    whom to ask (the order's two organizations, as its page showed); anything else 404."""
     link = services.find_tracking_link(token)
-    if link is None:
+    if link is not None:
+        return link
+    ended = services.ended_tracking_link(token)
+    if ended is None:
         raise ApiError(404)
-    return link
+    if wants_json():
+        raise ApiError(410, LINK_ENDED, code="link_ended")
+    page = render_template("tracking/gone.html", link=ended, order=ended.order)
+    abort(make_response(page, 410, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}))
 
 
 def render_track(link, token, *, form=None, errors=None, message=None, values=None, status=200):

@@ -18,7 +18,7 @@ from flask_babel import to_user_timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import notify
+from .. import notify, readmarks
 from ..authz import order_audience, order_side, visible_orders_clause
 from ..errors import ApiError
 from ..extensions import db
@@ -318,10 +318,12 @@ def _like_escape(text: str) -> str:
 
 
 def orders_query(actor, *, status=None, q=None, awaiting=False):
-    """SELECT (Order, awaiting count, open issues) of what the actor sees, newest activity first."""
+    """SELECT (Order, awaiting count, open issues, news for the actor) of what the actor sees,
+    newest activity first."""
     awaiting_expr = awaiting_count_expr()
     issues_expr = open_issues_expr()
-    stmt = select(Order, awaiting_expr.label("awaiting"), issues_expr.label("open_issues")).where(
+    stmt = select(Order, awaiting_expr.label("awaiting"), issues_expr.label("open_issues"),
+                  readmarks.unread_expr(actor, "order").label("unread")).where(
         visible_orders_clause(actor)
     )
     if status in STATUSES:
@@ -342,6 +344,7 @@ class Row:
     order: Order
     awaiting: int
     open_issues: int
+    unread: bool = False  # news since the actor last opened it (secgo.readmarks)
 
 
 @dataclass
@@ -381,14 +384,14 @@ def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=
         ).all()
         if rows or page <= 1:
             total = rows[0].total if rows else 0
-            return Page([Row(r[0], r[1], r[2]) for r in rows], total, max(1, page), per_page)
+            return Page([Row(r[0], r[1], r[2], bool(r.unread)) for r in rows], total, max(1, page), per_page)
         # A page past the last one: count, then show the last page.
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = max(1, min(page, max(1, -(-total // per_page))))
     rows = db.session.execute(
         stmt.options(*eager).order_by(*newest).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return Page([Row(r[0], r[1], r[2]) for r in rows], total, page, per_page)
+    return Page([Row(r[0], r[1], r[2], bool(r.unread)) for r in rows], total, page, per_page)
 
 
 def normalize_reference(reference) -> str | None:
@@ -744,17 +747,30 @@ def sign_token(secret: str) -> str:
     return f"{secret}.{_signature(secret)}"
 
 
-def find_tracking_link(token: str) -> TrackingLink | None:
-    """The live link for a token; None when forged, unknown, revoked or expired."""
+def _signed_link(token: str) -> TrackingLink | None:
+    """The link a genuine token names (live or not); None when forged or unknown."""
     if not isinstance(token, str) or not 20 <= len(token) <= 100 or "." not in token:
         return None
     secret, _dot, signature = token.rpartition(".")
     if not hmac.compare_digest(signature, _signature(secret)):
         return None
-    link = db.session.scalar(select(TrackingLink).where(TrackingLink.token_hash == hash_token(token)))
-    if link is None or link.revoked_at is not None or link.expires_at <= utcnow():
-        return None
-    return link
+    return db.session.scalar(select(TrackingLink).where(TrackingLink.token_hash == hash_token(token)))
+
+
+def _ended(link: TrackingLink) -> bool:
+    return link.revoked_at is not None or link.expires_at <= utcnow()
+
+
+def find_tracking_link(token: str) -> TrackingLink | None:
+    """The live link for a token; None when forged, unknown, revoked or expired."""
+    link = _signed_link(token)
+    return None if link is None or _ended(link) else link
+
+
+def ended_tracking_link(token: str) -> TrackingLink | None:
+    """A genuine link that was revoked or has expired (its page says so); None otherwise."""
+    link = _signed_link(token)
+    return link if link is not None and _ended(link) else None
 
 
 def tracking_links(order: Order) -> list[TrackingLink]:

@@ -1,0 +1,166 @@
+"""Unread marks: what happened on an order or an issue since its viewer last opened it.
+
+The rule, defined here once (lists, tab counts, the API, the order timeline's and the issue
+conversation's "new since your last visit" divider and the page cache read it):
+
+- *Activity* is an order's `last_activity_at` and an issue's `updated_at`, server times that
+  every update, confirmation, delivery, issue, comment and transition moves forward.
+- *Seen* is the person's `ReadMark.seen_at` for it: written when they open the order's or
+  the issue's page (`visit`; a JSON or API read does not mark anything seen), and when they
+  themselves act on it, from any page, the outbox or the API (`_mark_own_activity`): one's own
+  activity is never news to oneself.
+- *Unread*: activity later than the mark; without a mark, later than the person's floor —
+  their account's creation or `UNREAD_DAYS` ago, whichever is later (older activity is not
+  flagged, and the counts stay cheap: only recent activity is read, through the activity
+  indexes).
+- The tab counts stop at `COUNT_CAP` ("99+"), like every count that could grow without bound.
+
+Marks are per person, so the page cache's key carries the person's latest mark
+(`mark_version_expr`): a kept orders list never shows a mark that opening an order cleared.
+"""
+from datetime import datetime, timedelta
+
+from flask import after_this_request, current_app, g, has_request_context
+from sqlalchemy import and_, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from .authz import visible_issues_clause, visible_orders_clause
+from .extensions import db
+from .models import Issue, Order, ReadMark, utcnow
+
+UNREAD_DAYS = 30
+COUNT_CAP = 99
+
+# kind -> (the activity column, the id column)
+_ACTIVITY = {"order": (Order.last_activity_at, Order.id), "issue": (Issue.updated_at, Issue.id)}
+
+
+def floor(user, now: datetime | None = None) -> datetime:
+    """Activity before this is never unread for the user (no mark needed for it)."""
+    low = (now or utcnow()) - timedelta(days=UNREAD_DAYS)
+    created = getattr(user, "created_at", None)
+    return max(low, created) if created is not None else low
+
+
+def _mark(user_id, kind: str, target):
+    return select(ReadMark.seen_at).where(
+        ReadMark.user_id == user_id, ReadMark.kind == kind, ReadMark.target_id == target
+    ).scalar_subquery()
+
+
+def unread_expr(user, kind: str, now: datetime | None = None):
+    """SQL: the order (kind "order") or issue ("issue") of the row has news for the user."""
+    activity, target = _ACTIVITY[kind]
+    low = floor(user, now)
+    return and_(activity > low, activity > func.coalesce(_mark(user.id, kind, target), low))
+
+
+def unread_ids(user, kind: str, ids) -> set[int]:
+    """Which of these orders or issues (ids) have news for the user: one query."""
+    ids = sorted(set(ids))
+    if not ids:
+        return set()
+    _activity, target = _ACTIVITY[kind]
+    return set(db.session.scalars(select(target).where(target.in_(ids), unread_expr(user, kind))))
+
+
+def _capped_count(stmt):
+    return select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery()).scalar_subquery()
+
+
+def tab_counts(user) -> dict:
+    """{"orders": n, "issues": n}: the user's orders and issues with news, each counted up to
+    COUNT_CAP + 1 (show "99+" above COUNT_CAP), in one query."""
+    orders = select(Order.id).where(visible_orders_clause(user), unread_expr(user, "order"))
+    issues = select(Issue.id).where(visible_issues_clause(user), unread_expr(user, "issue"))
+    row = db.session.execute(select(_capped_count(orders), _capped_count(issues))).one()
+    return {"orders": row[0], "issues": row[1]}
+
+
+def last_seen(user, kind: str, target_id: int) -> datetime | None:
+    """When the user last opened (or acted on) this order or issue; None if never."""
+    return db.session.scalar(
+        select(ReadMark.seen_at).where(ReadMark.user_id == user.id, ReadMark.kind == kind,
+                                       ReadMark.target_id == target_id))
+
+
+def _upsert(connection, rows: list[dict]) -> None:
+    """Insert or move forward (never back) read marks, on SQLite and PostgreSQL alike."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    table = ReadMark.__table__
+    stmt = dialect.insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.user_id, table.c.kind, table.c.target_id],
+        set_={"seen_at": stmt.excluded.seen_at},
+        where=table.c.seen_at < stmt.excluded.seen_at,
+    )
+    connection.execute(stmt, rows)
+
+
+def mark_seen(user, kind: str, target_id: int, at: datetime | None = None) -> None:
+    """Record that the user has seen the order or issue as of `at` (now); the caller commits."""
+    _upsert(db.session.connection(), [{"user_id": user.id, "kind": kind, "target_id": target_id,
+                                       "seen_at": at or utcnow()}])
+
+
+def visit(user, kind: str, target_id: int) -> datetime | None:
+    """The user opens the order's or issue's page: returns their previous visit (for the
+    "new since your last visit" divider) and marks it seen as of now once the page is made
+    (its own short transaction, after the page rendered: a mark that cannot be saved is
+    logged and never costs the page)."""
+    previous = last_seen(user, kind, target_id)
+    row = {"user_id": user.id, "kind": kind, "target_id": target_id, "seen_at": utcnow()}
+
+    @after_this_request
+    def _save(response):
+        if response.status_code < 400:
+            try:
+                _upsert(db.session.connection(), [row])
+                db.session.commit()
+            except SQLAlchemyError:
+                db.session.rollback()
+                current_app.logger.warning("read mark not saved", exc_info=True)
+        return response
+
+    return previous
+
+
+def _mark_own_activity(session, _flush_context) -> None:
+    """In the flush's transaction: what the signed-in person just did on an order or issue
+    moves their own mark to that activity's time (their own activity is never unread)."""
+    if not has_request_context():
+        return
+    user = g.get("_login_user")  # loaded already for any write; never load it here
+    if user is None or not getattr(user, "is_authenticated", False):
+        return
+    seen: dict = {}
+    for obj in (*session.new, *session.dirty):
+        for kind, model, name in (("order", Order, "last_activity_at"), ("issue", Issue, "updated_at")):
+            if not isinstance(obj, model):
+                continue
+            state = db.inspect(obj)
+            at = state.dict.get(name)
+            if at is None or obj.id is None:
+                continue
+            if obj not in session.new and not state.attrs[name].history.has_changes():
+                continue
+            key = (kind, obj.id)
+            seen[key] = max(seen.get(key, at), at)
+    if seen:
+        _upsert(session.connection(), [
+            {"user_id": user.id, "kind": kind, "target_id": target_id, "seen_at": at}
+            for (kind, target_id), at in sorted(seen.items())
+        ])
+
+
+def mark_version_expr(user_id_column):
+    """SQL: the latest mark of a user (the page cache's key: it moves with every mark)."""
+    return select(func.max(ReadMark.seen_at)).where(
+        ReadMark.user_id == user_id_column).scalar_subquery()
+
+
+def init_app(app) -> None:
+    """Own activity marks itself seen: one after_flush hook on the app's session (once)."""
+    if not event.contains(db.session, "after_flush", _mark_own_activity):
+        event.listen(db.session, "after_flush", _mark_own_activity)

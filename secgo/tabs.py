@@ -1,0 +1,88 @@
+"""The tab bar: which tabs each role has, in one list, and their unread counts.
+
+A new section adds one row to TABS. Tabs with `menu=True` go behind "More" when a role has
+two or more of them (at 360 px four tabs and "More" fit in every language; six do not);
+a role with only one such tab shows it in the bar. A row whose endpoint does not exist in
+the app (a blueprint not installed) is left out.
+"""
+from dataclasses import dataclass
+
+from flask import current_app, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import readmarks
+
+STAFF = ("coordinator", "admin")
+
+
+@dataclass(frozen=True)
+class Tab:
+    endpoint: str
+    label: object
+    current: str  # the endpoint, or a blueprint's prefix ("orders."), that marks it current
+    roles: tuple | None = None  # None: everyone signed in
+    count: str | None = None  # "orders" or "issues": shows readmarks.tab_counts' number
+    menu: bool = False
+
+
+TABS = (
+    Tab("coordinator.dashboard", _l("Dashboard"), "coordinator.", roles=STAFF),
+    Tab("orders.index", _l("Orders"), "orders.", count="orders"),
+    Tab("issues.index", _l("Issues"), "issues.", count="issues"),
+    Tab("onboarding.index", _l("People"), "onboarding.", roles=STAFF, menu=True),
+    Tab("admin.index", _l("Admin"), "admin.", roles=STAFF, menu=True),
+    Tab("auth.settings", _l("Settings"), "auth.settings", menu=True),
+)
+NO_COUNTS = {"main.offline"}  # kept by the service worker as the app shell: no live numbers
+
+
+@dataclass(frozen=True)
+class Shown:
+    tab: Tab
+    href: str
+    is_current: bool
+
+
+class TabBar:
+    """The signed-in user's tabs: `bar` (always visible), `more` (behind "More"), `counts`."""
+
+    def __init__(self, user, endpoint: str):
+        views = current_app.view_functions
+        shown = [
+            Shown(t, url_for(t.endpoint), endpoint == t.current
+                  or (t.current.endswith(".") and endpoint.startswith(t.current)))
+            for t in TABS
+            if t.endpoint in views and (t.roles is None or user.role in t.roles)
+        ]
+        menu = [s for s in shown if s.tab.menu]
+        grouped = len(menu) > 1
+        self.bar = [s for s in shown if not (grouped and s.tab.menu)]
+        self.more = menu if grouped else []
+        self.more_current = any(s.is_current for s in self.more)
+        self._user, self._endpoint, self._counts = user, endpoint, None
+
+    @property
+    def counts(self) -> dict:
+        """Unread orders and issues (one query, on first use); {} where none are shown."""
+        if self._counts is None:
+            self._counts = {}
+            if self._endpoint not in NO_COUNTS:
+                try:
+                    self._counts = readmarks.tab_counts(self._user)
+                except SQLAlchemyError:  # an error page after a database failure still renders
+                    current_app.logger.warning("tab counts unavailable", exc_info=True)
+        return self._counts
+
+
+def tab_bar() -> TabBar | None:
+    """The tab bar of this request's user (None when nobody is signed in)."""
+    if not current_user.is_authenticated:
+        return None
+    return TabBar(current_user, request.endpoint or "")
+
+
+def init_app(app) -> None:
+    """base.html draws the tab bar from tab_bar(); the count cap shows as "99+"."""
+    app.jinja_env.globals.update(tab_bar=tab_bar, UNREAD_CAP=readmarks.COUNT_CAP)
