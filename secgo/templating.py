@@ -1,4 +1,5 @@
-"""Template helpers every page may use: where a photo and an order are served, text limits."""
+"""Template helpers every page may use: where a photo and an order are served, text limits,
+the quick phrases (secgo.phrases)."""
 from flask import current_app, url_for
 
 from .limits import LIMITS
@@ -19,4 +20,7 @@ def order_url(order) -> str | None:
 def init_app(app):
     """Give every template photo_url, order_url and the text limits (an input's maxlength is
     the limit the server checks); the formatting filters are in secgo.i18n."""
+    from . import phrases
+
     app.jinja_env.globals.update(photo_url=photo_url, order_url=order_url, limits=LIMITS)
+    phrases.init_app(app)

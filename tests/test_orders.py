@@ -92,7 +92,7 @@ def test_producer_reports_status_and_customer_confirms_it(app, world, client, au
     auth.logout()
     auth.login("customer")
     page = client.get(f"/orders/{ref}").get_data(as_text=True)
-    assert "Confirm this update" in page
+    assert "data-confirm=" in page and "This is wrong" in page
     with app.app_context():
         update = db.session.scalar(select(StatusUpdate))
         events = [n.event for n in db.session.scalars(select(Notification))]
@@ -208,13 +208,16 @@ def test_the_author_corrects_an_update_and_both_stay_in_the_timeline(app, world,
 def test_a_short_delivery_opens_an_issue_automatically(app, world, client, auth):
     ref = make_order(app, world)
     auth.login("customer")
-    response = client.post(f"/orders/{ref}/delivery", data={
-        "received_quantity": "85", "condition": "good", "note": "15 kg missing"})
+    short = {"received_quantity": "85", "condition": "good", "note": "15 kg missing"}
+    warned = client.post(f"/orders/{ref}/delivery", data=short)  # a plain form is asked first
+    assert warned.status_code == 422 and "An issue will be opened" in warned.get_data(as_text=True)
+    response = client.post(f"/orders/{ref}/delivery", data={**short, "open_issue": "1"})
     assert response.status_code == 303
     with app.app_context():
         order = order_of(ref)
         issue = db.session.scalar(select(Issue).where(Issue.order_id == order.id))
         assert issue.category == "quantity" and issue.raised_by_side == "customer"
+        assert db.session.scalar(select(DeliveryConfirmation.condition)) == "short"
         assert order.status == "delivered"
         events = {n.event for n in db.session.scalars(
             select(Notification).where(Notification.order_id == order.id))}

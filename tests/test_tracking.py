@@ -52,11 +52,12 @@ def test_the_contact_confirms_receipt_and_a_short_delivery_opens_an_issue(app, w
     auth.login("customer")
     token = create_link(client, ref)
     auth.logout()
-    response = client.post(f"/t/{token}/receipt", data={
-        "received_quantity": "90", "condition": "good", "client_id": "track-receipt-01"})
+    short = {"received_quantity": "90", "condition": "good", "client_id": "track-receipt-01"}
+    asked = client.post(f"/t/{token}/receipt", data=short)  # the page says an issue will open
+    assert asked.status_code == 422 and 'name="open_issue" value="1"' in asked.get_data(as_text=True)
+    response = client.post(f"/t/{token}/receipt", data={**short, "open_issue": "1"})
     assert response.status_code == 303
-    again = client.post(f"/t/{token}/receipt", data={
-        "received_quantity": "90", "condition": "good", "client_id": "track-receipt-01"})
+    again = client.post(f"/t/{token}/receipt", data={**short, "open_issue": "1"})
     assert again.status_code == 303
     with app.app_context():
         order = db.session.scalar(select(Order).where(Order.reference == ref))

@@ -3,6 +3,7 @@ from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 
 from .. import readmarks
+from .. import phrases
 from ..attachments.services import MAX_PHOTOS
 from ..errors import ApiError
 from ..ids import id_value
@@ -14,7 +15,7 @@ from ..writes import Write, submit
 from . import bp
 from .openapi import (IDEMPOTENCY_PARAM, UNREAD_NOTE, WRITE_ERRORS, error_responses, ref, register,
                       schema)
-from .orders import ZAWGYI, ZAWGYI_NOTE, encoding_field
+from .orders import PHRASE, ZAWGYI, ZAWGYI_NOTE, encoding_field, phrases_in
 from .routes import require_login
 
 MAX_LIMIT = 100
@@ -33,8 +34,11 @@ def issue_json(issue, user, full=False) -> dict:
         "category": issue.category,
         "severity": issue.severity,
         "state": issue.state,
-        "title": issue.title,
+        "title": issue.shown_title,
+        "title_phrase": phrases.one_json(issue.title_phrase),
         "description": issue.description,
+        "phrases": phrases.as_json(issue.phrases),
+        "update_id": issue.update_id,
         "raised_by": issue.raised_by.display_name if issue.raised_by else issue.raised_by_label,
         "raised_by_side": issue.raised_by_side,
         "assignee_id": issue.assignee_id,
@@ -53,7 +57,8 @@ def issue_json(issue, user, full=False) -> dict:
         data["allowed_actions"] = services.allowed_actions(issue, user)
         data["comments"] = [
             {"id": c.id, "author": c.author.display_name if c.author else c.author_label,
-             "body": c.body, "created_at": _when(c.created_at), "photo_ids": [p.id for p in c.photos]}
+             "body": c.body, "phrases": phrases.as_json(c.phrases),
+             "created_at": _when(c.created_at), "photo_ids": [p.id for p in c.photos]}
             for c in issue.comments
         ]
         data["events"] = [
@@ -90,6 +95,8 @@ def _raise(posted, user, order):
         order, user, category=data.get("category"), severity=data.get("severity"),
         title=data.get("title"), description=data.get("description"),
         photos=posted.photos(user), client_id=posted.key,
+        phrases=phrases.read(data, phrases.ISSUE, unit=order.unit),
+        update=services.update_on(order, id_value(data.get("update_id"), "update_id")),
     )
     return 201, issue_json(issue, user, full=True), f"/api/v1/issues/{issue.id}"
 
@@ -111,8 +118,9 @@ def issues_read(issue_id):
 
 def _comment(posted, user, issue):
     c = services.add_comment(issue, user, posted.data.get("body"), photos=posted.photos(user),
-                             client_id=posted.key)
+                             client_id=posted.key, data=posted.data)
     return 201, {"id": c.id, "issue_id": issue.id, "body": c.body,
+                 "phrases": phrases.as_json(c.phrases),
                  "created_at": _when(c.created_at)}, f"/api/v1/issues/{issue.id}"
 
 
@@ -154,8 +162,15 @@ _ISSUE = schema("Issue", {
         "category": {"type": "string", "enum": list(CATEGORIES)},
         "severity": {"type": "string", "enum": list(SEVERITIES)},
         "state": {"type": "string", "enum": list(STATES)},
-        "title": {"type": "string", **max_length("title")},
+        "title": {"type": "string", **max_length("title"),
+                  "description": "In the caller's language when the app composed it"},
+        "title_phrase": {"oneOf": [PHRASE, {"type": "null"}],
+                         "description": "A title the app composed (a delivery that was not "
+                                        "right, a quick phrase, an update that is not right)"},
         "description": {"type": "string"},
+        "phrases": {"type": "array", "items": PHRASE},
+        "update_id": {"type": ["integer", "null"],
+                      "description": "The status update this issue says is not right"},
         "raised_by": {"type": ["string", "null"]},
         "raised_by_side": {"type": "string"},
         "assignee_id": {"type": ["integer", "null"]},
@@ -182,16 +197,25 @@ _NEW_ISSUE = schema("NewIssue", {
     "properties": {
         "category": {"type": "string", "enum": list(CATEGORIES)},
         "severity": {"type": "string", "enum": list(SEVERITIES)},
-        "title": {"type": "string", **max_length("title")}, **encoding_field("title"),
+        "title": {"type": "string", **max_length("title"),
+                  "description": "May be left out when quick phrases or update_id are sent: "
+                                 "the title is then the first phrase (or \"not right: the "
+                                 "update ...\"), shown in each reader's language"},
+        **encoding_field("title"),
         "description": {"type": "string", **max_length("description")},
         **encoding_field("description"),
         "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": MAX_PHOTOS},
+        "update_id": {"type": "integer", "description": "A status update of this order that is not right"},
+        **phrases_in(phrases.ISSUE),
     },
 })
 _NEW_COMMENT = schema("NewIssueComment", {
     "type": "object", "required": ["body"],
-    "properties": {"body": {"type": "string", **max_length("body")}, **encoding_field("body"),
-                   "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": MAX_PHOTOS}},
+    "properties": {"body": {"type": "string", **max_length("body"),
+                            "description": "May be empty with photos or quick phrases"},
+                   **encoding_field("body"),
+                   "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": MAX_PHOTOS},
+                   **phrases_in(phrases.COMMENT)},
 })
 _TRANSITION = schema("IssueTransition", {
     "type": "object", "required": ["action"],

@@ -2,6 +2,7 @@
 from flask import request, url_for
 from flask_babel import gettext as _
 
+from .. import phrases
 from ..attachments.services import MAX_PHOTOS, save_photo
 from ..errors import ApiError
 from ..limits import LIMITS, max_length
@@ -65,6 +66,7 @@ def update_json(u) -> dict:
         "confirmed_by": (u.confirmed_by.display_name if u.confirmed_by else u.confirmed_by_label)
         if u.confirmed_at else None,
         "confirm_comment": u.confirm_comment,
+        "phrases": phrases.as_json(u.phrases),
     }
 
 
@@ -112,11 +114,14 @@ def orders_read(reference):
     data["delivery"] = None if delivery is None else {
         "id": delivery.id, "received_quantity": num(delivery.received_quantity),
         "condition": delivery.condition, "note": delivery.note,
+        "phrases": phrases.as_json(delivery.phrases),
         "created_at": delivery.created_at.isoformat(),
         "photos": [photo_json(p) for p in delivery.photos],
     }
     data["issues"] = [{"id": i.id, "category": i.category, "severity": i.severity,
-                       "title": i.title, "state": i.state, "created_at": i.created_at.isoformat()}
+                       "title": i.shown_title, "title_phrase": phrases.one_json(i.title_phrase),
+                       "update_id": i.update_id, "state": i.state,
+                       "created_at": i.created_at.isoformat()}
                       for i in issues]
     side = services.side_of(user, order)
     data["allowed_statuses"] = services.allowed_statuses(order, side)
@@ -151,13 +156,35 @@ def updates_confirm(update_id):
     return submit(CONFIRM, user, services.get_update(user, update_id))
 
 
+def _confirm_all(posted, user):
+    confirmed, before = services.confirm_updates(user, posted.data)
+    return 200, {"confirmed": [u.id for u in confirmed],
+                 "already_confirmed": [u.id for u in before]}, None
+
+
+CONFIRM_ALL = Write("orders.confirm_all", _confirm_all, body="json")
+
+
+@bp.post("/updates/confirm")
+def updates_confirm_all():
+    return submit(CONFIRM_ALL, require_login())
+
+
+@bp.get("/phrases")
+def phrases_list():
+    require_login()
+    return {"items": [{"code": p.code, "params": dict(p.params), "where": list(p.where),
+                       "text": phrases.render({"code": p.code, "params": {}}, placeholder="…")}
+                      for p in phrases.PHRASES.values()]}
+
+
 def _deliver(posted, user, order):
     row = services.confirm_delivery(user, order, posted.data, posted.photos(user), client_id=posted.key)
     return 201, {
         "id": row.id, "reference": order.reference, "received_quantity": num(row.received_quantity),
         "condition": row.condition, "note": row.note, "order_status": order.status,
-        "issue_opened": order.status == "delivered" and (
-            row.condition != "good" or row.received_quantity < order.quantity),
+        "phrases": phrases.as_json(row.phrases),
+        "issue_opened": services.opens_issue(order, row.condition, row.received_quantity),
     }, url_for("orders.detail", reference=order.reference)
 
 
@@ -228,6 +255,37 @@ def encoding_field(name: str) -> dict:
                                  "description": f"How to store `{name}` when it may be Zawgyi."}}
 
 
+PHRASES_NOTE = (
+    "Quick phrases (`phrases`): common notes and problems stored as codes with parameters and "
+    "shown to every reader in their own language, beside the free text as typed. Send a list of "
+    "codes, or of {code, params}; GET /phrases lists each code, its parameters (quantity: a "
+    "number > 0 with at most 3 decimals, in the order's unit; count: a whole number 1-999; "
+    "status: a status code) and the writes that offer it (update, delivery, issue, comment). An "
+    "unknown or not offered code, or a bad parameter, is refused (422, field `phrases`) and "
+    "nothing is written. Answers give each phrase's code, params and `text` in the caller's "
+    "language."
+)
+PHRASE = schema("Phrase", {
+    "type": "object", "required": ["code", "params", "text"],
+    "properties": {
+        "code": {"type": "string", "enum": list(phrases.PHRASES)},
+        "params": {"type": "object", "additionalProperties": {"type": ["string", "integer"]},
+                   "description": "Quantities as text with the order's `unit`"},
+        "text": {"type": "string", "description": "In the caller's language"},
+    },
+})
+
+
+def phrases_in(where: str) -> dict:
+    """The `phrases` property of a request body for a write that offers them."""
+    codes = [p.code for p in phrases.offered(where)]
+    item = {"type": "object", "required": ["code"], "additionalProperties": False, "properties": {
+        "code": {"type": "string", "enum": codes},
+        "params": {"type": "object", "additionalProperties": {"type": ["string", "number"]}}}}
+    return {"phrases": {"type": "array", "maxItems": phrases.MAX_PHRASES, "description": PHRASES_NOTE,
+                        "items": {"oneOf": [{"type": "string", "enum": codes}, item]}}}
+
+
 ORG_REF = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
 ORDER = schema("Order", {
     "type": "object",
@@ -270,6 +328,7 @@ UPDATE = schema("StatusUpdate", {
         "photos": {"type": "array", "items": PHOTO},
         "confirmed_at": {"type": ["string", "null"]}, "confirmed_by": {"type": ["string", "null"]},
         "confirm_comment": {"type": ["string", "null"]},
+        "phrases": {"type": "array", "items": PHRASE},
         "zawgyi_suggestion": ZAWGYI,
     },
 })
@@ -301,6 +360,7 @@ NEW_UPDATE = schema("NewStatusUpdate", {
         "latitude": {"type": "number"}, "longitude": {"type": "number"},
         "corrects_id": {"type": "integer"},
         "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": MAX_PHOTOS},
+        **phrases_in(phrases.UPDATE),
     },
 })
 NEW_DELIVERY = schema("NewDelivery", {
@@ -308,9 +368,12 @@ NEW_DELIVERY = schema("NewDelivery", {
     "required": ["received_quantity", "condition"],
     "properties": {
         "received_quantity": {"type": ["string", "number"]},
-        "condition": {"type": "string", "enum": list(CONDITIONS)},
+        "condition": {"type": "string", "enum": list(CONDITIONS),
+                      "description": "Less than ordered is a short delivery: `good` is recorded "
+                      "as `short`; `short` with the full quantity is refused (422)."},
         "note": {"type": "string", **max_length("note")}, **encoding_field("note"),
         "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": MAX_PHOTOS},
+        **phrases_in(phrases.DELIVERY),
     },
 })
 
@@ -376,6 +439,39 @@ register("/updates/{update_id}/confirm", {
                       **error_responses(*WRITE_ERRORS, 403, 404)},
     },
 })
+register("/updates/confirm", {
+    "post": {
+        "summary": "Confirm several status updates at once (customer): all or nothing",
+        "description": "Updates already confirmed are left as they are and listed in "
+                       "`already_confirmed`; an update the caller may not see is refused (422, "
+                       "field `update_ids`) and nothing is confirmed.",
+        "parameters": [IDEMPOTENCY_PARAM],
+        "requestBody": _body({"type": "object", "required": ["update_ids"], "properties": {
+            "update_ids": {"type": "array", "minItems": 1, "maxItems": services.MAX_BATCH,
+                           "items": {"type": "integer"}}}}),
+        "responses": {"200": {"description": "Confirmed", **_json({
+            "type": "object", "properties": {
+                "confirmed": {"type": "array", "items": {"type": "integer"}},
+                "already_confirmed": {"type": "array", "items": {"type": "integer"}}}})},
+                      **error_responses(*WRITE_ERRORS, 403)},
+    },
+})
+register("/phrases", {
+    "get": {
+        "summary": "The quick phrases: codes, parameters, where each is offered, text in your language",
+        "description": PHRASES_NOTE,
+        "responses": {"200": {"description": "Every phrase", **_json({
+            "type": "object", "properties": {"items": {"type": "array", "items": {
+                "type": "object", "properties": {
+                    "code": {"type": "string"},
+                    "params": {"type": "object", "additionalProperties": {
+                        "type": "string", "enum": list(phrases.PARAM_TYPES)}},
+                    "where": {"type": "array", "items": {"type": "string",
+                                                         "enum": list(phrases.WHERE)}},
+                    "text": {"type": "string"}}}}}})},
+                      **error_responses(401)},
+    },
+})
 register("/orders/{reference}/delivery", {
     "post": {
         "summary": "Confirm delivery (customer); anything but complete and good opens an issue",
@@ -383,7 +479,10 @@ register("/orders/{reference}/delivery", {
         "parameters": [REF_PARAM, IDEMPOTENCY_PARAM],
         "requestBody": _body(NEW_DELIVERY),
         "responses": {"201": {"description": "Recorded", **_json({
-            "type": "object", "properties": {"zawgyi_suggestion": ZAWGYI}})},
+            "type": "object", "properties": {
+                "condition": {"type": "string", "enum": list(CONDITIONS)},
+                "issue_opened": {"type": "boolean"},
+                "phrases": {"type": "array", "items": PHRASE}, "zawgyi_suggestion": ZAWGYI}})},
                       **error_responses(*WRITE_ERRORS, 403, 404)},
     },
 })

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from .. import phrases
 from ..authz import visible_issues_clause, visible_orders_clause
 from ..extensions import db
 from ..i18n import BORDER_LABELS, CATEGORY_LABELS, SEVERITY_LABELS, STATE_LABELS, STATUS_LABELS
@@ -124,7 +125,8 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     today = viewer_today(now)
     urgent_rows = db.session.execute(
         select(
-            Issue.id, Issue.title, Issue.severity, Issue.state, Issue.category, Issue.created_at,
+            Issue.id, Issue.title, Issue.title_phrase, Issue.severity, Issue.state, Issue.category,
+            Issue.created_at,
             Issue.first_response_at, Order.reference, Order.due_date, Order.status,
             Order.is_overdue(today).label("order_overdue"),
             Order.border_crossing, Cluster.name.label("cluster"),
@@ -138,6 +140,7 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     urgent = [
         {
             **row._asdict(),
+            "title": phrases.title(row.title, row.title_phrase),  # in the viewer's language
             "age": now - row.created_at,
             "waiting": (now - row.created_at) if row.first_response_at is None else None,
             "unanswered": row.first_response_at is None and row.created_at < unanswered_before,
@@ -293,6 +296,7 @@ def issues_csv(user, filters: dict, period: Period, now: datetime) -> bytes:
             Issue.id, Order.reference, Issue.created_at, Issue.state, Issue.severity,
             Issue.category, Issue.title, Cluster.name, _producer.name, customer.name,
             Order.border_crossing, Issue.first_response_at, Issue.resolved_at, Issue.closed_at,
+            Issue.title_phrase,
         )
         .join(Order, Issue.order_id == Order.id)
         .join(_producer, Order.producer_org_id == _producer.id)
@@ -313,7 +317,8 @@ def issues_csv(user, filters: dict, period: Period, now: datetime) -> bytes:
         for r in rows:
             end = r.closed_at or now
             yield [r.id, r.reference, r.created_at, STATE_LABELS[r.state], SEVERITY_LABELS[r.severity],
-                   CATEGORY_LABELS[r.category], r.title, r.name, r[8], r[9],
+                   CATEGORY_LABELS[r.category], phrases.title(r.title, r.title_phrase), r.name,
+                   r[8], r[9],
                    BORDER_LABELS.get(r.border_crossing, "") if r.border_crossing else "",
                    r.first_response_at, r.resolved_at, r.closed_at,
                    round((end - r.created_at).total_seconds() / 3600, 1)]

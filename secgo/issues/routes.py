@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import readmarks
+from .. import phrases
 from ..authz import visible_orders_clause
 from ..errors import ApiError
 from ..extensions import db
@@ -79,12 +80,14 @@ def detail(issue_id):
 def _form_errors(form, errors: dict, default: str) -> None:
     """Put a refusal's field errors on the form's fields (others on the default field)."""
     for name, message in errors.items():
-        getattr(form, name if hasattr(form, name) else default).errors.append(message)
+        field = getattr(form, name if hasattr(form, name) else default)
+        field.errors = [*field.errors, message]  # a tuple until the form was validated
 
 
 def _comment(posted, issue):
     c = services.add_comment(issue, current_user, posted.data.get("body") or "",
-                             photos=posted.photos(current_user), client_id=posted.key)
+                             photos=posted.photos(current_user), client_id=posted.key,
+                             data=posted.data)
     # No #fragment: the outbox reloads the page only when the location is this page.
     return 201, {"id": c.id, "issue_id": issue.id}, url_for("issues.detail", issue_id=issue.id)
 
@@ -142,14 +145,31 @@ def _raise(posted, order):
         order, current_user, category=data.get("category"), severity=data.get("severity"),
         title=data.get("title") or "", description=data.get("description") or "",
         photos=posted.photos(current_user), client_id=posted.key,
+        phrases=phrases.read(data, phrases.ISSUE, unit=order.unit),
+        update=services.update_on(order, data.get("update_id")),
     )
     return 201, {"id": issue.id}, url_for("issues.detail", issue_id=issue.id)
 
 
+# "This is wrong" on an update: the likely kind of problem for its status.
+CATEGORY_FOR_STATUS = {"dispatched": "transport", "in_transit": "transport", "at_border": "documents_customs",
+                       "customs_cleared": "documents_customs", "delivered": "quantity"}
+
+
+def _about_update(order, raw):
+    """The update a new issue is about (?update=), if it is one of this order's."""
+    try:
+        return services.update_on(order, raw)
+    except ApiError:
+        return None
+
+
 def _refused_raise(refusal, order):
     form = RaiseIssueForm()
-    _form_errors(form, refusal.errors, "photos")
+    _form_errors(form, {k: v for k, v in refusal.errors.items() if k != "phrases"}, "photos")
     return render_template("issues/new.html", form=form, order=order, zawgyi=refusal.zawgyi,
+                           update=_about_update(order, refusal.values.get("update_id")),
+                           values=refusal.values, errors=refusal.errors,
                            message=None if refusal.errors else refusal.message), refusal.status
 
 
@@ -162,10 +182,14 @@ def new(reference):
     order = get_order(current_user, reference)
     form = RaiseIssueForm()
     if request.method == "GET":
+        update = _about_update(order, request.args.get("update"))
         if request.args.get("category") in CATEGORIES:
             form.category.data = request.args["category"]
-        return render_template("issues/new.html", form=form, order=order)
+        elif update is not None:
+            form.category.data = CATEGORY_FOR_STATUS.get(update.status, "other")
+        return render_template("issues/new.html", form=form, order=order, update=update)
     if not form.validate():
         refuse_form(form)
-        return render_template("issues/new.html", form=form, order=order), 422
+        return render_template("issues/new.html", form=form, order=order, values=request.form,
+                               update=_about_update(order, request.form.get("update_id"))), 422
     return submit(RAISE, order)

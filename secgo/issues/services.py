@@ -1,15 +1,18 @@
 """Issue rules: raising, commenting, the state machine. Pages and API call these; callers commit."""
 from dataclasses import dataclass
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from .. import notify
+from .. import phrases as _phrases
 from ..authz import order_audience, order_side, visible_issues_clause
 from ..errors import ApiError
 from ..extensions import db
-from ..limits import clean_text
+from ..i18n import fold
+from ..limits import LIMITS, clean_text
 from ..models import (
     BORDER_CROSSINGS,
     CATEGORIES,
@@ -21,6 +24,7 @@ from ..models import (
     IssueEvent,
     Order,
     Organization,
+    StatusUpdate,
     User,
     utcnow,
 )
@@ -206,8 +210,7 @@ def transition(issue: Issue, actor: User, action: str, *, note: str = "", assign
     notify.enqueue(
         "issue_transition", _others(issue.order, actor) + ([assignee] if assignee else []),
         url=_issue_url(issue), order=issue.order, issue=issue,
-        params={"reference": issue.order.reference, "title": issue.title, "state": target,
-                "action": action},
+        params={**issue_params(issue), "state": target, "action": action},
     )
     return event
 
@@ -228,20 +231,32 @@ def assignee_choices(issue: Issue) -> list[User]:
     return sorted(order_audience(issue.order), key=lambda u: u.display_name)
 
 
+def issue_params(issue: Issue) -> dict:
+    """What a notification about an issue carries: its order and its title (a composed title
+    as its phrase, so each recipient reads it in their own language)."""
+    params = {"reference": issue.order.reference, "title": issue.title}
+    if issue.title_phrase:
+        params["title_phrase"] = issue.title_phrase
+    return params
+
+
 def add_comment(issue: Issue, actor: User, body: str, *, photos=(), client_id=None,
-                now=None) -> IssueComment:
-    """Add a message to the thread; the counterpart's first word counts as the first response."""
+                now=None, data=None) -> IssueComment:
+    """Add a message to the thread (text, photos or quick phrases read from data); the
+    counterpart's first word counts as the first response."""
     now = now or utcnow()
     roles = actor_roles(issue, actor)
     if not roles:
         raise ApiError(404)
+    said = _phrases.read(data or {}, _phrases.COMMENT, unit=issue.order.unit)
     fields: dict = {}
-    text = clean_text(body, "body", fields, required=not photos and _l("Write a message."))
+    text = clean_text(body, "body", fields,
+                      required=not photos and not said and _l("Write a message."))
     if fields:
         raise ApiError(422, fields=fields)
     comment = IssueComment(
         issue=issue, author=actor, body=str(text), body_original=text.original,
-        client_id=client_id, created_at=now,
+        client_id=client_id, created_at=now, phrases=said or None,
     )
     comment.photos = list(photos)
     db.session.add(comment)
@@ -252,14 +267,34 @@ def add_comment(issue: Issue, actor: User, body: str, *, photos=(), client_id=No
     notify.enqueue(
         "issue_comment", _others(issue.order, actor), url=_issue_url(issue),
         order=issue.order, issue=issue,
-        params={"reference": issue.order.reference, "title": issue.title},
+        params={**issue_params(issue), **({"phrases": said} if said else {})},
     )
     return comment
 
 
+def update_on(order, raw) -> "StatusUpdate | None":
+    """The status update an issue is about ("This is wrong"): one of the order's, or a 422."""
+    from ..ids import is_id
+
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, str) and raw.isdecimal() and len(raw) <= 10:
+        raw = int(raw)
+    update = db.session.get(StatusUpdate, raw) if is_id(raw) else None
+    if update is None or update.order_id != order.id:
+        raise ApiError(422, fields={"update_id": _l("Unknown update.")})
+    return update
+
+
 def raise_issue(order, actor, *, category, severity, title, description="", photos=(),
-                client_id=None, actor_label=None, delivery=None, now=None) -> Issue:
-    """Open an issue on an order (producer, customer, coordinator, admin or a tracking link)."""
+                client_id=None, actor_label=None, delivery=None, now=None, phrases=(),
+                title_phrase=None, update=None) -> Issue:
+    """Open an issue on an order (producer, customer, coordinator, admin or a tracking link).
+
+    phrases: quick phrases, checked (secgo.phrases.read). With no typed title, the title is a
+    phrase (title_phrase, else the first quick phrase, else "not right: <the update>"), shown
+    in each reader's language; `title` then keeps it in English.
+    """
     side = order_side(actor, order) if actor is not None else "customer"
     if side is None:
         raise ApiError(404)
@@ -268,14 +303,27 @@ def raise_issue(order, actor, *, category, severity, title, description="", phot
         fields["category"] = CHOOSE_CATEGORY
     if severity not in SEVERITIES:
         fields["severity"] = CHOOSE_SEVERITY
-    title_text = clean_text(title, "title", fields, required=_l("Give the problem a short title."))
+    said = list(phrases or ())
+    if not title and title_phrase is None:
+        if said:
+            title_phrase = said[0]
+        elif update is not None:
+            title_phrase = _phrases.compose("update_wrong", status=update.status)
+    title_text = clean_text(title, "title", fields, required=title_phrase is None and _l(
+        "Give the problem a short title."))
     body = clean_text(description, "description", fields)
     if fields:
         raise ApiError(422, fields=fields)
+    if title_phrase is not None and not title_text:
+        with force_locale("en"):
+            title_text = _phrases.render(title_phrase)[:LIMITS["title"]]
+    else:
+        title_phrase = None
     now = now or utcnow()
     issue = Issue(
         order=order, category=category, severity=severity, title=str(title_text),
-        title_original=title_text.original,
+        title_original=getattr(title_text, "original", None), title_phrase=title_phrase,
+        phrases=said or None, update_id=update.id if update is not None else None,
         description=str(body), description_original=body.original, state="open",
         raised_by=actor, raised_by_label=actor_label, raised_by_side=side,
         client_id=client_id, created_at=now, updated_at=now,
@@ -288,9 +336,13 @@ def raise_issue(order, actor, *, category, severity, title, description="", phot
         actor_side=side, created_at=now,
     ))
     order.last_activity_at = now
+    searched = said + ([title_phrase] if title_phrase else [])
+    if searched:
+        order.search_text = (order.search_text or "") + " \n" + fold(_phrases.search_words(searched))
     notify.enqueue(
         "issue_opened", _others(order, actor), url=_issue_url(issue),
-        order=order, issue=issue, params={"reference": order.reference, "title": issue.title},
+        order=order, issue=issue,
+        params={**issue_params(issue), **({"phrases": said} if said else {})},
     )
     return issue
 

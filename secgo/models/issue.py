@@ -1,7 +1,7 @@
 """Issues on orders, their comments and their state history."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, event
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Table, Text, event
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -64,8 +64,13 @@ class Issue(db.Model):
     customer_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))  # = the order's
     category: Mapped[str] = mapped_column(String(20))
     severity: Mapped[str] = mapped_column(String(8))
-    title: Mapped[str] = mapped_column(String(140))
+    title: Mapped[str] = mapped_column(String(140))  # as typed; in English when composed
     title_original: Mapped[str | None] = mapped_column(Text)  # Zawgyi text as typed
+    # A title the app composed ({code, params}, secgo.phrases), shown in each reader's language.
+    title_phrase: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    phrases: Mapped[list | None] = mapped_column(JSON(none_as_null=True))  # quick phrases: [{code, params}]
+    # The status update it says is not right ("This is wrong" beside Confirm).
+    update_id: Mapped[int | None] = mapped_column(ForeignKey("status_updates.id"))
     description: Mapped[str] = mapped_column(Text, default="")
     description_original: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(12), default="open")
@@ -92,6 +97,14 @@ class Issue(db.Model):
     events: Mapped[list["IssueEvent"]] = relationship(
         back_populates="issue", order_by="IssueEvent.id"
     )
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the reader's language: one the app composed is rendered from its code,
+        one a person typed is shown as typed."""
+        from ..phrases import title
+
+        return title(self.title, self.title_phrase)
 
     @hybrid_property
     def is_open(self) -> bool:
@@ -166,6 +179,7 @@ class IssueComment(db.Model):
     author_label: Mapped[str | None] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)
     body_original: Mapped[str | None] = mapped_column(Text)
+    phrases: Mapped[list | None] = mapped_column(JSON(none_as_null=True))  # quick phrases: [{code, params}]
     client_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     DDL,
+    JSON,
     CheckConstraint,
     Column,
     Date,
@@ -172,6 +173,7 @@ class StatusUpdate(db.Model):
     status: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
     note_original: Mapped[str | None] = mapped_column(Text)  # Zawgyi text as typed
+    phrases: Mapped[list | None] = mapped_column(JSON(none_as_null=True))  # quick phrases: [{code, params}] (secgo.phrases)
     latitude: Mapped[float | None] = mapped_column()
     longitude: Mapped[float | None] = mapped_column()
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -220,6 +222,7 @@ class DeliveryConfirmation(db.Model):
     condition: Mapped[str] = mapped_column(String(12))
     note: Mapped[str] = mapped_column(Text, default="")
     note_original: Mapped[str | None] = mapped_column(Text)  # Zawgyi text as typed
+    phrases: Mapped[list | None] = mapped_column(JSON(none_as_null=True))  # quick phrases: [{code, params}] (secgo.phrases)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     confirmed_by_label: Mapped[str | None] = mapped_column(String(80))
     client_id: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -105,7 +105,8 @@ def find_unanswered_issues(now=None, hours=None) -> int:
         coordinators = order_audience(order, sides=("coordinator",))
         enqueue(
             "issue_unanswered", coordinators, url=_issue_url(issue), order=order, issue=issue,
-            params={"reference": order.reference, "title": issue.title, "hours": hours},
+            params={"reference": order.reference, "title": issue.title, "hours": hours,
+                    **({"title_phrase": issue.title_phrase} if issue.title_phrase else {})},
         )
         count += 1
     return count

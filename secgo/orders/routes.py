@@ -126,6 +126,8 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
         zawgyi=zawgyi or {},
         issue_detail="issues.detail" in current_app.view_functions,
         corrigible={u.id for u in updates if u.author_id == current_user.id or side == "admin"},
+        pending=[u.id for u in updates if u.awaiting_confirmation],
+        issues_on={i.update_id: i for i in issues if i.update_id},
         last_seen=last_seen,
     ), status
 
@@ -193,8 +195,10 @@ def correct(reference, update_id):
 
 def _confirm(posted, order, update):
     services.confirm_update(current_user, update, posted.data)
+    # Back to the same spot: the update on the order page (or on the list of those awaiting).
     next_page = url_for("orders.awaiting") if posted.fields.get("next") == "awaiting" else None
-    return 200, {"id": update.id, "confirmed": True}, next_page or _order_page(order)
+    return 200, {"id": update.id, "confirmed": True}, \
+        (next_page or _order_page(order)) + f"#u{update.id}"
 
 
 def _refused_on_detail(form_name, refusal, order, update=None):
@@ -216,9 +220,31 @@ def confirm(reference, update_id):
     return submit(CONFIRM, order, update)
 
 
+def _confirm_all(posted):
+    data = {**posted.data, "update_ids": services.form_ids(posted.data.get("update_ids"))}
+    confirmed, before = services.confirm_updates(current_user, data)
+    if posted.fields.get("next") == "awaiting":
+        page = url_for("orders.awaiting")
+    else:  # the order page the updates are on, at its timeline
+        page = _order_page((confirmed or before)[0].order) + "#timeline"
+    return 200, {"confirmed": [u.id for u in confirmed],
+                 "already_confirmed": [u.id for u in before]}, page
+
+
+CONFIRM_ALL = Write("orders.confirm_all", _confirm_all)
+
+
+@bp.post("/orders/awaiting/confirm")
+@login_required
+def confirm_all():
+    """Confirm the updates a page showed (update_ids), all at once."""
+    return submit(CONFIRM_ALL)
+
+
 def _deliver(posted, order):
+    # A plain form is asked once before an issue opens; a script warned in the page already.
     row = services.confirm_delivery(current_user, order, posted.data, posted.photos(current_user),
-                                    client_id=posted.key)
+                                    client_id=posted.key, ask=not wants_json())
     return 201, {"id": row.id, "condition": row.condition}, _order_page(order)
 
 
@@ -345,7 +371,8 @@ def _refused_on_track(form_name, refusal, link, token):
 
 def _track_receipt(posted, link, token):
     row = services.confirm_delivery(None, link.order, posted.data, posted.photos(None),
-                                    client_id=posted.key, label=link.contact_name)
+                                    client_id=posted.key, label=link.contact_name,
+                                    ask=not wants_json())
     return 201, {"id": row.id}, url_for("orders.track", token=token)
 
 

@@ -18,7 +18,7 @@ from flask_babel import to_user_timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import notify, readmarks
+from .. import notify, phrases, readmarks
 from ..authz import order_audience, order_side, visible_orders_clause
 from ..errors import ApiError
 from ..extensions import db
@@ -462,6 +462,7 @@ def post_update(actor, order: Order, data: dict, photos=(), *, client_id=None) -
     """Add a status update or a note (or a correction of an earlier update) to an order."""
     side = side_of(actor, order)
     clean = validate_update(data)
+    said = phrases.read(data, phrases.UPDATE, unit=order.unit)
     status = clean["status"]
     corrects = None
     if clean["corrects_id"] is not None:
@@ -493,7 +494,7 @@ def post_update(actor, order: Order, data: dict, photos=(), *, client_id=None) -
         order=order, status=status, note=str(clean["note"]), note_original=clean["note"].original,
         latitude=clean["latitude"], longitude=clean["longitude"],
         occurred_at=clean["occurred_at"] or now, recorded_at=now, author=actor,
-        client_id=client_id, corrects=corrects,
+        client_id=client_id, corrects=corrects, phrases=said or None,
     )
     update.photos = list(photos)
     db.session.add(update)
@@ -501,8 +502,7 @@ def post_update(actor, order: Order, data: dict, photos=(), *, client_id=None) -
         order.status = status
     order.last_activity_at = now
     db.session.flush()
-    if update.note:
-        order.search_text = (order.search_text or "") + " \n" + fold(update.note)
+    _add_search_text(order, update.note, said)
     if reopens:  # everyone on the order hears that the cancellation no longer holds
         recipients = [u for u in order_audience(order) if u.id != actor.id]
     elif status != "note" or side in PRODUCER_SIDES:
@@ -510,6 +510,8 @@ def post_update(actor, order: Order, data: dict, photos=(), *, client_id=None) -
     else:
         recipients = [u for u in order_audience(order, ("producer", "coordinator")) if u.id != actor.id]
     params = {"reference": order.reference, "status": status, "correction": corrects is not None}
+    if said:
+        params["phrases"] = said
     if reopens:
         params["reopened"] = True
     notify.enqueue(
@@ -555,12 +557,38 @@ def get_update(actor, update_id) -> StatusUpdate:
     return update
 
 
+def _add_search_text(order: Order, text, said=()) -> None:
+    """What search finds on an order: typed text folded, and quick phrases in every language."""
+    words = " ".join(w for w in (str(text or ""), phrases.search_words(said) if said else "") if w)
+    if words:
+        order.search_text = (order.search_text or "") + " \n" + fold(words)
+
+
+def _check_confirmer(actor, order: Order) -> None:
+    if side_of(actor, order) not in CUSTOMER_SIDES:
+        raise ApiError(403, _l("Only the customer confirms updates."))
+
+
+def _confirm_one(actor, update: StatusUpdate, now, comment="") -> None:
+    update.confirmed_by = actor
+    update.confirmed_at = now
+    update.confirm_comment = str(comment) or None
+    update.order.last_activity_at = now
+
+
+def _tell_producer(actor, order: Order, confirmed: list) -> None:
+    recipients = [u for u in order_audience(order, ("producer",)) if u.id != actor.id]
+    params = {"reference": order.reference, "status": confirmed[-1].status}
+    if len(confirmed) > 1:
+        params["count"] = len(confirmed)
+    notify.enqueue("confirmation", recipients, url=url_for("orders.detail", reference=order.reference),
+                   order=order, params=params)
+
+
 def confirm_update(actor, update: StatusUpdate, data: dict) -> StatusUpdate:
     """The customer confirms a status update, with an optional comment; the producer is told."""
     order = update.order
-    side = side_of(actor, order)
-    if side not in CUSTOMER_SIDES:
-        raise ApiError(403, _l("Only the customer confirms updates."))
+    _check_confirmer(actor, order)
     fields: dict = {}
     comment = _text(data, "comment", fields)
     if fields:
@@ -569,20 +597,61 @@ def confirm_update(actor, update: StatusUpdate, data: dict) -> StatusUpdate:
         raise ApiError(409, _l("Notes need no confirmation."))
     if not update.awaiting_confirmation:
         raise ApiError(409, _l("This update is already confirmed."), code="already_confirmed")
-    now = utcnow()
-    update.confirmed_by = actor
-    update.confirmed_at = now
-    update.confirm_comment = str(comment) or None
-    order.last_activity_at = now
-    if comment:
-        order.search_text = (order.search_text or "") + " \n" + fold(comment)
+    _confirm_one(actor, update, utcnow(), comment)
+    _add_search_text(order, comment)
     db.session.flush()
-    recipients = [u for u in order_audience(order, ("producer",)) if u.id != actor.id]
-    notify.enqueue(
-        "confirmation", recipients, url=url_for("orders.detail", reference=order.reference),
-        order=order, params={"reference": order.reference, "status": update.status},
-    )
+    _tell_producer(actor, order, [update])
     return update
+
+
+MAX_BATCH = 100  # updates confirmed at once (the awaiting page shows at most 100)
+
+
+def form_ids(text) -> list | str:
+    """A form's update_ids ("12,13 14") as a list of numbers, or as sent when it is not one."""
+    parts = text.replace(",", " ").split() if isinstance(text, str) else []
+    if not parts or not all(p.isdecimal() and len(p) <= 10 for p in parts):
+        return text
+    return [int(p) for p in parts]
+
+
+def _batch_ids(value) -> list[int]:
+    """update_ids: a list of record numbers (at most MAX_BATCH); a 422 for anything else."""
+    from ..ids import id_list
+
+    ids = id_list(value, "update_ids", MAX_BATCH)
+    if not ids:
+        _invalid({"update_ids": _("Choose the updates to confirm.")})
+    return list(dict.fromkeys(ids))
+
+
+def confirm_updates(actor, data: dict) -> tuple[list, list]:
+    """The customer confirms several status updates at once (those the page showed): returns
+    (confirmed now, confirmed before). All or nothing: an update the actor may not see or
+    confirm refuses the whole batch; each order's producer is told once."""
+    ids = _batch_ids(data.get("update_ids"))
+    updates = list(db.session.scalars(
+        select(StatusUpdate).join(Order, StatusUpdate.order_id == Order.id)
+        .where(StatusUpdate.id.in_(ids), visible_orders_clause(actor))
+        .options(joinedload(StatusUpdate.order)).order_by(StatusUpdate.id)
+    ))
+    if len(updates) != len(ids):  # the same answer for a missing and an unseen update
+        _invalid({"update_ids": _("Unknown update.")})
+    if any(u.status == "note" for u in updates):
+        _invalid({"update_ids": _("Notes need no confirmation.")})
+    for order in {u.order_id: u.order for u in updates}.values():
+        _check_confirmer(actor, order)
+    now = utcnow()
+    fresh = [u for u in updates if u.awaiting_confirmation]
+    for update in fresh:
+        _confirm_one(actor, update, now)
+    db.session.flush()
+    by_order: dict[int, list] = {}
+    for update in fresh:
+        by_order.setdefault(update.order_id, []).append(update)
+    for confirmed in by_order.values():
+        _tell_producer(actor, confirmed[0].order, confirmed)
+    return fresh, [u for u in updates if u not in fresh]
 
 
 def awaiting_updates(actor, limit=100) -> list[StatusUpdate]:
@@ -605,52 +674,73 @@ ISSUE_FOR_CONDITION = {
 }
 
 
-def validate_delivery(data: dict) -> dict:
-    """Check the fields of a delivery confirmation."""
+ISSUE_WILL_OPEN = _l("An issue will be opened for the producer and the coordinator. "
+                     "Check what you entered and confirm again.")
+
+
+def validate_delivery(data: dict, order: Order) -> dict:
+    """Check the fields of a delivery confirmation. Less than ordered is a short delivery,
+    whatever condition was left chosen; "Short" with the full quantity is refused."""
     fields: dict = {}
     received = _decimal(data, "received_quantity", fields, required=True, maximum=MAX_QUANTITY)
     condition = _choice(data, "condition", CONDITIONS, fields, required=True)
     note = _text(data, "note", fields)
+    if received is not None and condition is not None:
+        if condition == "good" and received < order.quantity:
+            condition = "short"  # "Good" is how the goods look; fewer arrived all the same
+        elif condition == "short" and received >= order.quantity:
+            fields["received_quantity"] = _("You chose “Short”: enter the quantity that arrived.")
     if fields:
         _invalid(fields)
-    return {"received_quantity": received, "condition": condition, "note": note}
+    said = phrases.read(data, phrases.DELIVERY, unit=order.unit)
+    return {"received_quantity": received, "condition": condition, "note": note, "phrases": said}
+
+
+def opens_issue(order: Order, condition: str, received) -> bool:
+    """Anything but a full, good delivery opens an issue."""
+    return condition != "good" or received < order.quantity
 
 
 def confirm_delivery(actor, order: Order, data: dict, photos=(), *, client_id=None,
-                     label=None) -> DeliveryConfirmation:
-    """The customer (or a tracking-link contact, actor None) says what arrived; less opens an issue."""
+                     label=None, ask=False) -> DeliveryConfirmation:
+    """The customer (or a tracking-link contact, actor None) says what arrived; less opens an
+    issue. ask (a plain form: no script warned in the page): refused once with the warning
+    that an issue will open, until the form comes back with open_issue=1."""
     if actor is not None and side_of(actor, order) not in CUSTOMER_SIDES:
         raise ApiError(403, _l("Only the customer confirms delivery."))
-    clean = validate_delivery(data)
+    clean = validate_delivery(data, order)
     if order.status == "cancelled":
         raise ApiError(409, _l("This order was cancelled."))
     if db.session.scalar(select(DeliveryConfirmation.id).where(
             DeliveryConfirmation.order_id == order.id)) is not None:
         raise ApiError(409, _l("Delivery of this order is already confirmed."),
                        code="already_confirmed")
+    if (ask and opens_issue(order, clean["condition"], clean["received_quantity"])
+            and data.get("open_issue") != "1"):
+        raise ApiError(422, ISSUE_WILL_OPEN, fields={"open_issue": ISSUE_WILL_OPEN},
+                       code="issue_will_open")
     now = utcnow()
     delivery = DeliveryConfirmation(
         order=order, received_quantity=clean["received_quantity"], condition=clean["condition"],
         note=str(clean["note"]), note_original=clean["note"].original,
         confirmed_by=actor, confirmed_by_label=label,
-        client_id=client_id, created_at=now,
+        client_id=client_id, created_at=now, phrases=clean["phrases"] or None,
     )
     delivery.photos = list(photos)
     db.session.add(delivery)
     order.status = "delivered"
     order.last_activity_at = now
-    if delivery.note:
-        order.search_text = (order.search_text or "") + " \n" + fold(delivery.note)
+    _add_search_text(order, delivery.note, clean["phrases"])
     db.session.flush()
     issue = None
-    short = clean["received_quantity"] < order.quantity
-    if clean["condition"] != "good" or short:
+    if opens_issue(order, clean["condition"], clean["received_quantity"]):
         from ..issues.services import raise_issue
 
-        category, severity = ISSUE_FOR_CONDITION.get(clean["condition"], ("quantity", "medium"))
+        category, severity = ISSUE_FOR_CONDITION[clean["condition"]]
         issue = raise_issue(
-            order, actor, category=category, severity=severity,
-            title=_delivery_title(order, clean), description=str(clean["note"]),
+            order, actor, category=category, severity=severity, title="",
+            title_phrase=delivery_title(order, clean["condition"], clean["received_quantity"]),
+            description=str(clean["note"]), phrases=clean["phrases"],
             photos=delivery.photos, actor_label=label, delivery=delivery,
         )
     recipients = [u for u in order_audience(order, ("producer", "coordinator"))
@@ -658,20 +748,19 @@ def confirm_delivery(actor, order: Order, data: dict, photos=(), *, client_id=No
     notify.enqueue(
         "delivery", recipients, url=url_for("orders.detail", reference=order.reference),
         order=order, params={"reference": order.reference, "condition": clean["condition"],
-                             "received": str(clean["received_quantity"]),
-                             "issue": issue.id if issue else None},
+                             "received": str(clean["received_quantity"]), "unit": order.unit,
+                             "issue": issue.id if issue else None,
+                             **({"phrases": clean["phrases"]} if clean["phrases"] else {})},
     )
     return delivery
 
 
-def _delivery_title(order, clean) -> str:
-    # The issue's title is the reporter's words, in the reporter's language.
-    from ..i18n import CONDITION_LABELS, format_quantity
-
-    return _("Delivery: %(condition)s, received %(received)s of %(ordered)s",
-             condition=CONDITION_LABELS[clean["condition"]],
-             received=format_quantity(clean["received_quantity"], order.unit),
-             ordered=format_quantity(order.quantity, order.unit))[:LIMITS["title"]]
+def delivery_title(order: Order, condition: str, received) -> dict:
+    """The title of the issue a delivery opens, as a phrase each reader sees in their own
+    language (never frozen in the reporter's); its words follow the condition, so the two
+    cannot disagree."""
+    return phrases.compose(f"delivery_{condition}", order.unit, received=received,
+                           ordered=order.quantity)
 
 
 # --- the order page -------------------------------------------------------------------------
@@ -801,11 +890,12 @@ def report_problem_via_link(link: TrackingLink, data: dict, photos=(), *, client
 
     fields: dict = {}
     category = _choice(data, "category", CATEGORIES, fields, required=True)
-    title = _text(data, "title", fields, required=True)
+    said = phrases.read(data, phrases.ISSUE, unit=link.order.unit)
+    title = _text(data, "title", fields, required=not said)
     description = _text(data, "description", fields)
     if fields:
         _invalid(fields)
     return raise_issue(link.order, None, category=category, severity="medium", title=str(title),
                        description=str(description), photos=photos, client_id=client_id,
-                       actor_label=link.contact_name)
+                       actor_label=link.contact_name, phrases=said)
 

@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
+from .. import phrases
 from ..config import LOCALES
 from ..extensions import db
 from ..i18n import CONDITION_LABELS, STATE_LABELS, STATUS_LABELS, format_quantity
@@ -17,10 +18,18 @@ def render(notification, user) -> dict:
     """The JSON payload of a notification for one recipient, in the recipient's language."""
     params = dict(notification.params or {})
     reference = str(params.get("reference") or _order_reference(notification) or "")
-    title = str(params.get("title") or _issue_title(notification) or "")
     locale = user.locale if user.locale in LOCALES else "en"
     with force_locale(locale):
+        # A title the app composed, and quick phrases, in the recipient's language.
+        title = (phrases.render(params.get("title_phrase")) or str(params.get("title") or "")
+                 or _issue_title(notification) or "")
         heading, body = _texts(notification.event, params, reference, _clip(title))
+        said = " · ".join(phrases.render_all(params.get("phrases")
+                                             if isinstance(params.get("phrases"), list) else ()))
+        plain_update = notification.event == "status_update" and not (
+            params.get("correction") or params.get("reopened"))
+        if said:  # what was said, rather than "tap to see the update"
+            body = said if plain_update or not body else f"{body} · {said}"
     tag = f"order-{reference}" if reference else f"secgo-{notification.event}"
     return {
         "title": _clip(heading),
@@ -50,13 +59,20 @@ def _texts(event, params, reference, title):
             return heading, _("An earlier update was corrected. Tap to see the timeline.")
         return heading, _("Tap to see the update on the order's timeline.")
     if event == "confirmation":
+        count = _int(params.get("count"))
+        if count > 1:
+            return (
+                _("Order %(reference)s: updates confirmed", reference=reference),
+                ngettext("The customer confirmed %(num)s update.",
+                         "The customer confirmed %(num)s updates.", count),
+            )
         return (
             _("Order %(reference)s: update confirmed", reference=reference),
             _("The customer confirmed “%(status)s”.", status=label),
         )
     if event == "delivery":
         heading = _("Order %(reference)s: delivery confirmed", reference=reference)
-        received = _quantity(params.get("received"))
+        received = _quantity(params.get("received"), params.get("unit"))
         if params.get("condition") in (None, "good"):
             return heading, _("Received: %(quantity)s, in good condition.", quantity=received)
         return heading, _(
@@ -88,9 +104,9 @@ def _label(labels, code) -> str:
     return str(label) if label is not None else ""
 
 
-def _quantity(value) -> str:
+def _quantity(value, unit=None) -> str:
     try:
-        return format_quantity(Decimal(str(value)))
+        return format_quantity(Decimal(str(value)), unit)
     except (InvalidOperation, ValueError):
         return ""
 
@@ -116,7 +132,8 @@ def _order_reference(notification):
 def _issue_title(notification):
     if notification.issue_id is None:
         return None
-    return db.session.scalar(db.select(Issue.title).where(Issue.id == notification.issue_id))
+    issue = db.session.get(Issue, notification.issue_id)
+    return issue.shown_title if issue is not None else None
 
 
 SAFE_PATH = re.compile(r"^/(?![/\\])[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$")

@@ -72,9 +72,10 @@ def test_producer_posts_a_photo_update_and_customer_confirms_it(
     login("customer")
     page.goto(f"{live_server.url}/orders/{ref}")
     screenshot(f"order-customer-before-confirm-{locale}")
-    page.locator(".confirm-box summary").first.click()
+    page.locator(".confirm-comment summary").first.click()
     page.fill("textarea[name=comment]", "ขอบคุณ")
-    page.locator(".confirm-box button").first.click()
+    page.locator(".confirm-form button").first.click()
+    page.wait_for_selector(".confirm-done")  # confirmed in place, no reload
     wait_until(app, lambda: db.session.scalar(select(StatusUpdate.confirmed_at)) is not None)
     reopen(page, f"{live_server.url}/orders/{ref}")
     assert page.locator(".tl-confirm").count() == 1

@@ -22,6 +22,7 @@ from .common import (  # noqa: F401
     as_json,
     customer_side,
     everyone,
+    form,
     logged_in,
     multipart,
     order_side,
@@ -30,6 +31,7 @@ from .common import (  # noqa: F401
 )
 
 REF = "SEC-WRLD01"
+OUTSIDERS_422 = {"other_producer": 422, "other_customer": 422, "other_coordinator": 422}
 
 
 def _fresh_order(suffix):
@@ -72,6 +74,12 @@ ROUTES = {
     "orders.confirm": (
         "POST", lambda w: f"/orders/{REF}/updates/{matrix_update(w)}/confirm", customer_side(303), None,
     ),
+    # Confirming all at once: the ids are in the body, so an update an outsider may not see is
+    # an unknown update (422), the same answer as one that does not exist.
+    "orders.confirm_all": (
+        "POST", "/orders/awaiting/confirm", {**customer_side(303), **OUTSIDERS_422},
+        form(lambda w: {"update_ids": str(matrix_update(w))}),
+    ),
     "orders.delivery": ("POST", _fresh_order("/delivery"), customer_side(303), RECEIVED),
     "orders.links": ("GET", f"/orders/{REF}/links", order_side(200), None),
     # The producer wrote the update: only its author (or an admin) may correct it.
@@ -110,6 +118,11 @@ ROUTES = {
         "POST", lambda w: f"/api/v1/updates/{matrix_update(w)}/confirm",
         customer_side(200, anon=401), as_json({"comment": "Seen it"}),
     ),
+    "api.updates_confirm_all": (
+        "POST", "/api/v1/updates/confirm", {**customer_side(200, anon=401), **OUTSIDERS_422},
+        as_json(lambda w: {"update_ids": [matrix_update(w)]}),
+    ),
+    "api.phrases_list": ("GET", "/api/v1/phrases", api(200), None),
     "api.delivery_create": (
         "POST", _fresh_api_order("/delivery"), customer_side(201, anon=401), as_json(RECEIVED),
     ),
@@ -134,6 +147,7 @@ UNIFORM = {
     "orders.track_receipt": TRACKING,
     "orders.track_problem": TRACKING,
     "orders.track_photo": TRACKING,
+    "api.phrases_list": "the quick phrases are the same words for everyone",
     "api.attachments_create": "anyone logged in may upload a photo; only its uploader sees it "
                               "until it is attached to an order (attachments.photo checks that)",
 }

@@ -65,7 +65,7 @@ def test_withdrawing_a_cancellation_tells_the_customer_and_coordinator_and_shows
     entry = page.split(f'id="u{r.get_json()["id"]}"', 1)[1].split("</li>", 1)[0]
     assert "Cancellation withdrawn" in entry and f'href="#u{cancel_id}"' in entry
     assert "Cancelled by mistake: the truck left" in entry
-    assert "Confirm this update" in entry  # it waits for the customer's confirmation
+    assert "data-confirm=" in entry  # it waits for the customer's confirmation
 
 
 @pytest.mark.parametrize("app", [NO_CSRF], indirect=True)

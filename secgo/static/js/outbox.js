@@ -471,6 +471,9 @@ async function onSubmit(event) {
   form.setAttribute('aria-busy', 'true'); // its first try is under way
   const { result, gone } = await sendFirst(item);
   form.removeAttribute('aria-busy');
+  // A page may show the answer in place (order.js: confirming): it cancels this event.
+  const answer = new CustomEvent('outbox-answer', { bubbles: true, cancelable: true, detail: { result, gone } });
+  if (!form.dispatchEvent(answer)) return;
   const prompt = !touched && Date.now() - started <= WAIT_FOR_ANSWER_MS;
   if (gone && prompt) {
     openAnswer(result.location);
