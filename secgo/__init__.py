@@ -19,6 +19,8 @@ BLUEPRINTS = (
     "push",
     "attachments",
     "api",
+    "audit",
+    "privacy",
 )
 
 

@@ -186,7 +186,7 @@ def cluster_edit(cluster, name, country, province, product, coordinators, no_coo
 
 @click.group("user")
 def user_group():
-    """Deactivate and reactivate people."""
+    """Deactivate, reactivate and erase people."""
 
 
 def _person(username):
@@ -218,6 +218,20 @@ def user_reactivate(username):
 
     person = _run(services.reactivate_person, services.SHELL, _person(username))
     click.echo(f"Reactivated {person.username}.")
+
+
+@user_group.command("erase")
+@click.argument("username")
+@click.confirmation_option(prompt="Erase this person's account data for good?")
+@with_appcontext
+def user_erase(username):
+    """Erase someone's personal data (their reports stay, by a former member)."""
+    from .admin import services as admin
+    from .privacy.services import erase_person
+
+    person = _person(username)
+    _run(erase_person, admin.SHELL, person)
+    click.echo(f"Erased the personal data of {username} (now {person.username}).")
 
 
 @click.group("org")

@@ -177,6 +177,8 @@ class Config:
     LOG_FORMAT = _env("LOG_FORMAT", "json")
     REQUEST_LOG = _env_bool("REQUEST_LOG", True)
     METRICS_TOKEN = _env("METRICS_TOKEN")
+    # Account and permission events are kept this long (`flask audit-prune` forgets older).
+    AUDIT_RETENTION_DAYS = _env_int("AUDIT_RETENTION_DAYS", 730)
 
 
 class TestConfig(Config):

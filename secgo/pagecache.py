@@ -45,11 +45,12 @@ from .extensions import db
 from .i18n import LANG_COOKIE
 from .models import Issue, Order, Organization, User, UserSession, utcnow
 from .models.user import ROLES, parse_login_id
+from .ops.observe import kept_answer_seen
 from .readmarks import mark_version_expr
 
 MAX_BYTES = 8 * 1024 * 1024  # per process
 KEY_ENVIRON = "secgo.page_key"
-UNCACHED_HEADERS = {"set-cookie", "server-timing", "content-length"}
+UNCACHED_HEADERS = {"set-cookie", "server-timing", "content-length", "x-request-id"}
 
 
 # Kept answers: (status, headers, body, etag); a body's bytes plus room for its headers.
@@ -196,16 +197,21 @@ class PageFront:
                 answer = None
             if answer is not None:
                 status, headers, body = answer
-                timing = ("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}")
-                start_response(status, [*headers, ("Content-Length", str(len(body))), timing])
+                seconds = time.perf_counter() - started
+                timing = ("Server-Timing", f"app;dur={seconds * 1000:.1f}")
+                rid = kept_answer_seen(self.app, environ, status, seconds, len(body))
+                start_response(status, [*headers, ("Content-Length", str(len(body))), timing,
+                                        ("X-Request-ID", rid)])
                 return [body]
         return self._keep(environ, start_response)
 
     def _cacheable(self, environ) -> bool:
         try:
-            endpoint, _args = self.app.url_map.bind_to_environ(environ).match()
+            rule, _args = self.app.url_map.bind_to_environ(environ).match(return_rule=True)
         except HTTPException:
             return False
+        endpoint = rule.endpoint
+        environ["secgo.route"] = rule.rule
         if self.endpoints is None:
             self.endpoints = {name for name, view in self.app.view_functions.items()
                               if getattr(view, "secgo_cached_page", False)}
@@ -289,6 +295,21 @@ def _org_ids(obj) -> set:
     return ids
 
 
+def _renamed(user) -> bool:
+    """The name shown for the person changed (edited, or erased: "A former member")."""
+    state = db.inspect(user)
+    return any(state.attrs[name].history.has_changes() for name in ("_display_name", "erased_at"))
+
+
+def _orgs_of(user, conn) -> set:
+    if user.organization_id is not None:
+        return {user.organization_id}
+    from .models import cluster_coordinators_table as cc
+
+    return set(conn.scalars(select(Organization.id).join(cc, cc.c.cluster_id == Organization.cluster_id)
+                            .where(cc.c.user_id == user.id)))
+
+
 def _bump_versions(session: Session, _flush_context) -> None:
     """In the flush's transaction: +1 to the organizations a change belongs to — an order's
     or issue's two organizations, those of the order or issue an update, confirmation, link,
@@ -301,6 +322,10 @@ def _bump_versions(session: Session, _flush_context) -> None:
             # A new one has no orders yet; a deleted one is gone from everyone's count.
             if obj in session.dirty and session.is_modified(obj, include_collections=False):
                 edited.add(obj.id)
+        elif isinstance(obj, User) and obj in session.dirty and _renamed(obj):
+            # A person's name is on the pages of their organization's orders and partners
+            # (a coordinator's: of their clusters' producers).
+            edited.update(_orgs_of(obj, conn=session.connection()))
         elif getattr(obj, "order_id", None) is not None:  # updates, confirmations, links
             order_ids.add(obj.order_id)
         elif getattr(obj, "issue_id", None) is not None:  # comments, issue events

@@ -32,7 +32,8 @@ TABS = (
     Tab("orders.index", _l("Orders"), "orders.", count="orders"),
     Tab("issues.index", _l("Issues"), "issues.", count="issues"),
     Tab("onboarding.index", _l("People"), "onboarding.", roles=STAFF, menu=True),
-    Tab("admin.index", _l("Admin"), "admin.", roles=STAFF, menu=True),
+    Tab("admin.people", _l("Accounts"), "admin.", roles=STAFF, menu=True),
+    Tab("audit.index", _l("Account history"), "audit.", roles=STAFF, menu=True),
     Tab("auth.settings", _l("Settings"), "auth.settings", menu=True),
 )
 NO_COUNTS = {"main.offline"}  # kept by the service worker as the app shell: no live numbers

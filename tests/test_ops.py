@@ -181,3 +181,17 @@ def test_metrics_sum_the_requests_of_every_gunicorn_worker(tmp_path, database_ur
                           status="200") == sent
     finally:
         stop_process_group(proc)
+
+
+def test_a_page_answered_from_the_page_cache_is_counted_and_has_a_request_id(app, client, world, auth, request_lines):
+    app.config["METRICS_TOKEN"] = TOKEN
+    auth.login("producer")
+    before = _value(_scrape(client).get_data(as_text=True), "secgo_http_requests_total",
+                    route="/orders", method="GET", status="200")
+    first, second = client.get("/orders"), client.get("/orders")
+    assert first.status_code == second.status_code == 200
+    assert first.headers["X-Request-ID"] != second.headers["X-Request-ID"]
+    body = _scrape(client).get_data(as_text=True)
+    assert _value(body, "secgo_http_requests_total", route="/orders", method="GET", status="200") == before + 2
+    kept = [line for line in request_lines() if line.get("page_cache")]
+    assert kept and kept[-1]["route"] == "/orders" and kept[-1]["request_id"] == second.headers["X-Request-ID"]

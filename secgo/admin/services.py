@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
+from ..audit.services import record
 from ..auth.services import EMAIL_RE, end_all_credentials, normalize_phone
 from ..authz import managed_clusters, manageable_orgs_clause, manageable_users_clause
 from ..config import LOCALES, TIMEZONES
@@ -212,9 +213,14 @@ def save_cluster(cluster: Cluster | None, data: dict) -> Cluster:
     if cluster is None:
         cluster = Cluster(name=name, country=country, province=province, product=product)
         db.session.add(cluster)
+    before = sorted(u.id for u in cluster.coordinators)
     cluster.name, cluster.country, cluster.province, cluster.product = name, country, province, product
     cluster.coordinators = coordinators
     db.session.flush()
+    after = sorted(u.id for u in coordinators)
+    if before != after:  # who may see the cluster's orders changed
+        record("cluster_changed", details={"cluster": cluster.id, "coordinators_from": before,
+                                           "coordinators_to": after})
     return cluster
 
 
@@ -249,9 +255,13 @@ def update_organization(actor, org: Organization, data: dict) -> Organization:
     if kind and kind != org.kind and _has_orders_or_people(org):
         errors["kind"] = KIND_FIXED
     _refuse(errors)
+    old_cluster = org.cluster_id
     org.name, org.country, org.province, org.kind = name, country, province, kind
     org.cluster = cluster
     db.session.flush()
+    if old_cluster != org.cluster_id:  # who coordinates its people changed
+        record("organization_edited", actor=actor, organization=org,
+               details={"cluster_from": old_cluster, "cluster_to": org.cluster_id})
     return org
 
 
@@ -274,14 +284,19 @@ def deactivate_organization(actor, org: Organization) -> Organization:
     for no new order; its orders and issues stay as they are."""
     now = utcnow()
     org.active = False
-    for person in db.session.scalars(select(User).where(User.organization_id == org.id, User.active)):
+    people = db.session.scalars(select(User).where(User.organization_id == org.id, User.active)).all()
+    for person in people:
         _end_access(person, now)
+    record("organization_deactivated", actor=actor, organization=org,
+           details={"people": [p.id for p in people]})
     db.session.flush()
     return org
 
 
 def reactivate_organization(actor, org: Organization) -> Organization:
     """Reactivate an organization; its people stay deactivated until each is reactivated."""
+    if not org.active:
+        record("organization_reactivated", actor=actor, organization=org)
     org.active = True
     db.session.flush()
     return org
@@ -358,13 +373,31 @@ def update_person(actor, person: User, data: dict) -> User:
         if "clusters" not in errors and not clusters:
             errors["clusters"] = _l("Choose at least one cluster.")
     _refuse(errors)
+    before = (person.role, person.organization_id, sorted(c.id for c in person.clusters))
     person.display_name, person.role, person.locale, person.timezone = (
         display_name, role, locale, timezone)
     person.email, person.phone = email, phone
     person.organization = org
     person.clusters = clusters
     db.session.flush()
+    _record_person_change(actor, person, before)
     return person
+
+
+def _record_person_change(actor, person: User, before) -> None:
+    """The account history: a role, an organization or clusters (what the person may see)
+    changed, or anything else about the account."""
+    role, org_id, cluster_ids = before
+    if role != person.role:
+        record("role_changed", actor=actor, subject=person, details={"from": role, "to": person.role})
+    if org_id != person.organization_id:
+        record("organization_changed", actor=actor, subject=person,
+               details={"from": org_id, "to": person.organization_id})
+    if cluster_ids != sorted(c.id for c in person.clusters):
+        record("person_changed", actor=actor, subject=person,
+               details={"clusters": sorted(c.id for c in person.clusters)})
+    elif role == person.role and org_id == person.organization_id and db.session.is_modified(person):
+        record("person_changed", actor=actor, subject=person)
 
 
 def deactivate_person(actor, person: User) -> User:
@@ -376,6 +409,7 @@ def deactivate_person(actor, person: User) -> User:
         raise ApiError(409, LAST_ADMIN, code="last_admin")
     if person.active:
         _end_access(person, utcnow())
+        record("person_deactivated", actor=actor, subject=person)
     db.session.flush()
     return person
 
@@ -385,6 +419,8 @@ def reactivate_person(actor, person: User) -> User:
     organization is deactivated."""
     if person.organization is not None and not person.organization.active:
         raise ApiError(409, ORG_INACTIVE, code="organization_inactive")
+    if not person.active:
+        record("person_reactivated", actor=actor, subject=person)
     person.active = True
     db.session.flush()
     return person

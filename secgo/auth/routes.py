@@ -27,6 +27,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.login.data, form.password.data)
         if user is None:
+            db.session.commit()  # the failed login's audit event
             form.password.errors.append(_("Wrong login or password."))
         else:
             services.start_login(user, request.user_agent.string)
@@ -55,10 +56,10 @@ def redeem(token):
     invite = services.find_link(token)
     if invite is None:
         return render_template("auth/link_invalid.html"), 404
-    form = SetPasswordForm()
     # The first screen a new person sees is in the language their coordinator chose for them
     # (their phone may say English); the language switcher on the page still changes it.
     use_page_language(invite.user.locale, invite.user.timezone)
+    form = SetPasswordForm()
     if form.validate_on_submit():
         if current_user.is_authenticated:  # whoever was signed in on this device is no more
             services.end_login(current_user._get_current_object())

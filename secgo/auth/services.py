@@ -6,6 +6,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
 
+from ..audit.services import record
 from ..errors import ApiError
 from ..extensions import db
 from ..i18n import normalize_text
@@ -45,7 +46,12 @@ def authenticate(identifier: str, password: str) -> User | None:
     cost the same one password check (password_matches), so timing tells none of them apart.
     """
     user = find_login(identifier)
-    if not password_matches(user, password) or not user.is_active:
+    matches = password_matches(user, password)
+    if not matches or not user.is_active:
+        # The caller commits it. What was typed as an unknown login is not stored (people
+        # type passwords into the login field).
+        reason = "unknown login" if user is None else "inactive" if matches else "password"
+        record("login_failed", subject=user, details={"reason": reason})
         return None
     user.last_login_at = utcnow()
     return user
@@ -66,6 +72,7 @@ def start_login(user: User, user_agent: str = "") -> User:
     db.session.add(login)
     db.session.flush()
     user.login_id = f"{login.id}.{secret}"
+    record("login", actor=user, subject=user)
     return user
 
 
@@ -78,6 +85,7 @@ def end_login(user: User) -> None:
                                       UserSession.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
+        record("logout", actor=user, subject=user)
     user.login_id = None
 
 
@@ -91,11 +99,12 @@ def end_all_credentials(user: User) -> None:
     user.login_id = None
 
 
-def change_password(user: User, password: str) -> User:
+def change_password(user: User, password: str, *, by_link: bool = False) -> User:
     """Set a new password: every credential of the user ends (sessions, remember cookies, API
     tokens). To keep the device that changed it signed in, start_login and login_user."""
     user.set_password(password)
     end_all_credentials(user)
+    record("password_set_by_link" if by_link else "password_changed", actor=user, subject=user)
     return user
 
 
@@ -148,6 +157,7 @@ def create_user(*, username, display_name, role, organization: Organization | No
     user.clusters = list(clusters) if role == "coordinator" else []
     db.session.add(user)
     db.session.flush()
+    record("person_created", subject=user, details={"role": role})
     return user
 
 
@@ -170,6 +180,7 @@ def issue_link(user: User, purpose: str, created_by: User | None) -> str:
         )
     )
     db.session.flush()
+    record("invite_issued" if purpose == "invite" else "reset_issued", actor=created_by, subject=user)
     return token
 
 
@@ -193,16 +204,16 @@ def find_link(token: str) -> Invite | None:
 def redeem_link(invite: Invite, password: str) -> User:
     """Set the password through a link and use the link up; see change_password."""
     invite.used_at = utcnow()
-    return change_password(invite.user, password)
+    return change_password(invite.user, password, by_link=True)
 
 
 def create_api_token(user: User, name: str) -> str:
     """Create a bearer token for integrations; the secret is shown once."""
     token = "sg_" + new_token()
-    db.session.add(
-        ApiToken(user=user, name=str(normalize_text(name))[:80], token_hash=hash_token(token), prefix=token[:9])
-    )
+    row = ApiToken(user=user, name=str(normalize_text(name))[:80], token_hash=hash_token(token), prefix=token[:9])
+    db.session.add(row)
     db.session.flush()
+    record("api_token_created", actor=user, subject=user, details={"name": row.name, "prefix": row.prefix})
     return token
 
 
@@ -212,4 +223,5 @@ def revoke_api_token(user: User, token_id: int) -> bool:
     if token is None or token.user_id != user.id or token.revoked_at is not None:
         return False
     token.revoked_at = utcnow()
+    record("api_token_revoked", actor=user, subject=user, details={"name": token.name, "prefix": token.prefix})
     return True

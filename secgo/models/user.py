@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -67,7 +68,8 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
-    display_name: Mapped[str] = mapped_column(String(80))
+    # Shown through display_name (below): "A former member" once the person is erased.
+    _display_name: Mapped[str] = mapped_column("display_name", String(80))
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(256))
@@ -78,11 +80,33 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when an admin erased the person's data (secgo/privacy): the row stays, anonymized,
+    # so the trade records they made stay whole and readable.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organization: Mapped[Organization | None] = relationship(back_populates="members")
     clusters: Mapped[list[Cluster]] = relationship(
         secondary=cluster_coordinators, back_populates="coordinators"
     )
+
+    @hybrid_property
+    def display_name(self) -> str:
+        """The name shown for the person; "A former member", in the reader's language, once
+        their data is erased."""
+        if self.erased_at is not None:
+            from flask_babel import gettext
+
+            return gettext("A former member")
+        return self._display_name
+
+    @display_name.inplace.setter
+    def _display_name_setter(self, value: str) -> None:
+        self._display_name = value
+
+    @display_name.inplace.expression
+    @classmethod
+    def _display_name_expression(cls):
+        return cls._display_name
 
     @property
     def is_active(self) -> bool:

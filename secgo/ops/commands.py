@@ -1,4 +1,4 @@
-"""Flask commands: backup and restore."""
+"""Flask commands: backup, restore and audit-prune."""
 import click
 from flask.cli import with_appcontext
 
@@ -39,7 +39,22 @@ def restore_command(src, verify_only):
     click.echo(("Backup is complete and intact: " if verify_only else "Restored ") + _summary(manifest))
 
 
+@click.command("audit-prune")
+@with_appcontext
+def audit_prune_command():
+    """Forget account events older than SECGO_AUDIT_RETENTION_DAYS (run it daily)."""
+    from flask import current_app
+
+    from ..audit.services import prune
+    from ..extensions import db
+
+    gone = prune()
+    db.session.commit()
+    click.echo(f"Forgot {gone} account events older than {current_app.config['AUDIT_RETENTION_DAYS']} days.")
+
+
 def init_app(app):
     """Register the commands."""
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(audit_prune_command)

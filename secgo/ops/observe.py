@@ -116,6 +116,21 @@ def _finish(response):
     return response
 
 
+def kept_answer_seen(app, environ, status: str, seconds: float, size: int) -> str:
+    """Count and log a page the page cache answered before Flask ran; return its request id."""
+    given = environ.get("HTTP_X_REQUEST_ID", "")
+    rid = given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
+    route, code = environ.get("secgo.route", "<unmatched>"), status.split(" ", 1)[0]
+    REQUESTS.labels(route, "GET", code).inc()
+    LATENCY.labels(route, "GET").observe(seconds)
+    if app.config["REQUEST_LOG"]:
+        REQUEST_LOG.info("request", extra={"request_id": rid, "fields": {
+            "method": "GET", "route": route, "status": int(code), "duration_ms": round(seconds * 1000, 1),
+            "bytes": size, "page_cache": True,
+            "remote_addr": environ.get("REMOTE_ADDR")}})
+    return rid
+
+
 class DatabaseCollector:
     """Figures the database holds, read at scrape time: the same on every instance."""
 

@@ -1,7 +1,18 @@
 """Site, accounts and onboarding routes."""
 from tests.factories import matrix_invite
 
-from .common import api, everyone, logged_in, staff_only  # noqa: F401
+from .common import Row, api, everyone, logged_in, staff_only  # noqa: F401
+
+
+def _audited(world):
+    from secgo.extensions import db
+    from secgo.models import AuditEvent
+
+    db.session.add(AuditEvent(action="login", actor_id=world.users["producer"],
+                              subject_id=world.users["producer"], organization_id=world.orgs["farm"],
+                              details={}))
+    db.session.commit()
+    return "/audit/"
 
 # endpoint -> (method, url (str or callable(world) -> str), {role: status}, body): see common.py
 ROUTES = {
@@ -31,6 +42,16 @@ ROUTES = {
         {**staff_only(201), "other_coordinator": 404},
         None,
     ),
+    # An event about the farm's producer: the rice coordinator manages the farm, silk's does not.
+    "audit.index": Row("GET", _audited, staff_only(200), None,
+                       shows=("Takeo Rice Coop", ("coordinator", "admin"))),
+    "privacy.export": ("POST", "/privacy/export", logged_in(200), None),
+    # Erasing weaves's producer: admins only.
+    "privacy.erase_confirm": ("GET", lambda w: f"/privacy/people/{w.users['other_producer']}/erase",
+                              {**logged_in(403), "admin": 200}, None),
+    "privacy.erase": ("POST", lambda w: f"/privacy/people/{w.users['other_producer']}/erase",
+                      {**logged_in(403), "admin": 303},
+                      {"confirm": "other_producer", "client_id": "0b6f1f5e-6f4e-4b7e-9a43-7d1c2f0e9a10"}),
     "api.openapi": ("GET", "/api/v1/openapi.json", everyone(200), None),
     "api.me": ("GET", "/api/v1/me", api(200), None),
     "api.not_found": ("GET", "/api/v1/no-such-thing", api(404, anon=404), None),
@@ -52,6 +73,7 @@ UNIFORM = {
     "auth.logout": OWN,
     "auth.redeem": "the invite token in the URL is the credential, not the session",
     "auth.settings": OWN,
+    "privacy.export": OWN,
     "api.openapi": PUBLIC,
     "api.me": OWN,
     "api.not_found": "no such route: 404 for everyone",
