@@ -268,12 +268,6 @@ def _csv(header, rows) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _cell(value):
-    if isinstance(value, datetime):
-        text = value.astimezone(get_timezone()).strftime(CSV_MOMENT)
-    else:
-        text = value.isoformat() if isinstance(value, date) else str(value)
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
 # Moments in the viewer's zone, to the minute: spreadsheets read "2026-11-28 11:48" as a date.
 CSV_MOMENT = "%Y-%m-%d %H:%M"
 
@@ -285,6 +279,12 @@ def _zone() -> str:
     return f"{zone}, UTC{offset[:3]}:{offset[3:]}"
 
 
+def _cell(value):
+    if isinstance(value, datetime):
+        text = value.astimezone(get_timezone()).strftime(CSV_MOMENT)
+    else:
+        text = value.isoformat() if isinstance(value, date) else str(value)
+    # A cell starting with = + - @ would run as a formula in a spreadsheet.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
