@@ -3,6 +3,8 @@
 Read by the forms (WTForms Length validators, which also set the inputs' maxlength), the
 services (clean_text), hence the JSON API, and the OpenAPI document (max_length -> maxLength).
 """
+from datetime import datetime, timedelta
+
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import Length
 
@@ -75,3 +77,25 @@ def clean_text(value, field: str, fields: dict, *, required=False) -> Normalized
     elif missing and not text:
         fields[field] = missing
     return text
+
+
+# --- device clocks --------------------------------------------------------------------------
+# When a report happened (occurred_at) is the phone's word, and phones in the corridor often
+# have the wrong time (a wrong zone, a clock reset to 1970 or 2000). It is believed within
+# what is possible: not after the server received it, not before its order existed. A time
+# outside that window (by more than CLOCK_SKEW) is a wrong clock: the report keeps the time
+# the server received it. It is never refused for its time: the phone could not send it any
+# better, and its outbox would hold it for ever. A report made offline hours or days ago and
+# sent now keeps its own time. The timeline is ordered by when the server received each one.
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+def event_time(claimed: datetime | None, received: datetime, not_before: datetime | None = None
+               ) -> tuple[datetime, bool]:
+    """When a report happened: (the phone's time, False) when it can be true, else (the
+    server's receive time, True: the phone's clock is wrong). Never later than received."""
+    if claimed is None:
+        return received, False
+    if claimed > received + CLOCK_SKEW or (not_before is not None and claimed < not_before - CLOCK_SKEW):
+        return received, True
+    return min(claimed, received), False

@@ -102,7 +102,7 @@ def test_someone_elses_photo_cannot_be_attached(app, world, client):
     ({"status": "note", "note": ["a"]}, "note"),
     ({"status": "note", "note": "x" * 2001}, "note"),
     ({"status": "note", "latitude": "north", "longitude": 1}, "latitude"),
-    ({"status": "note", "occurred_at": "2999-01-01T00:00:00Z"}, "occurred_at"),
+    ({"status": "note", "occurred_at": "2026-13-01T00:00:00Z"}, "occurred_at"),
     ({"status": "note", "corrects_id": "abc"}, "corrects_id"),
     ({"status": "note", "photo_ids": "1"}, "photo_ids"),
 ])

@@ -24,7 +24,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..i18n import fold
 from ..ids import MAX_ID
-from ..limits import LIMITS, REQUIRED, clean_text
+from ..limits import LIMITS, REQUIRED, clean_text, event_time
 from ..models import (
     BORDER_CROSSINGS,
     CONDITIONS,
@@ -142,7 +142,7 @@ def _date(data, name, fields):
 
 
 def _datetime(data, name, fields):
-    """Device time of an event: not in the future (beyond clock skew), not absurdly old."""
+    """Device time of an event, as sent (limits.event_time decides what is believed)."""
     value = data.get(name)
     if value is None or value == "":
         return None
@@ -155,10 +155,6 @@ def _datetime(data, name, fields):
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    now = utcnow()
-    if parsed > now + timedelta(minutes=10) or parsed < now - timedelta(days=60):
-        fields[name] = _("This time is out of range.")
-        return None
     return parsed
 
 
@@ -493,7 +489,7 @@ def post_update(actor, order: Order, data: dict, photos=(), *, client_id=None) -
     update = StatusUpdate(
         order=order, status=status, note=str(clean["note"]), note_original=clean["note"].original,
         latitude=clean["latitude"], longitude=clean["longitude"],
-        occurred_at=clean["occurred_at"] or now, recorded_at=now, author=actor,
+        occurred_at=event_time(clean["occurred_at"], now, order.created_at)[0], recorded_at=now, author=actor,
         client_id=client_id, corrects=corrects, phrases=said or None,
     )
     update.photos = list(photos)
