@@ -3,6 +3,7 @@ from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
@@ -20,20 +21,29 @@ MESSAGES = {
     422: _l("Please correct the highlighted fields."),
     429: _l("Too many attempts. Please wait a minute and try again."),
     500: _l("Something went wrong on our side. Your data is safe; please try again."),
+    503: _l("SEC GO! is busy for a moment. Please try again shortly; reports waiting on your "
+            "phone are sent by themselves."),
+    507: _l("The server cannot store photos right now, so nothing was saved. Please try again "
+            "later; reports waiting on your phone are sent by themselves."),
 }
 CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-    422: "invalid", 429: "rate_limited", 500: "server_error",
+    422: "invalid", 429: "rate_limited", 500: "server_error", 503: "unavailable",
+    507: "insufficient_storage",
 }
+# Seconds a client should wait before sending again (the outbox honours Retry-After).
+RETRY_AFTER = {503: 5, 507: 60}
 
 
 class ApiError(Exception):
     """A refusal with a status, a machine code, a localised message and per-field errors."""
 
-    def __init__(self, status: int, message=None, fields: dict | None = None, code=None):
+    def __init__(self, status: int, message=None, fields: dict | None = None, code=None,
+                 retry_after: int | None = None):
         super().__init__(str(message or MESSAGES.get(status, "")))
         self.status = status
+        self.retry_after = retry_after if retry_after is not None else RETRY_AFTER.get(status)
         self.message = message
         self.fields = fields or {}
         self.code = code or CODES.get(status, "error")
@@ -54,10 +64,30 @@ def wants_json() -> bool:
 
 
 def _respond(status: int, message=None, fields=None, code=None):
-    err = ApiError(status, message, fields, code)
+    return _render(ApiError(status, message, fields, code))
+
+
+def _render(err: ApiError):
+    """The refusal as JSON or as a page, with Retry-After where the client should try again."""
+    headers = {"Retry-After": str(err.retry_after)} if err.retry_after else {}
     if wants_json():
-        return jsonify(err.to_dict()), status
-    return render_template("errors/error.html", status=status, message=err.to_dict()["error"]["message"]), status
+        return jsonify(err.to_dict()), err.status, headers
+    message = err.to_dict()["error"]["message"]
+    return render_template("errors/error.html", status=err.status, message=message), err.status, headers
+
+
+def database_unavailable(err: Exception) -> bool:
+    """True for a database that cannot answer now (restarting, unreachable, busy), which a
+    retry fixes; not for a mistake in a query."""
+    if not isinstance(err, DBAPIError):
+        return False
+    if err.connection_invalidated or isinstance(err, InterfaceError):
+        return True
+    if not isinstance(err, OperationalError):
+        return False
+    if type(err.orig).__module__.startswith("sqlite3"):
+        return any(word in str(err.orig).lower() for word in ("locked", "busy"))
+    return True  # PostgreSQL: connection lost or refused, shutting down or starting, deadlock
 
 
 def init_app(app):
@@ -66,11 +96,7 @@ def init_app(app):
     @app.errorhandler(ApiError)
     def _api_error(err: ApiError):
         db.session.rollback()
-        if wants_json():
-            return jsonify(err.to_dict()), err.status
-        return render_template(
-            "errors/error.html", status=err.status, message=err.to_dict()["error"]["message"]
-        ), err.status
+        return _render(err)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(err):
@@ -89,6 +115,17 @@ def init_app(app):
 
     @app.errorhandler(Exception)
     def _server_error(err):
+        if database_unavailable(err):  # a restart or failover: 503, and the client retries
+            try:
+                db.session.rollback()
+            except DBAPIError:
+                pass
+            app.logger.warning("database unavailable: %s", str(getattr(err, "orig", err)).strip()[:200])
+            try:
+                return _respond(503)
+            except DBAPIError:  # the page itself needed the database: the words alone
+                return str(MESSAGES[503]), 503, {"Retry-After": str(RETRY_AFTER[503]),
+                                                 "Content-Type": "text/plain; charset=utf-8"}
         db.session.rollback()
         app.logger.exception("Unhandled error")
         return _respond(500)

@@ -1,6 +1,7 @@
 """Photo rules: what is accepted, how it is cleaned and stored, and who may see it."""
 import hashlib
 import io
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -11,7 +12,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import exists, select
 
 from ..authz import visible_orders_clause
-from ..errors import ApiError
+from ..errors import MESSAGES, ApiError
 from ..extensions import db
 from ..ids import is_id
 from ..models import (
@@ -31,6 +32,7 @@ MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; more is a decompression b
 MAX_SIDE = 2048  # the browser already shrinks to 1600; the server caps what others send
 THUMB_SIDE = 320
 FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+log = logging.getLogger(__name__)
 
 
 def _refuse(status, message, field="photos"):
@@ -83,13 +85,37 @@ def clean_photo(data: bytes) -> tuple[bytes, bytes, int, int]:
     return out.getvalue(), tout.getvalue(), clean.width, clean.height
 
 
-def _write(path: Path, data: bytes) -> None:
+class StorageFailed(Exception):
+    """The upload folder refused a file (full, read-only, missing); nothing was left there."""
+
+
+def _write(path: Path, data: bytes) -> bool:
+    """Store data at path whole or not at all (a temporary file renamed into place); True
+    when this call created the file, False when it was there already (same content)."""
     if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+        return False
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())  # a full disk may only say so here
+        os.replace(tmp, path)
+    except OSError as err:
+        _remove(tmp)  # never a partial file left behind
+        raise StorageFailed(f"{path.parent}: {err.strerror or err}") from err
+    return True
+
+
+def _remove(path: Path) -> None:
+    """Remove a file of ours; a folder that cannot even be read holds none."""
+    try:
+        path.unlink(missing_ok=True)
+    except NotADirectoryError:
+        pass
+    except OSError as err:
+        log.error("could not remove %s: %s", path, err.strerror or err)
 
 
 def storage_path(attachment: Attachment, thumb: bool = False) -> Path:
@@ -112,8 +138,19 @@ def save_photo(user, data: bytes) -> Attachment:
         return row
     row = Attachment(sha256=digest, mime="image/jpeg", size=len(jpeg), width=width, height=height,
                      uploaded_by_id=user_id)
-    _write(storage_path(row), jpeg)
-    _write(storage_path(row, thumb=True), thumb)
+    # The files first, then the row: a row never points to a file that is not there. When the
+    # disk is full or the folder unwritable: no row, no file of this call left, and a 507 that
+    # the outbox keeps the report for, to send again later (secgo/static/js/outbox-send.js).
+    main = storage_path(row)
+    created = False
+    try:
+        created = _write(main, jpeg)
+        _write(storage_path(row, thumb=True), thumb)
+    except StorageFailed as err:
+        if created:
+            _remove(main)
+        log.error("photo not stored: %s", err)
+        raise ApiError(507, fields={"photos": MESSAGES[507]}) from err
     db.session.add(row)
     db.session.flush()
     return row

@@ -4,6 +4,13 @@ Safe with several workers at once: a row is claimed with a lease (on PostgreSQL 
 ``FOR UPDATE SKIP LOCKED``, on SQLite by a conditional UPDATE in a write transaction), the
 lease is checked before every send, and each device's delivery is recorded at once, so a
 retry or another worker never sends the same notification to the same device twice.
+
+A worker killed mid-send (SIGKILL, power loss) cannot know whether the push service took the
+push it was sending: HTTP has no exactly-once. So a delivery is written down ("sending")
+before the request and settled after it; a device whose delivery is still "sending" when its
+lease has run out is *in doubt* and is sent the push again (at least once, never lost), marked
+so the phone does not alert twice: the same tag (and Topic, for a status) and renotify off.
+At most one push per device is in doubt per crash; `Stats.in_doubt` counts them.
 """
 import json
 import logging
@@ -35,6 +42,7 @@ from .vapid import load_keys
 
 log = logging.getLogger(__name__)
 URGENCIES = ("very-low", "low", "normal", "high")
+SENDING = "sending"  # a delivery written before its request; settled as sent or failed after
 
 
 @dataclass
@@ -59,6 +67,7 @@ class Stats:
     skipped: int = 0
     gone: int = 0
     unanswered: int = 0
+    in_doubt: int = 0  # pushes sent again because a worker died while sending them
 
     def add(self, other: "Stats") -> "Stats":
         for f in fields(self):
@@ -211,56 +220,78 @@ class PushWorker:
         if n is None or n.claim_token != token:
             db.session.rollback()
             return
-        served = set(db.session.scalars(
-            select(PushDelivery.subscription_id).where(PushDelivery.notification_id == nid)
-        ))
+        recorded = dict(db.session.execute(
+            select(PushDelivery.subscription_id, PushDelivery.state).where(PushDelivery.notification_id == nid)
+        ).all())
         user = n.user
         devices = [] if not user.active else db.session.scalars(
             select(PushSubscription).where(PushSubscription.user_id == n.user_id).order_by(PushSubscription.id)
         ).all()
         plan = [
-            (s.id, s.endpoint, s.p256dh, s.auth)
-            for s in devices if s.id not in served and notify.wants(s.events, n.event)
+            (s.id, s.endpoint, s.p256dh, s.auth, recorded.get(s.id) == SENDING)
+            for s in devices
+            if recorded.get(s.id) in (None, SENDING) and notify.wants(s.events, n.event)
         ]
-        payload, topic = b"", None
+        payloads, topic = {}, None
         if plan:
             body = render(n, user)
-            payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            payloads[False] = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            # Sent again after a crash: the phone may have it already; replace it, quietly.
+            again = {**body, "renotify": False}
+            payloads[True] = json.dumps(again, ensure_ascii=False, separators=(",", ":")).encode()
             topic = topic_for(n, body["reference"])
         urgency = n.urgency if n.urgency in URGENCIES else "normal"
         db.session.commit()  # no transaction stays open while we talk to push services
 
         outcomes = []
-        for sid, endpoint, p256dh, auth in plan:
+        for sid, endpoint, p256dh, auth, in_doubt in plan:
             if not self._renew(nid, token, now):
                 log.warning("push worker lost the lease on notification %s", nid)
                 return
-            outcome = self.send(endpoint, p256dh, auth, payload, urgency, topic)
+            if in_doubt:
+                log.warning("push worker sends notification %s to device %s again: a worker "
+                            "died while sending it", nid, sid)
+                stats.in_doubt += 1
+            elif not self._intend(nid, sid, now):
+                continue
+            outcome = self.send(endpoint, p256dh, auth, payloads[in_doubt], urgency, topic)
             stats.pushes += 1
             self._record(nid, sid, outcome, now)
             outcomes.append(outcome)
             stats.gone += outcome.kind == "gone"
         self._finish(nid, token, now, outcomes, stats)
 
+    def _intend(self, nid: int, sid: int, now) -> bool:
+        """Write the delivery down before its request; False when it is written already."""
+        db.session.add(PushDelivery(notification_id=nid, subscription_id=sid, state=SENDING,
+                                    created_at=now or utcnow()))
+        try:
+            db.session.commit()
+        except IntegrityError:  # recorded already; never send it again either way
+            db.session.rollback()
+            return False
+        return True
+
     def _record(self, nid: int, sid: int, outcome: Outcome, now) -> None:
+        """Settle the delivery written before the request with what the push service said."""
         now = now or utcnow()
         sub = db.session.get(PushSubscription, sid)
+        row = db.session.scalar(select(PushDelivery).where(
+            PushDelivery.notification_id == nid, PushDelivery.subscription_id == sid))
         if outcome.kind == "gone":
+            db.session.execute(delete(PushDelivery).where(PushDelivery.subscription_id == sid))
             db.session.execute(delete(PushSubscription).where(PushSubscription.id == sid))
         elif sub is not None:
             if outcome.kind == "sent":
                 sub.failures, sub.last_success_at = 0, now
             else:
                 sub.failures = (sub.failures or 0) + 1
-            if outcome.kind in ("sent", "failed"):
-                db.session.add(PushDelivery(
-                    notification_id=nid, subscription_id=sid, state=outcome.kind,
-                    status_code=outcome.status, created_at=now,
-                ))
-        try:
-            db.session.commit()
-        except IntegrityError:  # recorded already; never send it again either way
-            db.session.rollback()
+            if outcome.kind in ("sent", "failed") and row is not None:
+                row.state, row.status_code, row.created_at = outcome.kind, outcome.status, now
+            elif row is not None and outcome.status is not None:
+                db.session.delete(row)  # the push service answered "not now": not taken
+            # (no answer at all: it may have been taken; stays in doubt, sent again quietly)
+        db.session.commit()
 
     def _finish(self, nid: int, token: str, now, outcomes: list[Outcome], stats: Stats) -> None:
         now = now or utcnow()
@@ -277,6 +308,9 @@ class PushWorker:
             n.last_error = errors[-1][:500]
             stats.retried += 1
         else:
+            db.session.execute(  # given up: a push still in doubt counts as failed
+                update(PushDelivery).where(PushDelivery.notification_id == nid, PushDelivery.state == SENDING)
+                .values(state="failed").execution_options(synchronize_session=False))
             counts = dict(db.session.execute(
                 select(PushDelivery.state, func.count()).where(PushDelivery.notification_id == nid)
                 .group_by(PushDelivery.state)
