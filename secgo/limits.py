@@ -35,6 +35,7 @@ LIMITS = {
     "province": 80,
     "cluster_product": 80,
     "display_name": 80,
+    "username": 64,
     "email": 254,
     "phone": 20,
 }

@@ -18,6 +18,7 @@ from ..auth.services import end_all_credentials
 from ..errors import ApiError
 from ..extensions import db
 from ..models import Attachment, User, utcnow
+from ..writes import caller_key
 
 # Never exported: secrets (hashes of passwords and tokens, push keys) and the server's own
 # bookkeeping of replayed requests.
@@ -108,7 +109,7 @@ def erase_person(actor: User, user: User) -> None:
                 else:
                     db.session.execute(delete(table).where(column == user.id))
     db.session.execute(delete(tables["idempotency_keys"]).where(
-        tables["idempotency_keys"].c.user_key == f"u{user.id}"))
+        tables["idempotency_keys"].c.user_key == caller_key(user)))
     user.username = f"erased-{user.id}"
     user.display_name = ""
     user.email = user.phone = user.password_hash = None
