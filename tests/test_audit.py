@@ -160,3 +160,22 @@ def test_deactivations_role_changes_and_cluster_coordinators_are_kept(app, world
     moved = _events(app, "organization_changed")[-1]
     assert moved.subject_id == subject
     assert moved.details == {"from": world.orgs["other_buyer"], "to": world.orgs["buyer"]}
+
+
+def test_tracking_links_and_csv_downloads_are_kept(app, world, auth, client):
+    auth.login("producer")
+    token = auth.csrf("/orders/SEC-WRLD01/links")
+    made = client.post("/orders/SEC-WRLD01/links", data={"contact_name": "Warehouse clerk", "days": "3",
+                                                       "csrf_token": token,
+                                                       "client_id": "6a1f0c52-3c59-4c1e-9c9e-0e4d51a0b7c1"})
+    assert made.status_code in (200, 201, 303)
+    created = _events(app, "tracking_link_created")[-1]
+    assert created.actor_id == world.users["producer"] and created.details["order"] == "SEC-WRLD01"
+    client.post(f"/orders/SEC-WRLD01/links/{created.details['link']}/revoke",
+                data={"csrf_token": token, "client_id": "7b2e1d63-4d6a-4d2f-8d0f-1f5e62b1c8d2"})
+    assert _events(app, "tracking_link_revoked")[-1].details["link"] == created.details["link"]
+    auth.logout()
+    auth.login("coordinator")
+    assert client.get("/coordinator/orders.csv").status_code == 200
+    exported = _events(app, "data_exported")[-1]
+    assert exported.actor_id == world.users["coordinator"] and exported.details["file"].endswith(".csv")

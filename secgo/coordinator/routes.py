@@ -2,7 +2,9 @@
 from flask import Response, current_app, render_template, request
 from flask_login import current_user
 
+from ..audit.services import record
 from ..authz import roles_required
+from ..extensions import db
 from ..issues.routes import visible_clusters
 from ..models import utcnow
 from . import bp, services
@@ -29,6 +31,9 @@ def dashboard():
 
 
 def _download(body: bytes, name: str) -> Response:
+    # A download of other people's trade data is in the account history.
+    record("data_exported", details={"file": name, "filters": request.args.to_dict()})
+    db.session.commit()
     return Response(
         body, mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"',

@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import notify, phrases, readmarks
 from ..authz import order_audience, order_side, visible_orders_clause
+from ..audit.services import record
 from ..errors import ApiError
 from ..extensions import db
 from ..i18n import fold
@@ -818,6 +819,9 @@ def create_tracking_link(actor, order: Order, data: dict) -> tuple[TrackingLink,
                         created_at=now, expires_at=now + timedelta(days=days or TRACKING_DAYS))
     db.session.add(link)
     db.session.flush()
+    record("tracking_link_created", actor=actor, organization=getattr(actor, "organization_id", None),
+           details={"order": order.reference, "link": link.id, "contact": link.contact_name,
+                    "expires_at": link.expires_at.isoformat()})
     return link, token
 
 
@@ -876,6 +880,8 @@ def revoke_tracking_link(actor, order: Order, link_id) -> TrackingLink:
         raise ApiError(404)
     if link.revoked_at is None:
         link.revoked_at = utcnow()
+        record("tracking_link_revoked", actor=actor, organization=getattr(actor, "organization_id", None),
+               details={"order": order.reference, "link": link.id, "contact": link.contact_name})
     return link
 
 
