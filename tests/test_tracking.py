@@ -83,6 +83,20 @@ def test_the_contact_reports_a_problem(app, world, client, auth):
     assert "Wet bags" in html
 
 
+def test_the_clerk_reports_a_problem_with_a_quick_phrase_read_in_each_language(app, world, client, auth):
+    ref = make_order(app, world)
+    auth.login("producer")
+    token = create_link(client, ref)
+    auth.logout()
+    page = client.get(f"/t/{token}").get_data(as_text=True)
+    assert page.count("Confirm receipt") == 1  # one step, one button
+    assert 'name="phrase_goods_wet"' in page
+    ok = client.post(f"/t/{token}/problem", data={"category": "quality", "phrase_goods_wet": "1"})
+    assert ok.status_code == 303
+    client.post("/language", data={"lang": "th"})
+    assert "สินค้าเปียกน้ำ" in client.get(f"/t/{token}").get_data(as_text=True)
+
+
 def test_revoked_and_expired_links_stop_working(app, world, client, auth):
     ref = make_order(app, world)
     auth.login("producer")
