@@ -6,7 +6,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from .extensions import db, login_manager
 
 # Short, localised words for each status code we answer with.
 MESSAGES = {
@@ -76,6 +76,16 @@ def _render(err: ApiError):
     return render_template("errors/error.html", status=err.status, message=message), err.status, headers
 
 
+def _plain_503():
+    try:
+        message = str(MESSAGES[503])
+    except Exception:  # noqa: BLE001 - no language to be had: the source words
+        message = MESSAGES[503]._args[0]
+    if wants_json():
+        return jsonify(ApiError(503, message).to_dict()), 503, {"Retry-After": str(RETRY_AFTER[503])}
+    return message, 503, {"Retry-After": str(RETRY_AFTER[503]), "Content-Type": "text/plain; charset=utf-8"}
+
+
 def database_unavailable(err: Exception) -> bool:
     """True for a database that cannot answer now (restarting, unreachable, busy), which a
     retry fixes; not for a mistake in a query."""
@@ -120,12 +130,15 @@ def init_app(app):
                 db.session.rollback()
             except DBAPIError:
                 pass
+            # The signed-in person (expired by the rollback) cannot be read now: answer as to a
+            # visitor, in the language the request asks for.
+            login_manager._update_request_context_with_user(None)
             app.logger.warning("database unavailable: %s", str(getattr(err, "orig", err)).strip()[:200])
             try:
                 return _respond(503)
-            except DBAPIError:  # the page itself needed the database: the words alone
-                return str(MESSAGES[503]), 503, {"Retry-After": str(RETRY_AFTER[503]),
-                                                 "Content-Type": "text/plain; charset=utf-8"}
+            except Exception:  # noqa: BLE001 - the page itself needed the database: words alone
+                app.logger.warning("database unavailable: plain answer", exc_info=True)
+                return _plain_503()
         db.session.rollback()
         app.logger.exception("Unhandled error")
         return _respond(500)

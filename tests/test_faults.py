@@ -358,3 +358,19 @@ def test_a_push_worker_killed_mid_batch_and_restarted_delivers_everything_and_do
         states = dict(db.session.execute(select(PushDelivery.state, func.count()).group_by(PushDelivery.state)).all())
     assert states == {"sent": len(pairs)}
     assert "again" in log_path.read_text()
+
+
+# --- PostgreSQL restarted in the middle of the load test ------------------------------------
+
+def test_postgresql_restarted_under_load_loses_nothing_stores_nothing_twice_and_answers_503_meanwhile():
+    """bench/faults.py, CI-sized: its own throwaway PostgreSQL (never the shared one), restarted
+    with -m fast and then -m immediate while 15 phones keep sending; gunicorn is not restarted."""
+    if not (PG_BIN / "initdb").exists():
+        pytest.skip("PostgreSQL server binaries are not installed")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "faults.py"), "--phones", "15", "--duration", "16",
+         "--workers", "2", "--no-write"],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-4000:]
+    assert "NO LOSS" in result.stdout
