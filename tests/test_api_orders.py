@@ -223,4 +223,4 @@ def test_tracking_links_over_the_api_show_the_secret_once_and_can_be_revoked(app
     revoked = client.delete(f"/api/v1/orders/{ref}/links/{first.json['id']}",
                             headers={**headers, "Idempotency-Key": "link-revoke-001"})
     assert revoked.status_code == 200
-    assert client.get(path).status_code == 404
+    assert client.get(path).status_code == 410  # the clerk is told the link ended

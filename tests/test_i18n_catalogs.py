@@ -310,6 +310,10 @@ def _pattern(msgid: str) -> re.Pattern | None:
     literals = PLACEHOLDER.split(msgid)[::2]  # split() also returns each placeholder's name
     if not re.search(r"[^\W\d_]{2,}", " ".join(literals).replace("SEC GO!", "")):
         return None
+    if len(literals) > 1 and len(" ".join(literals).split()) < 2:
+        # One word and a placeholder ("Order %(reference)s") would match what people write
+        # ("Order received, milling next week."): too little to tell interface from user text.
+        return None
     words = [r"\s+".join(map(re.escape, part.split())) for part in literals]
     return re.compile(r"\s*.+?\s*".join(words))
 
