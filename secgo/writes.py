@@ -21,7 +21,9 @@ from .inputs import json_body
 from .models import TrackingLink
 
 NOT_FIELDS = {"csrf_token", "client_id", "photo_ids"}  # the request's own, not the write's
-PAGE_REFUSALS = (409, 413, 415, 422)  # a plain form shows these next to the form
+# A plain form shows these next to the form, with what was typed (507: the photo could not
+# be stored; the rest can be sent again as it is).
+PAGE_REFUSALS = (409, 413, 415, 422, 507)
 NO_STORE = {"Cache-Control": "no-store"}
 
 

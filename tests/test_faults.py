@@ -163,6 +163,7 @@ def test_a_photo_the_server_cannot_store_is_refused_cleanly_and_the_same_report_
                        headers={"Accept": "text/html"})
     assert page.status_code == 507 and page.mimetype == "text/html"
     assert escape(error["message"]) in page.get_data(as_text=True)
+    assert "Bags at the gate" in page.get_data(as_text=True), "the form again, with what was typed"
     assert _rows(app) == before
     # Room again: the outbox sends the same report with the same key, and it lands once.
     fix()

@@ -54,10 +54,11 @@ def _request_user():
         return None
     try:
         user = current_user._get_current_object()
-    except SQLAlchemyError:
+    except SQLAlchemyError as err:
         from ..extensions import db, login_manager
 
-        current_app.logger.warning("language of the signed-in user not known", exc_info=True)
+        # One line: during an outage every request comes here (the 503 itself is logged).
+        current_app.logger.warning("language of the signed-in user not known: %s", type(err).__name__)
         db.session.rollback()
         login_manager._update_request_context_with_user(None)  # the page shows no one signed in
         return None
