@@ -288,3 +288,25 @@ def test_the_catalog_address_changes_when_a_translation_changes(tmp_path, databa
         url_two = i18n.script_catalog_url("th")
     assert url_two != url_one
     assert json.loads(second.test_client().get(url_two).get_data())[msgid] == "สอง"
+
+
+def test_lengths_of_time_read_exactly_as_babel_writes_them_in_every_language(app):
+    """format_duration / format_ago keep Babel's words per language, unit and number: for any
+    length, kept or not, the text is Babel's own."""
+    import random
+    from datetime import timedelta
+
+    from flask_babel import force_locale, format_timedelta
+
+    from secgo.i18n.formatting import _timedelta_text
+
+    rnd = random.Random(7)
+    with app.test_request_context():
+        for lang in ("en", "km", "lo", "my", "th", "vi"):
+            with force_locale(lang):
+                for _ in range(1500):
+                    seconds = rnd.choice([rnd.uniform(-5e7, 5e7), rnd.uniform(-4000, 4000),
+                                          rnd.uniform(-90, 90), 0.0, float(rnd.randint(-10**6, 10**6))])
+                    for direction in (False, True):
+                        assert _timedelta_text(seconds, direction) == format_timedelta(
+                            timedelta(seconds=seconds), add_direction=direction, threshold=1.1), (lang, seconds)

@@ -3,7 +3,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from babel import Locale
-from babel.dates import parse_pattern
+from babel.dates import TIMEDELTA_UNITS, parse_pattern
 from babel.units import format_unit
 from flask_babel import format_currency, format_date, format_datetime, format_decimal
 from flask_babel import format_time, format_timedelta, get_locale, ngettext, to_user_timezone
@@ -88,12 +88,37 @@ def format_ago(value: datetime | None) -> str:
     """Relative time ("3 hours ago", "in 2 days") in the viewer's language."""
     if not value:
         return ""
-    return format_timedelta(value - utcnow(), add_direction=True, threshold=1.1)
+    return _timedelta_text((value - utcnow()).total_seconds(), add_direction=True)
 
 
 def format_duration(value: timedelta | None) -> str:
     """A length of time in the viewer's language ("3 days")."""
-    return format_timedelta(value, threshold=1.1) if value is not None else ""
+    return _timedelta_text(value.total_seconds(), add_direction=False) if value is not None else ""
+
+
+_SPANS: dict = {}  # (language, unit, number, direction) -> the words; lists show many of them
+THRESHOLD = 1.1
+
+
+def _timedelta_text(seconds: float, add_direction: bool) -> str:
+    """Babel's format_timedelta (threshold 1.1), kept per language, unit and rounded number:
+    its words depend on nothing else, and Babel takes a while to find them."""
+    locale = get_locale()
+    key = None
+    for unit, per_unit in TIMEDELTA_UNITS:  # the unit and number Babel will choose
+        value = abs(seconds) / per_unit
+        if value >= THRESHOLD or unit == "second":
+            if unit == "second" and value > 0:
+                value = max(1, value)
+            key = (str(locale), unit, int(round(value)), add_direction, add_direction and seconds >= 0)
+            break
+    text = _SPANS.get(key)
+    if text is None:
+        text = format_timedelta(timedelta(seconds=seconds), add_direction=add_direction, threshold=THRESHOLD)
+        if len(_SPANS) >= 4096:
+            _SPANS.clear()
+        _SPANS[key] = text
+    return text
 
 
 def format_number(value, decimals: int | None = None) -> str:
