@@ -43,6 +43,10 @@ PAGES = {
     "admin-org": ("demo-admin", "/admin/organizations/1"),
     "admin-people": ("demo-admin", "/admin/people"),
     "admin-person": ("demo-admin", "/admin/people/2"),
+    "audit": ("demo-admin", "/audit/"),
+    "erase": ("demo-admin", "/privacy/people/2/erase"),
+    "settings": ("demo-producer", "/settings"),
+    "new-order": ("demo-producer", "/orders/new"),
 }
 
 
