@@ -43,7 +43,8 @@ from .assets import Recent
 from .authz import visible_orgs_clause
 from .extensions import db
 from .i18n import LANG_COOKIE
-from .models import Issue, Order, Organization, User, UserSession, utcnow
+from .models import (AuditEvent, Issue, Notification, Order, Organization, PushDelivery, ReadMark, User,
+                     UserSession, utcnow)
 from .models.user import ROLES, parse_login_id
 from .ops.observe import kept_answer_seen
 from .readmarks import mark_version_expr
@@ -310,12 +311,30 @@ def _orgs_of(user, conn) -> set:
                             .where(cc.c.user_id == user.id)))
 
 
+# Rows that no page shows: the notification outbox, deliveries, read marks (per person, in the
+# key already), the account history.
+UNSEEN = (Notification, PushDelivery, ReadMark, AuditEvent)
+
+
+def _this_transaction(session) -> tuple[set, set, set]:
+    """(orders, issues, organizations) already bumped in the session's current transaction."""
+    transaction = session.get_transaction()
+    kept = session.info.get("secgo_bumped")
+    if kept is None or kept[0] is not transaction:
+        kept = (transaction, set(), set(), set())
+        session.info["secgo_bumped"] = kept
+    return kept[1], kept[2], kept[3]
+
+
 def _bump_versions(session: Session, _flush_context) -> None:
     """In the flush's transaction: +1 to the organizations a change belongs to — an order's
     or issue's two organizations, those of the order or issue an update, confirmation, link,
     comment or issue event is on, and an edited organization with its trading partners."""
     orgs, order_ids, issue_ids, edited = set(), set(), set(), set()
+    done_orders, done_issues, bumped = _this_transaction(session)
     for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, UNSEEN):
+            continue
         if isinstance(obj, (Order, Issue)):
             orgs.update(_org_ids(obj))
         elif isinstance(obj, Organization):
@@ -330,6 +349,11 @@ def _bump_versions(session: Session, _flush_context) -> None:
             order_ids.add(obj.order_id)
         elif getattr(obj, "issue_id", None) is not None:  # comments, issue events
             issue_ids.add(obj.issue_id)
+    # Once per transaction is enough: nobody sees the versions before it commits.
+    order_ids -= done_orders
+    issue_ids -= done_issues
+    done_orders |= order_ids
+    done_issues |= issue_ids
     lookups = []
     for model, ids in ((Order, order_ids), (Issue, issue_ids)):
         if ids:
@@ -343,6 +367,8 @@ def _bump_versions(session: Session, _flush_context) -> None:
     if lookups:
         orgs.update(conn.scalars(union(*lookups) if len(lookups) > 1 else lookups[0]))
     orgs.discard(None)
+    orgs -= bumped
+    bumped |= orgs
     if orgs:
         table = Organization.__table__
         conn.execute(update(table).where(table.c.id.in_(sorted(orgs)))

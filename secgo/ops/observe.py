@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 from ..extensions import db
 
@@ -105,13 +105,10 @@ def _finish(response):
     LATENCY.labels(route, method).observe(seconds)
     response.headers[REQUEST_ID_HEADER] = request_id()
     if current_app.config["REQUEST_LOG"]:
-        from flask_login import current_user
-
-        user = current_user._get_current_object() if "_login_user" in g else None
         REQUEST_LOG.info("request", extra={"fields": {
             "method": method, "route": route, "status": response.status_code,
             "duration_ms": round(seconds * 1000, 1), "bytes": response.calculate_content_length(),
-            "user_id": getattr(user, "id", None), "remote_addr": request.remote_addr,
+            "user_id": _user_id(), "remote_addr": request.remote_addr,
         }})
     return response
 
@@ -129,6 +126,15 @@ def kept_answer_seen(app, environ, status: str, seconds: float, size: int) -> st
             "bytes": size, "page_cache": True,
             "remote_addr": environ.get("REMOTE_ADDR")}})
     return rid
+
+
+def _user_id():
+    """The signed-in user's id without a query (after a commit the object is expired)."""
+    user = g.get("_login_user")
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    identity = inspect(user).identity if hasattr(user, "_sa_instance_state") else None
+    return identity[0] if identity else None
 
 
 class DatabaseCollector:
@@ -207,7 +213,6 @@ def _check_database() -> str:
     try:
         db.session.execute(text("SELECT 1"))
         migrate = current_app.extensions.get("migrate")
-        from sqlalchemy import inspect
 
         if migrate is None or not inspect(db.engine).has_table("alembic_version"):
             return "ok"  # a schema made by create_all (demo, tests): nothing to compare
