@@ -94,6 +94,15 @@ def _run(action, *args):
     return result
 
 
+def _every_page(load):
+    """Every item of a paged admin list: load(page number) -> Page."""
+    number, pages = 1, 1
+    while number <= pages:
+        page = load(number)
+        yield from page.items
+        number, pages = number + 1, page.pages
+
+
 def _cluster(name_or_id):
     from .admin import services
     from .errors import ApiError
@@ -132,13 +141,9 @@ def cluster_list(q):
     """List clusters with their coordinators."""
     from .admin import services
 
-    number, pages = 1, 1
-    while number <= pages:
-        page = services.list_clusters(q, number)
-        for c in page.items:
-            names = ", ".join(u.username for u in c.coordinators) or "-"
-            click.echo(f"{c.id}\t{c.name}\t{c.country}\t{c.province}\t{c.product}\t{names}")
-        number, pages = number + 1, page.pages
+    for c in _every_page(lambda number: services.list_clusters(q, number)):
+        names = ", ".join(u.username for u in c.coordinators) or "-"
+        click.echo(f"{c.id}\t{c.name}\t{c.country}\t{c.province}\t{c.product}\t{names}")
 
 
 @cluster_group.command("create")
@@ -252,14 +257,10 @@ def org_list(q):
     """List organizations (id, kind, country, cluster, active)."""
     from .admin import services
 
-    number, pages = 1, 1
-    while number <= pages:
-        page = services.list_organizations(services.SHELL, q, number)
-        for o in page.items:
-            state = "active" if o.active else "deactivated"
-            cluster = o.cluster.name if o.cluster else "-"
-            click.echo(f"{o.id}\t{o.name}\t{o.kind}\t{o.country}\t{cluster}\t{state}")
-        number, pages = number + 1, page.pages
+    for o in _every_page(lambda number: services.list_organizations(services.SHELL, q, number)):
+        state = "active" if o.active else "deactivated"
+        cluster = o.cluster.name if o.cluster else "-"
+        click.echo(f"{o.id}\t{o.name}\t{o.kind}\t{o.country}\t{cluster}\t{state}")
 
 
 @org_group.command("deactivate")

@@ -123,12 +123,16 @@ SAVE_ORGANIZATION = Write("admin.organization", _save_organization, texts=TEXTS,
 def organization(org_id):
     actor = current_actor()
     org = services.get_organization(actor, org_id)
-    form = OrganizationForm()
     if request.method == "POST":
-        return submit(SAVE_ORGANIZATION, actor, org_id, form)
-    form.kind.data, form.name.data, form.country.data = org.kind, org.name, org.country
-    form.province.data, form.cluster.data = org.province, org.cluster_id or 0
-    return _organization_page(actor, org, form)
+        return submit(SAVE_ORGANIZATION, actor, org_id, OrganizationForm())
+    return _organization_page(actor, org, _organization_form(org))
+
+
+def _organization_form(org) -> OrganizationForm:
+    """The form showing the organization as it is."""
+    form = OrganizationForm(formdata=None, obj=org)
+    form.cluster.data = org.cluster_id or 0
+    return form
 
 
 def _switch_organization(posted, actor, org_id, active):
@@ -142,9 +146,7 @@ def _switch_organization(posted, actor, org_id, active):
 
 def _switch_organization_refused(refusal, actor, org_id, active):
     org = services.get_organization(actor, org_id)
-    form = OrganizationForm(formdata=None, obj=org)
-    form.cluster.data = org.cluster_id or 0
-    return _organization_page(actor, org, form, refusal.status, refusal.message)
+    return _organization_page(actor, org, _organization_form(org), refusal.status, refusal.message)
 
 
 DEACTIVATE_ORGANIZATION = Write(
@@ -210,14 +212,17 @@ SAVE_PERSON = Write("admin.person", _save_person, texts=TEXTS, refused=_person_r
 def person(user_id):
     actor = current_actor()
     person = services.get_person(actor, user_id)
-    form = PersonForm()
     if request.method == "POST":
-        return submit(SAVE_PERSON, actor, user_id, form)
-    for name in ("display_name", "role", "locale", "timezone", "email", "phone"):
-        getattr(form, name).data = getattr(person, name)
+        return submit(SAVE_PERSON, actor, user_id, PersonForm())
+    return _person_page(actor, person, _person_form(person))
+
+
+def _person_form(person) -> PersonForm:
+    """The form showing the person as they are."""
+    form = PersonForm(formdata=None, obj=person)
     form.organization.data = person.organization_id or 0
     form.clusters.data = [c.id for c in person.clusters]
-    return _person_page(actor, person, form)
+    return form
 
 
 def _switch_person(posted, actor, user_id, active):
@@ -231,10 +236,7 @@ def _switch_person(posted, actor, user_id, active):
 
 def _switch_person_refused(refusal, actor, user_id, active):
     person = services.get_person(actor, user_id)
-    form = PersonForm(formdata=None, obj=person)
-    form.organization.data = person.organization_id or 0
-    form.clusters.data = [c.id for c in person.clusters]
-    return _person_page(actor, person, form, refusal.status, refusal.message)
+    return _person_page(actor, person, _person_form(person), refusal.status, refusal.message)
 
 
 DEACTIVATE_PERSON = Write(
