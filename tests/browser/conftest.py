@@ -13,8 +13,19 @@ from tests.live import live_server_fixture  # noqa: F401  (the live_server fixtu
 
 CHROMIUM = os.environ.get("SECGO_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# A browser test that waits on something that never comes fails after this many seconds (with
+# every thread's stack in the log) instead of holding the whole run: Playwright's own waits
+# stop at 15 s, but a page.evaluate, a route handler or a closing context has no limit of its
+# own.
+BROWSER_TEST_TIMEOUT = 120
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in item.nodeid and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT))
 
 
 @pytest.fixture(scope="session")
