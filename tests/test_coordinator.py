@@ -1,6 +1,7 @@
 """The coordinator dashboard: figures against a hand-computed fixture, CSV export, query count."""
 import csv
 import io
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -210,7 +211,10 @@ def test_the_dashboard_needs_as_many_queries_for_20000_orders_as_for_10(app, wor
         assert db.session.scalar(select(db.func.count()).select_from(Order)) == 20_001
     big, response = _count_queries(app, client, url)
     assert big == small
-    assert response.get_data(as_text=True).count('class="card issue-item') == dash.LIST_LIMIT
+    page = response.get_data(as_text=True)
+    assert page.count('class="card issue-item') == dash.LIST_LIMIT
+    # The rest are one tap away: the issues list, waiting for an answer, with the same filters.
+    assert re.search(r'<a class="btn" href="/issues\?tab=waiting">All [\d,]+ open issues</a>', page)
 
 
 @pytest.mark.parametrize("app", [NO_CSRF], indirect=True)

@@ -18,7 +18,10 @@ from ..models import Cluster, Issue, Order, Organization, StatusUpdate, utcnow
 from ..orders.services import awaiting_count_expr, open_issues_expr, today as viewer_today
 
 DEFAULT_PERIOD_DAYS = 90
-LIST_LIMIT = 50
+# The dashboard shows the most urgent few of each list (a phone screen's worth) and links to
+# the whole list: its page stays small and cheap however many issues and orders there are.
+LIST_LIMIT = 20  # open issues, most urgent first
+SHORT_LIST = 10  # overdue orders, and updates waiting for the customer
 UNCONFIRMED_HOURS = 24
 COUNT_CAP = 100  # the dashboard counts updates awaiting confirmation up to this, then says "100+"
 SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
@@ -100,11 +103,6 @@ def _issues_from(stmt, filters: dict, *, with_order=False):
     return stmt
 
 
-def capped_count(stmt, cap: int = COUNT_CAP) -> int:
-    """The number of rows stmt selects, counting no further than cap (cheap on any size)."""
-    return db.session.scalar(select(func.count()).select_from(stmt.limit(cap).subquery()))
-
-
 def _severity_rank():
     return case(SEVERITY_RANK, value=Issue.severity, else_=0)
 
@@ -148,55 +146,56 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
         }
         for row in urgent_rows
     ]
-    # Open issues, and resolved ones waiting for their reporter to close them, in one pass.
-    totals = db.session.execute(
-        _issues_from(select(
-            func.coalesce(func.sum(case((Issue.is_open, 1), else_=0)), 0).label("open"),
-            func.coalesce(func.sum(case((Issue.is_open & unanswered, 1), else_=0)), 0)
-            .label("unanswered"),
-            func.coalesce(func.sum(case((Issue.waits_for_close, 1), else_=0)), 0)
-            .label("waiting_for_close"),
-        ), filters)
-        .where(*scope, or_(Issue.is_open, Issue.waits_for_close))
-    ).one()
-
     order_scope = [visible_orders_clause(user), *order_filter_clauses(filters, _producer)]
     overdue_where = [*order_scope, Order.is_overdue(today)]
-    orders_from = (
-        select(Order.reference, Order.product, Order.due_date, Order.status,
-               _producer.name.label("producer"))
-        .join(_producer, Order.producer_org_id == _producer.id)
-    )
-    overdue_count = db.session.scalar(
-        select(func.count()).select_from(Order).join(_producer, Order.producer_org_id == _producer.id)
-        .where(*overdue_where)
-    )
-    overdue = db.session.execute(
-        orders_from.where(*overdue_where).order_by(Order.due_date, Order.id).limit(LIST_LIMIT // 2)
-    ).all()
-
     stale_before = now - timedelta(hours=UNCONFIRMED_HOURS)
     unconfirmed_where = [
         *order_scope, StatusUpdate.awaiting_confirmation, StatusUpdate.recorded_at < stale_before,
     ]
-    updates_from = (
+    # The figures at the top, in one statement: open issues and resolved ones waiting for
+    # their reporter to close them (one pass over the issues), overdue orders, and updates
+    # waiting for the customer, counted up to COUNT_CAP: beyond that the figure says "100+",
+    # and the count stays as cheap with a million updates as with a hundred.
+    issue_totals = _issues_from(select(
+        func.coalesce(func.sum(case((Issue.is_open, 1), else_=0)), 0).label("open"),
+        func.coalesce(func.sum(case((Issue.is_open & unanswered, 1), else_=0)), 0)
+        .label("unanswered"),
+        func.coalesce(func.sum(case((Issue.waits_for_close, 1), else_=0)), 0)
+        .label("waiting_for_close"),
+    ), filters).where(*scope, or_(Issue.is_open, Issue.waits_for_close)).subquery()
+    overdue_total = (
+        select(func.count()).select_from(Order).join(_producer, Order.producer_org_id == _producer.id)
+        .where(*overdue_where).correlate(None).scalar_subquery()
+    )
+    unconfirmed_total = (
+        select(func.count()).select_from(
+            select(StatusUpdate.id)
+            .join(Order, StatusUpdate.order_id == Order.id)
+            .join(_producer, Order.producer_org_id == _producer.id)
+            .where(*unconfirmed_where)
+            .with_hint(StatusUpdate, "INDEXED BY ix_status_updates_awaiting_recorded", "sqlite")
+            .limit(COUNT_CAP).subquery()
+        ).correlate(None).scalar_subquery()
+    )
+    totals = db.session.execute(select(
+        issue_totals.c.open, issue_totals.c.unanswered, issue_totals.c.waiting_for_close,
+        overdue_total.label("overdue"), unconfirmed_total.label("unconfirmed"),
+    )).one()
+    overdue_count, unconfirmed_count = totals.overdue, totals.unconfirmed
+
+    overdue = db.session.execute(
+        select(Order.reference, Order.product, Order.due_date, Order.status,
+               _producer.name.label("producer"))
+        .join(_producer, Order.producer_org_id == _producer.id)
+        .where(*overdue_where).order_by(Order.due_date, Order.id).limit(SHORT_LIST)
+    ).all()
+    unconfirmed = db.session.execute(
         select(StatusUpdate.id, StatusUpdate.status, StatusUpdate.recorded_at, Order.reference,
                _producer.name.label("producer"))
         .join(Order, StatusUpdate.order_id == Order.id)
         .join(_producer, Order.producer_org_id == _producer.id)
-    )
-    # Counted up to COUNT_CAP: beyond that the figure says "100+", and the count stays
-    # as cheap with a million updates as with a hundred.
-    unconfirmed_count = capped_count(
-        select(StatusUpdate.id)
-        .join(Order, StatusUpdate.order_id == Order.id)
-        .join(_producer, Order.producer_org_id == _producer.id)
-        .where(*unconfirmed_where)
-        .with_hint(StatusUpdate, "INDEXED BY ix_status_updates_awaiting_recorded", "sqlite")
-    )
-    unconfirmed = db.session.execute(
-        updates_from.where(*unconfirmed_where).order_by(StatusUpdate.recorded_at).limit(LIST_LIMIT // 2)
-        # Oldest first from the small partial index, stopping at the 25th in scope; SQLite
+        .where(*unconfirmed_where).order_by(StatusUpdate.recorded_at).limit(SHORT_LIST)
+        # Oldest first from the small partial index, stopping at the first few in scope; SQLite
         # would otherwise read every update of every order in scope and sort them.
         .with_hint(StatusUpdate, "INDEXED BY ix_status_updates_awaiting_recorded", "sqlite")
     ).all()

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from .. import readmarks
 from .. import phrases
-from ..authz import visible_orders_clause
+from ..authz import coordinator_cluster_ids, visible_orders_clause
 from ..errors import ApiError
 from ..extensions import db
 from ..idempotency import new_client_id
@@ -20,12 +20,15 @@ PAGE_SIZE = 50
 
 
 def visible_clusters(user) -> list[Cluster]:
-    """Clusters of the producers whose orders the user may see (for the filter)."""
-    ids = select(Organization.cluster_id).join(
-        Order, Order.producer_org_id == Organization.id
-    ).where(visible_orders_clause(user))
-    if user.role in ("coordinator", "admin"):
-        ids = [c.id for c in user.clusters] if user.role == "coordinator" else select(Cluster.id)
+    """Clusters of the producers whose orders the user may see (for the filter): one query."""
+    if user.role == "admin":
+        ids = select(Cluster.id)
+    elif user.role == "coordinator":
+        ids = coordinator_cluster_ids(user)
+    else:
+        ids = select(Organization.cluster_id).join(
+            Order, Order.producer_org_id == Organization.id
+        ).where(visible_orders_clause(user))
     return list(db.session.scalars(select(Cluster).where(Cluster.id.in_(ids)).order_by(Cluster.name)))
 
 

@@ -56,6 +56,9 @@ class Issue(db.Model):
               "first_response_at"),  # covers the dashboard's open counts and most urgent
         Index("ix_issues_producer_created", "producer_org_id", "created_at"),
         Index("ix_issues_customer_updated", "customer_org_id", "updated_at"),
+        # The producer's (and a coordinator's producers') recent activity: unread counts in
+        # the tab bar read only the last weeks' issues, not every issue of the organization.
+        Index("ix_issues_producer_updated", "producer_org_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
