@@ -37,7 +37,9 @@ def schema_objects_for(dialect_name: str):
     """An Alembic include_object hook: leave out what the models create only on another
     database (an Index(...).ddl_if(dialect=...)); autogenerate does not look at ddl_if."""
 
-    def include_object(obj, _name, _type, _reflected, _compare_to):
+    def include_object(obj, name, type_, reflected, _compare_to):
+        if type_ == "table" and reflected and name.startswith("orders_search"):
+            return False  # SQLite's search index (models.order.SQLITE_SEARCH_DDL), not a model
         condition = getattr(obj, "_ddl_if", None)
         return condition is None or condition.dialect in (None, dialect_name)
 

@@ -150,6 +150,30 @@ def _sql_text(value: str):
 PG_TRGM = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
 event.listen(Order.__table__, "before_create", DDL(PG_TRGM).execute_if(dialect="postgresql"))
 
+# Search on SQLite: an FTS5 trigram index of orders.search_text (SQLite has no index for
+# LIKE '%word%'). An external-content table kept by triggers, so every write path keeps it
+# without knowing of it; a phrase query on it finds exactly the orders whose search_text
+# contains the (folded) words, for three characters or more (orders.services). The migration
+# creates the same.
+ORDERS_SEARCH = "orders_search"
+SQLITE_SEARCH_DDL = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {ORDERS_SEARCH} USING fts5(search_text, "
+    "content='orders', content_rowid='id', tokenize='trigram case_sensitive 1')",
+    f"CREATE TRIGGER IF NOT EXISTS {ORDERS_SEARCH}_insert AFTER INSERT ON orders BEGIN "
+    f"INSERT INTO {ORDERS_SEARCH} (rowid, search_text) VALUES (new.id, new.search_text); END",
+    f"CREATE TRIGGER IF NOT EXISTS {ORDERS_SEARCH}_delete AFTER DELETE ON orders BEGIN "
+    f"INSERT INTO {ORDERS_SEARCH} ({ORDERS_SEARCH}, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); END",
+    f"CREATE TRIGGER IF NOT EXISTS {ORDERS_SEARCH}_update AFTER UPDATE OF search_text ON orders "
+    f"BEGIN INSERT INTO {ORDERS_SEARCH} ({ORDERS_SEARCH}, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); "
+    f"INSERT INTO {ORDERS_SEARCH} (rowid, search_text) VALUES (new.id, new.search_text); END",
+)
+for _statement in SQLITE_SEARCH_DDL:
+    event.listen(Order.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+event.listen(Order.__table__, "after_drop",
+             DDL(f"DROP TABLE IF EXISTS {ORDERS_SEARCH}").execute_if(dialect="sqlite"))
+
 
 class StatusUpdate(db.Model):
     """An append-only event on an order: a status change or a note; never edited."""
