@@ -85,7 +85,7 @@ class Order(db.Model):
               sqlite_where=text("status NOT IN ('delivered', 'cancelled')"),
               postgresql_where=text("status NOT IN ('delivered', 'cancelled')")),
         # Search (LIKE '%word%') on PostgreSQL: a trigram index finds a rare word without
-        # reading every order. SQLite reads them all, in one query (orders.services).
+        # reading every order. SQLite has its own: ORDERS_SEARCH below.
         Index("ix_orders_search_trgm", "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
