@@ -131,9 +131,11 @@ def kept_answer_seen(app, environ, status: str, seconds: float, size: int) -> st
 def _user_id():
     """The signed-in user's id without a query (after a commit the object is expired)."""
     user = g.get("_login_user")
-    if user is None or not getattr(user, "is_authenticated", False):
+    # Only a signed-in user is a row (the anonymous user is not); is_authenticated would read
+    # is_active, which reloads the expired row.
+    if user is None or not hasattr(user, "_sa_instance_state"):
         return None
-    identity = inspect(user).identity if hasattr(user, "_sa_instance_state") else None
+    identity = inspect(user).identity
     return identity[0] if identity else None
 
 

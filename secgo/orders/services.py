@@ -513,8 +513,8 @@ def post_update(actor, order: Order, data: dict, photos=(), *, client_id=None) -
     if status != "note":
         order.status = status
     order.last_activity_at = now
-    db.session.flush()
     _add_search_text(order, update.note, said)
+    db.session.flush()  # one UPDATE of the order: status, activity and search text
     if reopens:  # everyone on the order hears that the cancellation no longer holds
         recipients = [u for u in order_audience(order) if u.id != actor.id]
     elif status != "note" or side in PRODUCER_SIDES:
