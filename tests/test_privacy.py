@@ -3,6 +3,7 @@ their photos in a zip, never a secret); an admin erases a person, whose account 
 while the trade records they made stay whole, by "a former member"."""
 import io
 import json
+import uuid
 import zipfile
 
 import pytest
@@ -162,3 +163,20 @@ def test_the_shell_command_erases_too(app, producer_with_history, runner):
     with app.app_context():
         assert db.session.execute(text("SELECT erased_at FROM users WHERE id = :i"),
                                   {"i": producer_with_history.users["customer"]}).scalar() is not None
+
+
+@pytest.mark.parametrize("body", [
+    b"{not json", b'{"confirm": ["producer"]}', b'{"confirm": {"$ne": ""}}', b'{"confirm": 7}',
+    b'["producer"]', b'{"confirm": "' + b"x" * 100_000 + b'"}', b"[" * 5000 + b"]" * 5000,
+])
+def test_a_hostile_erase_request_is_refused_cleanly_and_erases_nobody(
+        app, producer_with_history, auth, client, body):
+    uid = producer_with_history.users["producer"]
+    auth.login("admin")
+    answer = client.post(f"/privacy/people/{uid}/erase", data=body, headers={
+        "Content-Type": "application/json", "Accept": "application/json",
+        "X-CSRFToken": auth.csrf(f"/privacy/people/{uid}/erase"), "Idempotency-Key": str(uuid.uuid4())})
+    assert 400 <= answer.status_code < 500 and answer.is_json, (answer.status_code, answer.data[:200])
+    assert answer.get_json().get("error"), "a message the page can show"
+    with app.app_context():
+        assert db.session.get(User, uid).erased_at is None
