@@ -24,7 +24,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import delete, exists, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -39,6 +39,7 @@ QUIET_FROM, QUIET_UNTIL = time(21, 0), time(7, 0)  # the recipient's night: noth
 DIGEST_AT = time(8, 0)  # Monday, the coordinator's own time
 DUE_SOON_DAYS = 2
 NOT_DISPATCHED = STATUSES[:STATUSES.index("dispatched")]  # accepted, in production, ready
+KEEP_DAYS = 15  # reminders given are kept this long (a week's digest and a week's margin)
 LOCK = 7015  # pg_advisory_xact_lock key of the scan (find_unanswered_issues uses 7007)
 
 
@@ -72,6 +73,8 @@ def scan(now: datetime | None = None) -> int:
     now = now or utcnow()
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text(f"SELECT pg_advisory_xact_lock({LOCK})"))
+    # What was given more than a fortnight ago no longer decides anything.
+    db.session.execute(delete(Reminder).where(Reminder.day < (now - timedelta(days=KEEP_DAYS)).date()))
     listeners = _listeners(now)
     given = _given(now)
     return (_stale(listeners["remind_stale"], given, now) + _due(listeners["remind_due"], given, now)
