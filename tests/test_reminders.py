@@ -396,3 +396,22 @@ def test_every_reminder_is_worded_in_the_recipients_language(app, world, locale)
             with force_locale(locale):
                 assert str(EVENT_LABELS[kind]) != english_label
         db.session.rollback()
+
+
+def test_a_failing_reminder_scan_does_not_hold_up_the_notifications_already_queued(app, world, service, monkeypatch):
+    from secgo import notify
+    from secgo.notify import reminders
+
+    def broken(now=None):
+        raise RuntimeError("scan failed")
+
+    monkeypatch.setattr(reminders, "scan", broken)
+    now = local(BANGKOK, 9, 9)
+    with app.app_context():
+        phone = subscribe(service, "customer")
+        order = db.session.scalar(select(Order).where(Order.reference == "SEC-WRLD01"))
+        notify.enqueue("status_update", [user("customer")], url="/orders/SEC-WRLD01", order=order,
+                       params={"reference": "SEC-WRLD01", "status": "ready"}, not_before=now)
+        db.session.commit()
+    assert work(app, now).sent == 1
+    assert [p["event"] for p in pushes(service, phone)] == ["status_update"]

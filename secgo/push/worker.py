@@ -33,9 +33,9 @@ from webpush import WebPush
 from webpush.types import WebPushSubscription
 
 from .. import notify
-from ..notify import reminders
 from ..extensions import db
 from ..models import Notification, PushDelivery, PushSubscription, utcnow
+from ..notify import reminders
 from ..security import write_intent
 from .endpoints import origin_of, safe_endpoint
 from .payload import render, topic_for
@@ -118,8 +118,12 @@ class PushWorker:
                 stats.unanswered = notify.find_unanswered_issues(now)
                 db.session.commit()
             if check_reminders:
-                stats.reminders = reminders.scan(now)
-                db.session.commit()
+                try:
+                    stats.reminders = reminders.scan(now)
+                    db.session.commit()
+                except Exception:  # reminders must not hold up what is already queued
+                    log.exception("push worker could not scan for reminders")
+                    db.session.rollback()
             claim, ids = self.claim(limit, now)
             stats.claimed = len(ids)
             for nid in ids:
