@@ -171,6 +171,10 @@ class Config:
     PUSH_MAX_DEVICES = _env_int("PUSH_MAX_DEVICES", 20)  # subscriptions kept per user
     PUSH_POLL_SECONDS = _env_int("PUSH_POLL_SECONDS", 2)
     PUSH_UNANSWERED_CHECK_SECONDS = _env_int("PUSH_UNANSWERED_CHECK_SECONDS", 300)
+    # Reminders (secgo/notify/reminders.py): an active order with no update for this many days
+    # reminds its producer; the push worker looks for reminders due this often.
+    REMIND_STALE_DAYS = _env_int("REMIND_STALE_DAYS", 3)
+    REMIND_CHECK_SECONDS = _env_int("REMIND_CHECK_SECONDS", 300)
     PREFERRED_URL_SCHEME = "https"
     # Operations (secgo/ops/observe.py): one JSON line per request on stderr ("json"), or
     # Flask's plain logging ("text"); /metrics answers only with this bearer token.

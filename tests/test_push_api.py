@@ -156,9 +156,9 @@ def test_the_page_turns_this_device_on_and_off(app, world, service, client, auth
     # Coming back to the page re-sends the subscription without events: the choice is kept.
     back = client.post("/push/subscription", json={"subscription": body["subscription"]}, headers=headers)
     assert back.status_code == 200 and back.json["subscription"]["events"] == ["issue_opened", "status_update"]
-    every = client.post("/push/subscription", json={**body, "events": [
-        "status_update", "issue_opened", "issue_comment", "issue_transition"]}, headers=headers)
-    assert every.json["subscription"]["events"] == ["status_update", "issue_opened", "issue_comment", "issue_transition"]
+    everything = ["status_update", "issue_opened", "issue_comment", "issue_transition", "remind_confirm"]
+    every = client.post("/push/subscription", json={**body, "events": everything}, headers=headers)
+    assert every.json["subscription"]["events"] == everything
     assert list(stored(app).values()) == [("customer", [])]  # all: future kinds too
     off = client.post("/push/subscription/delete", json={"endpoint": body["subscription"]["endpoint"]},
                       headers=headers)

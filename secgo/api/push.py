@@ -40,6 +40,9 @@ NEW_SUBSCRIPTION = schema(
                 "properties": {"p256dh": {"type": "string"}, "auth": {"type": "string"}},
             },
             "events": {"type": "array", "minItems": 1,
+                       "description": "Events of orders and issues, and reminders: remind_stale "
+                       "and remind_due (producers), remind_confirm (customers), weekly_digest "
+                       "(coordinators); each role is offered only its own.",
                        "items": {"type": "string", "enum": list(EVENTS)}},
         },
     },

@@ -2,7 +2,7 @@
 from .audit import AuditEvent
 from .base import UTCDateTime, utcnow
 from .issue import CATEGORIES, OPEN_STATES, SEVERITIES, STATES, Issue, IssueComment, IssueEvent
-from .misc import Attachment, IdempotencyKey, Notification, PushDelivery, PushSubscription
+from .misc import Attachment, IdempotencyKey, Notification, PushDelivery, PushSubscription, Reminder
 from .order import (
     BORDER_CROSSINGS,
     CONDITIONS,
@@ -26,7 +26,7 @@ __all__ = [
     "CURRENCIES", "Cluster", "DeliveryConfirmation", "FINAL_STATUSES", "IdempotencyKey",
     "Invite", "Issue", "IssueComment", "IssueEvent", "Notification", "OPEN_STATES", "ORG_KINDS",
     "Order", "READ_KINDS", "REFERENCE_MAX", "ReadMark",
-    "Organization", "PushDelivery", "PushSubscription", "ROLES", "SEVERITIES", "STATES", "STATUSES",
+    "Organization", "PushDelivery", "PushSubscription", "ROLES", "Reminder", "SEVERITIES", "STATES", "STATUSES",
     "StatusUpdate", "TrackingLink", "UPDATE_KINDS", "UTCDateTime", "User", "UserSession", "cluster_coordinators_table", "hash_token",
     "new_token", "utcnow",
 ]

@@ -1,7 +1,7 @@
-"""Attachments, idempotency keys, push subscriptions and the notification outbox."""
-from datetime import datetime
+"""Attachments, idempotency keys, push subscriptions, the notification outbox, reminders."""
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -109,4 +109,23 @@ class PushDelivery(db.Model):
     )
     state: Mapped[str] = mapped_column(String(10))  # sent | failed
     status_code: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Reminder(db.Model):
+    """A reminder given: at most one per person, kind, order and day (secgo/notify/reminders.py).
+
+    The unique constraint is what keeps several push workers from reminding twice; `day` is
+    the recipient's own day the reminder arrives on (the Monday of the week, for a digest)."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "order_key", "day", name="uq_reminders_once"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    order_key: Mapped[int] = mapped_column(Integer)  # the order's id; 0 when about no one order
+    day: Mapped[date] = mapped_column(Date, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

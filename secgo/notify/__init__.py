@@ -1,7 +1,8 @@
 """The notification outbox: rows written in the same transaction as the event they announce.
 
 Callers (order and issue services) call enqueue(); the push worker sends the rows later,
-in each recipient's language. The worker also runs find_unanswered_issues() now and then.
+in each recipient's language. The worker also runs find_unanswered_issues() and the reminder
+scan (reminders.scan) now and then.
 """
 from datetime import timedelta
 
@@ -21,7 +22,13 @@ EVENTS = {
     "issue_comment": "normal",
     "issue_transition": "normal",
     "issue_unanswered": "high",
+    # Reminders (secgo/notify/reminders.py): made by the push worker's scan, not by an event.
+    "remind_stale": "normal",
+    "remind_due": "normal",
+    "remind_confirm": "normal",
+    "weekly_digest": "low",
 }
+REMINDERS = ("remind_stale", "remind_due", "remind_confirm", "weekly_digest")
 
 # What each event is called on the settings page, where each device chooses its events.
 EVENT_LABELS = {
@@ -32,15 +39,21 @@ EVENT_LABELS = {
     "issue_comment": _l("A new comment on an issue"),
     "issue_transition": _l("An issue changed state"),
     "issue_unanswered": _l("An issue nobody has answered"),
+    "remind_stale": _l("Reminder: an order with no update for a few days"),
+    "remind_due": _l("Reminder: an order due soon and not yet dispatched"),
+    "remind_confirm": _l("Reminder: updates waiting for my confirmation"),
+    "weekly_digest": _l("Weekly summary on Monday morning"),
 }
 
 # The events each role can receive (the settings page offers only these).
+_ORDER_EVENTS = tuple(e for e in EVENTS if e not in REMINDERS)
 ROLE_EVENTS = {
     "producer": ("status_update", "confirmation", "delivery", "issue_opened", "issue_comment",
-                 "issue_transition"),
-    "customer": ("status_update", "issue_opened", "issue_comment", "issue_transition"),
-    "coordinator": tuple(EVENTS),
-    "admin": tuple(EVENTS),
+                 "issue_transition", "remind_stale", "remind_due"),
+    "customer": ("status_update", "issue_opened", "issue_comment", "issue_transition",
+                 "remind_confirm"),
+    "coordinator": (*_ORDER_EVENTS, "weekly_digest"),
+    "admin": _ORDER_EVENTS,
 }
 
 
@@ -49,8 +62,11 @@ def wants(events, event: str) -> bool:
     return not events or event in events
 
 
-def enqueue(event: str, recipients, *, url: str, order=None, issue=None, params=None) -> int:
-    """Add one outbox row per distinct recipient; flush only (the caller commits)."""
+def enqueue(event: str, recipients, *, url: str, order=None, issue=None, params=None,
+            not_before=None) -> int:
+    """Add one outbox row per distinct recipient; flush only (the caller commits).
+
+    not_before holds the rows until then (a reminder in the recipient's night)."""
     if event not in EVENTS:
         raise ValueError(f"unknown notification event {event!r}")
     minor = event == "issue_opened" and getattr(issue, "severity", "high") != "high"
@@ -67,6 +83,7 @@ def enqueue(event: str, recipients, *, url: str, order=None, issue=None, params=
                 user_id=user.id, event=event, order_id=order.id if order else None,
                 issue_id=issue.id if issue else None, params=dict(params or {}), url=url,
                 urgency="normal" if minor else EVENTS[event],
+                **({"next_attempt_at": not_before} if not_before is not None else {}),
             )
         )
         count += 1

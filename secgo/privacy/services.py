@@ -28,7 +28,7 @@ SKIPPED_TABLES = {"idempotency_keys"}
 # Rows only about the person's account, deleted on erasure (the rest are trade records and
 # stay, pointing at the anonymized account).
 ACCOUNT_TABLES = ("user_sessions", "api_tokens", "push_subscriptions", "invites",
-                  "notifications", "read_marks")
+                  "notifications", "read_marks", "reminders")
 
 
 def _plain(value):

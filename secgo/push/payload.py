@@ -1,8 +1,9 @@
 """What a push says: title and body in the recipient's language, the order and the URL."""
 import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
 
 from .. import phrases
@@ -10,6 +11,7 @@ from ..config import LOCALES
 from ..extensions import db
 from ..i18n import CONDITION_LABELS, STATE_LABELS, STATUS_LABELS, format_quantity
 from ..models import Issue, Order
+from ..notify import REMINDERS
 
 MAX_TEXT = 240  # a push payload is at most ~4 kB; Thai and Burmese take 3 bytes a letter
 
@@ -31,6 +33,8 @@ def render(notification, user) -> dict:
         if said:  # what was said, rather than "tap to see the update"
             body = said if plain_update or not body else f"{body} · {said}"
     tag = f"order-{reference}" if reference else f"secgo-{notification.event}"
+    if notification.event in REMINDERS:  # a reminder never replaces the order's latest news
+        tag = f"{notification.event}-{reference}" if reference else f"secgo-{notification.event}"
     return {
         "title": _clip(heading),
         "body": _clip(body),
@@ -96,7 +100,46 @@ def _texts(event, params, reference, title):
             ngettext("No answer for %(num)s hour: %(title)s", "No answer for %(num)s hours: %(title)s",
                      hours, title=title),
         )
+    if event in REMINDERS:
+        return _reminder_texts(event, params, reference)
     return "SEC GO!", _("Something new happened on your orders.")
+
+
+def _reminder_texts(event, params, reference):
+    if event == "remind_stale":
+        days = _int(params.get("days"))
+        return (
+            ngettext("Order %(reference)s: no update for %(num)s day",
+                     "Order %(reference)s: no update for %(num)s days", days, reference=reference),
+            _("Your customer is waiting for news. Tap to post the order's status."),
+        )
+    if event == "remind_due":
+        return (
+            _("Order %(reference)s: due soon, not dispatched yet", reference=reference),
+            _("Due on %(date)s. Post its status, or tell your customer about a delay.",
+              date=_day(params.get("due"))),
+        )
+    if event == "remind_confirm":
+        count = _int(params.get("count"))
+        return (
+            _("Updates waiting for your confirmation"),
+            ngettext("%(num)s update has waited more than a day for you to confirm it.",
+                     "%(num)s updates have waited more than a day for you to confirm them.", count),
+        )
+    # weekly_digest: numbers from reminders.digest_params, worded here
+    parts = [
+        ngettext("%(num)s open issue", "%(num)s open issues", _int(params.get("open_issues"))),
+        ngettext("%(num)s with no answer", "%(num)s with no answer", _int(params.get("unanswered"))),
+        ngettext("%(num)s overdue order", "%(num)s overdue orders", _int(params.get("overdue"))),
+    ]
+    return _("Your week on SEC GO!"), " · ".join(parts)
+
+
+def _day(value) -> str:
+    try:
+        return format_date(date.fromisoformat(str(value)), "medium")
+    except ValueError:
+        return ""
 
 
 def _label(labels, code) -> str:

@@ -35,6 +35,7 @@ from webpush.types import WebPushSubscription
 from .. import notify
 from ..extensions import db
 from ..models import Notification, PushDelivery, PushSubscription, utcnow
+from ..notify import reminders
 from ..security import write_intent
 from .endpoints import origin_of, safe_endpoint
 from .payload import render, topic_for
@@ -67,6 +68,8 @@ class Stats:
     skipped: int = 0
     gone: int = 0
     unanswered: int = 0
+    reminders: int = 0  # reminders written to the outbox by the scan (notify.reminders)
+    held: int = 0  # reminders put back until the recipient's morning
     in_doubt: int = 0  # pushes sent again because a worker died while sending them
 
     def add(self, other: "Stats") -> "Stats":
@@ -104,14 +107,23 @@ class PushWorker:
 
     # --- one pass -------------------------------------------------------------------------
 
-    def run_once(self, now=None, limit: int = 100, check_unanswered: bool = True) -> Stats:
-        """Send every due notification once (what cron and the tests call)."""
+    def run_once(self, now=None, limit: int = 100, check_unanswered: bool = True,
+                 check_reminders: bool = False) -> Stats:
+        """Send every due notification once (what cron and the tests call); with
+        check_reminders, first write the reminders due now (notify.reminders.scan)."""
         stats = Stats()
         token = write_intent.set(True)  # SQLite: take the write lock at BEGIN, no upgrade races
         try:
             if check_unanswered:
                 stats.unanswered = notify.find_unanswered_issues(now)
                 db.session.commit()
+            if check_reminders:
+                try:
+                    stats.reminders = reminders.scan(now)
+                    db.session.commit()
+                except Exception:  # reminders must not hold up what is already queued
+                    log.exception("push worker could not scan for reminders")
+                    db.session.rollback()
             claim, ids = self.claim(limit, now)
             stats.claimed = len(ids)
             for nid in ids:
@@ -134,24 +146,27 @@ class PushWorker:
         total = Stats()
         check = True
         while True:
-            stats = self.run_once(limit=limit, check_unanswered=check)
+            stats = self.run_once(limit=limit, check_unanswered=check, check_reminders=check)
             total.add(stats)
             check = False
             if stats.claimed < limit or self.stopping.is_set():
                 return total
 
     def run_forever(self) -> None:
-        """Poll the outbox until SIGTERM/SIGINT; check unanswered issues now and then."""
+        """Poll the outbox until SIGTERM/SIGINT; check unanswered issues and reminders now and then."""
         poll = float(self.app.config["PUSH_POLL_SECONDS"])
         every = float(self.app.config["PUSH_UNANSWERED_CHECK_SECONDS"])
+        remind_every = float(self.app.config["REMIND_CHECK_SECONDS"])
+        last_remind = float("-inf")
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: self.stopping.set())
         last_check = float("-inf")
         while not self.stopping.is_set():
             check = time.monotonic() - last_check >= every
+            remind = time.monotonic() - last_remind >= remind_every
             try:
-                stats = self.run_once(check_unanswered=check)
+                stats = self.run_once(check_unanswered=check, check_reminders=remind)
             except Exception:  # the database may be restarting: log, wait, go on
                 log.exception("push worker pass failed")
                 db.session.rollback()
@@ -159,6 +174,8 @@ class PushWorker:
                 continue
             if check:
                 last_check = time.monotonic()
+            if remind:
+                last_remind = time.monotonic()
             if stats.claimed:
                 log.info("push worker: %s", stats)
             else:
@@ -224,6 +241,10 @@ class PushWorker:
             select(PushDelivery.subscription_id, PushDelivery.state).where(PushDelivery.notification_id == nid)
         ).all())
         user = n.user
+        verdict = reminders.at_send(n, user, now or utcnow()) if user.active else True
+        if verdict is not True:  # a reminder in the recipient's night, or no longer theirs
+            self._put_back(n, verdict, stats)
+            return
         devices = [] if not user.active else db.session.scalars(
             select(PushSubscription).where(PushSubscription.user_id == n.user_id).order_by(PushSubscription.id)
         ).all()
@@ -260,6 +281,17 @@ class PushWorker:
             outcomes.append(outcome)
             stats.gone += outcome.kind == "gone"
         self._finish(nid, token, now, outcomes, stats)
+
+    def _put_back(self, n: Notification, until, stats: Stats) -> None:
+        """Hold a reminder until a datetime (the recipient's morning), or drop it (False)."""
+        n.claim_token = n.lease_until = None
+        if until is False:
+            n.state = "skipped"
+            stats.skipped += 1
+        else:
+            n.next_attempt_at = until
+            stats.held += 1
+        db.session.commit()
 
     def _intend(self, nid: int, sid: int, now) -> bool:
         """Write the delivery down before its request; False when it is written already."""
