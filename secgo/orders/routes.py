@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from .. import readmarks
 from ..attachments.routes import send_photo
 from ..attachments.services import MAX_PHOTOS, belongs_to_order
+from ..coordinator.promptness import expected_arrival
 from ..errors import ApiError, wants_json
 from ..extensions import db, limiter
 from ..idempotency import new_client_id
@@ -128,7 +129,7 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
         corrigible={u.id for u in updates if u.author_id == current_user.id or side == "admin"},
         pending=[u.id for u in updates if u.awaiting_confirmation],
         issues_on={i.update_id: i for i in issues if i.update_id},
-        last_seen=last_seen,
+        last_seen=last_seen, arrival=expected_arrival(order),
     ), status
 
 

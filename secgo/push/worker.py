@@ -112,6 +112,7 @@ class PushWorker:
             if check_unanswered:
                 stats.unanswered = notify.find_unanswered_issues(now)
                 db.session.commit()
+                self.refresh_figures(now)
             claim, ids = self.claim(limit, now)
             stats.claimed = len(ids)
             for nid in ids:
@@ -128,6 +129,17 @@ class PushWorker:
             db.session.rollback()
             write_intent.reset(token)
         return stats
+
+    def refresh_figures(self, now=None) -> None:
+        """The dashboard's monthly promptness figures (one worker at a time, the others skip);
+        a failure there is logged and never holds up the pushes."""
+        from ..coordinator.promptness import refresh
+
+        try:
+            refresh(now)
+        except Exception:
+            log.exception("push worker could not refresh the promptness figures")
+            db.session.rollback()
 
     def drain(self, limit: int = 100) -> Stats:
         """Pass after pass until nothing is due (push-worker --once)."""
