@@ -541,7 +541,7 @@ def dashboard_section(user, period, month_arg=None) -> dict:
         months.append(f"{y + m // 12:04d}-{m % 12 + 1:02d}")
     from ..i18n.formatting import format_day
 
-    def chart(rows, figure, label=lambda f: format_day(f["month_start"], "LLL y")):
+    def chart(rows, figure, label=lambda f: format_day(f["month_start"], "LLLL y")):
         return [(label(f), f[figure]) for f in rows if f[figure] is not None]
 
     border_month = [b for b in borders if b["month"] == month]

@@ -10,7 +10,6 @@ from flask_login import current_user, login_required
 from .. import readmarks
 from ..attachments.routes import send_photo
 from ..attachments.services import MAX_PHOTOS, belongs_to_order
-from ..coordinator.promptness import expected_arrival
 from ..errors import ApiError, wants_json
 from ..extensions import db, limiter
 from ..idempotency import new_client_id
@@ -112,6 +111,8 @@ CREATE = Write("orders.create", _create, refused=_refused_new)
 def render_detail(order, *, form=None, errors=None, message=None, values=None, status=200,
                   zawgyi=None, client_id=None, last_seen=None):
     """The order page: facts, forms for what this viewer may do, one timeline."""
+    from ..coordinator.promptness import expected_arrival  # (coordinator imports the order pages)
+
     side = services.side_of(current_user, order)
     updates, delivery, issues = services.load_history(order)
     return render_template(
