@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, insert, or_, select, tuple_, update
+from sqlalchemy import delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from ..authz import visible_orders_clause
@@ -58,7 +58,7 @@ IN_TRANSIT = ("dispatched", "at_border", "customs_cleared", "in_transit")
 MIN_ROUTE_DELIVERIES = 5
 ROUTE_HISTORY = 50  # the route's most recent deliveries an estimate is based on
 DIMS = ("all", "cluster", "producer", "customer", "crossing")
-BREAKDOWN_ROWS = 20  # rows per breakdown table on the dashboard (the CSV has all)
+BREAKDOWN_ROWS = 10  # rows per breakdown table on the dashboard (the CSV has all)
 TREND_MONTHS = 24
 
 
@@ -461,18 +461,28 @@ def _months_between(start: datetime, end: datetime) -> tuple[str, str]:
     return month_of(start), month_of(end - timedelta(microseconds=1))
 
 
-def _rows(scope, first, last, month=None):
-    """Rollup rows of a scope: the trend and crossings of every month from first to last, and
-    the breakdowns of one month."""
-    wanted = (PromptnessRollup.dim.in_(("all", "crossing"))
-              & (PromptnessRollup.month >= first) & (PromptnessRollup.month <= last))
-    if month is not None:
-        wanted = wanted | ((PromptnessRollup.month == month)
-                           & PromptnessRollup.dim.in_(("cluster", "producer", "customer")))
-    return db.session.scalars(
-        select(PromptnessRollup).where(PromptnessRollup.scope == scope, wanted)
-        .order_by(PromptnessRollup.month, PromptnessRollup.dim, PromptnessRollup.key)
+def _rows(scope, first, last, month):
+    """Rollup rows of a scope (two queries, plain rows): the trend and crossings of every
+    month from first to last, and the slowest BREAKDOWN_ROWS groups of each kind in one month."""
+    R = PromptnessRollup
+    columns = [c for c in R.__table__.c if c.name not in ("id", "scope")]
+    trend = db.session.execute(
+        select(*columns).where(R.scope == scope, R.dim.in_(("all", "crossing")), R.month >= first,
+                               R.month <= last)
+        .order_by(R.month, R.dim, R.key)
     ).all()
+    rank = func.row_number().over(
+        partition_by=R.dim, order_by=(R.delay_median.is_(None), R.delay_median.desc(), R.updates.desc(), R.key)
+    ).label("rank")
+    ranked = select(*columns, rank).where(
+        R.scope == scope, R.month == month, R.dim.in_(("cluster", "producer", "customer")),
+        or_(R.updates > 0, R.delivered > 0),
+    ).subquery()
+    slowest = db.session.execute(
+        select(*[ranked.c[c.name] for c in columns]).where(ranked.c.rank <= BREAKDOWN_ROWS)
+        .order_by(ranked.c.dim, ranked.c.rank)
+    ).all()
+    return [*trend, *slowest]
 
 
 def _names(rows) -> dict:
@@ -515,34 +525,69 @@ def parse_month(value, first: str, last: str) -> str:
     return last
 
 
+HOURS = ("delay_median", "delay_p90", "confirm_median", "border_median", "border_p90")
+SHARES = ("confirmed_share", "dispatched_share", "at_border_share", "customs_share", "delivered_share",
+          "on_time_share")
+COUNTS = ("updates", "delivered", "shipments")
+
+
+def _formatter():
+    """fmt(value, decimals, suffix): a number with the viewer's grouping and decimal signs.
+    Babel's number formatting, once per cell, would double the dashboard's time (hundreds of
+    cells); the signs are looked up once (Latin digits, as Babel writes them by default)."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    signs = str.maketrans({",": get_group_symbol(locale), ".": get_decimal_symbol(locale)})
+
+    def fmt(value, decimals=0, suffix=""):
+        return "—" if value is None else f"{value:,.{decimals}f}".translate(signs) + suffix
+
+    return fmt
+
+
+def _with_text(f: dict, fmt) -> dict:
+    """The figures, and beside them ("text") as the page shows them."""
+    text = {k: fmt(f[k], 1) for k in HOURS}
+    text.update({k: fmt(f[k], 0, "%") for k in SHARES})
+    text.update({k: fmt(f[k]) for k in COUNTS})
+    return {**f, "text": text}
+
+
 def dashboard_section(user, period, month_arg=None) -> dict:
     """The promptness and border figures the dashboard shows for the period (at most four
     queries): the monthly trend, border times per crossing, and one month's breakdowns."""
+    from ..i18n import BORDER_LABELS
+    from ..i18n.formatting import format_day
+
     scope = user_scope(user)
     first, last = _months_between(period.start, period.end)
     month = parse_month(month_arg, first, last)
     rows = _rows(scope, first, last, month) if scope else []
     names = _names(rows)
-    from ..i18n import BORDER_LABELS
-
-    trend = [row_figures(r) for r in rows if r.dim == "all"][-TREND_MONTHS:]
-    borders = [{**row_figures(r), "code": r.key, "name": BORDER_LABELS.get(r.key, r.key)}
+    fmt = _formatter()
+    trend = [_with_text(row_figures(r), fmt) for r in rows if r.dim == "all"][-TREND_MONTHS:]
+    borders = [_with_text({**row_figures(r), "code": r.key, "name": BORDER_LABELS.get(r.key, r.key)}, fmt)
                for r in rows if r.dim == "crossing" and r.shipments]
     breakdown = {}
-    for dim in ("cluster", "producer", "customer"):
-        found = [{**row_figures(r), "name": names.get((dim, r.key), "")}
-                 for r in rows if r.dim == dim and r.month == month and (r.updates or r.delivered)]
-        # the slowest reporters first: what a steering committee asks about
-        found.sort(key=lambda f: (-(f["delay_median"] or 0), -f["updates"], f["name"]))
-        breakdown[dim] = found[:BREAKDOWN_ROWS]
+    for dim in ("cluster", "producer", "customer"):  # the slowest reporters first (SQL chose them)
+        breakdown[dim] = [_with_text({**row_figures(r), "name": names.get((dim, r.key), "")}, fmt)
+                          for r in rows if r.dim == dim]
     months = [first]
     while months[-1] < last and len(months) < 1200:
         y, m = int(months[-1][:4]), int(months[-1][5:])
         months.append(f"{y + m // 12:04d}-{m % 12 + 1:02d}")
-    from ..i18n.formatting import format_day
+    labels = {}
 
-    def chart(rows, figure, label=lambda f: format_day(f["month_start"], "LLLL y")):
-        return [(label(f), f[figure]) for f in rows if f[figure] is not None]
+    def month_name(f):
+        if f["month"] not in labels:
+            labels[f["month"]] = format_day(f["month_start"], "LLLL y")
+        return labels[f["month"]]
+
+    def chart(rows, figure, label=month_name):
+        """(label, value, value as shown) of the rows that have the figure."""
+        return [(label(f), f[figure], f["text"][figure]) for f in rows if f[figure] is not None]
 
     border_month = [b for b in borders if b["month"] == month]
     charts = {
@@ -550,6 +595,8 @@ def dashboard_section(user, period, month_arg=None) -> dict:
         "on_time": chart(trend, "on_time_share"),
         "border": chart(border_month, "border_median", label=lambda f: f["name"]),
     }
+    for f in trend + borders:
+        f["month_name"] = month_name(f)
     return {"trend": trend, "borders": borders, "breakdown": breakdown, "month": month, "charts": charts,
             "month_start": date(int(month[:4]), int(month[5:]), 1),
             "months": [(m, date(int(m[:4]), int(m[5:]), 1)) for m in months[-TREND_MONTHS:]]}
