@@ -175,8 +175,12 @@ REFRESH = """
 import time
 from secgo import create_app
 from secgo.coordinator.promptness import refresh
+from secgo.extensions import db
+from secgo.models import RollupState
 app = create_app()
 with app.app_context():
+    db.session.execute(db.delete(RollupState))  # the data was written around the app: all of it
+    db.session.commit()
     started = time.perf_counter()
     refresh()
     print(round(time.perf_counter() - started, 1))

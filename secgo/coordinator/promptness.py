@@ -56,7 +56,8 @@ LEASE = timedelta(minutes=10)
 OVERLAP = timedelta(minutes=10)
 IN_TRANSIT = ("dispatched", "at_border", "customs_cleared", "in_transit")
 MIN_ROUTE_DELIVERIES = 5
-ROUTE_HISTORY = 50  # the route's most recent deliveries an estimate is based on
+ROUTE_HISTORY = 50  # the route's most recent deliveries an estimate is based on ...
+ROUTE_WINDOW = timedelta(days=365)  # ... within the last year
 DIMS = ("all", "cluster", "producer", "customer", "crossing")
 BREAKDOWN_ROWS = 10  # rows per breakdown table on the dashboard (the CSV has all)
 TREND_MONTHS = 24
@@ -359,57 +360,86 @@ def refresh(now: datetime | None = None) -> int:
         raise
 
 
+def _month_bounds(month: str) -> tuple[datetime, datetime]:
+    start = datetime.strptime(month, "%Y-%m").replace(tzinfo=timezone.utc)
+    return start, (start + timedelta(days=32)).replace(day=1)
+
+
+def _all_months(now: datetime) -> list[str]:
+    """Every month from the first order's to now."""
+    first = db.session.scalar(select(func.min(Order.created_at)))
+    if first is None:
+        return []
+    months, month = [], month_of(first)
+    while month <= month_of(now):
+        months.append(month)
+        month = month_of(_month_bounds(month)[1])
+    return months
+
+
 def _refresh(now: datetime) -> int:
+    """One month at a time (newest first), each from the orders alive in it: the work and
+    the memory follow the months to compute, not the size of the history."""
     state = db.session.get(RollupState, STATE)
     scopes = _scopes()
     known = set(db.session.scalars(select(PromptnessRollup.scope).distinct()))
     gone = known - set(scopes)
     if gone:
         db.session.execute(delete(PromptnessRollup).where(PromptnessRollup.scope.in_(gone)))
-    if state.watermark is None or set(scopes) - known:
-        facts = load_facts()
-        months = None  # every month
-        routes = None
+    work: dict[str, set] = defaultdict(set)  # month -> the scopes to compute again
+    full = state.watermark is None
+    routes = None  # every route (full), else the routes of the changed orders
+    if full:
+        for month in _all_months(now):
+            work[month].update(scopes)
     else:
+        for month in _all_months(now) if set(scopes) - known else ():
+            work[month].update(set(scopes) - known)  # a new set of clusters: all its months
         changed = load_facts(Order.last_activity_at >= state.watermark - OVERLAP)
-        if not changed:
-            return 0
-        months = set()
         for f in changed:
-            months.update(f.touched)
-        first = datetime.strptime(min(months), "%Y-%m").replace(tzinfo=timezone.utc)
-        facts = load_facts(Order.last_activity_at >= first)
+            for month in f.touched:
+                work[month].update(scopes)
         routes = {f.route for f in changed if f.transit_days is not None}
-    groups = tally(facts, keep=lambda m: months is None or month_of(m) in months)
-    stmt = delete(PromptnessRollup)
-    if months is not None:
-        stmt = stmt.where(PromptnessRollup.month.in_(months))
-    db.session.execute(stmt)
-    rows = []
-    for scope, clusters in scopes.items():
-        scoped = groups if clusters is None else tally(
-            [f for f in facts if f.cluster_id in clusters],
-            keep=lambda m: months is None or month_of(m) in months)
-        for (month, dim, key), t in scoped.items():
-            rows.append({"scope": scope, "month": month, "dim": dim, "key": key, **t.figures()})
-    for start in range(0, len(rows), 1000):
-        db.session.execute(insert(PromptnessRollup), rows[start:start + 1000])
-    _refresh_routes(facts if routes is None else None, routes)
-    return len({r["month"] for r in rows})
-
-
-def _refresh_routes(facts, routes) -> None:
-    """Route times from facts (all of them), or again for the given routes only."""
-    if facts is None:
-        if not routes:
-            return
+    deliveries = {}  # order id -> (route, delivered at, days), for the route times
+    since = now - ROUTE_WINDOW
+    for month in sorted(work, reverse=True):
+        start, end = _month_bounds(month)
+        # an order has facts in a month only if it was alive then: created before its end
+        # (reports cannot predate the order) and active after its start
+        facts = load_facts(Order.last_activity_at >= start, Order.created_at < end + timedelta(days=1))
+        if full:
+            deliveries.update({f.order_id: (f.route, f.delivered_at, f.transit_days) for f in facts
+                               if f.transit_days is not None and f.delivered_at >= since})
+        keys = work[month]
+        db.session.execute(delete(PromptnessRollup).where(PromptnessRollup.month == month,
+                                                          PromptnessRollup.scope.in_(keys)))
+        rows = []
+        for scope in keys:
+            clusters = scopes[scope]
+            scoped = facts if clusters is None else [f for f in facts if f.cluster_id in clusters]
+            for (_month, dim, key), t in tally(scoped, keep=lambda m: month_of(m) == month).items():
+                rows.append({"scope": scope, "month": month, "dim": dim, "key": key, **t.figures()})
+        for at in range(0, len(rows), 1000):
+            db.session.execute(insert(PromptnessRollup), rows[at:at + 1000])
+    if full:
+        _write_routes(deliveries.values(), None)
+    elif routes:
+        countries = {r[0] for r in routes}
         customers = {r[2] for r in routes}
-        facts = load_facts(Order.status == "delivered", Order.customer_org_id.in_(customers))
-        facts = [f for f in facts if f.route in routes]
+        facts = load_facts(Order.status == "delivered", Order.customer_org_id.in_(customers),
+                           Organization.country.in_(countries), Order.last_activity_at >= since)
+        _write_routes([(f.route, f.delivered_at, f.transit_days) for f in facts
+                       if f.route in routes and f.transit_days is not None and f.delivered_at >= since],
+                      routes)
+    return len(work)
+
+
+def _write_routes(deliveries, routes) -> None:
+    """Route times from (route, delivered at, days) of deliveries: for every route (routes
+    None), or again for the given routes only."""
     by_route = defaultdict(list)
-    for f in facts:
-        if f.transit_days is not None:
-            by_route[f.route].append((f.delivered_at, f.transit_days))
+    for route, delivered_at, days in deliveries:
+        by_route[route].append((delivered_at, days))
     if routes is None:
         db.session.execute(delete(RouteTime))
         keys = by_route.keys()
