@@ -417,7 +417,7 @@ def _refresh(now: datetime) -> int:
         for scope in keys:
             clusters = scopes[scope]
             scoped = facts if clusters is None else [f for f in facts if f.cluster_id in clusters]
-            for (_month, dim, key), t in tally(scoped, keep=lambda m: month_of(m) == month).items():
+            for (_month, dim, key), t in tally(scoped, keep=lambda m, month=month: month_of(m) == month).items():
                 rows.append({"scope": scope, "month": month, "dim": dim, "key": key, **t.figures()})
         for at in range(0, len(rows), 1000):
             db.session.execute(insert(PromptnessRollup), rows[at:at + 1000])
