@@ -171,6 +171,32 @@ def throughput(base, path, cookies, seconds, concurrency):
     return {"tool": "python", "rps": count[0] / (time.monotonic() - started), "non_2xx": errors[0], "failed": 0}
 
 
+REFRESH = """
+import time
+from secgo import create_app
+from secgo.coordinator.promptness import refresh
+from secgo.extensions import db
+from secgo.models import RollupState
+app = create_app()
+with app.app_context():
+    db.session.execute(db.delete(RollupState))  # the data was written around the app: all of it
+    db.session.commit()
+    started = time.perf_counter()
+    refresh()
+    print(round(time.perf_counter() - started, 1))
+"""
+
+
+def refresh_figures(url, instance) -> float:
+    """What the push worker does: the dashboard's monthly figures, here all of them at once
+    (the first refresh); returns its seconds."""
+    done = subprocess.run([sys.executable, "-c", REFRESH], env=common.server_env(url, instance),
+                          check=True, capture_output=True, text=True, cwd=common.ROOT)
+    seconds = float(done.stdout.strip().splitlines()[-1])
+    print(f"  promptness figures, first refresh: {seconds:.1f}s", flush=True)
+    return seconds
+
+
 def run_db(kind, args, rules):
     """Fill one database, serve it, measure; return the results."""
     from sqlalchemy import create_engine
@@ -184,11 +210,12 @@ def run_db(kind, args, rules):
         counts = datagen.fill(engine, orders=int(100_000 * s), updates_per_order=10,
                               issues=int(20_000 * s), users=int(2_000 * s), log=lambda m: print(m, flush=True))
         engine.dispose()
+        out_refresh = refresh_figures(url, tmp / "instance")
         who = pick_users(url)
         # Latency with the page cache off: every view is rendered from the database, as the
         # first view after a change is. Throughput with it on (the default), and off.
         env = common.server_env(url, tmp / "instance", SECGO_RATELIMIT_ENABLED="0", SECGO_PAGE_CACHE="0")
-        out = {"database": kind, "data": counts, "who": who}
+        out = {"database": kind, "data": counts, "who": who, "promptness_refresh_s": out_refresh}
         with common.Server(env, workers=args.workers) as server:
             results, skipped, sessions = latency_suite(server.base, who, rules, args.requests)
             out["latency"], out["skipped"] = results, skipped

@@ -149,6 +149,65 @@ ORDERS = [
 ]
 
 
+# Past deliveries on six routes, so the dashboard's promptness and border figures and the
+# expected arrival of an order in transit have a history: (producer, customer, crossing,
+# transit days, hours at the border from..to).
+HISTORY = [
+    ("Takeo Organic Rice Cooperative", "Bangkok Fresh Trading Co.", "aranyaprathet_poipet", (3, 5), (4, 30)),
+    ("Kampong Speu Mango Growers", "Bangkok Fresh Trading Co.", "hat_lek_cham_yeam", (3, 4), (2, 10)),
+    ("မန္တလေးသရက်သီး စိုက်ပျိုးသူများ", "Bangkok Fresh Trading Co.", "phu_nam_ron_htee_kee", (4, 7), (18, 60)),
+    ("ສະຫະກອນຜ້າໄໝວຽງຈັນ", "บริษัท สยามเทรด จำกัด", "nong_khai_vientiane", (2, 3), (1, 6)),
+    ("วิสาหกิจผักอินทรีย์สระแก้ว", "Phnom Penh Wholesale Market", "aranyaprathet_poipet", (1, 2), (3, 20)),
+    ("Gốm Bát Tràng Minh Long", "Saigon Import Export JSC", None, (3, 5), None),
+]
+HISTORY_ORDERS = 12  # per route, one every ten days or so, back from today
+
+
+def _seed_history(orgs: dict, users: dict, now) -> int:
+    """Delivered orders of the last four months on the HISTORY routes (the same every run)."""
+    import random
+
+    rng = random.Random(15)
+    created = 0
+    for r, (producer, buyer, crossing, transit, border) in enumerate(HISTORY):
+        producer_org, customer_org = orgs[producer], orgs[buyer]
+        author, customer = _member(users, producer_org), _member(users, customer_org)
+        for n in range(HISTORY_ORDERS):
+            ref = f"SEC-H{r}{n:02d}DL"
+            dispatched = now - timedelta(days=8 + n * 10, hours=rng.randint(0, 12))
+            days = rng.uniform(*transit)
+            delivered = dispatched + timedelta(days=days)
+            if db.session.scalar(select(Order.id).where(Order.reference == ref)):
+                rng.random()
+                continue
+            order = Order(
+                reference=ref, producer_org=producer_org, customer_org=customer_org,
+                product="Demo history", quantity=Decimal(100 + n * 10), unit="kg", origin=producer_org.province,
+                destination=customer_org.province, border_crossing=crossing, status="delivered",
+                due_date=(dispatched + timedelta(days=transit[1] - (n % 4 == 0))).date(),
+                created_by=author, created_at=dispatched - timedelta(days=5), last_activity_at=delivered,
+                search_text=fold(f"{ref} {producer} {buyer}"),
+            )
+            db.session.add(order)
+            db.session.flush()
+            steps = [("accepted", dispatched - timedelta(days=5)), ("dispatched", dispatched)]
+            if crossing:
+                arrive = dispatched + timedelta(hours=rng.uniform(6, 20))
+                steps += [("at_border", arrive), ("customs_cleared", arrive + timedelta(hours=rng.uniform(*border)))]
+            steps.append(("delivered", delivered))
+            for status, at in steps:
+                offline = rng.random() < 0.15  # now and then the report waited for a signal
+                late = timedelta(hours=rng.uniform(8, 40) if offline else rng.uniform(0.05, 2))
+                confirmed = rng.random() < 0.8
+                db.session.add(StatusUpdate(
+                    order=order, status=status, note="", occurred_at=at, recorded_at=at + late, author=author,
+                    confirmed_by=customer if confirmed else None,
+                    confirmed_at=at + late + timedelta(hours=rng.uniform(0.5, 30)) if confirmed else None,
+                ))
+            created += 1
+    return created
+
+
 def _get_or_create(model, lookup: dict, **values):
     obj = db.session.scalar(select(model).filter_by(**lookup))
     if obj is not None:
@@ -242,9 +301,13 @@ def seed_demo() -> int:
             people = {"producer": author, "customer": customer, "coordinator": coordinator}
             _demo_issue(order, issue_spec, people, now - timedelta(hours=history[-1][2] - 2))
             created += 1
+    created += _seed_history(orgs, users, now)
     # The demo's history is in the past: nobody is to be told about it now.
     db.session.execute(delete(Notification).where(Notification.id > before))
     db.session.commit()
+    from .coordinator.promptness import refresh
+
+    refresh()  # the dashboard's monthly figures, at once (the push worker keeps them fresh)
     return created
 
 

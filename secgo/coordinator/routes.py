@@ -7,7 +7,7 @@ from ..authz import roles_required
 from ..extensions import db
 from ..issues.routes import visible_clusters
 from ..models import utcnow
-from . import bp, services
+from . import bp, promptness, services
 
 
 def _inputs():
@@ -25,6 +25,7 @@ def dashboard():
     return render_template(
         "coordinator/dashboard.html", d=data, filters=filters, period=period, now=now,
         clusters=visible_clusters(current_user),
+        p=promptness.dashboard_section(current_user, period, request.args.get("month")),
         export_args={**request.args.to_dict(), "from": period.first_day.isoformat(),
                      "to": period.last_day.isoformat()},
     )
@@ -55,3 +56,19 @@ def orders_csv():
     filters, period, now = _inputs()
     body = services.orders_csv(current_user, filters, period, now)
     return _download(body, f"secgo-orders-{period.first_day}-{period.last_day}.csv")
+
+
+@bp.get("/coordinator/promptness.csv")
+@roles_required("coordinator", "admin")
+def promptness_csv():
+    _filters, period, _now = _inputs()
+    body = promptness.promptness_csv(current_user, period)
+    return _download(body, f"secgo-promptness-{period.first_day}-{period.last_day}.csv")
+
+
+@bp.get("/coordinator/borders.csv")
+@roles_required("coordinator", "admin")
+def borders_csv():
+    _filters, period, _now = _inputs()
+    body = promptness.borders_csv(current_user, period)
+    return _download(body, f"secgo-borders-{period.first_day}-{period.last_day}.csv")

@@ -18,6 +18,7 @@ from .order import (
 )
 from .org import COUNTRIES, ORG_KINDS, Cluster, Organization
 from .org import cluster_coordinators as cluster_coordinators_table
+from .promptness import PromptnessRollup, RollupState, RouteTime
 from .readmark import READ_KINDS, ReadMark
 from .user import ROLES, ApiToken, Invite, User, UserSession, hash_token, new_token
 
@@ -26,7 +27,8 @@ __all__ = [
     "CURRENCIES", "Cluster", "DeliveryConfirmation", "FINAL_STATUSES", "IdempotencyKey",
     "Invite", "Issue", "IssueComment", "IssueEvent", "Notification", "OPEN_STATES", "ORG_KINDS",
     "Order", "READ_KINDS", "REFERENCE_MAX", "ReadMark",
-    "Organization", "PushDelivery", "PushSubscription", "ROLES", "Reminder", "SEVERITIES", "STATES", "STATUSES",
+    "Organization", "PromptnessRollup", "PushDelivery", "PushSubscription", "ROLES", "Reminder", "RollupState",
+    "RouteTime", "SEVERITIES", "STATES", "STATUSES",
     "StatusUpdate", "TrackingLink", "UPDATE_KINDS", "UTCDateTime", "User", "UserSession", "cluster_coordinators_table", "hash_token",
     "new_token", "utcnow",
 ]

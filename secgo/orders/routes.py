@@ -111,6 +111,8 @@ CREATE = Write("orders.create", _create, refused=_refused_new)
 def render_detail(order, *, form=None, errors=None, message=None, values=None, status=200,
                   zawgyi=None, client_id=None, last_seen=None):
     """The order page: facts, forms for what this viewer may do, one timeline."""
+    from ..coordinator.promptness import expected_arrival  # (coordinator imports the order pages)
+
     side = services.side_of(current_user, order)
     updates, delivery, issues = services.load_history(order)
     return render_template(
@@ -128,7 +130,7 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
         corrigible={u.id for u in updates if u.author_id == current_user.id or side == "admin"},
         pending=[u.id for u in updates if u.awaiting_confirmation],
         issues_on={i.update_id: i for i in issues if i.update_id},
-        last_seen=last_seen,
+        last_seen=last_seen, arrival=expected_arrival(order),
     ), status
 
 

@@ -108,9 +108,11 @@ class PushWorker:
     # --- one pass -------------------------------------------------------------------------
 
     def run_once(self, now=None, limit: int = 100, check_unanswered: bool = True,
-                 check_reminders: bool = False) -> Stats:
+                 check_reminders: bool = False, refresh_figures: bool | None = None) -> Stats:
         """Send every due notification once (what cron and the tests call); with
-        check_reminders, first write the reminders due now (notify.reminders.scan)."""
+        check_reminders, first write the reminders due now (notify.reminders.scan); with
+        refresh_figures (by default when checking unanswered issues), first bring the
+        dashboard's promptness figures up to date (run_forever does that in its own thread)."""
         stats = Stats()
         token = write_intent.set(True)  # SQLite: take the write lock at BEGIN, no upgrade races
         try:
@@ -124,6 +126,10 @@ class PushWorker:
                 except Exception:  # reminders must not hold up what is already queued
                     log.exception("push worker could not scan for reminders")
                     db.session.rollback()
+            if refresh_figures is None:
+                refresh_figures = check_unanswered
+            if refresh_figures:
+                self.refresh_figures(now)
             claim, ids = self.claim(limit, now)
             stats.claimed = len(ids)
             for nid in ids:
@@ -140,6 +146,29 @@ class PushWorker:
             db.session.rollback()
             write_intent.reset(token)
         return stats
+
+    def refresh_figures(self, now=None) -> None:
+        """The dashboard's monthly promptness figures (one worker at a time, the others skip);
+        a failure there is logged and never holds up the pushes."""
+        from ..coordinator.promptness import refresh
+
+        try:
+            refresh(now)
+        except Exception:
+            log.exception("push worker could not refresh the promptness figures")
+            db.session.rollback()
+
+    def _figures_forever(self, every: float) -> None:
+        """Refresh the promptness figures every `every` seconds until the worker stops."""
+        while not self.stopping.is_set():
+            with self.app.app_context():
+                token = write_intent.set(True)
+                try:
+                    self.refresh_figures()
+                finally:
+                    db.session.remove()
+                    write_intent.reset(token)
+            self.stopping.wait(every)
 
     def drain(self, limit: int = 100) -> Stats:
         """Pass after pass until nothing is due (push-worker --once)."""
@@ -162,11 +191,17 @@ class PushWorker:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: self.stopping.set())
         last_check = float("-inf")
+        # The promptness figures can take minutes to rebuild on a large database: in a thread
+        # of their own, so that pushes are never held up behind them.
+        figures = threading.Thread(target=self._figures_forever, args=(every,), daemon=True,
+                                   name="promptness-figures")
+        figures.start()
         while not self.stopping.is_set():
             check = time.monotonic() - last_check >= every
             remind = time.monotonic() - last_remind >= remind_every
             try:
-                stats = self.run_once(check_unanswered=check, check_reminders=remind)
+                stats = self.run_once(check_unanswered=check, check_reminders=remind,
+                                      refresh_figures=False)
             except Exception:  # the database may be restarting: log, wait, go on
                 log.exception("push worker pass failed")
                 db.session.rollback()

@@ -30,6 +30,24 @@ def _api_issue(suffix=""):
     return lambda ctx: f"/api/v1/issues/{ctx.issue}{suffix}"
 
 
+def _border_times(world):
+    """The world's order waited 6 hours at Aranyaprathet - Poipet; the figures are refreshed."""
+    from datetime import datetime, timezone
+
+    from secgo.coordinator.promptness import refresh
+    from secgo.extensions import db
+    from secgo.models import Order, StatusUpdate
+
+    order = db.session.scalar(db.select(Order).where(Order.reference == world.issue_order))
+    border = datetime(2026, 3, 4, 6, tzinfo=timezone.utc)
+    for status, moment in (("at_border", border), ("customs_cleared", border.replace(hour=12))):
+        db.session.add(StatusUpdate(order_id=order.id, status=status, note="", occurred_at=moment,
+                                    recorded_at=moment, author_id=world.users["producer"]))
+    db.session.commit()
+    refresh()
+    return "/coordinator/borders.csv?from=2026-03-01&to=2026-03-31"
+
+
 def _fresh_issue(prefix, suffix):
     return lambda w: f"{prefix}/issues/{matrix_issue(w)}{suffix}"
 
@@ -50,6 +68,11 @@ ROUTES = {
     "coordinator.dashboard": ("GET", "/coordinator", staff_only(), None),
     "coordinator.issues_csv": ("GET", "/coordinator/issues.csv", staff_only(), None),
     "coordinator.orders_csv": ("GET", "/coordinator/orders.csv", staff_only(), None),
+    # Only the world's order (rice cluster) crossed a border: silk's coordinator sees no row.
+    "coordinator.borders_csv": Row("GET", _border_times, staff_only(),
+                                   shows=("aranyaprathet_poipet,2026-03,1,6.0,6.0", ("coordinator", "admin"))),
+    "coordinator.promptness_csv": Row("GET", lambda w: _border_times(w).replace("borders", "promptness"),
+                                      staff_only(), shows=("Takeo Rice Coop", ("coordinator", "admin"))),
     "api.issues_list": Row("GET", "/api/v1/issues", api(200), shows=(ISSUE_TITLE, ON_ORDER)),
     "api.issues_read": ("GET", _api_issue(), _sees(200, anon=401), None),
     "api.issues_create": (
