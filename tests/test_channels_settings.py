@@ -3,6 +3,7 @@ the short links text messages carry, and the channels in API v1."""
 import re
 
 import pytest
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from secgo.extensions import db
@@ -66,7 +67,8 @@ def test_opening_the_settings_link_in_telegram_links_the_chat_once(app, world, c
     assert "expired" in again.get_json()["text"]
     assert row(app, "customer", "telegram").address == "4242"
     page = client.get("/settings").get_data(as_text=True)
-    assert "Notifications come to your Telegram chat" in page
+    with app.test_request_context(), force_locale("th"):
+        assert gettext("Notifications come to your Telegram chat with the SEC GO! bot.") in page
 
 
 def test_a_start_link_from_a_group_chat_links_nothing(app, world, client, auth, fakes):
