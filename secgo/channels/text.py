@@ -16,7 +16,7 @@ from ..push.payload import render, safe_path
 SMS_LIMIT = 134  # two UCS-2 segments (67 each): Khmer, Lao, Burmese and Thai are never GSM-7
 SMS_BRAND = "SEC GO!"
 # A cut must not leave a stacking mark or a sign that joins the next letter dangling.
-JOINERS = {"\u17d2", "\u1039", "\u103a", "\u0e3a", "\u0eba", "\u200d", "\u200c"}
+JOINERS = {"\u17d2", "\u1039", "\u200d", "\u200c"}
 
 
 def public_url(path: str) -> str:
@@ -99,9 +99,9 @@ def clip(text: str, units: int) -> str:
         kept.append(char)
         used += size
     rest = text[len(kept):]
-    # Marks belong to the letter before them: drop that letter too rather than split it.
-    while kept and rest and unicodedata.category(rest[0]).startswith("M"):
+    # A mark belongs to the letter before it, and a stacker (Khmer coeng, Burmese virama) joins
+    # its letter to the next: give the cut's last letter back until no cluster is split.
+    while kept and (kept[-1] in JOINERS or (rest and (
+            unicodedata.category(rest[0]).startswith("M") or rest[0] in JOINERS))):
         rest = kept.pop() + rest
-    while kept and kept[-1] in JOINERS:
-        kept.pop()
     return "".join(kept).rstrip() + "…"
