@@ -94,6 +94,7 @@ class FakeTelegram(_Fake):
         self.sent: list[dict] = []
         self.webhook: dict | None = None
         self.message_id = 0
+        self.updates: list[dict] = []  # what people sent the bot, for getUpdates
 
     def calls(self, method):
         return [json.loads(r["raw"]) for r in self.requests
@@ -120,15 +121,22 @@ class FakeTelegram(_Fake):
         if name == "deleteWebhook":
             self.webhook = None
             return 200, {"ok": True, "result": True}, None
-        return 200, {"ok": True, "result": []}, None  # getUpdates: nothing new
+        # getUpdates: what is waiting from `offset` on; an offset confirms (forgets) the earlier.
+        assert isinstance(body.get("timeout", 0), int) and 0 <= body.get("timeout", 0) <= 50
+        offset = body.get("offset")
+        if offset is not None:
+            assert isinstance(offset, int)
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        return 200, {"ok": True, "result": list(self.updates)}, None
 
     def _send(self, body):
         assert isinstance(body.get("chat_id"), int), "chat_id"
         text = body.get("text")
         assert isinstance(text, str) and 1 <= len(text) <= 4096, "text"
-        assert body.get("parse_mode") == "HTML", "parse_mode"
-        _check_html(text)
-        keyboard = body["reply_markup"]["inline_keyboard"]
+        if "parse_mode" in body:
+            assert body.get("parse_mode") == "HTML", "parse_mode"
+            _check_html(text)
+        keyboard = body.get("reply_markup", {}).get("inline_keyboard", [])
         for row in keyboard:
             for button in row:
                 assert set(button) == {"text", "url"} and button["url"].startswith(("http://", "https://"))

@@ -277,3 +277,22 @@ def test_set_webhook_tells_telegram_where_updates_go_with_the_secret(app, runner
     telegram.script = [(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})]
     refused = runner.invoke(args=["telegram", "set-webhook"])
     assert refused.exit_code != 0 and "Unauthorized" in refused.output
+
+
+def test_a_server_telegram_cannot_reach_reads_the_bot_by_long_polling(app, world, client, auth, runner, fakes):
+    telegram, _sms = fakes
+    auth.login("customer")
+    token = start_link(client)
+    telegram.updates = [update(f"/start {token}", chat=555, update_id=10),
+                        {"update_id": 11, "message": {"chat": {"id": "bad"}, "text": 1}},
+                        update("/stop", chat=777, update_id=12)]
+    result = runner.invoke(args=["telegram", "poll", "--once"])
+    assert result.exit_code == 0, result.output
+    assert row(app, "customer", "telegram").address == "555"
+    replies = telegram.calls("sendMessage")
+    assert [r["chat_id"] for r in replies] == [555, 777] and replies[0]["text"].startswith("Linked")
+    polls = telegram.calls("getUpdates")
+    assert polls[0] == {"timeout": 0, "allowed_updates": ["message"]}
+    assert polls[-1] == {"offset": 13, "timeout": 0} and telegram.updates == []
+    again = runner.invoke(args=["telegram", "poll", "--once"])
+    assert again.exit_code == 0 and len(telegram.calls("sendMessage")) == 2

@@ -61,13 +61,14 @@ def _post(http, url: str, allowed: str, timeout: float, **kwargs):
         return None, Outcome("retry", error=f"network: {type(err).__name__}")
 
 
-def telegram_call(http, method: str, body: dict, config=None) -> tuple[Outcome, dict]:
-    """One Bot API call; (what it means for a delivery, the answer's JSON)."""
+def telegram_call(http, method: str, body: dict, config=None, wait: float = 0) -> tuple[Outcome, dict]:
+    """One Bot API call; (what it means for a delivery, the answer's JSON). `wait`: seconds
+    Telegram may hold a getUpdates call open (long polling), added to the timeout."""
     config = config or current_app.config
     base = str(config["TELEGRAM_API_URL"]).rstrip("/")
     token = quote(str(config["TELEGRAM_BOT_TOKEN"]), safe=":")
     response, failed = _post(http, f"{base}/bot{token}/{method}", origin_of(base),
-                             float(config["CHANNEL_TIMEOUT_SECONDS"]), json=body)
+                             float(config["CHANNEL_TIMEOUT_SECONDS"]) + wait, json=body)
     if failed:
         return failed, {}
     status, header = response.status_code, response.headers.get("Retry-After")

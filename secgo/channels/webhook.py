@@ -57,32 +57,38 @@ def _reply(chat_id: int, locale: str, text_of) -> dict:
 
 
 def _handle(posted, _caller):
-    found = _message(posted.data)
+    return 200, handle_update(posted.data), None
+
+
+def handle_update(update: dict) -> dict:
+    """One Update from the webhook or from getUpdates: the bot's reply as a sendMessage
+    request ({} for none). Flushes only; a malformed update is a 400 ApiError."""
+    found = _message(update)
     if found is None:
-        return 200, {}, None
+        return {}
     chat_id, chat_type, text, language = found
     command, _sep, argument = text.partition(" ")
     command = command.split("@", 1)[0]  # "/start@secgo_bot" in a group
     if command == "/start" and argument:
         if chat_type != "private":
-            return 200, _reply(chat_id, language, lambda: _(
-                "Open the link from SEC GO! in a private chat with this bot, not in a group.")), None
+            return _reply(chat_id, language, lambda: _(
+                "Open the link from SEC GO! in a private chat with this bot, not in a group."))
         user = services.telegram_link_chat(argument.strip(), chat_id)
         if user is None:
-            return 200, _reply(chat_id, language, lambda: _(
+            return _reply(chat_id, language, lambda: _(
                 "This link has expired or was used already. Open Settings in SEC GO! and link "
-                "Telegram again.")), None
-        return 200, _reply(chat_id, user.locale or "en", lambda: _(
+                "Telegram again."))
+        return _reply(chat_id, user.locale or "en", lambda: _(
             "Linked: SEC GO! notifications for %(name)s will come to this chat. Send /stop to "
-            "end them.", name=user.display_name)), None
+            "end them.", name=user.display_name))
     if command == "/stop":
         users = services.telegram_unlink_chat(chat_id)
         locale = users[0].locale if users else language
-        return 200, _reply(chat_id, locale or "en", lambda: _(
-            "Done: no more SEC GO! notifications in this chat.")), None
-    return 200, _reply(chat_id, language, lambda: _(
+        return _reply(chat_id, locale or "en", lambda: _(
+            "Done: no more SEC GO! notifications in this chat."))
+    return _reply(chat_id, language, lambda: _(
         "This bot sends SEC GO! notifications. Link it from Settings in SEC GO!; send /stop to "
-        "end them.")), None
+        "end them."))
 
 
 UPDATE = Write("channels.telegram_update", _handle, body="json")
