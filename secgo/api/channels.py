@@ -7,6 +7,7 @@ from ..errors import ApiError
 from ..models import CHANNELS
 from ..channels import services
 from ..channels.routes import code_limit, confirm_limit, link_limit
+from ..limits import max_length
 from ..writes import Write, submit
 from . import bp
 from .openapi import IDEMPOTENCY_PARAM, WRITE_ERRORS, error_responses, register, schema
@@ -152,7 +153,7 @@ register("/channels/sms/number", {"post": {
     "parameters": [IDEMPOTENCY_PARAM],
     "requestBody": {"required": True, "content": {"application/json": {"schema": {
         "type": "object", "required": ["phone"],
-        "properties": {"phone": {"type": "string", "maxLength": services.PHONE_MAX,
+        "properties": {"phone": {"type": "string", **max_length("phone"),
                                  "description": "With its country code, or in the "
                                  "organization's country"}}}}}},
     "responses": {"200": _one("Code sent"), **error_responses(*WRITE_ERRORS, 404, 429)},

@@ -15,10 +15,11 @@ from sqlalchemy import select, update
 
 from ..errors import ApiError
 from ..extensions import db
+from ..limits import LIMITS
 from ..models import CHANNELS, ChannelLink, User, hash_token, utcnow
 from . import clients
 
-PHONE_MAX = 40  # characters typed ("+855 12 345 678", with spaces or dashes)
+PHONE_MAX = LIMITS["phone"]  # characters typed ("+855 12 345 678", with spaces or dashes)
 CODE_ATTEMPTS = 5  # wrong codes before a new one must be sent
 BAD_PHONE = _l("This is not a phone number we can send text messages to. Type it with its country code, e.g. +855 12 345 678.")
 BAD_CODE = _l("That code is not right. Check the last text message from SEC GO! and try again.")
