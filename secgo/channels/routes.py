@@ -8,6 +8,7 @@ from .. import authz
 from ..errors import ApiError
 from ..extensions import db, limiter
 from ..idempotency import new_client_id
+from ..ids import is_id
 from ..models import Issue, Notification, Order
 from ..push.payload import safe_path
 from ..writes import Write, submit
@@ -136,7 +137,7 @@ def sms_confirm():
 def short(code):
     """A text message's short link: to the order or issue, for those who may see it."""
     nid = parse_short_code(code)
-    n = db.session.get(Notification, nid) if nid is not None and nid < 2**63 else None
+    n = db.session.get(Notification, nid) if is_id(nid) else None
     if n is None:
         raise ApiError(404)
     if n.issue_id is not None:
