@@ -1,4 +1,5 @@
 """flask telegram set-webhook / delete-webhook / poll: how the bot hears its messages."""
+import re
 import time
 
 import click
@@ -19,6 +20,10 @@ def set_webhook_command():
         raise click.ClickException(
             "Set SECGO_TELEGRAM_BOT_TOKEN, SECGO_TELEGRAM_BOT_USERNAME and "
             "SECGO_TELEGRAM_WEBHOOK_SECRET first.")
+    secret = str(config["TELEGRAM_WEBHOOK_SECRET"])
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+        raise click.ClickException(
+            "SECGO_TELEGRAM_WEBHOOK_SECRET may hold only letters, digits, _ and - (Telegram's rule).")
     url = config["PUBLIC_URL"].rstrip("/") + "/telegram/webhook"
     body = {"url": url, "secret_token": config["TELEGRAM_WEBHOOK_SECRET"],
             "allowed_updates": ["message"], "drop_pending_updates": True}
