@@ -17,6 +17,7 @@ BLUEPRINTS = (
     "issues",
     "coordinator",
     "push",
+    "channels",
     "attachments",
     "api",
     "audit",

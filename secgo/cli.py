@@ -71,6 +71,9 @@ def init_app(app):
     from .push import commands as push_commands  # vapid-keys, push-worker
 
     push_commands.init_app(app)
+    from .channels import commands as channel_commands  # telegram set-webhook
+
+    channel_commands.init_app(app)
 
 
 # --- clusters, organizations and people: the admin pages' services, from a shell ----------

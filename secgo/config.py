@@ -175,6 +175,17 @@ class Config:
     # reminds its producer; the push worker looks for reminders due this often.
     REMIND_STALE_DAYS = _env_int("REMIND_STALE_DAYS", 3)
     REMIND_CHECK_SECONDS = _env_int("REMIND_CHECK_SECONDS", 300)
+    # Channels beside push (secgo/channels/): each is off until its credentials are set.
+    TELEGRAM_BOT_TOKEN = _env("TELEGRAM_BOT_TOKEN")
+    TELEGRAM_BOT_USERNAME = _env("TELEGRAM_BOT_USERNAME")
+    TELEGRAM_WEBHOOK_SECRET = _env("TELEGRAM_WEBHOOK_SECRET")
+    TELEGRAM_API_URL = _env("TELEGRAM_API_URL", "https://api.telegram.org")
+    TELEGRAM_LINK_TTL_MINUTES = _env_int("TELEGRAM_LINK_TTL_MINUTES", 30)
+    SMS_GATEWAY_URL = _env("SMS_GATEWAY_URL")
+    SMS_GATEWAY_USER = _env("SMS_GATEWAY_USER")
+    SMS_GATEWAY_PASSWORD = _env("SMS_GATEWAY_PASSWORD")
+    SMS_CODE_TTL_MINUTES = _env_int("SMS_CODE_TTL_MINUTES", 10)
+    CHANNEL_TIMEOUT_SECONDS = _env_int("CHANNEL_TIMEOUT_SECONDS", 10)
     PREFERRED_URL_SCHEME = "https"
     # Operations (secgo/ops/observe.py): one JSON line per request on stderr ("json"), or
     # Flask's plain logging ("text"); /metrics answers only with this bearer token.
@@ -202,4 +213,14 @@ class TestConfig(Config):
     PREFERRED_URL_SCHEME = "http"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests only
     REQUEST_LOG = False  # tests that read the request log turn it on
+    # Channels on, at a closed port of 127.0.0.1: a test that sends starts its own fake
+    # provider (tests/channelfakes.py) and points these at it.
+    TELEGRAM_BOT_TOKEN = "123456:test-token"
+    TELEGRAM_BOT_USERNAME = "secgo_test_bot"
+    TELEGRAM_WEBHOOK_SECRET = "test-webhook-secret"
+    TELEGRAM_API_URL = "http://127.0.0.1:9"
+    SMS_GATEWAY_URL = "http://127.0.0.1:9"
+    SMS_GATEWAY_USER = "sms"
+    SMS_GATEWAY_PASSWORD = "test-password"
+    CHANNEL_TIMEOUT_SECONDS = 3
     METRICS_TOKEN = None

@@ -55,9 +55,13 @@ class ApiError(Exception):
         return {"error": body}
 
 
+JSON_ONLY_PATHS = ("/api/", "/telegram/")  # called by programs, never by people
+
+
 def wants_json() -> bool:
-    """True for API paths and clients that ask for JSON rather than a page."""
-    if request.path.startswith("/api/"):
+    """True for API paths (and the Telegram bot's webhook) and clients that ask for JSON
+    rather than a page."""
+    if request.path.startswith(JSON_ONLY_PATHS):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]

@@ -100,7 +100,10 @@ class Refusal:
 
 
 def caller_key(caller) -> str:
-    """Whose request ids these are: a tracking link ("t<id>") or a user ("u<id>")."""
+    """Whose request ids these are: a tracking link ("t<id>"), a user ("u<id>"), or a service
+    that calls us and is authenticated by its own secret, by name ("telegram")."""
+    if isinstance(caller, str):
+        return caller
     return f"t{caller.id}" if isinstance(caller, TrackingLink) else f"u{caller.id}"
 
 

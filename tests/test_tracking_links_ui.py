@@ -20,8 +20,8 @@ def test_a_new_link_page_offers_copy_and_share_and_goes_back_to_the_order(app, w
     html = client.post(f"/orders/{ref}/links", data={"contact_name": "Somchai", "days": "7"}
                        ).get_data(as_text=True)
     assert f'href="/orders/{ref}">Back to the order' in html
-    assert "data-share hidden" in html and "data-copy hidden" in html  # shown by share.js
-    assert f"Follow order {ref} (Jasmine rice)" in html and "Link copied" in html
+    assert "data-share hidden" in html and 'data-copy="link" hidden' in html  # shown by share.js
+    assert f"Order {ref} (Jasmine rice, 100" in html and "Link copied" in html
     assert "/static/js/share.js" in html
     assert client.get("/static/js/share.js").status_code == 200
 
@@ -34,7 +34,7 @@ def test_the_share_text_is_in_the_sharers_language(app, world, client, auth):
     auth.login("producer")
     html = client.post(f"/orders/{ref}/links", data={"contact_name": "Somchai"}).get_data(as_text=True)
     assert '<html lang="th"' in html
-    assert "Follow order" not in html and "Link copied" not in html
+    assert f"Order {ref} (" not in html and "Link copied" not in html
 
 
 def test_revoking_asks_first_and_says_it_is_done(app, world, client, auth):

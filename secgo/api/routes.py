@@ -78,3 +78,4 @@ def not_found(_unknown):
 from . import orders  # noqa: E402,F401  (orders, updates, deliveries, attachments)
 from . import issues  # noqa: E402,F401  (issues: list, raise, read, comment, transition)
 from . import push  # noqa: E402,F401  (push subscriptions, VAPID key)
+from . import channels  # noqa: E402,F401  (Telegram and SMS notification channels)

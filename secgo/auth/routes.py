@@ -8,6 +8,7 @@ from ..extensions import db, limiter
 from ..i18n.locale import use_page_language
 from ..inputs import safe_next
 from ..models import ApiToken
+from ..channels.routes import settings_panel as channels_panel
 from ..push.routes import settings_panel
 from . import bp, services, throttle
 from .forms import ApiTokenForm, ChangePasswordForm, LoginForm, SetPasswordForm, SettingsForm
@@ -124,12 +125,22 @@ def settings():
             db.session.commit()
             flash(_("Token revoked."), "success")
             return redirect(url_for("auth.settings"))
+    status = 422 if (form.errors or pw_form.errors or token_form.errors) else 200
+    return settings_page(form, pw_form, token_form, new_token=new_token, status=status)
+
+
+def settings_page(form=None, pw_form=None, token_form=None, *, new_token=None, status=200,
+                  channel_errors=None, channel_values=None):
+    """The settings page; a refused Telegram or SMS form (secgo/channels) shows it again."""
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id, ApiToken.revoked_at.is_(None))
         .order_by(ApiToken.id)
     ).all()
-    status = 422 if (form.errors or pw_form.errors or token_form.errors) else 200
     return render_template(
-        "auth/settings.html", form=form, pw_form=pw_form, token_form=token_form,
+        "auth/settings.html", form=form or SettingsForm(formdata=None, obj=current_user, prefix="profile"),
+        pw_form=pw_form or ChangePasswordForm(formdata=None, prefix="pw"),
+        token_form=token_form or ApiTokenForm(formdata=None, prefix="token"),
         tokens=tokens, new_token=new_token, push_panel=settings_panel(current_user),
+        channels_panel={**channels_panel(current_user), "errors": channel_errors or {},
+                        "typed": channel_values or {}},
     ), status

@@ -1,6 +1,7 @@
 """The data model; import every entity from here."""
 from .audit import AuditEvent
 from .base import UTCDateTime, utcnow
+from .channel import CHANNELS, ChannelDelivery, ChannelLink
 from .issue import CATEGORIES, OPEN_STATES, SEVERITIES, STATES, Issue, IssueComment, IssueEvent
 from .misc import Attachment, IdempotencyKey, Notification, PushDelivery, PushSubscription, Reminder
 from .order import (
@@ -23,7 +24,8 @@ from .readmark import READ_KINDS, ReadMark
 from .user import ROLES, ApiToken, Invite, User, UserSession, hash_token, new_token
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Attachment", "BORDER_CROSSINGS", "CATEGORIES", "CONDITIONS", "COUNTRIES",
+    "ApiToken", "AuditEvent", "Attachment", "BORDER_CROSSINGS", "CATEGORIES", "CHANNELS",
+    "ChannelDelivery", "ChannelLink", "CONDITIONS", "COUNTRIES",
     "CURRENCIES", "Cluster", "DeliveryConfirmation", "FINAL_STATUSES", "IdempotencyKey",
     "Invite", "Issue", "IssueComment", "IssueEvent", "Notification", "OPEN_STATES", "ORG_KINDS",
     "Order", "READ_KINDS", "REFERENCE_MAX", "ReadMark",

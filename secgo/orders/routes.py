@@ -28,6 +28,7 @@ from ..models import (
 )
 from ..writes import Write, submit
 from . import bp, services
+from .share import share
 
 TRACKING_WRITE_LIMIT = "30 per hour"  # people without an account: keep a leaked link from flooding
 # ... and per link, whatever the address: a leaked link on many machines floods no order.
@@ -131,6 +132,7 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
         pending=[u.id for u in updates if u.awaiting_confirmation],
         issues_on={i.update_id: i for i in issues if i.update_id},
         last_seen=last_seen, arrival=expected_arrival(order),
+        share=share(order, url_for("orders.detail", reference=order.reference, _external=True)),
     ), status
 
 
@@ -298,7 +300,7 @@ def _new_link_page(created, order):
     """The page of a link just made: its URL and QR code, this once."""
     link = db.session.get(TrackingLink, created["id"])
     return render_template("orders/link.html", order=order, link=link, url=created["url"],
-                           qr=_qr(created["url"]))
+                           qr=_qr(created["url"]), share=share(order, created["url"]))
 
 
 CREATE_LINK = Write("orders.link", new_tracking_link, refused=_refused_link,
@@ -357,6 +359,7 @@ def render_track(link, token, *, form=None, errors=None, message=None, values=No
         conditions=CONDITIONS, categories=CATEGORIES, client_id=new_client_id(), form=form,
         errors=errors or {}, message=message, values=values or {},
         can_deliver=delivery is None and order.status != "cancelled",
+        share=share(order, _link_url(token)),
     ), status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 

@@ -27,7 +27,7 @@ SECRET_COLUMNS = {"password_hash", "secret_hash", "token_hash", "claim_token", "
 SKIPPED_TABLES = {"idempotency_keys"}
 # Rows only about the person's account, deleted on erasure (the rest are trade records and
 # stay, pointing at the anonymized account).
-ACCOUNT_TABLES = ("user_sessions", "api_tokens", "push_subscriptions", "invites",
+ACCOUNT_TABLES = ("user_sessions", "api_tokens", "push_subscriptions", "channel_links", "invites",
                   "notifications", "read_marks", "reminders")
 
 

@@ -34,7 +34,7 @@ from webpush.types import WebPushSubscription
 
 from .. import notify
 from ..extensions import db
-from ..models import Notification, PushDelivery, PushSubscription, utcnow
+from ..models import ChannelDelivery, Notification, PushDelivery, PushSubscription, utcnow
 from ..notify import reminders
 from ..security import write_intent
 from .endpoints import origin_of, safe_endpoint
@@ -62,6 +62,7 @@ class Stats:
 
     claimed: int = 0
     pushes: int = 0
+    messages: int = 0  # Telegram and SMS messages sent (secgo/channels)
     sent: int = 0
     retried: int = 0
     failed: int = 0
@@ -82,7 +83,7 @@ class Stats:
 
 
 class PushWorker:
-    """Sends the notification outbox through Web Push."""
+    """Sends the notification outbox through Web Push, Telegram and SMS."""
 
     def __init__(self, app=None):
         app = app or current_app._get_current_object()
@@ -288,6 +289,8 @@ class PushWorker:
             for s in devices
             if recorded.get(s.id) in (None, SENDING) and notify.wants(s.events, n.event)
         ]
+        # Telegram and SMS (secgo/channels): the same notification, the same words, own deliveries.
+        steps = channel_sender.plan(n, user, channel_sender.recorded(nid))
         payloads, topic = {}, None
         if plan:
             body = render(n, user)
@@ -315,6 +318,22 @@ class PushWorker:
             self._record(nid, sid, outcome, now)
             outcomes.append(outcome)
             stats.gone += outcome.kind == "gone"
+        for step in steps:
+            if not self._renew(nid, token, now):
+                log.warning("push worker lost the lease on notification %s", nid)
+                return
+            if step["in_doubt"]:
+                log.warning("worker sends notification %s by %s again: a worker died while "
+                            "sending it", nid, step["channel"])
+                stats.in_doubt += 1
+            elif not self._intend_channel(nid, step["channel"], now):
+                continue
+            outcome = channel_sender.send(self.http, step)
+            stats.messages += 1
+            channel_sender.settle(nid, step, outcome)
+            db.session.commit()
+            outcomes.append(outcome)
+            stats.gone += outcome.kind == "gone"
         self._finish(nid, token, now, outcomes, stats)
 
     def _put_back(self, n: Notification, until, stats: Stats) -> None:
@@ -327,6 +346,17 @@ class PushWorker:
             n.next_attempt_at = until
             stats.held += 1
         db.session.commit()
+
+    def _intend_channel(self, nid: int, channel: str, now) -> bool:
+        """A channel's delivery written down before its request; False when written already."""
+        db.session.add(ChannelDelivery(notification_id=nid, channel=channel, state=SENDING,
+                                       created_at=now or utcnow()))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            return False
+        return True
 
     def _intend(self, nid: int, sid: int, now) -> bool:
         """Write the delivery down before its request; False when it is written already."""
@@ -375,13 +405,16 @@ class PushWorker:
             n.last_error = errors[-1][:500]
             stats.retried += 1
         else:
-            db.session.execute(  # given up: a push still in doubt counts as failed
-                update(PushDelivery).where(PushDelivery.notification_id == nid, PushDelivery.state == SENDING)
-                .values(state="failed").execution_options(synchronize_session=False))
-            counts = dict(db.session.execute(
-                select(PushDelivery.state, func.count()).where(PushDelivery.notification_id == nid)
-                .group_by(PushDelivery.state)
-            ).all())
+            counts = {}
+            for table in (PushDelivery, ChannelDelivery):
+                db.session.execute(  # given up: a delivery still in doubt counts as failed
+                    update(table).where(table.notification_id == nid, table.state == SENDING)
+                    .values(state="failed").execution_options(synchronize_session=False))
+                for state, count in db.session.execute(
+                    select(table.state, func.count()).where(table.notification_id == nid)
+                    .group_by(table.state)
+                ).all():
+                    counts[state] = counts.get(state, 0) + count
             if retries or (counts.get("failed") and not counts.get("sent")):
                 n.state = "failed"  # kept, with its last error, for whoever looks into it
                 stats.failed += 1
@@ -389,7 +422,7 @@ class PushWorker:
                 n.state, n.sent_at = "sent", now
                 stats.sent += 1
             else:
-                n.state = "skipped"  # the recipient has no device that wants this event
+                n.state = "skipped"  # no device wants this event, and no channel is on
                 stats.skipped += 1
             if errors:
                 n.last_error = errors[-1][:500]
@@ -471,3 +504,6 @@ def _retry_after(value) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - utcnow()).total_seconds()) if when.tzinfo else None
+
+
+from ..channels import sender as channel_sender  # noqa: E402  (it imports Outcome from here)
