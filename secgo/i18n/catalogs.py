@@ -14,6 +14,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from ..config import LOCALES, PACKAGE
+from .wordjoin import join_catalog
 
 # JS modules get only the messages they use, from the same .po files as the pages
 # (paths inside the package).
@@ -35,6 +36,7 @@ def compile_catalogs(directory: str | os.PathLike, target: str | os.PathLike | N
             continue
         with po_path.open("rb") as fh:
             catalog = read_po(fh, locale=po_path.parent.parent.name)
+        join_catalog(catalog)  # long compounds stay on one line (wordjoin.py)
         mo_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = mo_path.with_suffix(f".mo.{os.getpid()}")
         try:
@@ -86,6 +88,7 @@ def script_catalog(directory: str | os.PathLike, locale: str, msgids: dict) -> d
         return {}
     with po_path.open("rb") as fh:
         catalog = read_po(fh, locale=locale)
+    join_catalog(catalog)
     out: dict = {}
     for msgid in sorted(msgids):
         message = catalog.get(msgid)

@@ -2,6 +2,8 @@
 // Other modules (push, ...) add one import line each.
 import { initOffline } from './offline.js';
 import { initOutbox } from './outbox.js';
+import { initPhotoPickers } from './photopick.js';
 
 initOffline();
 initOutbox();
+initPhotoPickers();
