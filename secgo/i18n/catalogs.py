@@ -14,6 +14,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from ..config import LOCALES, PACKAGE
+from . import wordjoin
 from .wordjoin import join_catalog
 
 # JS modules get only the messages they use, from the same .po files as the pages
@@ -32,7 +33,9 @@ def compile_catalogs(directory: str | os.PathLike, target: str | os.PathLike | N
     built = 0
     for po_path in source.glob("*/LC_MESSAGES/messages.po"):
         mo_path = target / po_path.relative_to(source).with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+        # wordjoin.py changes what is compiled too (its list of words held together)
+        newest = max(po_path.stat().st_mtime, Path(wordjoin.__file__).stat().st_mtime)
+        if mo_path.exists() and mo_path.stat().st_mtime >= newest:
             continue
         with po_path.open("rb") as fh:
             catalog = read_po(fh, locale=po_path.parent.parent.name)

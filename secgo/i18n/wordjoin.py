@@ -14,6 +14,9 @@ KEEP_WHOLE = {
         "ဖြစ်စဉ်|မှတ်တမ်း",        # timeline
         "သယ်ယူ|ပို့ဆောင်|ရေး",      # transport
         "အကောက်|ခွန်",             # customs
+        "အ|ရင်",                   # first ("most urgent first")
+        "ပါ|တယ်",                  # the spoken sentence endings: never "ပါ" and "တယ်" apart
+        "ပါ|မယ်",
     ),
 }
 

@@ -3,7 +3,9 @@
 import { initOffline } from './offline.js';
 import { initOutbox } from './outbox.js';
 import { initPhotoPickers } from './photopick.js';
+import { initTabs } from './tabs.js';
 
+initTabs();
 initOffline();
 initOutbox();
 initPhotoPickers();
