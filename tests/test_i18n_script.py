@@ -195,7 +195,7 @@ def test_the_photo_picker_is_a_translated_button_that_opens_the_file_input(app, 
     assert inputs
     for tag in inputs:
         input_id = re.search(r'id="([^"]+)"', tag).group(1)
-        assert 'class="photo-input"' in tag  # the browser's own button is hidden, still focusable
+        assert 'class="photo-input visually-hidden"' in tag  # the browser's own button: hidden, focusable
         assert f'aria-describedby="{input_id}-count"' in tag
         picker = re.search(rf'<label for="{input_id}" class="btn photo-btn">(.*?)</label>', html, re.S)
         assert picker and button in picker.group(1)

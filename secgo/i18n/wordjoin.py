@@ -17,6 +17,7 @@ KEEP_WHOLE = {
         "အ|ရင်",                   # first ("most urgent first")
         "ပါ|တယ်",                  # the spoken sentence endings: never "ပါ" and "တယ်" apart
         "ပါ|မယ်",
+        "မ|လို",                   # "not needed" (optional)
     ),
 }
 

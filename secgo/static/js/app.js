@@ -4,8 +4,10 @@ import { initOffline } from './offline.js';
 import { initOutbox } from './outbox.js';
 import { initPhotoPickers } from './photopick.js';
 import { initTabs } from './tabs.js';
+import { initDateFields } from './datefields.js';
 
 initTabs();
 initOffline();
 initOutbox();
 initPhotoPickers();
+initDateFields();
