@@ -15,8 +15,6 @@ KEEP_WHOLE = {
         "သယ်ယူ|ပို့ဆောင်|ရေး",      # transport
         "အကောက်|ခွန်",             # customs
         "အ|ရင်",                   # first ("most urgent first")
-        "ပါ|တယ်",                  # the spoken sentence endings: never "ပါ" and "တယ်" apart
-        "ပါ|မယ်",
         "မ|လို",                   # "not needed" (optional)
     ),
 }
