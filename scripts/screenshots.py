@@ -3,6 +3,7 @@
     .venv/bin/python scripts/screenshots.py            # every page, every language
     .venv/bin/python scripts/screenshots.py km th      # some languages
     .venv/bin/python scripts/screenshots.py --full --out /tmp/shots my   # whole pages, elsewhere
+    .venv/bin/python scripts/screenshots.py --pages order,tabs km        # some pages
 
 Runs the app on a temporary seeded SQLite database on 127.0.0.1.
 """
@@ -47,7 +48,13 @@ PAGES = {
     "erase": ("demo-admin", "/privacy/people/2/erase"),
     "settings": ("demo-producer", "/settings"),
     "new-order": ("demo-producer", "/orders/new"),
+    # Issue 17: the photo picker with two photos chosen; crossing names on the dashboard.
+    "order-photos": ("demo-producer", "/orders/SEC-7K3F9Q#photos"),
+    "coordinator-urgent": ("demo-coordinator", "/coordinator#urgent"),
+    "coordinator-where": ("demo-coordinator", "/coordinator#where-h"),
 }
+# page name -> (file input, how many photos to choose) before the picture is taken
+CHOOSE_PHOTOS = {"order-photos": ("#photos", 2)}
 
 
 def free_port():
@@ -56,7 +63,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def main(langs, out=OUT, full=False):
+def main(langs, out=OUT, full=False, pages=None):
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "SECGO_INSTANCE_PATH": tmp, "SECGO_SECURE_COOKIES": "0",
@@ -75,17 +82,18 @@ def main(langs, out=OUT, full=False):
                     break
                 except requests.ConnectionError:
                     time.sleep(0.1)
-            shoot(base, langs, out, full)
+            shoot(base, langs, out, full, pages or list(PAGES))
         finally:
             server.terminate()
             server.wait()
 
 
-def shoot(base, langs, out, full):
+def shoot(base, langs, out, full, pages):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for lang in langs:
-            for name, (login, path) in PAGES.items():
+            for name in pages:
+                login, path = PAGES[name]
                 context = browser.new_context(viewport={"width": 360, "height": 740},
                                               device_scale_factor=1, locale=lang)
                 context.add_cookies([{"name": "secgo_lang", "value": lang, "url": base}])
@@ -102,10 +110,15 @@ def shoot(base, langs, out, full):
                     page.click(f".lang button[value={lang}]")
                 response = page.goto(base + path)
                 page.wait_for_load_state("networkidle")
-                if response is None or response.status >= 400:
+                if response is None and "#" in path:
+                    page.reload()  # only the fragment changed: no new answer, same page
+                    page.wait_for_load_state("networkidle")
+                elif response is None or response.status >= 400:
                     print(f"skip {name} {lang}: {response.status if response else 'no answer'}")
                     context.close()
                     continue
+                if name in CHOOSE_PHOTOS:
+                    choose_photos(page, *CHOOSE_PHOTOS[name])
                 target = out / f"{name}-{lang}.png"
                 page.screenshot(path=str(target), full_page=full)
                 print(target)
@@ -113,8 +126,24 @@ def shoot(base, langs, out, full):
         browser.close()
 
 
+def choose_photos(page, selector, count):
+    """Choose count small pictures in a photo picker and bring it to the middle of the screen."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    files = []
+    for i in range(count):
+        buffer = BytesIO()
+        Image.new("RGB", (40, 30), (40 * i, 120, 80)).save(buffer, "JPEG")
+        files.append({"name": f"photo-{i + 1}.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()})
+    page.set_input_files(selector, files)
+    page.evaluate("(s) => document.querySelector(s).closest('.field').scrollIntoView({block: 'center'})", selector)
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
     chosen = [a for a in args if re.fullmatch(r"[a-z]{2}", a)] or list(LANGS)
     out = Path(args[args.index("--out") + 1]) if "--out" in args else OUT
-    main(chosen, out, full="--full" in args)
+    pages = args[args.index("--pages") + 1].split(",") if "--pages" in args else None
+    main(chosen, out, full="--full" in args, pages=pages)

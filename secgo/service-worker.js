@@ -166,7 +166,11 @@ async function offlinePage() {
   const own = user && await (await caches.open(PAGES_PREFIX + user)).match('/offline');
   const hit = own || await caches.match('/offline', { cacheName: SHELL_CACHE, ignoreSearch: true });
   if (hit) return markBody(hit, 'data-fallback="1"');
-  return new Response('Offline', { status: 503, headers: { 'Content-Type': 'text/plain' } });
+  // No copy of /offline at all (the shell's install failed): the worker does not know the
+  // reader's language, so the word is said in all six (translations/GLOSSARY.md, "offline").
+  const words = 'Offline · គ្មានអ៊ីនធឺណិត · ບໍ່ມີອິນເຕີເນັດ · အင်တာနက် မရှိ · ออฟไลน์ · Mất mạng';
+  return new Response(`<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>SEC GO!</title><p>${words}</p>`,
+    { status: 503, headers: { 'Content-Type': 'text/html; charset=utf-8' } });
 }
 
 async function markBody(response, attribute) {

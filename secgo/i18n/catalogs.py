@@ -14,6 +14,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from ..config import LOCALES, PACKAGE
+from . import wordjoin
+from .wordjoin import join_catalog
 
 # JS modules get only the messages they use, from the same .po files as the pages
 # (paths inside the package).
@@ -31,10 +33,13 @@ def compile_catalogs(directory: str | os.PathLike, target: str | os.PathLike | N
     built = 0
     for po_path in source.glob("*/LC_MESSAGES/messages.po"):
         mo_path = target / po_path.relative_to(source).with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+        # wordjoin.py changes what is compiled too (its list of words held together)
+        newest = max(po_path.stat().st_mtime, Path(wordjoin.__file__).stat().st_mtime)
+        if mo_path.exists() and mo_path.stat().st_mtime >= newest:
             continue
         with po_path.open("rb") as fh:
             catalog = read_po(fh, locale=po_path.parent.parent.name)
+        join_catalog(catalog)  # long compounds stay on one line (wordjoin.py)
         mo_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = mo_path.with_suffix(f".mo.{os.getpid()}")
         try:
@@ -86,6 +91,7 @@ def script_catalog(directory: str | os.PathLike, locale: str, msgids: dict) -> d
         return {}
     with po_path.open("rb") as fh:
         catalog = read_po(fh, locale=locale)
+    join_catalog(catalog)
     out: dict = {}
     for msgid in sorted(msgids):
         message = catalog.get(msgid)

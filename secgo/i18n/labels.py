@@ -1,6 +1,9 @@
 """Words for codes stored in the database, and each language's own name, in one place."""
+import re
+
 from babel.support import LazyProxy
 from flask import has_app_context
+from markupsafe import escape
 
 from .locale import request_translations
 
@@ -38,6 +41,34 @@ class LazyLabel(LazyProxy):
 
     def __deepcopy__(self, memo):
         return self
+
+
+class BorderLabel(LazyLabel):
+    """A border crossing's name. On a page each place and the country codes stay on one line
+    ("ဟတ်လက်" is not a dictionary word, so a browser would break it anywhere); the codes never
+    break after their dash. Text (CSV, JSON, push, an <option>, SVG) gets the plain name."""
+
+    __slots__ = ()
+
+    def __init__(self, label: LazyLabel):
+        super().__init__(label._args[0])
+
+    def __html__(self) -> str:
+        name = str(self)
+        codes = _CODES.search(name)
+        places = (name[: codes.start()] if codes else name).strip()
+        shown = " – ".join(f'<span class="nw">{escape(p)}</span>' for p in places.split(" – "))
+        if codes:
+            shown += f' <span class="nw">{escape(keep_codes_together(codes.group(0)))}</span>'
+        return shown
+
+
+def keep_codes_together(name: str) -> str:
+    """"(TH–KH)" with word joiners around its dash, so a narrow screen cannot break it there."""
+    return _CODES.sub(lambda m: m.group(0).replace("–", "\u2060–\u2060"), name)
+
+
+_CODES = re.compile(r"\([A-Z]{2}–[A-Z]{2}\)")
 
 
 def _l(string: str) -> LazyLabel:
@@ -98,14 +129,16 @@ CONDITION_LABELS = {
     "short": _l("Short"),
     "wrong_item": _l("Wrong item"),
 }
-BORDER_LABELS = {
+# Each crossing is written in the reader's script (translations/GLOSSARY.md); the country codes
+# stay Latin. A page shows them through BorderLabel.__html__ (no line break inside "(TH–KH)").
+BORDER_LABELS = {code: BorderLabel(label) for code, label in {
     "aranyaprathet_poipet": _l("Aranyaprathet – Poipet (TH–KH)"),
     "bavet_moc_bai": _l("Bavet – Moc Bai (KH–VN)"),
     "hat_lek_cham_yeam": _l("Hat Lek – Cham Yeam (TH–KH)"),
     "phu_nam_ron_htee_kee": _l("Phu Nam Ron – Htee Kee (TH–MM)"),
     "mae_sot_myawaddy": _l("Mae Sot – Myawaddy (TH–MM)"),
     "nong_khai_vientiane": _l("Nong Khai – Vientiane (TH–LA)"),
-}
+}.items()}
 TIMEZONE_LABELS = {
     "Asia/Bangkok": _l("Bangkok (UTC+7)"),
     "Asia/Phnom_Penh": _l("Phnom Penh (UTC+7)"),

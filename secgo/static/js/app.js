@@ -2,6 +2,12 @@
 // Other modules (push, ...) add one import line each.
 import { initOffline } from './offline.js';
 import { initOutbox } from './outbox.js';
+import { initPhotoPickers } from './photopick.js';
+import { initTabs } from './tabs.js';
+import { initDateFields } from './datefields.js';
 
+initTabs();
 initOffline();
 initOutbox();
+initPhotoPickers();
+initDateFields();
