@@ -165,6 +165,28 @@ def test_the_digest_arrives_on_monday_at_eight_local_time_and_only_once_that_wee
         "0 open issues · 0 with no answer · 1 overdue order"] * 2
 
 
+def test_the_digest_tells_how_promptly_the_week_was_reported(app, world, service):
+    with app.app_context():
+        set_zone("coordinator", "Asia/Yangon")
+        phone = subscribe(service, "coordinator")
+        order = make_order(world.orgs["farm"], world.orgs["buyer"], due=date(2026, 3, 30), status="ready")
+        # Two reports this week, reaching the server 1 and 3 hours after the fact (median 2 h);
+        # the customer confirmed one of them.
+        at = datetime(2026, 3, 4, 10, tzinfo=UTC)
+        add_update(order, at, status="in_production")
+        add_update(order, at + timedelta(days=1), status="ready")
+        first, second = db.session.scalars(select(StatusUpdate).where(StatusUpdate.order_id == order.id)
+                                           .order_by(StatusUpdate.id)).all()
+        first.occurred_at = at - timedelta(hours=1)
+        second.occurred_at = at + timedelta(days=1) - timedelta(hours=3)
+        first.confirmed_at = at + timedelta(hours=5)
+        order.last_activity_at = at + timedelta(days=1)
+        db.session.commit()
+    work(app, local(YANGON, 9, 8, 0))  # Monday 9 March, 08:00 in Yangon
+    [push] = pushes(service, phone, "weekly_digest")
+    assert push["body"].endswith(" · 2 updates this week · reported 2 h late (median) · 50% confirmed")
+
+
 # --- quiet hours, once a day, the device's choice ---------------------------------------
 
 @pytest.mark.parametrize("tz", ["Asia/Yangon", "Asia/Bangkok"])

@@ -221,10 +221,14 @@ def digest_params(user, now: datetime, today: date) -> dict:
     overdue = db.session.scalar(
         select(func.count()).select_from(Order).where(visible_orders_clause(user), Order.is_overdue(today))
     )
-    # The week's promptness figures (secgo/coordinator/promptness.py) go in here as more keys,
-    # and payload._texts("weekly_digest") words them.
+    # The past week's promptness, by the dashboard's definitions (coordinator/promptness.py).
+    from ..coordinator.promptness import week_summary
+
+    week = week_summary(user, now - timedelta(days=7), now)
     return {"open_issues": open_issues, "unanswered": no_answer, "hours": hours, "overdue": overdue,
-            "week": today.isoformat()}
+            "week": today.isoformat(),
+            **{key: week[key] for key in ("updates", "delay_median_hours", "confirmed_share",
+                                          "delivered", "on_time_share")}}
 
 
 # --- when a reminder is about to be sent -------------------------------------------------

@@ -3,7 +3,7 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import force_locale, format_date, ngettext
+from flask_babel import force_locale, format_date, format_decimal, format_percent, ngettext
 from flask_babel import gettext as _
 
 from .. import phrases
@@ -132,7 +132,26 @@ def _reminder_texts(event, params, reference):
         ngettext("%(num)s with no answer", "%(num)s with no answer", _int(params.get("unanswered"))),
         ngettext("%(num)s overdue order", "%(num)s overdue orders", _int(params.get("overdue"))),
     ]
+    # The past week's promptness (coordinator/promptness.week_summary), where there was any.
+    if _int(params.get("updates")):
+        parts.append(ngettext("%(num)s update this week", "%(num)s updates this week",
+                              _int(params.get("updates"))))
+        if params.get("delay_median_hours") is not None:
+            parts.append(_("reported %(hours)s h late (median)",
+                           hours=format_decimal(params["delay_median_hours"], "#,##0.#")))
+        if params.get("confirmed_share") is not None:
+            parts.append(_("%(percent)s confirmed", percent=_percent(params["confirmed_share"])))
+    if _int(params.get("delivered")) and params.get("on_time_share") is not None:
+        parts.append(_("%(percent)s of deliveries on time", percent=_percent(params["on_time_share"])))
     return _("Your week on SEC GO!"), " · ".join(parts)
+
+
+def _percent(value) -> str:
+    """A share in whole percent (50 -> "50%", in the language's own way of writing it)."""
+    try:
+        return format_percent(float(value) / 100)
+    except (TypeError, ValueError):
+        return ""
 
 
 def _day(value) -> str:
