@@ -5,3 +5,5 @@ import { initOutbox } from './outbox.js';
 
 initOffline();
 initOutbox();
+// The voice recorder only where a form takes a voice note: other pages never load it.
+if (document.querySelector('[data-voice]')) import('./voice.js').then((m) => m.initVoice());
