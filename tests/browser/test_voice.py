@@ -10,7 +10,7 @@ from secgo.extensions import db
 from secgo.models import StatusUpdate
 from tests.browser import offline_live
 from tests.browser.offline_live import ARGS, CHROMIUM, wait_js
-from tests.browser.test_offline import (ORDER, READ_OUTBOX, login, open_order, wait_first_try,
+from tests.browser.test_offline import (READ_OUTBOX, login, open_order, wait_first_try,
                                         wait_until_sent)
 
 app_server = offline_live.app_server

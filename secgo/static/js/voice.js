@@ -4,7 +4,7 @@
 // minute is about 180 KB). The microphone is asked for only when record is pressed. The
 // recording goes into the file input, so the form (and the outbox, which keeps it as a Blob)
 // sends it like a chosen file; without this script the file input itself takes a recording.
-import { gettext, ngettext } from './i18n.js';
+import { gettext, loadCatalog, ngettext } from './i18n.js';
 
 const MAX_SECONDS = 60;
 const HOLD_MS = 500; // pressed longer than this: letting go stops the recording
@@ -162,7 +162,8 @@ function enhance(field) {
   input.form?.addEventListener('reset', () => setTimeout(clear)); // the outbox took it
 }
 
-export function initVoice() {
+export async function initVoice() {
   if (!window.MediaRecorder || !navigator.mediaDevices?.getUserMedia || !window.DataTransfer) return;
+  await loadCatalog(); // the button speaks the page's language from its first paint
   document.querySelectorAll('[data-voice]').forEach(enhance);
 }
