@@ -245,3 +245,34 @@ def test_the_microphone_is_allowed_for_the_apps_own_pages_only(app, client):
     policy = client.get("/login").headers["Permissions-Policy"]
     assert "microphone=(self)" in policy
     assert "media-src 'self' blob:" in client.get("/login").headers["Content-Security-Policy"]
+
+
+def test_a_tracking_link_plays_the_orders_notes_and_its_clerk_can_speak_a_problem(
+        app, world, client, auth):
+    import re
+
+    from tests.test_tracking import create_link
+
+    ref = make_order(app, world)
+    other_ref = make_order(app, world, product="Silk scarves")
+    auth.login("producer")
+    post_update(client, ref, tone(1.0), note="Truck left Takeo")
+    post_update(client, other_ref, tone(2.0, **SAFARI), name="v.m4a", note="Another order")
+    with app.app_context():
+        other_voice = db.session.scalar(select(StatusUpdate.voice_id).where(
+            StatusUpdate.note == "Another order"))
+    token = create_link(client, ref)
+    auth.logout()
+    html = client.get(f"/t/{token}").get_data(as_text=True)
+    src = re.search(rf'<audio controls preload="none" src="(/t/{re.escape(token)}/photos/\d+)"',
+                    html).group(1)
+    played = client.get(src, headers={"Range": "bytes=0-9"})
+    assert played.status_code == 206 and played.mimetype == "audio/mp4"
+    assert client.get(f"/t/{token}/photos/{other_voice}").status_code == 404  # not this order's
+    body, content_type = multipart({"category": "quality", "title": "Wet bags"},
+                                   [("voice", "v.webm", tone(2.0))])
+    assert client.post(f"/t/{token}/problem", data=body,
+                       content_type=content_type).status_code == 303
+    with app.app_context():
+        issue = db.session.scalar(select(Issue).where(Issue.title == "Wet bags"))
+        assert issue.voice.duration_ms >= 1900 and issue.voice.uploaded_by_id is None

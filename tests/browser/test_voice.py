@@ -85,3 +85,34 @@ def test_a_voice_note_held_to_record_offline_arrives_once_and_plays_in_the_timel
       const r = await fetch(a.src, { headers: { Range: 'bytes=0-15' } });
       return r.status === 206 && r.headers.get('Content-Type') === 'audio/mp4';
     })()""")
+
+
+COUNT_MICROPHONE_ASKS = """
+  window.microphoneAsks = 0;
+  const ask = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = (c) => { window.microphoneAsks += 1; return ask(c); };
+"""
+
+
+def test_the_microphone_is_asked_for_only_on_a_tap_and_a_keyboard_starts_and_stops_it(
+        app, app_server, phone_with_microphone):
+    context = phone_with_microphone
+    context.add_init_script(COUNT_MICROPHONE_ASKS)
+    page = context.pages[0] if context.pages else context.new_page()
+    login(page, app_server)
+    page.goto(f"{app_server.url}/orders/SEC-WRLD01")
+    record = page.locator(".update-form .voice-record")
+    record.wait_for()
+    assert page.evaluate("window.microphoneAsks") == 0
+    record.focus()
+    page.keyboard.press("Enter")  # a tap (or Enter) starts it and it keeps recording
+    wait_js(page, "document.querySelector('.update-form .voice-record').classList.contains('recording')")
+    assert record.get_attribute("aria-pressed") == "true" and page.evaluate("window.microphoneAsks") == 1
+    time.sleep(1.5)
+    assert "recording" in record.get_attribute("class")
+    page.keyboard.press("Enter")  # and the next one stops it
+    wait_js(page, "document.querySelector('.update-form input[name=voice]').files.length === 1")
+    assert record.get_attribute("aria-pressed") == "false"
+    page.locator(".update-form .voice-preview button").click()  # "Delete recording"
+    assert page.evaluate("document.querySelector('.update-form input[name=voice]').files.length") == 0
+    assert page.locator(".update-form .voice-preview").is_hidden()
