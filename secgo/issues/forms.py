@@ -27,12 +27,12 @@ class RaiseIssueForm(_Outbox):
     title = StringField(_l("Title"), validators=[length("title")])
     description = TextAreaField(_l("What happened?"), validators=[length("description")])
     photos = MultipleFileField(_l("Photos (optional)"), render_kw={"accept": "image/*"})
-    voice = FileField()  # drawn by _voice.html's voice_field; here for its errors
+    voice = FileField()  # drawn by _voice.html's voice_input; here for its errors
 
 
 class CommentForm(_Outbox):
     body = TextAreaField(_l("Message"), validators=[length("body")], render_kw={"rows": 3})
     photos = MultipleFileField(_l("Photos (optional)"), render_kw={"accept": "image/*"})
-    voice = FileField()  # drawn by _voice.html's voice_field; here for its errors
+    voice = FileField()  # drawn by _voice.html's voice_input; here for its errors
 
 
