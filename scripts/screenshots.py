@@ -30,6 +30,8 @@ PAGES = {
     "orders": ("demo-customer", "/orders"),
     "order": ("demo-customer", "/orders/SEC-7K3F9Q"),
     "order-producer": ("demo-producer", "/orders/SEC-7K3F9Q"),
+    # The timeline, with the voice note add_voice_note() left on it.
+    "order-voice": ("demo-customer", "/orders/SEC-7K3F9Q#timeline"),
     "awaiting": ("demo-customer", "/orders/awaiting"),
     "issue-new": ("demo-customer", "/orders/SEC-7K3F9Q/issues/new?update=1"),
     "issues": ("demo-coordinator", "/issues"),
@@ -63,6 +65,50 @@ def free_port():
         return s.getsockname()[1]
 
 
+def tone_webm(seconds=7.0, rate=48000) -> bytes:
+    """A short WebM/Opus recording, as Chrome for Android makes one (a tone, for the picture)."""
+    import io
+    import math
+    import struct
+
+    import av
+
+    frame_samples = 960
+    pcm = b"".join(struct.pack("<h", int(5000 * math.sin(2 * math.pi * 300 * i / rate)))
+                   for i in range(frame_samples))
+    out = io.BytesIO()
+    with av.open(out, "w", format="webm") as dst:
+        stream = dst.add_stream("libopus", rate=rate, layout="mono")
+        stream.bit_rate = 24000
+        for n in range(int(seconds * rate) // frame_samples):
+            frame = av.AudioFrame(format="s16", layout="mono", samples=frame_samples)
+            frame.planes[0].update(pcm)
+            frame.sample_rate, frame.pts = rate, n * frame_samples
+            for packet in stream.encode(frame):
+                dst.mux(packet)
+        for packet in stream.encode(None):
+            dst.mux(packet)
+    return out.getvalue()
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def add_voice_note(base):
+    """The demo producer leaves a voice note on the demo order (through the order page's form)."""
+    session = requests.Session()
+    token = _csrf(session.get(base + "/login").text)
+    session.post(base + "/login", data={"csrf_token": token, "login": "demo-producer",
+                                        "password": "demo-password"})
+    token = _csrf(session.get(base + "/orders/SEC-7K3F9Q").text)
+    answer = session.post(base + "/orders/SEC-7K3F9Q/updates",
+                          data={"csrf_token": token, "status": "note", "note": ""},
+                          files={"voice": ("voice.webm", tone_webm(), "audio/webm")},
+                          allow_redirects=False)
+    assert answer.status_code == 303, answer.text[:500]
+
+
 def main(langs, out=OUT, full=False, pages=None):
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -76,12 +122,13 @@ def main(langs, out=OUT, full=False, pages=None):
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(100):
+            for _ in range(600):  # a busy machine starts it slowly
                 try:
                     requests.get(base + "/login", timeout=1)
                     break
                 except requests.ConnectionError:
                     time.sleep(0.1)
+            add_voice_note(base)
             shoot(base, langs, out, full, pages or list(PAGES))
         finally:
             server.terminate()
@@ -108,12 +155,13 @@ def shoot(base, langs, out, full, pages):
                     page.goto(base + path)
                     page.click(".lang summary")
                     page.click(f".lang button[value={lang}]")
+                path, _, anchor = path.partition("#")  # the page scrolled to that element
                 response = page.goto(base + path)
                 page.wait_for_load_state("networkidle")
-                if response is None and "#" in path:
-                    page.reload()  # only the fragment changed: no new answer, same page
-                    page.wait_for_load_state("networkidle")
-                elif response is None or response.status >= 400:
+                if anchor:
+                    page.locator(f"#{anchor}").evaluate(  # just below the app bar
+                        "(e) => scrollTo(0, e.getBoundingClientRect().top + scrollY - 64)")
+                if response is None or response.status >= 400:
                     print(f"skip {name} {lang}: {response.status if response else 'no answer'}")
                     context.close()
                     continue

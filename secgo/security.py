@@ -10,6 +10,7 @@ CSP = "; ".join(
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data: blob:",
+        "media-src 'self' blob:",  # voice notes, and a recording played back before it is sent
         "connect-src 'self'",
         "font-src 'self'",
         "manifest-src 'self'",
@@ -66,7 +67,7 @@ def init_app(app):
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("Referrer-Policy", "same-origin")
         h.setdefault("X-Frame-Options", "DENY")
-        h.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
+        h.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=(self)")
         h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if request.is_secure:
             h.setdefault("Strict-Transport-Security", "max-age=31536000")

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .attachments.services import MAX_PHOTOS, photos_from_request
+from .attachments.voice import voice_from_request
 from .errors import ApiError, wants_json
 from .extensions import db
 from .i18n import ZAWGYI_ANSWERS, ZawgyiQuestion, check_zawgyi, zawgyi_answer
@@ -20,6 +21,7 @@ from .ids import id_list
 from .inputs import json_body
 from .models import TrackingLink
 
+VOICE_FIELD = "voice"  # a voice note's file field on every form that takes one
 NOT_FIELDS = {"csrf_token", "client_id", "photo_ids"}  # the request's own, not the write's
 # A plain form shows these next to the form, with what was typed (507: the photo could not
 # be stored; the rest can be sent again as it is).
@@ -61,6 +63,8 @@ class Posted:
     key: str | None
     texts: dict = field(default_factory=dict)
     doubts: dict = field(default_factory=dict)
+    voice_file: object = None  # the recorded voice note (form field "voice"), if any
+    voice_digest: str | None = None
 
     @property
     def data(self) -> dict:
@@ -70,7 +74,10 @@ class Posted:
     @property
     def payload(self) -> dict:
         """What identifies the request for a replay (the same whatever the files are called)."""
-        return {**self.fields, "photos": self.digests, "photo_ids": self.photo_ids}
+        payload = {**self.fields, "photos": self.digests, "photo_ids": self.photo_ids}
+        if self.voice_digest:
+            payload["voice"] = self.voice_digest
+        return payload
 
     @property
     def unanswered(self) -> bool:
@@ -80,6 +87,10 @@ class Posted:
     def photos(self, user) -> list:
         """The write's photos: new files cleaned and stored, plus ids uploaded earlier."""
         return photos_from_request(user, self.files, self.photo_ids)
+
+    def voice(self, user):
+        """The write's voice note, checked, re-encoded and stored; None without one."""
+        return voice_from_request(user, self.voice_file)
 
 
 @dataclass(frozen=True)
@@ -129,11 +140,15 @@ def _refuse_bad_answers(body: dict, names) -> None:
 
 def parse(write: Write) -> Posted:
     """Read the request once (form or JSON) into a Posted; its input is never changed."""
-    files, photo_ids = [], []
-    if write.body == "form":
+    files, photo_ids, voice = [], [], None
+    # The API's JSON writes also take a multipart form: its fields, photos and a voice note.
+    multipart = write.body in ("json", "json?") and request.mimetype == "multipart/form-data"
+    if write.body == "form" or multipart:
         fields = {k: v for k, v in request.form.items() if k not in NOT_FIELDS}
         files = [f for f in request.files.getlist(write.files) if f and f.filename]
         photo_ids = _form_photo_ids()
+        voice = request.files.get(VOICE_FIELD)
+        voice = voice if voice and voice.filename else None
     elif write.body:
         body = json_body(empty_ok=write.body == "json?")
         fields = {k: v for k, v in body.items() if k not in NOT_FIELDS}
@@ -144,7 +159,7 @@ def parse(write: Write) -> Posted:
         fields = {}
     texts, doubts = check_zawgyi(fields, write.texts)
     return Posted(fields, files, [_digest(f) for f in files], photo_ids, request_key(),
-                  texts, doubts)
+                  texts, doubts, voice, _digest(voice) if voice else None)
 
 
 class _Action:

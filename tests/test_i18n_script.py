@@ -193,7 +193,12 @@ def test_the_photo_picker_is_a_translated_button_that_opens_the_file_input(app, 
     html = client.get("/orders/SEC-7K3F9Q").get_data(as_text=True)
     inputs = re.findall(r"<input[^>]*type=\"file\"[^>]*>", html)
     assert inputs
-    for tag in inputs:
+    # A voice note's file input (the no-script way to send one) hides the browser's words too.
+    for tag in [t for t in inputs if 'name="voice"' in t]:
+        input_id = re.search(r'id="([^"]+)"', tag).group(1)
+        assert "visually-hidden" in tag
+        assert re.search(rf'<label for="{input_id}" class="btn photo-btn voice-pick">[^<]+</label>', html)
+    for tag in [t for t in inputs if 'name="photos"' in t]:
         input_id = re.search(r'id="([^"]+)"', tag).group(1)
         assert 'class="photo-input visually-hidden"' in tag  # the browser's own button: hidden, focusable
         assert f'aria-describedby="{input_id}-count"' in tag

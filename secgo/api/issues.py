@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from .. import readmarks
 from .. import phrases
 from ..attachments.services import MAX_PHOTOS
+from ..attachments.voice import load_voices
 from ..errors import ApiError
 from ..ids import id_value
 from ..issues import services
@@ -15,7 +16,8 @@ from ..writes import Write, submit
 from . import bp
 from .openapi import (IDEMPOTENCY_PARAM, UNREAD_NOTE, WRITE_ERRORS, error_responses, ref, register,
                       schema)
-from .orders import PHRASE, ZAWGYI, ZAWGYI_NOTE, encoding_field, phrases_in
+from .orders import (PHRASE, VOICE, ZAWGYI, ZAWGYI_NOTE, encoding_field, phrases_in, voice_json,
+                     with_voice)
 from .routes import require_login
 
 MAX_LIMIT = 100
@@ -52,13 +54,16 @@ def issue_json(issue, user, full=False) -> dict:
         "cluster_id": order.producer_org.cluster_id,
         "border_crossing": order.border_crossing,
         "photo_ids": [p.id for p in issue.photos],
+        "voice": voice_json(issue.voice),
     }
     if full:
+        load_voices(issue.comments)
         data["allowed_actions"] = services.allowed_actions(issue, user)
         data["comments"] = [
             {"id": c.id, "author": c.author.display_name if c.author else c.author_label,
              "body": c.body, "phrases": phrases.as_json(c.phrases),
-             "created_at": _when(c.created_at), "photo_ids": [p.id for p in c.photos]}
+             "created_at": _when(c.created_at), "photo_ids": [p.id for p in c.photos],
+             "voice": voice_json(c.voice)}
             for c in issue.comments
         ]
         data["events"] = [
@@ -85,6 +90,7 @@ def issues_list():
         user, tab, services.parse_filters(request.args), limit=limit, offset=int(offset)
     )
     unread = readmarks.unread_ids(user, "issue", [i.id for i in items])
+    load_voices(items)
     return jsonify({"items": [{**issue_json(i, user), "unread": i.id in unread} for i in items],
                     "total": total, "limit": limit, "offset": int(offset)})
 
@@ -94,7 +100,7 @@ def _raise(posted, user, order):
     issue = services.raise_issue(
         order, user, category=data.get("category"), severity=data.get("severity"),
         title=data.get("title"), description=data.get("description"),
-        photos=posted.photos(user), client_id=posted.key,
+        photos=posted.photos(user), client_id=posted.key, voice=posted.voice(user),
         phrases=phrases.read(data, phrases.ISSUE, unit=order.unit),
         update=services.update_on(order, id_value(data.get("update_id"), "update_id")),
     )
@@ -118,8 +124,8 @@ def issues_read(issue_id):
 
 def _comment(posted, user, issue):
     c = services.add_comment(issue, user, posted.data.get("body"), photos=posted.photos(user),
-                             client_id=posted.key, data=posted.data)
-    return 201, {"id": c.id, "issue_id": issue.id, "body": c.body,
+                             client_id=posted.key, data=posted.data, voice=posted.voice(user))
+    return 201, {"id": c.id, "issue_id": issue.id, "body": c.body, "voice": voice_json(c.voice),
                  "phrases": phrases.as_json(c.phrases),
                  "created_at": _when(c.created_at)}, f"/api/v1/issues/{issue.id}"
 
@@ -184,6 +190,7 @@ _ISSUE = schema("Issue", {
         "cluster_id": {"type": ["integer", "null"]},
         "border_crossing": {"type": ["string", "null"]},
         "photo_ids": {"type": "array", "items": {"type": "integer"}},
+        "voice": VOICE,
         "unread": {"type": "boolean", "description": UNREAD_NOTE},
         "allowed_actions": {"type": "array", "items": {"type": "string", "enum": list(services.ACTIONS)}},
         "comments": {"type": "array", "items": {"type": "object"}},
@@ -212,7 +219,7 @@ _NEW_ISSUE = schema("NewIssue", {
 _NEW_COMMENT = schema("NewIssueComment", {
     "type": "object", "required": ["body"],
     "properties": {"body": {"type": "string", **max_length("body"),
-                            "description": "May be empty with photos or quick phrases"},
+                            "description": "May be empty with photos, a voice note or quick phrases"},
                    **encoding_field("body"),
                    "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": MAX_PHOTOS},
                    **phrases_in(phrases.COMMENT)},
@@ -254,7 +261,7 @@ register("/orders/{reference}/issues", {"post": {
     "summary": "Raise an issue on an order",
     "description": ZAWGYI_NOTE,
     "parameters": [_REF, IDEMPOTENCY_PARAM],
-    "requestBody": {"required": True, **_json(_NEW_ISSUE)},
+    "requestBody": with_voice(_NEW_ISSUE),
     "responses": {"201": {"description": "The new issue", **_json(_ISSUE)},
                   **error_responses(*WRITE_ERRORS, 403, 404)},
 }})
@@ -267,7 +274,7 @@ register("/issues/{issue_id}/comments", {"post": {
     "summary": "Add a message to an issue's thread",
     "description": ZAWGYI_NOTE,
     "parameters": [_ID, IDEMPOTENCY_PARAM],
-    "requestBody": {"required": True, **_json(_NEW_COMMENT)},
+    "requestBody": with_voice(_NEW_COMMENT),
     "responses": {"201": {"description": "The comment", **_json({
         "type": "object", "properties": {"zawgyi_suggestion": ZAWGYI}})},
                   **error_responses(*WRITE_ERRORS, 403, 404)},

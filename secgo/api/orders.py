@@ -4,6 +4,8 @@ from flask_babel import gettext as _
 
 from .. import phrases
 from ..attachments.services import MAX_PHOTOS, save_photo
+from ..attachments.voice import MAX_VOICE_BYTES, MAX_VOICE_SECONDS
+from ..attachments.voice import MIME as VOICE_MIME
 from ..errors import ApiError
 from ..limits import LIMITS, max_length
 from ..models import CONDITIONS, CURRENCIES, STATUSES, UPDATE_KINDS
@@ -25,6 +27,14 @@ def photo_json(p) -> dict:
     return {"id": p.id, "url": url_for("attachments.photo", attachment_id=p.id),
             "thumb_url": url_for("attachments.thumb", attachment_id=p.id),
             "width": p.width, "height": p.height}
+
+
+def voice_json(v) -> dict | None:
+    """A voice note as the API shows it: where it plays (AAC in MP4) and how long it is."""
+    if v is None:
+        return None
+    return {"id": v.id, "url": url_for("attachments.photo", attachment_id=v.id),
+            "mime": v.mime, "duration_ms": v.duration_ms}
 
 
 def order_json(order, awaiting=None, open_issues=None, today=None) -> dict:
@@ -62,6 +72,7 @@ def update_json(u) -> dict:
         "author": u.author.display_name if u.author else u.author_label,
         "latitude": u.latitude, "longitude": u.longitude, "corrects_id": u.corrects_id,
         "photos": [photo_json(p) for p in u.photos],
+        "voice": voice_json(u.voice),
         "confirmed_at": u.confirmed_at.isoformat() if u.confirmed_at else None,
         "confirmed_by": (u.confirmed_by.display_name if u.confirmed_by else u.confirmed_by_label)
         if u.confirmed_at else None,
@@ -117,6 +128,7 @@ def orders_read(reference):
         "phrases": phrases.as_json(delivery.phrases),
         "created_at": delivery.created_at.isoformat(),
         "photos": [photo_json(p) for p in delivery.photos],
+        "voice": voice_json(delivery.voice),
     }
     data["issues"] = [{"id": i.id, "category": i.category, "severity": i.severity,
                        "title": i.shown_title, "title_phrase": phrases.one_json(i.title_phrase),
@@ -129,7 +141,8 @@ def orders_read(reference):
 
 
 def _post_update(posted, user, order):
-    update = services.post_update(user, order, posted.data, posted.photos(user), client_id=posted.key)
+    update = services.post_update(user, order, posted.data, posted.photos(user), client_id=posted.key,
+                                  voice=posted.voice(user))
     return 201, update_json(update), url_for("orders.detail", reference=order.reference)
 
 
@@ -179,7 +192,8 @@ def phrases_list():
 
 
 def _deliver(posted, user, order):
-    row = services.confirm_delivery(user, order, posted.data, posted.photos(user), client_id=posted.key)
+    row = services.confirm_delivery(user, order, posted.data, posted.photos(user), client_id=posted.key,
+                                    voice=posted.voice(user))
     return 201, {
         "id": row.id, "reference": order.reference, "received_quantity": num(row.received_quantity),
         "condition": row.condition, "note": row.note, "order_status": order.status,
@@ -317,6 +331,28 @@ PHOTO = schema("Photo", {
                    "thumb_url": {"type": "string"}, "width": {"type": "integer"},
                    "height": {"type": "integer"}},
 })
+VOICE = schema("VoiceNote", {
+    "type": ["object", "null"],
+    "description": "A voice note: AAC in MP4 (plays on every browser), at most "
+                   f"{MAX_VOICE_SECONDS} seconds; the url answers Range requests (206).",
+    "properties": {"id": {"type": "integer"}, "url": {"type": "string"},
+                   "mime": {"type": "string", "enum": [VOICE_MIME]},
+                   "duration_ms": {"type": "integer", "minimum": 0}},
+})
+
+
+def with_voice(body_ref) -> dict:
+    """A write's request body: JSON, or the same fields as a multipart form with a voice note
+    (field `voice`: WebM/Opus, MP4/AAC or Ogg from a recorder; re-encoded, metadata removed)."""
+    return {"required": True, "content": {
+        "application/json": {"schema": body_ref},
+        "multipart/form-data": {"schema": {"allOf": [body_ref, {"type": "object", "properties": {
+            "voice": {"type": "string", "contentMediaType": "audio/*",
+                      "description": f"At most {MAX_VOICE_SECONDS} s and "
+                                     f"{MAX_VOICE_BYTES // (1024 * 1024)} MB"}}}]}},
+    }}
+
+
 UPDATE = schema("StatusUpdate", {
     "type": "object",
     "properties": {
@@ -326,6 +362,7 @@ UPDATE = schema("StatusUpdate", {
         "author": {"type": ["string", "null"]}, "latitude": {"type": ["number", "null"]},
         "longitude": {"type": ["number", "null"]}, "corrects_id": {"type": ["integer", "null"]},
         "photos": {"type": "array", "items": PHOTO},
+        "voice": VOICE,
         "confirmed_at": {"type": ["string", "null"]}, "confirmed_by": {"type": ["string", "null"]},
         "confirm_comment": {"type": ["string", "null"]},
         "phrases": {"type": "array", "items": PHRASE},
@@ -423,7 +460,7 @@ register("/orders/{reference}/updates", {
         "summary": "Post a status update, a note or a correction",
         "description": ZAWGYI_NOTE,
         "parameters": [REF_PARAM, IDEMPOTENCY_PARAM],
-        "requestBody": _body(NEW_UPDATE),
+        "requestBody": with_voice(NEW_UPDATE),
         "responses": {"201": {"description": "Created", **_json(UPDATE)},
                       **error_responses(*WRITE_ERRORS, 403, 404)},
     },
@@ -477,7 +514,7 @@ register("/orders/{reference}/delivery", {
         "summary": "Confirm delivery (customer); anything but complete and good opens an issue",
         "description": ZAWGYI_NOTE,
         "parameters": [REF_PARAM, IDEMPOTENCY_PARAM],
-        "requestBody": _body(NEW_DELIVERY),
+        "requestBody": with_voice(NEW_DELIVERY),
         "responses": {"201": {"description": "Recorded", **_json({
             "type": "object", "properties": {
                 "condition": {"type": "string", "enum": list(CONDITIONS)},

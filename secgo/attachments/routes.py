@@ -8,8 +8,29 @@ from . import bp
 from .services import can_see, storage_path
 
 
+def send_voice(attachment: Attachment):
+    """A stored voice note (AAC in MP4) with Range requests answered 206: Safari fetches media
+    in ranges and will not play a file served whole. Private: only the browser that fetched it
+    may keep it (the bytes never change)."""
+    path = storage_path(attachment)
+    if not path.exists():
+        raise ApiError(404)
+    data = path.read_bytes()  # a minute is about 180 KB
+    response = Response(data, mimetype=attachment.mime)
+    response.set_etag(attachment.sha256)
+    response.make_conditional(request, accept_ranges=True, complete_length=len(data))
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
 def send_photo(attachment: Attachment, thumb: bool = False):
-    """The stored JPEG, cacheable only by the browser that fetched it (photos never change)."""
+    """The stored JPEG, cacheable only by the browser that fetched it (photos never change);
+    a voice note through send_voice (it has no thumbnail)."""
+    if attachment.is_voice:
+        if thumb:
+            raise ApiError(404)
+        return send_voice(attachment)
     path = storage_path(attachment, thumb=thumb)
     if not path.exists():
         raise ApiError(404)

@@ -121,7 +121,7 @@ def _remove(path: Path) -> None:
 def storage_path(attachment: Attachment, thumb: bool = False) -> Path:
     """Where the attachment's bytes live under UPLOAD_FOLDER."""
     name = attachment.storage_name
-    if thumb:
+    if thumb and not attachment.is_voice:
         name = name[: -len(".jpg")] + ".thumb.jpg"
     return Path(current_app.config["UPLOAD_FOLDER"]) / name
 
@@ -180,7 +180,7 @@ def photos_from_request(user, files, ids=()) -> list[Attachment]:
 
 
 def _linked_orders(attachment_id):
-    """A subquery of the orders an attachment is part of."""
+    """A subquery of the orders an attachment (a photo or a voice note) is part of."""
     via_update = select(StatusUpdate.order_id).join(
         update_photos, update_photos.c.update_id == StatusUpdate.id
     ).where(update_photos.c.attachment_id == attachment_id)
@@ -195,7 +195,14 @@ def _linked_orders(attachment_id):
     ).join(comment_photos, comment_photos.c.comment_id == IssueComment.id).where(
         comment_photos.c.attachment_id == attachment_id
     )
-    return via_update.union(via_delivery, via_issue, via_comment)
+    voice = [  # a voice note is one column on each of the four
+        select(StatusUpdate.order_id).where(StatusUpdate.voice_id == attachment_id),
+        select(DeliveryConfirmation.order_id).where(DeliveryConfirmation.voice_id == attachment_id),
+        select(Issue.order_id).where(Issue.voice_id == attachment_id),
+        select(Issue.order_id).join(IssueComment, IssueComment.issue_id == Issue.id)
+        .where(IssueComment.voice_id == attachment_id),
+    ]
+    return via_update.union(via_delivery, via_issue, via_comment, *voice)
 
 
 def can_see(user, attachment: Attachment) -> bool:

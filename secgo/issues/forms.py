@@ -1,6 +1,6 @@
 """Issue forms: the fields, CSRF, and the services' own limits and messages (refused early)."""
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import FileField, HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf
 
 from ..forms import FlaskForm, choices
@@ -27,10 +27,12 @@ class RaiseIssueForm(_Outbox):
     title = StringField(_l("Title"), validators=[length("title")])
     description = TextAreaField(_l("What happened?"), validators=[length("description")])
     photos = MultipleFileField(_l("Photos (optional)"), render_kw={"accept": "image/*"})
+    voice = FileField()  # drawn by _voice.html's voice_input; here for its errors
 
 
 class CommentForm(_Outbox):
     body = TextAreaField(_l("Message"), validators=[length("body")], render_kw={"rows": 3})
     photos = MultipleFileField(_l("Photos (optional)"), render_kw={"accept": "image/*"})
+    voice = FileField()  # drawn by _voice.html's voice_input; here for its errors
 
 

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..attachments.voice import load_voices
 from .. import readmarks
 from .. import phrases
 from ..authz import coordinator_cluster_ids, visible_orders_clause
@@ -52,6 +53,7 @@ def index():
 
 
 def _timeline(issue):
+    load_voices([issue, *issue.comments])
     items = [("event", e.created_at, e) for e in issue.events]
     items += [("comment", c.created_at, c) for c in issue.comments]
     return sorted(items, key=lambda item: (item[1], item[0] == "comment"))
@@ -90,7 +92,7 @@ def _form_errors(form, errors: dict, default: str) -> None:
 def _comment(posted, issue):
     c = services.add_comment(issue, current_user, posted.data.get("body") or "",
                              photos=posted.photos(current_user), client_id=posted.key,
-                             data=posted.data)
+                             data=posted.data, voice=posted.voice(current_user))
     # No #fragment: the outbox reloads the page only when the location is this page.
     return 201, {"id": c.id, "issue_id": issue.id}, url_for("issues.detail", issue_id=issue.id)
 
@@ -148,6 +150,7 @@ def _raise(posted, order):
         order, current_user, category=data.get("category"), severity=data.get("severity"),
         title=data.get("title") or "", description=data.get("description") or "",
         photos=posted.photos(current_user), client_id=posted.key,
+        voice=posted.voice(current_user),
         phrases=phrases.read(data, phrases.ISSUE, unit=order.unit),
         update=services.update_on(order, data.get("update_id")),
     )

@@ -241,8 +241,8 @@ def issue_params(issue: Issue) -> dict:
 
 
 def add_comment(issue: Issue, actor: User, body: str, *, photos=(), client_id=None,
-                now=None, data=None) -> IssueComment:
-    """Add a message to the thread (text, photos or quick phrases read from data); the
+                now=None, data=None, voice=None) -> IssueComment:
+    """Add a message to the thread (text, photos, a voice note or quick phrases); the
     counterpart's first word counts as the first response."""
     now = now or utcnow()
     roles = actor_roles(issue, actor)
@@ -251,7 +251,7 @@ def add_comment(issue: Issue, actor: User, body: str, *, photos=(), client_id=No
     said = _phrases.read(data or {}, _phrases.COMMENT, unit=issue.order.unit)
     fields: dict = {}
     text = clean_text(body, "body", fields,
-                      required=not photos and not said and _l("Write a message."))
+                      required=not photos and not said and voice is None and _l("Write a message."))
     if fields:
         raise ApiError(422, fields=fields)
     comment = IssueComment(
@@ -259,6 +259,7 @@ def add_comment(issue: Issue, actor: User, body: str, *, photos=(), client_id=No
         client_id=client_id, created_at=now, phrases=said or None,
     )
     comment.photos = list(photos)
+    comment.voice = voice
     db.session.add(comment)
     _mark_response(issue, roles, now)
     issue.updated_at = now
@@ -288,7 +289,7 @@ def update_on(order, raw) -> "StatusUpdate | None":
 
 def raise_issue(order, actor, *, category, severity, title, description="", photos=(),
                 client_id=None, actor_label=None, delivery=None, now=None, phrases=(),
-                title_phrase=None, update=None) -> Issue:
+                title_phrase=None, update=None, voice=None) -> Issue:
     """Open an issue on an order (producer, customer, coordinator, admin or a tracking link).
 
     phrases: quick phrases, checked (secgo.phrases.read). With no typed title, the title is a
@@ -329,6 +330,7 @@ def raise_issue(order, actor, *, category, severity, title, description="", phot
         client_id=client_id, created_at=now, updated_at=now,
     )
     issue.photos = list(photos)
+    issue.voice = voice
     db.session.add(issue)
     db.session.flush()
     db.session.add(IssueEvent(

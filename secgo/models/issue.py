@@ -94,6 +94,8 @@ class Issue(db.Model):
     raised_by: Mapped[User | None] = relationship(foreign_keys=[raised_by_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     photos: Mapped[list["Attachment"]] = relationship(secondary=issue_photos)  # noqa: F821
+    voice_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+    voice: Mapped["Attachment | None"] = relationship()  # noqa: F821
     comments: Mapped[list["IssueComment"]] = relationship(
         back_populates="issue", order_by="IssueComment.id"
     )
@@ -189,3 +191,5 @@ class IssueComment(db.Model):
     issue: Mapped[Issue] = relationship(back_populates="comments")
     author: Mapped[User | None] = relationship()
     photos: Mapped[list["Attachment"]] = relationship(secondary=comment_photos)  # noqa: F821
+    voice_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+    voice: Mapped["Attachment | None"] = relationship()  # noqa: F821

@@ -10,7 +10,7 @@ from .user import User
 
 
 class Attachment(db.Model):
-    """A re-encoded photo stored under the instance folder by content hash."""
+    """A re-encoded photo or voice note stored under the instance folder by content hash."""
 
     __tablename__ = "attachments"
 
@@ -21,12 +21,17 @@ class Attachment(db.Model):
     size: Mapped[int] = mapped_column(Integer)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)  # voice notes (secgo.attachments.voice)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
+    def is_voice(self) -> bool:
+        return self.mime.startswith("audio/")
+
+    @property
     def storage_name(self) -> str:
-        return f"{self.sha256[:2]}/{self.sha256}.jpg"
+        return f"{self.sha256[:2]}/{self.sha256}.{'m4a' if self.is_voice else 'jpg'}"
 
 
 class IdempotencyKey(db.Model):

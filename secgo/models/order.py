@@ -216,6 +216,8 @@ class StatusUpdate(db.Model):
     confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
     corrects: Mapped["StatusUpdate | None"] = relationship(remote_side=[id])
     photos: Mapped[list["Attachment"]] = relationship(secondary=update_photos)  # noqa: F821
+    voice_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+    voice: Mapped["Attachment | None"] = relationship()  # noqa: F821
 
     @hybrid_property
     def awaiting_confirmation(self) -> bool:
@@ -255,6 +257,8 @@ class DeliveryConfirmation(db.Model):
     order: Mapped[Order] = relationship()
     confirmed_by: Mapped[User | None] = relationship()
     photos: Mapped[list["Attachment"]] = relationship(secondary=delivery_photos)  # noqa: F821
+    voice_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+    voice: Mapped["Attachment | None"] = relationship()  # noqa: F821
 
 
 class TrackingLink(db.Model):

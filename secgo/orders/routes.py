@@ -146,7 +146,7 @@ def detail(reference):
 
 def _post_update(posted, order):
     update = services.post_update(current_user, order, posted.data, posted.photos(current_user),
-                                  client_id=posted.key)
+                                  client_id=posted.key, voice=posted.voice(current_user))
     return 201, {"id": update.id, "status": update.status}, _order_page(order)
 
 
@@ -248,7 +248,8 @@ def confirm_all():
 def _deliver(posted, order):
     # A plain form is asked once before an issue opens; a script warned in the page already.
     row = services.confirm_delivery(current_user, order, posted.data, posted.photos(current_user),
-                                    client_id=posted.key, ask=not wants_json())
+                                    client_id=posted.key, ask=not wants_json(),
+                                    voice=posted.voice(current_user))
     return 201, {"id": row.id, "condition": row.condition}, _order_page(order)
 
 
@@ -377,13 +378,13 @@ def _refused_on_track(form_name, refusal, link, token):
 def _track_receipt(posted, link, token):
     row = services.confirm_delivery(None, link.order, posted.data, posted.photos(None),
                                     client_id=posted.key, label=link.contact_name,
-                                    ask=not wants_json())
+                                    ask=not wants_json(), voice=posted.voice(None))
     return 201, {"id": row.id}, url_for("orders.track", token=token)
 
 
 def _track_problem(posted, link, token):
     issue = services.report_problem_via_link(link, posted.data, posted.photos(None),
-                                             client_id=posted.key)
+                                             client_id=posted.key, voice=posted.voice(None))
     return 201, {"id": issue.id}, url_for("orders.track", token=token)
 
 

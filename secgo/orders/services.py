@@ -470,7 +470,8 @@ def validate_update(data: dict) -> dict:
             "longitude": lon, "corrects_id": corrects}
 
 
-def post_update(actor, order: Order, data: dict, photos=(), *, client_id=None) -> StatusUpdate:
+def post_update(actor, order: Order, data: dict, photos=(), *, client_id=None,
+                voice=None) -> StatusUpdate:
     """Add a status update or a note (or a correction of an earlier update) to an order."""
     side = side_of(actor, order)
     clean = validate_update(data)
@@ -509,6 +510,7 @@ def post_update(actor, order: Order, data: dict, photos=(), *, client_id=None) -
         client_id=client_id, corrects=corrects, phrases=said or None,
     )
     update.photos = list(photos)
+    update.voice = voice
     db.session.add(update)
     if status != "note":
         order.status = status
@@ -714,7 +716,7 @@ def opens_issue(order: Order, condition: str, received) -> bool:
 
 
 def confirm_delivery(actor, order: Order, data: dict, photos=(), *, client_id=None,
-                     label=None, ask=False) -> DeliveryConfirmation:
+                     label=None, ask=False, voice=None) -> DeliveryConfirmation:
     """The customer (or a tracking-link contact, actor None) says what arrived; less opens an
     issue. ask (a plain form: no script warned in the page): refused once with the warning
     that an issue will open, until the form comes back with open_issue=1."""
@@ -739,6 +741,7 @@ def confirm_delivery(actor, order: Order, data: dict, photos=(), *, client_id=No
         client_id=client_id, created_at=now, phrases=clean["phrases"] or None,
     )
     delivery.photos = list(photos)
+    delivery.voice = voice
     db.session.add(delivery)
     order.status = "delivered"
     order.last_activity_at = now
@@ -753,7 +756,7 @@ def confirm_delivery(actor, order: Order, data: dict, photos=(), *, client_id=No
             order, actor, category=category, severity=severity, title="",
             title_phrase=delivery_title(order, clean["condition"], clean["received_quantity"]),
             description=str(clean["note"]), phrases=clean["phrases"],
-            photos=delivery.photos, actor_label=label, delivery=delivery,
+            photos=delivery.photos, actor_label=label, delivery=delivery, voice=voice,
         )
     recipients = [u for u in order_audience(order, ("producer", "coordinator"))
                   if actor is None or u.id != actor.id]
@@ -790,12 +793,13 @@ def load_history(order: Order):
     updates = list(db.session.scalars(
         select(StatusUpdate).where(StatusUpdate.order_id == order.id)
         .options(selectinload(StatusUpdate.photos), joinedload(StatusUpdate.author),
-                 joinedload(StatusUpdate.confirmed_by))
+                 joinedload(StatusUpdate.confirmed_by), joinedload(StatusUpdate.voice))
         .order_by(StatusUpdate.id)
     ))
     delivery = db.session.scalar(
         select(DeliveryConfirmation).where(DeliveryConfirmation.order_id == order.id)
-        .options(selectinload(DeliveryConfirmation.photos), joinedload(DeliveryConfirmation.confirmed_by))
+        .options(selectinload(DeliveryConfirmation.photos), joinedload(DeliveryConfirmation.confirmed_by),
+                 joinedload(DeliveryConfirmation.voice))
     )
     issues = list(db.session.scalars(
         select(Issue).where(Issue.order_id == order.id).order_by(Issue.id)
@@ -900,7 +904,8 @@ def revoke_tracking_link(actor, order: Order, link_id) -> TrackingLink:
     return link
 
 
-def report_problem_via_link(link: TrackingLink, data: dict, photos=(), *, client_id=None):
+def report_problem_via_link(link: TrackingLink, data: dict, photos=(), *, client_id=None,
+                            voice=None):
     """A tracking-link contact reports a problem: an issue raised in the contact's name."""
     from ..issues.services import raise_issue
     from ..models import CATEGORIES
@@ -914,5 +919,5 @@ def report_problem_via_link(link: TrackingLink, data: dict, photos=(), *, client
         _invalid(fields)
     return raise_issue(link.order, None, category=category, severity="medium", title=str(title),
                        description=str(description), photos=photos, client_id=client_id,
-                       actor_label=link.contact_name, phrases=said)
+                       actor_label=link.contact_name, phrases=said, voice=voice)
 

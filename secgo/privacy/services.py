@@ -68,7 +68,8 @@ def personal_data(user: User) -> dict:
 
 
 def export_zip(user: User, photo_path) -> bytes:
-    """A zip with my-data.json and the photos the person uploaded (photos/<id>.jpg)."""
+    """A zip with my-data.json, the photos (photos/<id>.jpg) and voice notes (voice/<id>.m4a)
+    the person uploaded."""
     data = personal_data(user)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -77,7 +78,8 @@ def export_zip(user: User, photo_path) -> bytes:
                                         .order_by(Attachment.id)):
             path = photo_path(photo)
             if path.is_file():
-                archive.write(path, f"photos/{photo.id}.jpg", compress_type=zipfile.ZIP_STORED)
+                name = f"voice/{photo.id}.m4a" if photo.is_voice else f"photos/{photo.id}.jpg"
+                archive.write(path, name, compress_type=zipfile.ZIP_STORED)
     record("data_exported", actor=user, subject=user)
     return out.getvalue()
 

@@ -411,7 +411,7 @@ def test_a_comment_on_an_issue_written_offline_arrives_once(app, app_server, pho
     assert page.evaluate("document.body.dataset.savedAt")
     comment_form = page.locator("form[data-outbox]:has(textarea[name=body])")
     comment_form.locator("textarea[name=body]").fill("ສົ່ງເພີ່ມ 10 ຖົງ ມື້ອື່ນ")
-    comment_form.locator("button").click()
+    comment_form.locator("button:not([type=button])").click()
     page.locator(".outbox-entry.outbox-pending").wait_for()
     wait_first_try(page)
     context.set_offline(False)

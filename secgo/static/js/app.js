@@ -11,3 +11,5 @@ initOffline();
 initOutbox();
 initPhotoPickers();
 initDateFields();
+// The voice recorder only where a form takes a voice note: other pages never load it.
+if (document.querySelector('[data-voice]')) import('./voice.js').then((m) => m.initVoice());

@@ -66,7 +66,9 @@ export async function enqueue(form, submitter) {
     else if (name === 'client_id') fields.push([name, key]);
     else if (name === 'occurred_at' && !value) fields.push([name, new Date().toISOString()]);
     else if (typeof value === 'string') fields.push([name, value]);
-    else if (value.size > 0 || value.name) {
+    else if (name === 'voice' && (value.size > 0 || value.name)) {
+      files.push({ name, blob: value, filename: value.name || 'voice.webm' }); // kept as recorded
+    } else if (value.size > 0 || value.name) {
       // Loaded only when a photo is queued: it stays off the first load of every page.
       const { preparePhoto } = await import('./photos.js');
       const photo = await preparePhoto(value);
@@ -195,9 +197,9 @@ function entry(item, tag) {
   const time = el('time', '', formatMoment(item.created));
   time.dateTime = new Date(item.created).toISOString();
   meta.append(time);
-  if (item.files.length) {
-    meta.append(' · ', ngettext('%(n)s photo', '%(n)s photos', item.files.length));
-  }
+  const photos = item.files.filter((f) => f.name !== 'voice').length;
+  if (photos) meta.append(' · ', ngettext('%(n)s photo', '%(n)s photos', photos));
+  if (photos < item.files.length) meta.append(' · ', gettext('voice note'));
   node.append(meta);
   if (item.state === 'failed' && item.error) {
     const main = item.error.message || gettext('The server refused this report.');
