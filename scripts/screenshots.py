@@ -54,6 +54,8 @@ PAGES = {
     "order-photos": ("demo-producer", "/orders/SEC-7K3F9Q#photos"),
     "coordinator-urgent": ("demo-coordinator", "/coordinator#urgent"),
     "coordinator-where": ("demo-coordinator", "/coordinator#where-h"),
+    "coordinator-promptness": ("demo-coordinator", "/coordinator#promptness"),
+    "coordinator-borders": ("demo-coordinator", "/coordinator#border-times"),
 }
 # page name -> (file input, how many photos to choose) before the picture is taken
 CHOOSE_PHOTOS = {"order-photos": ("#photos", 2)}

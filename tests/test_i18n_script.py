@@ -216,3 +216,20 @@ def test_the_chosen_photo_count_is_translated_with_its_plural(lang):
     assert isinstance(entry.id, tuple) and all(entry.string)
     assert "%(n)s" in entry.string[0]
     assert translated(lang, "No photo chosen") and translated(lang, "Choose photos")
+
+
+@pytest.mark.parametrize("app", [{"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}], indirect=True)
+def test_charts_draw_crossing_names_as_plain_text(app):
+    """An HTML span inside an SVG <text> is not drawn: every chart gets the plain name."""
+    from secgo.demo import PASSWORD, seed_demo
+    from secgo.push.worker import PushWorker
+
+    with app.app_context():
+        seed_demo()
+        PushWorker(app).refresh_figures()
+    client = app.test_client()
+    client.post("/login", data={"login": "demo-coordinator", "password": PASSWORD})
+    html = client.get("/coordinator").get_data(as_text=True)
+    charts = re.findall(r"<svg class=\"bars\".*?</svg>", html, re.S)
+    assert len(charts) >= 4 and any("(TH–KH)" in c for c in charts)
+    assert not [c for c in charts if "<span" in c]
