@@ -1,4 +1,5 @@
 """In Chromium at 360 px: times the page draws match the server's, and every target is tappable."""
+import json
 from datetime import datetime
 
 import pytest
@@ -45,9 +46,9 @@ def test_a_queued_report_shows_its_time_as_the_server_writes_it(
     time.wait_for()
     wait_js(page, "document.querySelector('.outbox-entry time').textContent.length > 0")
     # After the catalog has loaded (it carries the patterns), the text is the server's.
-    page.wait_for_function(
-        "(t) => document.querySelector('.outbox-entry time').textContent === t",
-        arg=_server_moment(app, time.get_attribute("datetime"), locale, tz), timeout=15000)
+    expected = _server_moment(app, time.get_attribute("datetime"), locale, tz)
+    wait_js(page, f"document.querySelector('.outbox-entry time').textContent === {json.dumps(expected)}",
+            timeout=15)
     shown = time.inner_text()
     assert "AM" not in shown and "PM" not in shown
     page.context.set_offline(False)

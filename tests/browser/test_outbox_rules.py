@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from tests.browser.offline_live import wait_js
 
 pytestmark = pytest.mark.browser
 
@@ -197,7 +198,7 @@ def serve(page, loader):
     importScripts does; module: as outbox.js imports it)."""
     server = Server(loader)
     page.goto(server.url + "/")
-    page.wait_for_function("() => !!self.SecgoOutbox")
+    wait_js(page, "!!self.SecgoOutbox")
     return server
 
 

@@ -8,6 +8,7 @@ from secgo.models import Notification, Order, PushSubscription, User
 from secgo.push.payload import render
 from tests.factories import PASSWORD
 from tests.issue_factories import make_order
+from tests.browser.offline_live import wait_js
 
 NOTIFICATIONS = """navigator.serviceWorker.ready
   .then((reg) => reg.getNotifications())
@@ -33,7 +34,7 @@ def registration_id(page, origin):
     cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: found.update(
         {r["registrationId"]: r for r in event["registrations"] if r["scopeURL"].startswith(origin)}))
     cdp.send("ServiceWorker.enable")
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    wait_js(page, "navigator.serviceWorker.controller !== null")
     for _ in range(300):  # up to 30 s: a loaded CI machine is slow to report it
         if found:
             break
@@ -200,7 +201,7 @@ def test_turning_on_from_the_settings_page_delivers_the_chosen_events_to_this_ph
 
         page.reload()  # the page asks the server what this device chose
         page.wait_for_selector("[data-push-state]:has-text('Notifications are on for this device.')")
-        page.wait_for_function("() => !document.querySelector('input[value=issue_comment]').checked")
+        wait_js(page, "!document.querySelector('input[value=issue_comment]').checked")
         assert page.is_checked("input[name=events][value=status_update]")
         page.click("[data-push-off]")
         page.wait_for_selector("[data-push-state]:has-text('Notifications are off for this device.')")

@@ -6,6 +6,7 @@ import pytest
 from secgo.extensions import db
 from secgo.models import User
 from tests.factories import WORLD_ORDER
+from tests.browser.offline_live import wait_js
 
 NO_LIMITS = {"RATELIMIT_ENABLED": False}
 
@@ -30,7 +31,7 @@ def test_the_photo_picker_says_how_many_photos_are_chosen_in_burmese(app, world,
     assert "ဓာတ်ပုံ ရွေးရန်" in button.inner_text()
     assert button.bounding_box()["height"] >= 44
     count = page.locator("#photos-count")
-    page.wait_for_function("document.querySelector('#photos-count').textContent !== ''")
+    wait_js(page, "document.querySelector('#photos-count').textContent !== ''")
     assert count.inner_text() == "ဓာတ်ပုံ မရွေးရသေးပါ"
     page.set_input_files("#photos", _photos(2))
     assert count.inner_text() == "ဓာတ်ပုံ 2 ပုံ ရွေးထားတယ်"
@@ -76,7 +77,7 @@ def test_a_tab_bar_too_wide_for_the_phone_scrolls_with_whole_labels_and_a_fade(a
         (s) => s.getClientRects().length)""")
     assert heights and all(lines == 1 for lines in heights), heights
     page.evaluate("document.querySelector('nav.tabs').scrollLeft = 9999")
-    page.wait_for_function("!document.querySelector('nav.tabs').hasAttribute('data-more-after')")
+    wait_js(page, "!document.querySelector('nav.tabs').hasAttribute('data-more-after')")
     assert bar.get_attribute("data-more-before") is not None
     page.click("nav.tabs .tab-more > summary")
     assert page.locator("nav.tabs .tab-menu a").first.is_visible()

@@ -4,6 +4,7 @@ import pytest
 
 from tests.browser.test_order_flow import set_locale
 from tests.test_orders import make_order
+from tests.browser.offline_live import wait_js
 
 SHARE_SHEET = """
 window.__shared = [];
@@ -39,7 +40,7 @@ def test_without_a_share_sheet_share_offers_copy_and_the_chat_apps(app, world, l
     page.click("details.share summary")
     assert page.is_visible("details.share a:has-text('LINE')")
     page.click("details.share [data-copy]")
-    page.wait_for_function("document.querySelector('[data-share-status]').textContent.length > 0")
+    wait_js(page, "document.querySelector('[data-share-status]').textContent.length > 0")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == f"Order {ref} (Jasmine rice, 100 kg): Accepted\n{live_server.url}/orders/{ref}"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
