@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from secgo.config import LOCALES
 from secgo.extensions import db
-from secgo.models import Notification, Order, Reminder, StatusUpdate, User
+from secgo.models import ChannelLink, Notification, Order, Reminder, StatusUpdate, User
 from secgo.notify import EVENT_LABELS, REMINDERS, ROLE_EVENTS
 from secgo.push.payload import render
 from secgo.push.vapid import load_keys
@@ -185,6 +185,21 @@ def test_the_digest_tells_how_promptly_the_week_was_reported(app, world, service
     work(app, local(YANGON, 9, 8, 0))  # Monday 9 March, 08:00 in Yangon
     [push] = pushes(service, phone, "weekly_digest")
     assert push["body"].endswith(" · 2 updates this week · reported 2 h late (median) · 50% confirmed")
+
+
+def test_a_customer_with_only_a_telegram_chat_is_reminded_there(app, world):
+    """No phone subscribed to push: the reminder is written for the linked chat to carry."""
+    recorded = local(BANGKOK, 10, 10)
+    with app.app_context():
+        db.session.add(ChannelLink(user_id=user("customer").id, channel="telegram", address="777001",
+                                   enabled=True, confirmed_at=recorded, attempts=0))
+        order = db.session.scalar(select(Order).where(Order.reference == new_order(world, recorded)))
+        add_update(order, recorded, "ready")
+        db.session.commit()
+        PushWorker(app).run_once(now=recorded + timedelta(hours=25), check_unanswered=False,
+                                 check_reminders=True, refresh_figures=False)
+        assert db.session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.user_id == user("customer").id, Notification.event == "remind_confirm")) == 1
 
 
 # --- quiet hours, once a day, the device's choice ---------------------------------------

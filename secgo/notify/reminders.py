@@ -32,7 +32,9 @@ from ..authz import can_see_order, visible_issues_clause, visible_orders_clause
 from ..config import TIMEZONES
 from ..coordinator.services import UNCONFIRMED_HOURS  # the dashboard's "unconfirmed for 24 h"
 from ..extensions import db
-from ..models import STATUSES, Issue, Order, PushSubscription, Reminder, StatusUpdate, User, utcnow
+from ..models import (
+    STATUSES, ChannelLink, Issue, Order, PushSubscription, Reminder, StatusUpdate, User, utcnow,
+)
 from . import REMINDERS, enqueue, wants
 
 QUIET_FROM, QUIET_UNTIL = time(21, 0), time(7, 0)  # the recipient's night: nothing is sent
@@ -87,7 +89,7 @@ ROLES = {"remind_stale": "producer", "remind_due": "producer", "remind_confirm":
 
 
 def _listeners(now) -> dict[str, dict[int, User]]:
-    """Per kind, the active people of its role with at least one device that wants it."""
+    """Per kind, the active people of its role with a device that wants it or a linked channel."""
     rows = db.session.execute(
         select(User, PushSubscription.events).join(PushSubscription, PushSubscription.user_id == User.id)
         .where(User.active.is_(True), User.role.in_(set(ROLES.values())))
@@ -97,6 +99,18 @@ def _listeners(now) -> dict[str, dict[int, User]]:
     for user, events in rows:
         for kind in REMINDERS:
             if ROLES[kind] == user.role and wants(events, kind):
+                found[kind][user.id] = user
+    # A linked Telegram chat or SMS number carries every event of its person's role
+    # (channels.sender.plan, whose condition this is): they are reminded there too.
+    linked = db.session.scalars(
+        select(User).join(ChannelLink, ChannelLink.user_id == User.id)
+        .where(User.active.is_(True), User.role.in_(set(ROLES.values())),
+               ChannelLink.enabled.is_(True), ChannelLink.address.is_not(None))
+        .order_by(User.id)
+    ).unique().all()
+    for user in linked:
+        for kind in REMINDERS:
+            if ROLES[kind] == user.role:
                 found[kind][user.id] = user
     return found
 
