@@ -11,35 +11,21 @@ normal one, to test retries, 403s and redirects.
 """
 import base64
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.pushservice import LocalHTTPService
 
 TELEGRAM_METHODS = {"sendMessage", "setWebhook", "deleteWebhook", "getUpdates"}
 
 
-class _Fake:
+class _Fake(LocalHTTPService):
     def __init__(self):
         self.requests: list[dict] = []  # {"method", "path", "headers", "body"}
         self.errors: list[str] = []
         self.script: list[tuple] = []
         self.delay = 0.0
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self._start_server()
 
     def _handler(self):
         fake = self

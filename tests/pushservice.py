@@ -57,16 +57,11 @@ class Device:
                 "keys": {"p256dh": b64url(public), "auth": b64url(self.auth)}}
 
 
-class PushService:
-    """Start with `with PushService(vapid_public_key) as service:`."""
+class LocalHTTPService:
+    """A threaded HTTP server on 127.0.0.1 for a fake outside service (push, Telegram, SMS):
+    `with Fake() as fake:` serves `fake._handler()` at `fake.origin` until the block ends."""
 
-    def __init__(self, application_server_key: str | None = None, delay: float = 0.0):
-        self.application_server_key = application_server_key
-        self.delay = delay
-        self.devices: dict[str, Device] = {}
-        self.received: list[Received] = []
-        self.errors: list[str] = []
-        self.requests: list[str] = []  # every request line, accepted or not
+    def _start_server(self):
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -83,6 +78,19 @@ class PushService:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+
+
+class PushService(LocalHTTPService):
+    """Start with `with PushService(vapid_public_key) as service:`."""
+
+    def __init__(self, application_server_key: str | None = None, delay: float = 0.0):
+        self.application_server_key = application_server_key
+        self.delay = delay
+        self.devices: dict[str, Device] = {}
+        self.received: list[Received] = []
+        self.errors: list[str] = []
+        self.requests: list[str] = []  # every request line, accepted or not
+        self._start_server()
 
     def new_device(self, script=()) -> Device:
         device = Device(token=b64url(os.urandom(12)), private_key=ec.generate_private_key(ec.SECP256R1()),
