@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs when they are missing and we may install:
-#   build   — ICU headers and pkg-config, to build PyICU (Zawgyi conversion)
+#   build   — ICU headers and pkg-config, to build PyICU (Zawgyi conversion); Pango, which
+#             WeasyPrint draws the label PDFs with (complex-script shaping through HarfBuzz)
 #   browser — Chromium and Noto fonts for the four scripts, for the browser tests
 #   bench   — ApacheBench (ab), for the throughput figures of bench/server_speed.py
 #   redis   — the Redis server, where the machine does not run one already
@@ -12,6 +13,9 @@ case "${1:-browser}" in
     [ -e /usr/include/unicode/translit.h ] || need+=(libicu-dev)
     command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
     command -v g++ >/dev/null 2>&1 || need+=(g++)
+    libs=$(ldconfig -p 2>/dev/null || true)
+    [[ $libs == *"libpangoft2-1.0.so.0"* ]] || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+    [[ $libs == *"libharfbuzz-subset.so.0"* ]] || need+=(libharfbuzz-subset0)
     ;;
   browser)
     command -v chromium >/dev/null 2>&1 || need+=(chromium)

@@ -124,3 +124,12 @@ def wait_js(page, expression, timeout=45.0):
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout}s: {expression}")
         time.sleep(0.2)
+
+
+def wait_for_worker(page):
+    """Until the service worker controls the page (a page that loaded while the first worker
+    was still installing is taken over at its next load)."""
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    if not page.evaluate("!!navigator.serviceWorker.controller"):
+        page.reload()
+    wait_js(page, "navigator.serviceWorker.controller !== null")

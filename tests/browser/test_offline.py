@@ -8,7 +8,7 @@ from sqlalchemy import select
 from secgo.extensions import db
 from secgo.models import StatusUpdate, User
 from tests.browser import offline_live
-from tests.browser.offline_live import wait_js
+from tests.browser.offline_live import wait_for_worker, wait_js
 from tests.factories import PASSWORD
 
 app_server = offline_live.app_server
@@ -40,15 +40,6 @@ PHOTO_SIZE = """async () => {
   const bitmap = await createImageBitmap(all.result[0].files[0].blob);
   return [bitmap.width, bitmap.height];
 }"""
-
-
-def wait_for_worker(page):
-    """Until the service worker controls the page (a page that loaded while the first worker
-    was still installing is taken over at its next load)."""
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    if not page.evaluate("!!navigator.serviceWorker.controller"):
-        page.reload()
-    wait_js(page, "navigator.serviceWorker.controller !== null")
 
 
 def start(phone, **options):

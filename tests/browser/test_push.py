@@ -8,7 +8,7 @@ from secgo.models import Notification, Order, PushSubscription, User
 from secgo.push.payload import render
 from tests.factories import PASSWORD
 from tests.issue_factories import make_order
-from tests.browser.offline_live import wait_js
+from tests.browser.offline_live import wait_for_worker, wait_js
 
 NOTIFICATIONS = """navigator.serviceWorker.ready
   .then((reg) => reg.getNotifications())
@@ -34,7 +34,7 @@ def registration_id(page, origin):
     cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: found.update(
         {r["registrationId"]: r for r in event["registrations"] if r["scopeURL"].startswith(origin)}))
     cdp.send("ServiceWorker.enable")
-    wait_js(page, "navigator.serviceWorker.controller !== null")
+    wait_for_worker(page)
     for _ in range(300):  # up to 30 s: a loaded CI machine is slow to report it
         if found:
             break
