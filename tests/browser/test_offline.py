@@ -176,6 +176,11 @@ def test_an_update_with_a_photo_made_offline_survives_reload_and_restart_and_arr
     ((_, status, photos),) = updates_with(app, LAO_NOTE)
     assert status != "note" and len(photos) == 1 and max(photos[0]) <= 1600
     assert page.evaluate(READ_OUTBOX) == []
+    # The photo went up once: the page's token was of the session before the restart, so the
+    # outbox asked for a current one first instead of being refused and sending it all again.
+    posts = [line for line in (app_server.tmp / "server.log").read_text().splitlines()
+             if f"POST /orders/{ORDER}/updates" in line]
+    assert len(posts) == 1 and '" 400 ' not in posts[0], posts
     page.reload()
     assert LAO_NOTE in page.inner_text("main")
 

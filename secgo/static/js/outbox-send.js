@@ -110,10 +110,21 @@
   }
 
   let freshToken = ''; // a token of this session, once renewSession found one
+  let tokenWorked = false; // a post with the page's token was accepted: the token is current
 
   // One item -> { outcome: 'sent' | 'failed' | 'login' | 'retry', location, error, retryAfter }.
   // The store follows the outcome: sent items leave it, failed ones are marked.
   async function send(item, pageToken, renewed) {
+    // Every byte goes up once: a report with photos or a voice note, sent with a token of an
+    // earlier session (a page kept offline across a browser restart), would be refused and sent
+    // again whole. Unless a token is known to be current, ask for one first (a small page).
+    if (item.files.length && !freshToken && !(tokenWorked && pageToken) && !renewed) {
+      const session = await renewSession();
+      if (session.user === null) return { outcome: 'retry', retryAfter: 0 };
+      if (session.user !== item.user) return { outcome: 'login', error: { code: 'login' } };
+      if (session.token) freshToken = session.token;
+      renewed = true;
+    }
     const body = new FormData();
     for (const [name, value] of item.fields) body.append(name, value);
     for (const file of item.files) body.append(file.name, file.blob, file.filename);
@@ -135,6 +146,7 @@
     }
     const toLogin = response.redirected && new URL(response.url).pathname === '/login';
     if (response.ok && !toLogin) {
+      if (!freshToken && pageToken) tokenWorked = true;
       const answer = await answerOf(response);
       if (answer.zawgyi_suggestion) await putItem({ ...item, state: 'asked', files: [], answer });
       else await deleteItem(item.seq);
