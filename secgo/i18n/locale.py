@@ -72,12 +72,16 @@ def request_translations():
     finds the catalog again on every call. Kept per get_locale() value, so force_locale()
     and refresh() are followed.
     """
-    locale = get_locale()
-    cached = g.get("secgo_translations")
+    if not g:
+        return get_translations()  # no request or app context: Flask-Babel's null catalog
+    request_g = g._get_current_object()  # one context lookup instead of four per message
+    babel_ns = getattr(request_g, "_flask_babel", None)  # where Flask-Babel keeps the locale
+    locale = getattr(babel_ns, "babel_locale", None) or get_locale()
+    cached = getattr(request_g, "secgo_translations", None)
     if cached is not None and cached[0] is locale:
         return cached[1]
     translations = get_translations()
-    g.secgo_translations = (locale, translations)
+    request_g.secgo_translations = (locale, translations)
     return translations
 
 
