@@ -1,6 +1,6 @@
 """Pages seen again are answered before Flask runs, and are never stale.
 
-A page whose view is decorated with `@cached_page` (the orders list) is kept, as the final
+A page whose view is decorated with `@cached_page` (the orders and issues lists) is kept, as the final
 answer sent (status, headers, compressed body), per user, address (path and query), the
 inputs of language and time zone (the user's settings, the language cookie,
 Accept-Language), the session's CSRF secret, the minute, Accept-Encoding and the *data
@@ -9,8 +9,8 @@ user (every order and issue they may see has one of its two organizations there)
 and the sums of their ids and of their `organizations.data_version`, and the user's latest
 read mark (secgo.readmarks: the unread marks are per user, and opening an order moves it). That counter goes up in
 the same transaction as any change to the organization's orders, their updates,
-confirmations, links and issues, and to the organization itself (then its trading partners'
-go up too: its name is on their pages): one `after_flush` hook on the app's session
+confirmations, links and issues, and to the organization itself or its cluster (then its
+trading partners' go up too: its name is on their pages): one `after_flush` hook on the app's session
 (`db.session`; every write of the app goes through it), touching only the organizations the
 change belongs to. So a page is answered from memory only while nothing it shows has changed
 in the database, whichever process made the change, and relative times ("5 minutes ago") are
@@ -43,7 +43,7 @@ from .assets import Recent
 from .authz import visible_orgs_clause
 from .extensions import db
 from .i18n import LANG_COOKIE
-from .models import (AuditEvent, Issue, Notification, Order, Organization, PushDelivery, ReadMark, User,
+from .models import (AuditEvent, Cluster, Issue, Notification, Order, Organization, PushDelivery, ReadMark, User,
                      UserSession, utcnow)
 from .models.user import ROLES, parse_login_id
 from .ops.observe import kept_answer_seen
@@ -341,6 +341,11 @@ def _bump_versions(session: Session, _flush_context) -> None:
             # A new one has no orders yet; a deleted one is gone from everyone's count.
             if obj in session.dirty and session.is_modified(obj, include_collections=False):
                 edited.add(obj.id)
+        elif isinstance(obj, Cluster):
+            # Its name is on the lists and filters of its organizations and their partners.
+            if obj in session.dirty and session.is_modified(obj, include_collections=False):
+                edited.update(session.connection().scalars(
+                    select(Organization.id).where(Organization.cluster_id == obj.id)))
         elif isinstance(obj, User) and obj in session.dirty and _renamed(obj):
             # A person's name is on the pages of their organization's orders and partners
             # (a coordinator's: of their clusters' producers).

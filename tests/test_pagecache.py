@@ -180,7 +180,7 @@ def one_minute(monkeypatch):
 
 
 def _signed_in(app, names) -> dict:
-    """A client per person, signed in, with their orders list kept."""
+    """A client per person, signed in, with their orders and issues lists kept."""
     from tests.conftest import Auth
 
     clients = {}
@@ -189,11 +189,12 @@ def _signed_in(app, names) -> dict:
         Auth(clients[name]).login(name)
         _orders(clients[name])
         _orders(clients[name])
+        clients[name].get("/issues")
     return clients
 
 
-def _rendered(app, client) -> bool:
-    """Whether /orders reached Flask (a miss) rather than being answered from the cache."""
+def _rendered(app, client, path="/orders") -> bool:
+    """Whether the page reached Flask (a miss) rather than being answered from the cache."""
     front, reached = app.wsgi_app, []
     inner = front.next
 
@@ -203,14 +204,14 @@ def _rendered(app, client) -> bool:
 
     front.next = counting
     try:
-        assert client.get("/orders").status_code == 200
+        assert client.get(path).status_code == 200
     finally:
         front.next = inner
     return bool(reached)
 
 
-def _rerendered(app, clients) -> set:
-    return {name for name, client in clients.items() if _rendered(app, client)}
+def _rerendered(app, clients, path="/orders") -> set:
+    return {name for name, client in clients.items() if _rendered(app, client, path)}
 
 
 def _in_request(app, change):
@@ -294,20 +295,44 @@ def _customer_renamed(person, order):
     db.session.get(Organization, order.customer_org_id).name = "Bangkok Fresh Market"
 
 
+def _cluster_renamed(person, order):
+    from secgo.models import Cluster
+
+    producer = db.session.get(Organization, order.producer_org_id)
+    db.session.get(Cluster, producer.cluster_id).name = "Takeo rice farmers"
+
+
+@pytest.mark.parametrize("path", ["/orders", "/issues"])
 @pytest.mark.parametrize("change", [
     _new_order, _status_update, _confirmation, _delivery, _issue, _comment, _transition,
-    _tracking_link, _producer_renamed, _customer_renamed])
+    _tracking_link, _producer_renamed, _customer_renamed, _cluster_renamed])
 def test_a_change_rerenders_the_pages_of_everyone_who_sees_it_and_no_one_else(
-        app, world, one_minute, change):
+        app, world, one_minute, change, path):
     from tests.factories import matrix_update
 
     with app.app_context():
         matrix_update(world)  # one update waiting for the customer's confirmation
     clients = _signed_in(app, EVERYONE)
-    assert _rerendered(app, clients) == set()  # all kept
+    for client in clients.values():
+        client.get(path)
+    assert _rerendered(app, clients, path) == set()  # all kept
     _in_request(app, change)
-    assert _rerendered(app, clients) == SEES_WORLD_ORDER
-    assert _rerendered(app, clients) == set()  # and kept again
+    assert _rerendered(app, clients, path) == SEES_WORLD_ORDER
+    assert _rerendered(app, clients, path) == set()  # and kept again
+
+
+def test_the_issues_list_shows_a_new_issue_comment_and_state_at_once_and_only_to_who_may_see_it(
+        app, world, one_minute):
+    clients = _signed_in(app, EVERYONE)
+    pages = {name: client.get("/issues?tab=all").get_data(as_text=True) for name, client in clients.items()}
+    assert not any("Late truck" in page for page in pages.values())
+    _in_request(app, _issue)
+    for name, client in clients.items():
+        shown = "Late truck" in client.get("/issues?tab=all").get_data(as_text=True)
+        assert shown == (name in SEES_WORLD_ORDER), name
+    _in_request(app, _transition)
+    page = clients["customer"].get("/issues?tab=all").get_data(as_text=True)
+    assert "Acknowledged" in page
 
 
 def test_an_order_in_another_cluster_leaves_this_clusters_pages_kept(app, world, one_minute):

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..idempotency import new_client_id
 from ..models import CATEGORIES, Cluster, Order, Organization, utcnow
 from ..orders.services import get_order
+from ..pagecache import cached_page
 from ..writes import Write, refuse_form, submit
 from . import bp, services
 from .forms import CommentForm, RaiseIssueForm
@@ -35,6 +36,7 @@ def visible_clusters(user) -> list[Cluster]:
 
 @bp.get("/issues")
 @login_required
+@cached_page
 def index():
     tab = request.args.get("tab", "waiting")
     if tab not in services.TABS:
