@@ -157,7 +157,8 @@ def fill(engine, *, orders=100_000, updates_per_order=10, issues=20_000, users=2
                        "search_text": f"{ref.lower()} {folded[product]} bench producer {producer} bench customer {customer}",
                        "created_by_id": authors.get(producer), "client_id": None,
                        "created_at": created,
-                       "last_activity_at": created + timedelta(hours=updates_per_order * 12)}
+                       # never in the future: a write now must bring its order to the top
+                       "last_activity_at": min(created + timedelta(hours=updates_per_order * 12), now)}
 
         w.write(Order.__table__, order_rows())
         log(f"  {orders} orders: {time.perf_counter() - started:.1f}s")

@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .authz import visible_issues_clause, visible_orders_clause
 from .extensions import db
 from .models import Issue, Order, ReadMark, utcnow
+from .security import write_intent
 
 UNREAD_DAYS = 30
 COUNT_CAP = 99
@@ -115,12 +116,19 @@ def visit(user, kind: str, target_id: int) -> datetime | None:
     @after_this_request
     def _save(response):
         if response.status_code < 400:
+            # The page was read in a read transaction; a write in it would fail at once on
+            # SQLite (WAL) when someone else wrote meanwhile. End it, and write in a
+            # transaction that takes the write lock first (and so waits its turn).
+            intent = write_intent.set(True)
             try:
+                db.session.commit()
                 _upsert(db.session.connection(), [row])
                 db.session.commit()
             except SQLAlchemyError:
                 db.session.rollback()
                 current_app.logger.warning("read mark not saved", exc_info=True)
+            finally:
+                write_intent.reset(intent)
         return response
 
     return previous

@@ -190,3 +190,24 @@ def test_the_page_that_failed_marks_nothing(app, world, client, auth):
     assert client.get(f"/issues/{world.issue}").status_code == 404
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(ReadMark)) == 0
+
+
+def test_opening_an_order_while_others_write_still_marks_it_read(app, world, client, auth, monkeypatch):
+    """The page is read in one transaction and the mark written after it: someone else's
+    write in between (SQLite: the read snapshot is then out of date) must not lose the mark."""
+    ref = make_order(app, world)
+    auth.login("customer")
+    real_last_seen = readmarks.last_seen
+
+    def with_a_write_in_between(*args):
+        seen = real_last_seen(*args)  # the page's reading has begun
+        with db.engine.connect() as other:  # another request, committing meanwhile
+            other.execute(Order.__table__.update().where(Order.reference == ref).values(notes="meanwhile"))
+            other.commit()
+        return seen
+
+    monkeypatch.setattr(readmarks, "last_seen", with_a_write_in_between)
+    page(client, f"/orders/{ref}")
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.reference == ref))
+        assert readmarks.last_seen(db.session.get(User, world.users["customer"]), "order", order.id) is not None

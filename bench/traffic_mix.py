@@ -1,0 +1,306 @@
+"""Real traffic: many different people browsing and writing at once, against gunicorn.
+
+200 different people (producers, customers and coordinators of the generated data) each
+browse their orders list, one of their order pages and their issues list; one request in
+ten is a write instead (a producer's note on an order, a customer's confirmation of an
+update or comment on an issue, a coordinator's comment). Measured as requests per second,
+as a ratio to the bare Flask hello world served the same way in the same run (target
+>= 0.25), with the mix's latency percentiles.
+
+Every answer is checked as it arrives: a page is the page of the person who asked for it
+(`<body data-user>`), and after each write the writer's next view shows it at once (the
+orders list leads with the order just written to; an issue shows the comment): a stale or
+someone else's page fails the run, whatever the speed.
+
+    .venv/bin/python bench/traffic_mix.py --db sqlite,postgresql   # exit 1 when a target is missed
+"""
+import argparse
+import random
+import re
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+import datagen  # noqa: E402
+
+RATIO_TARGET = 0.25
+WRITE_SHARE = 0.1
+MIX = {"producer": 0.6, "customer": 0.3, "coordinator": 0.1}  # of the people
+USER_RE = re.compile(r'<body data-user="(\d*)"')
+FIRST_ORDER_RE = re.compile(r'href="/orders/(SEC-[0-9A-Z]+)"')
+
+
+def people(url: str, count: int, seed: int = 19) -> list[dict]:
+    """`count` different people of the generated data, each with what they may see: orders
+    (theirs, or their clusters'), issues on those orders, updates waiting for them."""
+    from sqlalchemy import create_engine, text
+
+    rnd = random.Random(seed)
+    engine = create_engine(url)
+    chosen = []
+    with engine.connect() as conn:
+        for role, share in MIX.items():
+            want = max(1, round(count * share))
+            rows = conn.execute(text(
+                "SELECT id, username, organization_id FROM users "
+                f"WHERE username LIKE 'bench-{role}-%' AND active ORDER BY id")).all()
+            for row in rnd.sample(rows, min(want, len(rows))):
+                if role == "coordinator":
+                    seen = ("o.producer_org_id IN (SELECT g.id FROM organizations g JOIN cluster_coordinators cc "
+                            "ON cc.cluster_id = g.cluster_id WHERE cc.user_id = :me)")
+                else:
+                    column = "producer_org_id" if role == "producer" else "customer_org_id"
+                    seen = f"o.{column} = :org"
+                params = {"me": row.id, "org": row.organization_id}
+                orders = conn.execute(text(f"SELECT o.id, o.reference FROM orders o WHERE {seen} "
+                                           "ORDER BY o.last_activity_at DESC LIMIT 5"), params).all()
+                if not orders:
+                    continue
+                ids = [o.id for o in orders]
+                marks = ",".join(str(i) for i in ids)
+                issues = conn.execute(text(
+                    f"SELECT id FROM issues WHERE order_id IN ({marks}) AND state <> 'closed' "
+                    "ORDER BY id LIMIT 5")).scalars().all()
+                waiting = conn.execute(text(
+                    "SELECT u.id, o.reference FROM status_updates u JOIN orders o ON o.id = u.order_id "
+                    f"WHERE u.order_id IN ({marks}) AND u.confirmed_at IS NULL AND u.status <> 'note' "
+                    "ORDER BY u.id LIMIT 5")).all() if role == "customer" else []
+                chosen.append({"id": row.id, "username": row.username, "role": role, "org": row.organization_id,
+                               "orders": [o.reference for o in orders], "issues": list(issues),
+                               "waiting": [tuple(w) for w in waiting]})
+    engine.dispose()
+    return chosen
+
+
+class Person:
+    """One signed-in person and what they do next."""
+
+    def __init__(self, base: str, who: dict, rnd: random.Random, engine):
+        self.base, self.who, self.rnd, self.engine = base, who, rnd, engine
+        self.session = common.login(base, who["username"])
+        self.session.headers["Accept-Encoding"] = "br, gzip"
+        self.lock = threading.Lock()  # one request at a time per person, as on one phone
+        self.step = 0
+
+    def latest(self) -> str:
+        """The producer's order with the latest activity, as the database has it now."""
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            return conn.execute(text(
+                "SELECT reference FROM orders WHERE producer_org_id = :org "
+                "ORDER BY last_activity_at DESC, id DESC LIMIT 1"), {"org": self.who["org"]}).scalar()
+
+    def page(self, path: str) -> tuple[str, requests.Response]:
+        r = self.session.get(self.base + path, timeout=60)
+        if r.status_code == 200 and r.headers.get("Content-Type", "").startswith("text/html"):
+            m = USER_RE.search(r.text)
+            if not m or m[1] != str(self.who["id"]):
+                raise Stale(f"{path} for user {self.who['id']} showed user {m and m[1]}")
+        return path, r
+
+    def browse(self):
+        """The next of: orders list, an order page, issues list."""
+        self.step += 1
+        kind = ("list", "order", "issues")[self.step % 3]
+        if kind == "list":
+            return "GET /orders", *self.page("/orders")[1:]
+        if kind == "order":
+            return "GET /orders/<ref>", *self.page(f"/orders/{self.rnd.choice(self.who['orders'])}")[1:]
+        return "GET /issues", *self.page("/issues")[1:]
+
+    def post(self, path, data):
+        data = {**data, "client_id": str(uuid.uuid4()), "csrf_token": self.session.headers.get("X-CSRFToken")}
+        return self.session.post(self.base + path, data=data, timeout=60,
+                                 headers={"Accept": "application/json"})
+
+    def write(self):
+        """A write this person may make, then the view that must show it at once."""
+        who, text = self.who, f"mix {uuid.uuid4().hex[:10]}"
+        if who["role"] == "customer" and who["waiting"]:
+            update_id, ref = who["waiting"].pop()
+            r = self.post(f"/orders/{ref}/updates/{update_id}/confirm", {"comment": text})
+            return "POST confirm", r
+        if who["role"] == "producer" or not who["issues"]:
+            if who["role"] != "producer":
+                return self.browse()
+            ref = self.rnd.choice(who["orders"])
+            r = self.post(f"/orders/{ref}/updates", {"status": "note", "note": text})
+            if r.status_code < 300:
+                _path, listing = self.page("/orders")
+                first = FIRST_ORDER_RE.search(listing.text)
+                if not first or first[1] != self.latest():  # (someone may have written since)
+                    raise Stale(f"/orders of {who['username']} does not lead with its latest order")
+            return "POST note", r
+        issue = self.rnd.choice(who["issues"])
+        r = self.post(f"/issues/{issue}/comments", {"body": text})
+        if r.status_code < 300:
+            _path, shown = self.page(f"/issues/{issue}")
+            if text not in shown.text:
+                raise Stale(f"issue {issue} does not show the comment just written")
+        return "POST comment", r
+
+
+class Stale(Exception):
+    """A page that was not the current one of the person who asked."""
+
+
+def run_mix(base: str, url: str, crowd: list[dict], seconds: int, concurrency: int, seed: int = 7) -> dict:
+    """Threads pick people at random and make their next request until time is up."""
+    from sqlalchemy import create_engine
+
+    rnd = random.Random(seed)
+    engine = create_engine(url)
+    print(f"  signing in {len(crowd)} people ...", flush=True)
+    persons = [Person(base, who, random.Random(rnd.random()), engine) for who in crowd]
+    for p in persons:  # the first view of each (the page cache starts cold, as after a deploy)
+        p.browse()
+    times: dict[str, list[float]] = {}
+    statuses: dict[str, dict] = {}
+    stale, errors = [], []
+    guard = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def worker(seed):
+        r = random.Random(seed)
+        while time.monotonic() < stop:
+            person = r.choice(persons)
+            if not person.lock.acquire(blocking=False):
+                continue
+            try:
+                started = time.perf_counter()
+                kind, response = (person.write() if r.random() < WRITE_SHARE else person.browse())
+                ms = (time.perf_counter() - started) * 1000
+                with guard:
+                    times.setdefault(kind, []).append(ms)
+                    statuses.setdefault(kind, {}).setdefault(response.status_code, 0)
+                    statuses[kind][response.status_code] += 1
+            except Stale as err:
+                with guard:
+                    stale.append(str(err))
+            except requests.RequestException as err:
+                with guard:
+                    errors.append(repr(err))
+            finally:
+                person.lock.release()
+
+    threads = [threading.Thread(target=worker, args=(rnd.random(),)) for _ in range(concurrency)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    engine.dispose()
+    every = [ms for values in times.values() for ms in values]
+    by_kind = {k: {"count": len(v), "p50_ms": round(common.percentile(v, 50), 1),
+                   "p95_ms": round(common.percentile(v, 95), 1), "statuses": statuses[k]}
+               for k, v in sorted(times.items())}
+    bad = sum(n for s in statuses.values() for code, n in s.items() if code >= 400)
+    return {"requests": len(every), "rps": len(every) / elapsed, "p50_ms": round(common.percentile(every, 50), 1),
+            "p95_ms": round(common.percentile(every, 95), 1), "by_kind": by_kind, "refused_or_failed": bad,
+            "stale": stale[:20], "stale_count": len(stale), "errors": errors[:20], "error_count": len(errors)}
+
+
+def hello_rps(base: str, seconds: int, concurrency: int) -> float:
+    """The bare hello world, asked the same way (Python threads, one session each)."""
+    count, stop = [0], time.monotonic() + seconds
+    guard = threading.Lock()
+
+    def worker():
+        s = requests.Session()
+        while time.monotonic() < stop:
+            s.get(base + "/", timeout=30)
+            with guard:
+                count[0] += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return count[0] / (time.monotonic() - started)
+
+
+def run_db(kind: str, args) -> dict:
+    from sqlalchemy import create_engine
+
+    print(f"== {kind} ==", flush=True)
+    with tempfile.TemporaryDirectory(prefix="secgo-mix-") as tmp, common.database(kind, Path(tmp)) as url:
+        tmp = Path(tmp)
+        common.prepare_demo(url, tmp / "instance")
+        engine = create_engine(url)
+        s = args.scale
+        counts = datagen.fill(engine, orders=int(100_000 * s), updates_per_order=10, issues=int(20_000 * s),
+                              users=int(2_000 * s), log=lambda m: print(m, flush=True))
+        engine.dispose()
+        crowd = people(url, args.users)
+        out = {"database": kind, "data": counts, "people": {r: sum(p["role"] == r for p in crowd) for r in MIX}}
+        env = common.server_env(url, tmp / "instance", SECGO_RATELIMIT_ENABLED="0")
+        with common.Server(env, workers=args.workers) as server:
+            out["mix"] = run_mix(server.base, url, crowd, args.seconds, args.concurrency)
+            out["server_errors"] = server.errors_in_log()
+        with common.Server(common.server_env(url, tmp / "instance"), workers=args.workers,
+                           app="bench.hello:app") as hello:
+            out["hello_rps"] = hello_rps(hello.base, args.seconds, args.concurrency)
+        out["ratio"] = round(out["mix"]["rps"] / out["hello_rps"], 3)
+        m = out["mix"]
+        print(f"  mix {m['rps']:.0f} req/s (p50 {m['p50_ms']} ms, p95 {m['p95_ms']} ms), hello "
+              f"{out['hello_rps']:.0f} req/s, ratio {out['ratio']}; stale {m['stale_count']}, "
+              f"errors {m['error_count']}, refused {m['refused_or_failed']}", flush=True)
+    return out
+
+
+def report(results: list[dict], args) -> str:
+    lines = [f"Traffic mix ({common.machine()}; gunicorn -w {args.workers} sync; scale {args.scale}; "
+             f"{args.users} people, {args.concurrency} at a time, {args.seconds} s, "
+             f"{int(WRITE_SHARE * 100)}% writes)", ""]
+    for r in results:
+        d, m = r["data"], r["mix"]
+        ok = r["ratio"] >= RATIO_TARGET and not m["stale_count"] and not m["error_count"] and not r["server_errors"]
+        lines += [f"### {r['database']}: {d['orders']:,} orders, {d['status_updates']:,} status updates; "
+                  f"people: {r['people']}", ""]
+        rows = [[k, v["count"], v["p50_ms"], v["p95_ms"], v["statuses"]] for k, v in m["by_kind"].items()]
+        lines.append(common.md_table(["request", "count", "p50 ms", "p95 ms", "answers"], rows))
+        lines += ["", f"Mix: {m['rps']:.0f} req/s, p50 {m['p50_ms']} ms, p95 {m['p95_ms']} ms (round trip); "
+                  f"hello world {r['hello_rps']:.0f} req/s; ratio **{r['ratio']}** (target ≥ {RATIO_TARGET}); "
+                  f"stale or someone else's pages: {m['stale_count']}; client errors: {m['error_count']}; "
+                  f"server errors: {len(r['server_errors'])} — {'ok' if ok else '**MISSED**'}", ""]
+        lines += [f"- stale: {s}" for s in m["stale"]]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="sqlite,postgresql")
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full data size")
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    results = []
+    for kind in args.db.split(","):
+        if kind == "postgresql" and not common.pg_available():
+            print("PostgreSQL is not reachable: skipped", flush=True)
+            continue
+        results.append(run_db(kind, args))
+    text = report(results, args)
+    print(text)
+    common.write_results("traffic_mix", {"args": vars(args), "results": results}, text)
+    ok = all(r["ratio"] >= RATIO_TARGET and not r["mix"]["stale_count"] and not r["mix"]["error_count"]
+             and not r["server_errors"] for r in results)
+    print("TRAFFIC MIX OK" if ok else "TRAFFIC MIX: TARGET MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
