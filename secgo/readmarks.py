@@ -105,12 +105,19 @@ def mark_seen(user, kind: str, target_id: int, at: datetime | None = None) -> No
                                        "seen_at": at or utcnow()}])
 
 
-def visit(user, kind: str, target_id: int) -> datetime | None:
+def visit(user, kind: str, item) -> datetime | None:
     """The user opens the order's or issue's page: returns their previous visit (for the
     "new since your last visit" divider) and marks it seen as of now once the page is made
     (its own short transaction, after the page rendered: a mark that cannot be saved is
-    logged and never costs the page)."""
+    logged and never costs the page). A mark already later than the item's activity is left
+    as it is: nothing would change (it is read, and no divider moves), and the person's kept
+    lists stay kept (the page cache's key carries their latest mark)."""
+    activity_column, id_column = _ACTIVITY[kind]
+    target_id = getattr(item, id_column.key)
     previous = last_seen(user, kind, target_id)
+    activity = getattr(item, activity_column.key)
+    if previous is not None and activity is not None and previous >= activity:
+        return previous
     row = {"user_id": user.id, "kind": kind, "target_id": target_id, "seen_at": utcnow()}
 
     @after_this_request

@@ -81,7 +81,7 @@ def _detail_page(issue, comment_form=None, error=None, status=200, failed_action
 def detail(issue_id):
     issue = services.get_issue(current_user, issue_id)
     # Opening the page marks the issue seen; the conversation marks what is new since last time.
-    return _detail_page(issue, last_seen=readmarks.visit(current_user, "issue", issue.id))
+    return _detail_page(issue, last_seen=readmarks.visit(current_user, "issue", issue))
 
 
 def _form_errors(form, errors: dict, default: str) -> None:

@@ -141,7 +141,7 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
 def detail(reference):
     order = services.get_order(current_user, reference)
     # Opening the page marks the order seen; the timeline marks what is new since last time.
-    return render_detail(order, last_seen=readmarks.visit(current_user, "order", order.id))
+    return render_detail(order, last_seen=readmarks.visit(current_user, "order", order))
 
 
 def _post_update(posted, order):
