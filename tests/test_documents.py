@@ -300,8 +300,11 @@ def test_dispatching_with_papers_missing_asks_once_on_a_page_and_warns_scripts(a
                                                                              auth):
     ref = make_order(app, world, product="Jasmine rice", border_crossing="aranyaprathet_poipet")
     with app.app_context():
+        from secgo.documents.services import refresh_crossing
+
         db.session.add(CrossingRequirement(crossing="aranyaprathet_poipet", product="",
                                            doc_type="commercial_invoice"))
+        refresh_crossing("aranyaprathet_poipet")
         db.session.commit()
     auth.login("producer")
     asked = client.post(f"/orders/{ref}/updates", data={"status": "dispatched"})
@@ -349,3 +352,65 @@ def test_concurrent_double_post_of_one_queued_document_stores_one(app, world, li
     assert {a.status_code for a in answers} == {201}
     assert len({a.json()["id"] for a in answers}) == 1
     assert len(stored(app)) == 1
+
+
+# --- API v1 --------------------------------------------------------------------------------
+
+def test_api_lists_uploads_reads_and_removes_documents_and_sets_a_checklist(app, world, client):
+    from tests.test_api_orders import token_for
+
+    ref = make_order(app, world, product="Nam Dok Mai mango", border_crossing="mae_sot_myawaddy")
+    producer = token_for(app, "producer")
+    coordinator = token_for(app, "coordinator")
+    read = client.get("/api/v1/crossings/mae_sot_myawaddy/checklist", headers=producer)
+    assert read.status_code == 200 and read.get_json()["checklist"] == {}
+    assert client.put("/api/v1/crossings/mae_sot_myawaddy/checklist", headers=producer,
+                      json={"doc_types": ["packing_list"]}).status_code == 403
+    assert client.put("/api/v1/crossings/nowhere/checklist", headers=coordinator,
+                      json={"doc_types": ["packing_list"]}).status_code == 404
+    bad = client.put("/api/v1/crossings/mae_sot_myawaddy/checklist", headers=coordinator,
+                     json={"doc_types": ["packing_list", 7]})
+    assert bad.status_code == 422 and "doc_types" in bad.get_json()["error"]["fields"]
+    saved = client.put("/api/v1/crossings/mae_sot_myawaddy/checklist", headers=coordinator,
+                       json={"doc_types": ["phytosanitary", "packing_list"], "product": "mango"})
+    assert saved.status_code == 200
+    assert saved.get_json()["checklist"] == {"mango": ["packing_list", "phytosanitary"]}
+
+    body, content_type = multipart({"doc_type": "packing_list"},
+                                   [("file", "list.pdf", sample_pdf(["PACKING LIST"]))])
+    created = client.post(f"/api/v1/orders/{ref}/documents", data=body, content_type=content_type,
+                          headers={**producer, "Idempotency-Key": "api-doc-0001"})
+    assert created.status_code == 201, created.get_json()
+    doc = created.get_json()
+    assert doc["doc_type"] == "packing_list" and doc["mime"] == "application/pdf"
+    assert client.post(f"/api/v1/orders/{ref}/documents", json={"doc_type": "packing_list"},
+                       headers=producer).status_code == 415
+    listed = client.get(f"/api/v1/orders/{ref}/documents", headers=producer).get_json()
+    assert [d["id"] for d in listed["items"]] == [doc["id"]]
+    assert listed["missing"] == ["phytosanitary"]
+    assert {c["doc_type"]: c["present"] for c in listed["checklist"]} == {
+        "packing_list": True, "phytosanitary": False}
+    file = client.get(f"/api/v1/orders/{ref}/documents/{doc['id']}", headers=producer)
+    assert file.status_code == 200 and file.data.startswith(b"%PDF-")
+    gone = client.delete(f"/api/v1/orders/{ref}/documents/{doc['id']}", headers=producer)
+    assert gone.status_code == 200 and gone.get_json()["removed"] is True
+    assert client.get(f"/api/v1/orders/{ref}/documents", headers=producer).get_json()["items"] == []
+    assert client.get(f"/api/v1/orders/{ref}/documents",
+                      headers=token_for(app, "other_customer")).status_code == 404
+
+
+def test_api_dispatch_with_papers_missing_is_stored_with_a_warning(app, world, client):
+    from tests.test_api_orders import token_for
+
+    ref = make_order(app, world, border_crossing="mae_sot_myawaddy")
+    coordinator = token_for(app, "coordinator")
+    client.put("/api/v1/crossings/mae_sot_myawaddy/checklist", headers=coordinator,
+               json={"doc_types": ["commercial_invoice"]})
+    producer = token_for(app, "producer")
+    answer = client.post(f"/api/v1/orders/{ref}/updates", json={"status": "dispatched"},
+                         headers=producer)
+    assert answer.status_code == 201
+    assert answer.get_json()["missing_documents"] == ["commercial_invoice"]
+    ready = client.post(f"/api/v1/orders/{ref}/updates", json={"status": "note", "note": "ok"},
+                        headers=producer)
+    assert "missing_documents" not in ready.get_json()

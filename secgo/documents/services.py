@@ -28,7 +28,6 @@ from sqlalchemy import select
 
 from ..attachments.services import (
     FORMATS,
-    MAX_PHOTO_BYTES,
     StorageFailed,
     _remove,
     _write,
