@@ -118,7 +118,7 @@ def test_a_pdf_is_stored_served_privately_with_a_thumbnail(app, world, client, a
     assert thumb.mimetype == "image/jpeg"
     assert Image.open(io.BytesIO(thumb.data)).size[0] <= 240
     page = client.get(f"/orders/{ref}").get_data(as_text=True)
-    assert "Commercial invoice" in page and "2 pages" in page and "Document attached" in page
+    assert "Commercial invoice" in page and "PDF, 2 pages" in page and "Document attached" in page
 
 
 def test_a_pdf_with_javascript_embedded_files_forms_and_launch_is_stored_without_them(
