@@ -187,7 +187,7 @@ register("/crossings/{crossing}/checklist", {
         "parameters": [CROSSING, IDEMPOTENCY_PARAM],
         "requestBody": {"required": True, **_json({
             "type": "object", "required": ["doc_types"], "properties": {
-                "product": {"type": "string", **max_length("cluster_product")},
+                "product": {"type": "string", **max_length("product")},
                 "doc_types": {"type": "array", "items": {
                     "type": "string", "enum": list(DOCUMENT_TYPES)}}}})},
         "responses": {"200": {"description": "Saved", **_json({

@@ -368,9 +368,7 @@ def set_checklist(actor, crossing, product, types) -> dict[str, list[str]]:
     fields = {}
     if not isinstance(crossing, str) or crossing not in BORDER_CROSSINGS:
         fields["crossing"] = _("Choose a border crossing.")
-    product = clean_text(product, "cluster_product", fields)  # the column's width, 80
-    if "cluster_product" in fields:
-        fields["product"] = fields.pop("cluster_product")
+    product = clean_text(product, "product", fields)  # as long as an order's product may be
     if isinstance(types, str):
         types = [types]
     if not isinstance(types, list | tuple) or not all(isinstance(t, str) and t in DOCUMENT_TYPES

@@ -77,7 +77,7 @@ class CrossingRequirement(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     crossing: Mapped[str] = mapped_column(String(40), index=True)
-    product: Mapped[str] = mapped_column(String(80), default="")
+    product: Mapped[str] = mapped_column(String(120), default="")
     doc_type: Mapped[str] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -52,7 +52,7 @@ def upgrade():
         'crossing_requirements',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('crossing', sa.String(length=40), nullable=False),
-        sa.Column('product', sa.String(length=80), nullable=False),
+        sa.Column('product', sa.String(length=120), nullable=False),
         sa.Column('doc_type', sa.String(length=30), nullable=False),
         sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_crossing_requirements')),
