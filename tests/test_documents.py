@@ -414,3 +414,28 @@ def test_api_dispatch_with_papers_missing_is_stored_with_a_warning(app, world, c
     ready = client.post(f"/api/v1/orders/{ref}/updates", json={"status": "note", "note": "ok"},
                         headers=producer)
     assert "missing_documents" not in ready.get_json()
+
+
+def test_damaged_pdfs_and_pictures_are_refused_never_a_crash(app):
+    """Bytes flipped and files cut short: each is cleaned or refused (a 4xx), never a 500."""
+    import random
+
+    from secgo.documents.services import clean_document
+    from secgo.errors import ApiError
+
+    rng = random.Random(11)
+    bases = [sample_pdf(["X"], pages=3), hostile_pdf(), encrypted_pdf(), jpeg((64, 48))]
+    refused = 0
+    with app.test_request_context():
+        for _ in range(150):
+            data = bytearray(rng.choice(bases))
+            for _flip in range(rng.randint(1, 30)):
+                data[rng.randrange(5, len(data))] = rng.randrange(256)
+            if rng.random() < 0.3:
+                data = data[:rng.randrange(6, len(data))]
+            try:
+                clean_document(bytes(data))
+            except ApiError as err:
+                assert 400 <= err.status < 500
+                refused += 1
+    assert refused

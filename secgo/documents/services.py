@@ -157,8 +157,9 @@ def clean_pdf(data: bytes) -> tuple[bytes, bytes, int]:
         raise
     except pikepdf.PasswordError:
         _refuse(422, ENCRYPTED)
-    except (pikepdf.PdfError, pikepdf.DataDecodingError, ValueError, TypeError, KeyError,
-            RecursionError, OSError) as err:
+    # A damaged file can fail anywhere in qpdf (QpdfRuntimeError is a RuntimeError).
+    except (pikepdf.PdfError, pikepdf.DataDecodingError, RuntimeError, ValueError, TypeError,
+            KeyError, IndexError, AttributeError, OSError) as err:
         log.info("PDF refused: %s", err)
         _refuse(422, BROKEN)
     cleaned = out.getvalue()
@@ -166,7 +167,7 @@ def clean_pdf(data: bytes) -> tuple[bytes, bytes, int]:
         _refuse(413, _l("A document may be at most %(mb)s MB.", mb=MAX_DOCUMENT_BYTES // (1024 * 1024)))
     try:
         thumb = _thumbnail(cleaned)
-    except (pdfium.PdfiumError, ValueError, OSError) as err:
+    except (pdfium.PdfiumError, RuntimeError, ValueError, OSError) as err:
         log.info("PDF refused by PDFium: %s", err)
         _refuse(422, BROKEN)
     return cleaned, thumb, pages
