@@ -162,13 +162,15 @@ register("/orders/{reference}/documents/{document_id}", {
         "responses": {"200": {"description": "The file", "content": {
             "application/pdf": {"schema": {"type": "string"}},
             "image/jpeg": {"schema": {"type": "string"}}}},
-            **error_responses(401, 404)},
+            **error_responses(401, 404, 405)},
     },
     "delete": {
         "summary": "Remove a document (its uploader, or an admin); removing it again changes nothing",
         "parameters": [REF, DOC_ID, IDEMPOTENCY_PARAM],
+        # 405: an id past the largest record id matches no route, and werkzeug then names the
+        # path's other method (GET) as the one allowed.
         "responses": {"200": {"description": "Removed", **_json(DOCUMENT)},
-                      **error_responses(400, 401, 403, 404, 409)},
+                      **error_responses(400, 401, 403, 404, 405, 409)},
     },
 })
 register("/crossings/{crossing}/checklist", {
