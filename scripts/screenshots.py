@@ -56,6 +56,12 @@ PAGES = {
     "coordinator-where": ("demo-coordinator", "/coordinator#where-h"),
     "coordinator-promptness": ("demo-coordinator", "/coordinator#promptness"),
     "coordinator-borders": ("demo-coordinator", "/coordinator#border-times"),
+    # Issue 16: an order's papers with its crossing's checklist; the checklists; the dashboard.
+    "order-documents": ("demo-customer", "/orders/SEC-2H6N8P#documents"),
+    "order-documents-producer": ("demo-producer-my", "/orders/SEC-2H6N8P#papers-warning"),
+    "checklists": ("demo-coordinator", "/coordinator/checklists"),
+    "checklists-form": ("demo-coordinator", "/coordinator/checklists#set"),
+    "coordinator-papers": ("demo-coordinator", "/coordinator#papers"),
 }
 # page name -> (file input, how many photos to choose) before the picture is taken
 CHOOSE_PHOTOS = {"order-photos": ("#photos", 2)}

@@ -14,6 +14,7 @@ BLUEPRINTS = (
     "onboarding",
     "admin",
     "orders",
+    "documents",
     "issues",
     "coordinator",
     "push",

@@ -162,6 +162,66 @@ HISTORY = [
 ]
 HISTORY_ORDERS = 12  # per route, one every ten days or so, back from today
 
+# What each crossing asks for (secgo.documents): every shipment's commercial papers, plus the
+# plant-health certificate for fruit, rice and vegetables and fumigation for wooden goods.
+# A product word is matched in the order's product, as the producers write it ("သရက်" is
+# Burmese for mango).
+BASIC_PAPERS = ("commercial_invoice", "packing_list", "certificate_of_origin")
+CHECKLISTS = {
+    crossing: {"": BASIC_PAPERS, **extra} for crossing, extra in {
+        "mae_sot_myawaddy": {"mango": ("phytosanitary",), "သရက်": ("phytosanitary",),
+                             "rice": ("phytosanitary",), "fruit": ("phytosanitary",)},
+        "phu_nam_ron_htee_kee": {"mango": ("phytosanitary",), "သရက်": ("phytosanitary",)},
+        "aranyaprathet_poipet": {"rice": ("phytosanitary",), "ผัก": ("phytosanitary",),
+                                 "vegetable": ("phytosanitary",)},
+        "hat_lek_cham_yeam": {"mango": ("phytosanitary",)},
+        "nong_khai_vientiane": {"furniture": ("fumigation",)},
+        "bavet_moc_bai": {},
+    }.items()
+}
+# Papers already attached to demo orders: (reference, type, the paper's first lines).
+DEMO_PAPERS = [
+    ("SEC-2H6N8P", "commercial_invoice", ("COMMERCIAL INVOICE", "No. MDY-2026-118",
+                                          "Mango (Sein Ta Lone), 8 t, USD 9,600")),
+    ("SEC-2H6N8P", "packing_list", ("PACKING LIST", "800 crates x 10 kg")),
+    ("SEC-3F7J9C", "commercial_invoice", ("COMMERCIAL INVOICE", "No. KSP-2026-042",
+                                          "Keo Romeat mango, 12 t, USD 10,800")),
+    ("SEC-8D4K2M", "commercial_invoice", ("COMMERCIAL INVOICE", "No. SK-2026-311")),
+    ("SEC-8D4K2M", "packing_list", ("PACKING LIST", "200 boxes x 10 kg")),
+    ("SEC-8D4K2M", "certificate_of_origin", ("FORM D", "ASEAN-Trade in Goods Agreement",
+                                             "Certificate of origin")),
+    ("SEC-8D4K2M", "phytosanitary", ("PHYTOSANITARY CERTIFICATE", "Organic vegetables")),
+]
+
+
+def _seed_papers(orgs: dict, users: dict) -> int:
+    """The crossings' checklists, and a few papers on demo orders (real small PDFs)."""
+    from .documents.sample import sample_pdf
+    from .documents.services import refresh_crossing, save_document
+    from .models import CrossingRequirement, Document
+
+    created = 0
+    for crossing, groups in CHECKLISTS.items():
+        for product, types in groups.items():
+            for doc_type in types:
+                created += _get_or_create(CrossingRequirement, {
+                    "crossing": crossing, "product": product, "doc_type": doc_type})[1]
+    for reference, doc_type, lines in DEMO_PAPERS:
+        order = db.session.scalar(select(Order).where(Order.reference == reference))
+        if order is None or db.session.scalar(select(Document.id).where(
+                Document.order_id == order.id, Document.doc_type == doc_type)):
+            continue
+        # Attached before the order's latest report: the demo's history stays as it was.
+        active = order.last_activity_at
+        doc = save_document(_member(users, order.producer_org), order, sample_pdf(lines),
+                            doc_type, filename=f"{doc_type}.pdf")
+        doc.created_at, order.last_activity_at = active - timedelta(hours=2), active
+        created += 1
+    db.session.flush()
+    for crossing in CHECKLISTS:
+        refresh_crossing(crossing)
+    return created
+
 
 def _seed_history(orgs: dict, users: dict, now) -> int:
     """Delivered orders of the last four months on the HISTORY routes (the same every run)."""
@@ -302,6 +362,7 @@ def seed_demo() -> int:
             _demo_issue(order, issue_spec, people, now - timedelta(hours=history[-1][2] - 2))
             created += 1
     created += _seed_history(orgs, users, now)
+    created += _seed_papers(orgs, users)
     # The demo's history is in the past: nobody is to be told about it now.
     db.session.execute(delete(Notification).where(Notification.id > before))
     db.session.commit()

@@ -171,3 +171,23 @@ def matrix_invite(world, *, by="admin") -> str:
     token = issue_link(user, "invite", _user(world, by))
     db.session.commit()
     return token
+
+
+def pdf_bytes(title="COMMERCIAL INVOICE") -> bytes:
+    """A small real PDF (pikepdf)."""
+    from secgo.documents.sample import sample_pdf
+
+    return sample_pdf([title])
+
+
+def matrix_document(world, *, uploader="producer", reference=WORLD_ORDER, title=None) -> int:
+    """A document (stored on disk) the producer attached to the order; its id. Each call is
+    a new paper (its own text), so it is never the one already there."""
+    import uuid
+
+    from secgo.documents.services import save_document
+
+    doc = save_document(_user(world, uploader), _order(reference),
+                        pdf_bytes(title or f"INVOICE {uuid.uuid4().hex[:8]}"), "commercial_invoice")
+    db.session.commit()
+    return doc.id

@@ -143,7 +143,8 @@ def orders_read(reference):
 def _post_update(posted, user, order):
     update = services.post_update(user, order, posted.data, posted.photos(user), client_id=posted.key,
                                   voice=posted.voice(user))
-    return 201, update_json(update), url_for("orders.detail", reference=order.reference)
+    return 201, {**update_json(update), **services.papers_warning(order, update)}, \
+        url_for("orders.detail", reference=order.reference)
 
 
 POST_UPDATE = Write("orders.update", _post_update, texts=("note",), body="json")
@@ -367,6 +368,12 @@ UPDATE = schema("StatusUpdate", {
         "confirm_comment": {"type": ["string", "null"]},
         "phrases": {"type": "array", "items": PHRASE},
         "zawgyi_suggestion": ZAWGYI,
+        "missing_documents": {"type": "array", "items": {"type": "string"},
+                              "description": "Only in the answer to a `dispatched` or "
+                              "`at_border` report sent while the crossing's checklist misses "
+                              "these document types: the report is stored all the same"},
+        "warning": {"type": "string", "description": "With missing_documents: what to tell "
+                                                     "the person, in their language"},
     },
 })
 NEW_ORDER = schema("NewOrder", {

@@ -33,6 +33,8 @@ ACTIONS = {
     "api_token_revoked": _l("API token revoked"),
     "tracking_link_created": _l("Tracking link made"),
     "tracking_link_revoked": _l("Tracking link revoked"),
+    "document_removed": _l("Document removed from an order"),
+    "checklist_changed": _l("Document checklist of a crossing changed"),
     "data_exported": _l("Data downloaded"),
     "person_erased": _l("Personal data erased"),
 }

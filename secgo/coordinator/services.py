@@ -2,19 +2,20 @@
 import csv
 import io
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import get_timezone
 from flask_babel import gettext as _
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import aliased
 
 from .. import phrases
 from ..authz import visible_issues_clause, visible_orders_clause
 from ..extensions import db
-from ..i18n import BORDER_LABELS, CATEGORY_LABELS, SEVERITY_LABELS, STATE_LABELS, STATUS_LABELS
+from ..i18n import BORDER_LABELS, CATEGORY_LABELS, DOCUMENT_LABELS, SEVERITY_LABELS, STATE_LABELS, STATUS_LABELS
 from ..issues.services import filter_clauses, order_filter_clauses, parse_filters
-from ..models import Cluster, Issue, Order, Organization, StatusUpdate, utcnow
+from ..models import CHECKED_STATUSES, Cluster, Issue, Order, Organization, StatusUpdate, utcnow
 from ..orders.services import awaiting_count_expr, open_issues_expr, today as viewer_today
 
 DEFAULT_PERIOD_DAYS = 90
@@ -200,6 +201,20 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
         .with_hint(StatusUpdate, "INDEXED BY ix_status_updates_awaiting_recorded", "sqlite")
     ).all()
 
+    # Orders on their way with papers their crossing needs missing (orders.missing_documents,
+    # kept by secgo.documents): the most recently active first, from a small partial index.
+    papers = db.session.execute(
+        select(Order.reference, Order.product, Order.status, Order.missing_documents,
+               _producer.name.label("producer"))
+        .join(_producer, Order.producer_org_id == _producer.id)
+        .where(*order_scope, Order.missing_documents.is_not(None),
+               Order.status.in_([literal_column(f"'{s}'") for s in CHECKED_STATUSES]))
+        .order_by(Order.last_activity_at.desc()).limit(SHORT_LIST)
+        .with_hint(Order, "INDEXED BY ix_orders_documents_missing", "sqlite")
+    ).all()
+    papers_missing = [SimpleNamespace(**row._asdict(), missing=[
+        DOCUMENT_LABELS.get(t, t) for t in row.missing_documents.split(",")]) for row in papers]
+
     in_period = [*scope, Issue.created_at >= period.start, Issue.created_at < period.end]
     # One pass over the period's issues for the three breakdowns (a few hundred groups at
     # most: clusters x categories x border crossings), summed up here.
@@ -241,6 +256,7 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
         "overdue_count": overdue_count,
         "unconfirmed": unconfirmed,
         "unconfirmed_count": unconfirmed_count,
+        "papers_missing": papers_missing,
         "count_cap": COUNT_CAP,
         "by_cluster": [(name, n) for name, n in by_cluster],
         "by_category": [(CATEGORY_LABELS.get(c, c), n) for c, n in by_category],

@@ -9,7 +9,7 @@ from .catalogs import js_msgids, script_catalog
 from .formatting import CLDR_UNITS, CURRENCIES, format_ago, format_clock, format_day
 from .formatting import format_duration, format_money, format_number, format_quantity
 from .formatting import format_when
-from .labels import BORDER_LABELS, CATEGORY_LABELS, CONDITION_LABELS, COUNTRY_LABELS
+from .labels import BORDER_LABELS, CATEGORY_LABELS, DOCUMENT_LABELS, CONDITION_LABELS, COUNTRY_LABELS
 from .labels import LANGUAGE_NAMES, ROLE_LABELS, SEVERITY_LABELS, STATE_LABELS
 from .labels import STATUS_LABELS, TIMEZONE_LABELS
 from .locale import LANG_COOKIE, request_translations, select_locale, select_timezone
@@ -37,7 +37,7 @@ __all__ = [
     "CLDR_UNITS", "CURRENCIES", "format_ago", "format_clock", "format_day", "format_duration",
     "format_money", "format_number", "format_quantity", "format_when",
     # labels
-    "BORDER_LABELS", "CATEGORY_LABELS", "CONDITION_LABELS", "COUNTRY_LABELS", "LANGUAGE_NAMES",
+    "BORDER_LABELS", "CATEGORY_LABELS", "DOCUMENT_LABELS", "CONDITION_LABELS", "COUNTRY_LABELS", "LANGUAGE_NAMES",
     "ROLE_LABELS", "SEVERITY_LABELS", "STATE_LABELS", "STATUS_LABELS", "TIMEZONE_LABELS",
 ]
 

@@ -113,6 +113,16 @@ CATEGORY_LABELS = {
     "payment": _l("Payment"),
     "other": _l("Other"),
 }
+# The papers of a cross-border shipment (secgo.documents): the glossary's terms.
+DOCUMENT_LABELS = {
+    "commercial_invoice": _l("Commercial invoice"),
+    "packing_list": _l("Packing list"),
+    "certificate_of_origin": _l("Certificate of origin (ATIGA Form D)"),
+    "phytosanitary": _l("Phytosanitary certificate"),
+    "fumigation": _l("Fumigation certificate"),
+    "export_permit": _l("Export permit or licence"),
+    "other": _l("Other document"),
+}
 SEVERITY_LABELS = {"low": _l("Low"), "medium": _l("Medium"), "high": _l("High")}
 STATE_LABELS = {
     # TRANSLATORS: state of an issue (a problem that is not yet handled), not "open a page".
@@ -157,6 +167,7 @@ def init_app(app):
         ROLE_LABELS=ROLE_LABELS,
         COUNTRY_LABELS=COUNTRY_LABELS,
         CATEGORY_LABELS=CATEGORY_LABELS,
+        DOCUMENT_LABELS=DOCUMENT_LABELS,
         SEVERITY_LABELS=SEVERITY_LABELS,
         STATE_LABELS=STATE_LABELS,
         CONDITION_LABELS=CONDITION_LABELS,

@@ -2,6 +2,7 @@
 from .audit import AuditEvent
 from .base import UTCDateTime, utcnow
 from .channel import CHANNELS, ChannelDelivery, ChannelLink
+from .document import CHECKED_STATUSES, DOCUMENT_TYPES, CrossingRequirement, Document
 from .issue import CATEGORIES, OPEN_STATES, SEVERITIES, STATES, Issue, IssueComment, IssueEvent
 from .misc import Attachment, IdempotencyKey, Notification, PushDelivery, PushSubscription, Reminder
 from .order import (
@@ -25,7 +26,7 @@ from .user import ROLES, ApiToken, Invite, User, UserSession, hash_token, new_to
 
 __all__ = [
     "ApiToken", "AuditEvent", "Attachment", "BORDER_CROSSINGS", "CATEGORIES", "CHANNELS",
-    "ChannelDelivery", "ChannelLink", "CONDITIONS", "COUNTRIES",
+    "CHECKED_STATUSES", "ChannelDelivery", "CrossingRequirement", "DOCUMENT_TYPES", "Document", "ChannelLink", "CONDITIONS", "COUNTRIES",
     "CURRENCIES", "Cluster", "DeliveryConfirmation", "FINAL_STATUSES", "IdempotencyKey",
     "Invite", "Issue", "IssueComment", "IssueEvent", "Notification", "OPEN_STATES", "ORG_KINDS",
     "Order", "READ_KINDS", "REFERENCE_MAX", "ReadMark",

@@ -110,6 +110,9 @@ class Order(db.Model):
     client_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # The papers its crossing's checklist needs and it lacks ("invoice,packing_list"), None
+    # when none is missing (secgo.documents.services keeps it; the dashboard lists these).
+    missing_documents: Mapped[str | None] = mapped_column(String(300))
 
     producer_org: Mapped[Organization] = relationship(foreign_keys=[producer_org_id])
     customer_org: Mapped[Organization] = relationship(foreign_keys=[customer_org_id])

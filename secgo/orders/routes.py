@@ -20,6 +20,7 @@ from ..models import (
     CATEGORIES,
     CONDITIONS,
     CURRENCIES,
+    DOCUMENT_TYPES,
     STATUSES,
     Attachment,
     StatusUpdate,
@@ -114,10 +115,18 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
     """The order page: facts, forms for what this viewer may do, one timeline."""
     from ..coordinator.promptness import expected_arrival  # (coordinator imports the order pages)
 
+    from ..documents import services as documents
+
     side = services.side_of(current_user, order)
     updates, delivery, issues = services.load_history(order)
+    papers = documents.order_documents(order, removed=True)
+    shown_papers = [d for d in papers if d.deleted_at is None]
+    checklist = documents.checklist(order, shown_papers)
     return render_template(
-        "orders/detail.html", order=order, side=side, entries=services.timeline(updates, delivery, issues),
+        "orders/detail.html", order=order, side=side,
+        entries=services.timeline(updates, delivery, issues, papers),
+        documents=shown_papers, checklist=checklist, doc_types=DOCUMENT_TYPES,
+        missing_papers=[c["label"] for c in checklist if not c["present"]],
         delivery=delivery, allowed=services.allowed_statuses(order, side),
         likely=services.likely_next(order, side), overdue=order.is_overdue(services.today()),
         open_issues=sum(i.is_open for i in issues),
@@ -145,9 +154,13 @@ def detail(reference):
 
 
 def _post_update(posted, order):
+    # A plain form asks "Send anyway?" once when papers are missing; a script (the outbox)
+    # stores the report and gets the missing papers in the answer (the page said so already).
     update = services.post_update(current_user, order, posted.data, posted.photos(current_user),
-                                  client_id=posted.key, voice=posted.voice(current_user))
-    return 201, {"id": update.id, "status": update.status}, _order_page(order)
+                                  client_id=posted.key, voice=posted.voice(current_user),
+                                  ask_papers=not wants_json())
+    return 201, {"id": update.id, "status": update.status,
+                 **services.papers_warning(order, update)}, _order_page(order)
 
 
 def _refused_update(refusal, order):

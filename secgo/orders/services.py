@@ -254,6 +254,10 @@ def create_order(actor, data: dict, *, client_id=None) -> Order:
     db.session.add(order)
     db.session.flush()
     refresh_search_text(order)
+    if border:  # the crossing's checklist: what the dashboard will miss once it is on its way
+        from ..documents.services import refresh_missing
+
+        refresh_missing(order)
     return order
 
 
@@ -471,8 +475,10 @@ def validate_update(data: dict) -> dict:
 
 
 def post_update(actor, order: Order, data: dict, photos=(), *, client_id=None,
-                voice=None) -> StatusUpdate:
-    """Add a status update or a note (or a correction of an earlier update) to an order."""
+                voice=None, ask_papers=False) -> StatusUpdate:
+    """Add a status update or a note (or a correction of an earlier update) to an order.
+    ask_papers (a plain form): a dispatch or border report with papers missing is asked
+    about once (secgo.documents.services.check_before_report); it is never refused for it."""
     side = side_of(actor, order)
     clean = validate_update(data)
     said = phrases.read(data, phrases.UPDATE, unit=order.unit)
@@ -502,6 +508,10 @@ def post_update(actor, order: Order, data: dict, photos=(), *, client_id=None,
         elif status not in allowed_statuses(order, side):
             message = _("This status cannot follow %(current)s.", current=_status_label(order.status))
             raise ApiError(409, message, fields={"status": message})
+        else:
+            from ..documents.services import check_before_report
+
+            check_before_report(order, status, data, ask=ask_papers)
     now = utcnow()
     update = StatusUpdate(
         order=order, status=status, note=str(clean["note"]), note_original=clean["note"].original,
@@ -533,6 +543,17 @@ def post_update(actor, order: Order, data: dict, photos=(), *, client_id=None,
         order=order, params=params,
     )
     return update
+
+
+def papers_warning(order: Order, update: StatusUpdate) -> dict:
+    """For a dispatch or border report sent with papers missing: the missing types and the
+    warning, added to the write's answer (the report is stored all the same)."""
+    from ..documents.services import CHECKED_STATUSES, missing_types, missing_warning
+
+    if update.status not in CHECKED_STATUSES or update.corrects_id is not None:
+        return {}
+    missing = missing_types(order)
+    return {"missing_documents": missing, "warning": missing_warning(missing)} if missing else {}
 
 
 def reopens_order(update: StatusUpdate) -> bool:
@@ -782,7 +803,7 @@ def delivery_title(order: Order, condition: str, received) -> dict:
 
 @dataclass
 class Entry:
-    kind: str  # update | confirmation | delivery | issue
+    kind: str  # update | confirmation | delivery | issue | document
     at: datetime
     obj: object
     reopens: bool = False  # an update that withdrew the order's cancellation
@@ -807,14 +828,15 @@ def load_history(order: Order):
     return updates, delivery, issues
 
 
-def timeline(updates, delivery, issues) -> list[Entry]:
+def timeline(updates, delivery, issues, documents=()) -> list[Entry]:
     """One list, newest first, of everything that happened on an order."""
     entries = [Entry("update", u.recorded_at, u, reopens_order(u)) for u in updates]
+    entries += [Entry("document", d.created_at, d) for d in documents]
     entries += [Entry("confirmation", u.confirmed_at, u) for u in updates if u.confirmed_at]
     if delivery is not None:
         entries.append(Entry("delivery", delivery.created_at, delivery))
     entries += [Entry("issue", i.created_at, i) for i in issues]
-    order = {"update": 0, "confirmation": 1, "delivery": 2, "issue": 3}
+    order = {"update": 0, "confirmation": 1, "delivery": 2, "issue": 3, "document": 4}
     entries.sort(key=lambda e: (e.at, order[e.kind], e.obj.id), reverse=True)
     return entries
 

@@ -68,6 +68,8 @@ export async function enqueue(form, submitter) {
     else if (typeof value === 'string') fields.push([name, value]);
     else if (name === 'voice' && (value.size > 0 || value.name)) {
       files.push({ name, blob: value, filename: value.name || 'voice.webm' }); // kept as recorded
+    } else if (name === 'document' && (value.size > 0 || value.name)) {
+      files.push({ name, blob: value, filename: value.name || 'document' }); // a PDF: as chosen
     } else if (value.size > 0 || value.name) {
       // Loaded only when a photo is queued: it stays off the first load of every page.
       const { preparePhoto } = await import('./photos.js');
@@ -197,9 +199,10 @@ function entry(item, tag) {
   const time = el('time', '', formatMoment(item.created));
   time.dateTime = new Date(item.created).toISOString();
   meta.append(time);
-  const photos = item.files.filter((f) => f.name !== 'voice').length;
+  const photos = item.files.filter((f) => f.name !== 'voice' && f.name !== 'document').length;
   if (photos) meta.append(' · ', ngettext('%(n)s photo', '%(n)s photos', photos));
-  if (photos < item.files.length) meta.append(' · ', gettext('voice note'));
+  if (item.files.some((f) => f.name === 'voice')) meta.append(' · ', gettext('voice note'));
+  if (item.files.some((f) => f.name === 'document')) meta.append(' · ', gettext('document'));
   node.append(meta);
   if (item.state === 'failed' && item.error) {
     const main = item.error.message || gettext('The server refused this report.');

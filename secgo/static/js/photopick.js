@@ -11,7 +11,19 @@ function say(input) {
     : gettext('No photo chosen');
 }
 
+// A document picker (templates/documents/_order.html): the chosen file's name.
+function sayFile(input) {
+  const out = document.getElementById(`${input.id}-name`);
+  if (out) out.textContent = input.files && input.files.length ? input.files[0].name : gettext('No file chosen');
+}
+
 export function initPhotoPickers() {
+  for (const input of document.querySelectorAll('input.doc-input')) {
+    input.addEventListener('change', () => sayFile(input));
+    input.form?.addEventListener('reset', () => setTimeout(() => sayFile(input)));
+    sayFile(input);
+    loadCatalog().then(() => sayFile(input), () => {});
+  }
   const inputs = [...document.querySelectorAll('input.photo-input')];
   if (!inputs.length) return;
   const all = () => inputs.forEach(say);
