@@ -16,6 +16,7 @@ BLUEPRINTS = (
     "orders",
     "issues",
     "coordinator",
+    "matching",
     "push",
     "channels",
     "attachments",

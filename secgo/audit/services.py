@@ -35,6 +35,7 @@ ACTIONS = {
     "tracking_link_revoked": _l("Tracking link revoked"),
     "data_exported": _l("Data downloaded"),
     "person_erased": _l("Personal data erased"),
+    "match_stage_changed": _l("Business match moved to another stage"),
 }
 PER_PAGE = 50
 

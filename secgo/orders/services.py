@@ -254,6 +254,11 @@ def create_order(actor, data: dict, *, client_id=None) -> Order:
     db.session.add(order)
     db.session.flush()
     refresh_search_text(order)
+    # A first or repeat order between a pair matched at a business-matching event moves
+    # their match on, in this transaction (so exactly once with the order, by its client_id).
+    from ..matching.services import order_placed
+
+    order_placed(order)
     return order
 
 
