@@ -125,8 +125,17 @@ def participant_choices(user) -> dict[str, list[Organization]]:
 NO_PRODUCER = _l("Choose at least one producer of your clusters.")
 
 
+def _named(data, name, limit, fields, *, required=False):
+    """clean_text of a field whose limit is named otherwise (an event's "name": "event_name")."""
+    refused = {}
+    text = clean_text(data.get(name), limit, refused, required=required)
+    if refused:
+        fields[name] = refused[limit]
+    return text
+
+
 def _event_fields(user, data, event, fields):
-    name = clean_text(data.get("name"), "event_name", fields, required=True)
+    name = _named(data, "name", "event_name", fields, required=True)
     place = clean_text(data.get("place"), "place", fields)
     held_on = _date(data, "held_on", fields)
     if held_on is None and "held_on" not in fields:
