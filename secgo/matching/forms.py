@@ -27,6 +27,6 @@ class MatchForm(FlaskForm):
 
 class StageForm(FlaskForm):
     stage = SelectField(_l("New stage"), validate_choice=False)
-    on = StringField(_l("On"), render_kw={"type": "date"})
+    on = StringField(_l("Day of this step"), render_kw={"type": "date"})
     reason = TextAreaField(_l("Why it is no longer pursued"), validators=[length("reason")])
     client_id = HiddenField(default=new_client_id)
