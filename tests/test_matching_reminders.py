@@ -11,9 +11,21 @@ from secgo.extensions import db
 from secgo.models import Match, MatchFollowUp, MatchingEvent, MatchStep, Organization
 from secgo.notify.reminders import add_months
 from tests.test_push import subscribe, user
-from tests.test_reminders import BANGKOK, YANGON, local, pushes, service, set_zone, work  # noqa: F401
+from secgo.push.vapid import load_keys
+from tests.pushservice import PushService
+from tests.test_reminders import BANGKOK, YANGON, local, pushes, set_zone, work
 
-HELD = date(2025, 12, 1)  # 3 months later: 2026-03-01 (the reminder tests' March)
+HELD = date(2025, 12, 1)
+
+
+@pytest.fixture
+def service(app, world):
+    """A real push service on 127.0.0.1 that decrypts every push (tests/pushservice.py)."""
+    with app.app_context():
+        key = load_keys().application_server_key
+    with PushService(key) as svc:
+        app.config["PUSH_ALLOWED_HOSTS"] = svc.origin
+        yield svc  # 3 months later: 2026-03-01 (the reminder tests' March)
 
 
 def forum(world, stages=("matched", "sample_sent", "repeat_order")):
@@ -25,7 +37,7 @@ def forum(world, stages=("matched", "sample_sent", "repeat_order")):
     event = MatchingEvent(name="Mekong forum", place="Phnom Penh", held_on=HELD, organizations=[buyer, *farms])
     db.session.add(event)
     db.session.flush()
-    for farm, stage in zip(farms, stages):
+    for farm, stage in zip(farms, stages, strict=True):
         match = Match(event_id=event.id, buyer_org_id=buyer.id, producer_org_id=farm.id, products="rice",
                       stage=stage, stage_on=HELD)
         db.session.add(match)
@@ -104,7 +116,6 @@ def test_a_follow_up_held_overnight_is_dropped_when_the_coordinator_no_longer_se
 def test_several_scans_at_once_give_one_follow_up(app, world, service):
     """The unique (event, coordinator, months) row is the last word when scans race."""
     from secgo.notify.reminders import _follow_ups, _listeners
-    from secgo.models import utcnow  # noqa: F401
 
     with app.app_context():
         subscribe(service, "coordinator")

@@ -286,7 +286,7 @@ def follow_orders(match) -> int:
     the orders themselves, so running it again changes nothing; the number of steps added."""
     orders = _pair_orders(match)
     added = 0
-    for stage, order in zip(ORDER_STAGES, orders):
+    for stage, order in zip(ORDER_STAGES, orders, strict=False):  # at most two orders count
         if RANK[stage] > RANK[match.stage]:
             on = max(_day_of(order.created_at), match.event.held_on)
             _reach(match, stage, on)
