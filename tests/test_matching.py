@@ -135,6 +135,19 @@ def test_each_step_is_dated_audited_and_dropping_needs_a_reason(app, world, coor
         assert {a.organization_id for a in audits} == {world.orgs["farm"]}
 
 
+def test_a_coordinator_edits_a_matchs_products_and_its_buyer_cannot(app, world, coordinator, matched):
+    r = coordinator.post(f"/matching/matches/{matched}", data={"products": "Rice bran", "note": "Call in May",
+                                                              "client_id": "edit-match-1"})
+    assert r.status_code == 303
+    r = coordinator.post(f"/matching/matches/{matched}", data={"products": "", "client_id": "edit-match-2"})
+    assert r.status_code == 422 and "Please fill this in." in r.get_data(as_text=True)
+    buyer = login(app.test_client(), "customer")
+    assert buyer.post(f"/matching/matches/{matched}", data={"products": "x"}).status_code == 403
+    with app.app_context():
+        match = db.session.get(Match, matched)
+        assert (match.products, match.note) == ("Rice bran", "Call in May")
+
+
 # --- orders move a match on ---------------------------------------------------------------
 
 ORDER = {"product": "Organic jasmine rice", "quantity": "500", "unit": "kg", "origin": "Takeo",

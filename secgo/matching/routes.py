@@ -138,14 +138,18 @@ def add_match(event_id):
     return submit(ADD_MATCH, services.get_event(current_user, event_id))
 
 
-def _match_page(match, form=None, status=200, message=None):
+def _match_page(match, form=None, status=200, message=None, edit_form=None):
     manage = services.can_manage(current_user, match)
+    if edit_form is None:
+        edit_form = MatchForm(formdata=None)
+        edit_form.products.data, edit_form.note.data = match.products, match.note
     form = form or StageForm(formdata=None)
     form.stage.choices = choices((s, services.STAGE_LABELS[s]) for s in services.stage_choices(match))
     if form.on.data is None:
         form.on.data = services.now_day().isoformat()
     return render_template("matching/match.html", match=match, form=form, manage=manage,
-                           message=message, STAGE_LABELS=services.STAGE_LABELS), status
+                           message=message, edit_form=edit_form,
+                           STAGE_LABELS=services.STAGE_LABELS), status
 
 
 @bp.get("/matching/matches/<int:match_id>")
@@ -174,6 +178,28 @@ MOVE = Write("matching.stage", _move, texts=("reason",), refused=_move_refused,
 @login_required
 def move(match_id):
     return submit(MOVE, services.get_match(current_user, match_id))
+
+
+def _edit_match(posted, match):
+    services.edit_match(current_user, match, posted.data)
+    return 200, {"id": match.id}, url_for("matching.match", match_id=match.id)
+
+
+def _edit_refused(refusal, match):
+    form = MatchForm()
+    _show_errors(form, refusal.errors, "products")
+    return _match_page(match, status=refusal.status, edit_form=form,
+                       message=None if refusal.errors else refusal.message)
+
+
+EDIT_MATCH = Write("matching.edit_match", _edit_match, texts=("products", "note"),
+                   refused=_edit_refused, flash=_l("Match saved."))
+
+
+@bp.post("/matching/matches/<int:match_id>")
+@login_required
+def edit_match(match_id):
+    return submit(EDIT_MATCH, services.get_match(current_user, match_id))
 
 
 # --- the impact report -------------------------------------------------------------------------

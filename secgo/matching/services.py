@@ -228,6 +228,20 @@ def add_match(user, event, data: dict, *, client_id=None) -> Match:
     return match
 
 
+def edit_match(user, match, data: dict) -> Match:
+    """Change a match's products of interest or note (its pair and steps stay)."""
+    if not can_manage(user, match):
+        raise ApiError(403)
+    fields = {}
+    products = clean_text(data.get("products"), "products", fields, required=True)
+    note = clean_text(data.get("note"), "note", fields)
+    if fields:
+        raise ApiError(422, fields=fields)
+    match.products, match.note = str(products), str(note)
+    db.session.flush()
+    return match
+
+
 def _reach(match, stage, on) -> None:
     match.stage, match.stage_on = stage, on
     if stage in ("first_order", "repeat_order") and match.first_order_on is None:

@@ -82,6 +82,8 @@ ROUTES = {
     "matching.report": ("GET", _event("/report"), _staff(200), None),
     "matching.report_csv": ("GET", _event("/report.csv"), _staff(200), None),
     "matching.match": ("GET", _match(), order_side(200), None),
+    "matching.edit_match": ("POST", _match(), order_side(303, producer=403, customer=403),
+                            {"products": "Rice, bran"}),
     "matching.move": ("POST", _match("/stage"), order_side(303, producer=403, customer=403),
                       {"stage": "contacted"}),
     "api.matching_events_list": Row("GET", _listed(f"{API}/matching-events"), api(200),
