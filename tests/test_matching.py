@@ -326,3 +326,20 @@ def test_a_coordinator_cannot_put_another_clusters_producer_on_an_event_or_a_mat
     assert stage(app, matched)[0] == "matched"
     assert coordinator.get("/matching/99999999999999999999").status_code == 404
     assert coordinator.get("/api/v1/matches/0").status_code == 404
+
+
+def test_a_hostile_event_form_is_shown_again_with_its_errors_and_changes_nothing(app, world, coordinator):
+    r = new_event(coordinator, world, name="<img src=x onerror=alert(1)>" * 10, held_on="yesterday",
+                  producers=["abc", str(world.orgs["weaver"])], buyers=["-1"], client_id="hostile-01")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and "<img src=x" not in page
+    assert "At most 160 characters." in page and "Expected a date (YYYY-MM-DD)." in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(MatchingEvent)) == 0
+    # Someone else's event, match or report: never a hint that it exists.
+    assert new_event(coordinator, world).status_code == 303
+    silk = login(app.test_client(), "other_coordinator")
+    event = event_id(app)
+    for path in (f"/matching/{event}", f"/matching/{event}/edit", f"/matching/{event}/report"):
+        assert silk.get(path).status_code == 404, path
+    assert silk.post(f"/matching/{event}/matches", data={"products": "x"}).status_code == 404
