@@ -62,6 +62,12 @@ PAGES = {
     "checklists": ("demo-coordinator", "/coordinator/checklists"),
     "checklists-form": ("demo-coordinator", "/coordinator/checklists#set"),
     "coordinator-papers": ("demo-coordinator", "/coordinator#papers"),
+    # Issue 20: business matching (the demo's forum is event 1; match 1 is Bangkok x Takeo rice).
+    "matching": ("demo-coordinator", "/matching"),
+    "matching-event": ("demo-coordinator", "/matching/1"),
+    "matching-match": ("demo-coordinator", "/matching/matches/1"),
+    "matching-report": ("demo-coordinator", "/matching/1/report"),
+    "matching-buyer": ("demo-customer", "/matching/matches/1"),
 }
 # page name -> (file input, how many photos to choose) before the picture is taken
 CHOOSE_PHOTOS = {"order-photos": ("#photos", 2)}

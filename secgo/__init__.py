@@ -17,6 +17,7 @@ BLUEPRINTS = (
     "documents",
     "issues",
     "coordinator",
+    "matching",
     "push",
     "channels",
     "attachments",

@@ -55,6 +55,42 @@ def visible_issues_clause(user):
     return _visible_clause(user, Issue.producer_org_id, Issue.customer_org_id)
 
 
+def visible_matches_clause(user):
+    """A WHERE clause selecting the business matches the user may see: the orders' rule on a
+    match's two organizations (its producer's coordinators, the producer, the buyer; admins)."""
+    from .models import Match
+
+    return _visible_clause(user, Match.producer_org_id, Match.buyer_org_id)
+
+
+def visible_events_clause(user):
+    """A WHERE clause selecting the matching events the user may see: the coordinators of a
+    cluster one of whose producers took part, and admins. Producers and buyers see their own
+    matches (visible_matches_clause), not the event's other participants."""
+    from .models import MatchingEvent
+    from .models.matching import event_organizations
+
+    if user is None or not user.is_authenticated:
+        return false()
+    if user.role == "admin":
+        return true()
+    if user.role == "coordinator":
+        producers = select(Organization.id).where(Organization.cluster_id.in_(coordinator_cluster_ids(user)))
+        return MatchingEvent.id.in_(select(event_organizations.c.event_id).where(
+            event_organizations.c.organization_id.in_(producers)))
+    return false()
+
+
+def match_side(user, match) -> str | None:
+    """Which side of a match the user stands on (producer, customer, coordinator, admin):
+    the order rule (order_side) on the match's two organizations."""
+    from types import SimpleNamespace
+
+    return order_side(user, SimpleNamespace(producer_org_id=match.producer_org_id,
+                                            customer_org_id=match.buyer_org_id,
+                                            producer_org=match.producer_org))
+
+
 def order_side(user, order) -> str | None:
     """Which side of the order the user stands on: producer, customer, coordinator, admin."""
     if user is None or not user.is_authenticated:

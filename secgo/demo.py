@@ -268,6 +268,51 @@ def _seed_history(orgs: dict, users: dict, now) -> int:
     return created
 
 
+MATCHING_EVENT = ("Mekong Business Matching Forum 2026", "Phnom Penh, Sokha Hotel")
+# buyer, producer, products of interest, steps taken by the coordinator (stage, days after
+# the event, reason). Orders the pairs placed since move some on by themselves (the history's
+# Takeo rice and Kampong Speu mango to Bangkok: repeat orders; the organic tea: a first order).
+MATCHES = [
+    ("Bangkok Fresh Trading Co.", "Takeo Organic Rice Cooperative", "Organic jasmine rice, Organic brown rice",
+     [("contacted", 3, ""), ("sample_sent", 10, "")]),
+    ("Bangkok Fresh Trading Co.", "Kampong Speu Mango Growers", "Keo Romeat mango", [("contacted", 2, "")]),
+    ("Bangkok Fresh Trading Co.", "Chè hữu cơ Tân Cương", "Organic green tea", [("sample_sent", 20, "")]),
+    ("Saigon Import Export JSC", "សហគមន៍ស្រូវសរីរាង្គតាកែវ", "Organic rice", [("contacted", 7, "")]),
+    ("บริษัท สยามเทรด จำกัด", "Kampong Speu Mango Growers", "Mango, Dried mango",
+     [("contacted", 5, ""), ("sample_sent", 30, "")]),
+    ("Bangkok Fresh Trading Co.", "Gốm Bát Tràng Minh Long", "Blue-glazed vases",
+     [("contacted", 4, ""), ("dropped", 40, "The buyer's shops found the price too high for their market.")]),
+    ("Saigon Import Export JSC", "วิสาหกิจผักอินทรีย์สระแก้ว", "Organic vegetables", []),
+]
+
+
+def _seed_matching(orgs: dict, coordinator: User, now) -> int:
+    """One business-matching forum about five months ago, its matches in different stages."""
+    from .matching import services as matching
+    from .models import MatchingEvent, MatchStep
+
+    name, place = MATCHING_EVENT
+    if db.session.scalar(select(MatchingEvent.id).where(MatchingEvent.name == name)):
+        return 0
+    held_on = (now - timedelta(days=150)).date()
+    taking_part = {org for buyer, producer, _p, _s in MATCHES for org in (buyer, producer)}
+    event = matching.create_event(coordinator, {
+        "name": name, "place": place, "held_on": held_on.isoformat(),
+        "organization_ids": sorted(orgs[o].id for o in taking_part)})
+    created = 1
+    for buyer, producer, products, steps in MATCHES:
+        match = matching.add_match(coordinator, event, {
+            "buyer_org_id": orgs[buyer].id, "producer_org_id": orgs[producer].id, "products": products})
+        created += 1
+        for stage, days, reason in steps:
+            on = held_on + timedelta(days=days)
+            if matching.RANK[stage] > matching.RANK[match.stage] or stage == "dropped":
+                matching.move(coordinator, match, {"stage": stage, "reason": reason, "on": on.isoformat()})
+            else:  # the orders came after: the step stays in the history
+                db.session.add(MatchStep(match_id=match.id, stage=stage, on=on, actor_id=coordinator.id))
+    return created
+
+
 def _get_or_create(model, lookup: dict, **values):
     obj = db.session.scalar(select(model).filter_by(**lookup))
     if obj is not None:
@@ -363,6 +408,7 @@ def seed_demo() -> int:
             created += 1
     created += _seed_history(orgs, users, now)
     created += _seed_papers(orgs, users)
+    created += _seed_matching(orgs, coordinator, now)
     # The demo's history is in the past: nobody is to be told about it now.
     db.session.execute(delete(Notification).where(Notification.id > before))
     db.session.commit()

@@ -38,6 +38,12 @@ LIMITS = {
     "username": 64,
     "email": 254,
     "phone": 20,
+    # Business matching (secgo/matching): an event's name and place (their columns' widths),
+    # a match's products of interest (a short list of names), why a match is no longer pursued.
+    "event_name": 160,
+    "place": 160,
+    "products": 300,
+    "reason": 1000,
 }
 
 NOT_TEXT = _l("Expected text.")

@@ -33,6 +33,7 @@ TABS = (
     Tab("issues.index", _l("Issues"), "issues.", count="issues"),
     Tab("onboarding.index", _l("People"), "onboarding.", roles=STAFF, menu=True),
     Tab("admin.people", _l("Accounts"), "admin.", roles=STAFF, menu=True),
+    Tab("matching.index", _l("Business matching"), "matching.", roles=STAFF, menu=True),
     Tab("audit.index", _l("Account history"), "audit.", roles=STAFF, menu=True),
     Tab("auth.settings", _l("Settings"), "auth.settings", menu=True),
 )

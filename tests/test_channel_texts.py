@@ -37,7 +37,7 @@ def recipient(app, world):
         yield db.session.get(User, world.users["coordinator"])
 
 
-MANY_ORDERS = ("remind_confirm", "weekly_digest")
+MANY_ORDERS = ("remind_confirm", "weekly_digest", "remind_match")  # the last: an event's matches
 
 
 def notification(event, locale, variant=None, nid=2_000_000_000):

@@ -75,9 +75,9 @@ def state(app):
 
 
 # Every event a customer's order can bring. The reminders worker drops, for this customer, the
-# confirmation reminder (nothing waits for them) and the coordinators' digest: their channel
+# confirmation reminder (nothing waits for them) and the coordinators' digest and follow-ups: their channel
 # texts are checked in test_channel_texts, their sending rules in test_reminders.
-EVENTS = [e for e in notify.EVENTS if e not in ("remind_confirm", "weekly_digest")]
+EVENTS = [e for e in notify.EVENTS if e not in ("remind_confirm", "weekly_digest", "remind_match")]
 
 
 def test_every_event_reaches_telegram_and_sms_once_each_with_the_exact_requests(app, world, fakes):

@@ -370,9 +370,11 @@ def _pages_of(client, start_paths):
 PAGES = {
     "anon": ["/login", "/offline", "/no-such-page"],
     "demo-producer": ["/orders", "/orders/new", "/issues", "/settings", "/offline"],
-    "demo-customer": ["/orders", "/issues", "/settings"],
+    "demo-customer": ["/orders", "/issues", "/settings", "/matching", "/matching/matches/1"],
     "demo-coordinator": ["/coordinator", "/orders", "/issues", "/onboarding/",
-                         "/onboarding/people/new", "/onboarding/organizations/new"],
+                         "/onboarding/people/new", "/onboarding/organizations/new",
+                         "/matching", "/matching/new", "/matching/1", "/matching/1/report",
+                         "/matching/matches/1"],
 }
 
 

@@ -288,9 +288,9 @@ def test_a_device_that_switched_a_kind_off_gets_no_such_reminder(app, world, ser
 
 def test_each_kind_is_a_choice_on_the_settings_page_of_the_role_it_is_for(app, world, client, auth):
     for name, offered, absent in (
-        ("producer", ["remind_stale", "remind_due"], ["remind_confirm", "weekly_digest"]),
-        ("customer", ["remind_confirm"], ["remind_stale", "weekly_digest"]),
-        ("coordinator", ["weekly_digest", "issue_unanswered"], ["remind_stale", "remind_confirm"]),
+        ("producer", ["remind_stale", "remind_due"], ["remind_confirm", "weekly_digest", "remind_match"]),
+        ("customer", ["remind_confirm"], ["remind_stale", "weekly_digest", "remind_match"]),
+        ("coordinator", ["weekly_digest", "issue_unanswered", "remind_match"], ["remind_stale", "remind_confirm"]),
     ):
         auth.login(name)
         html = client.get("/settings").get_data(as_text=True)
@@ -405,6 +405,7 @@ REMINDER_PARAMS = {
     "remind_due": {"reference": "SEC-7K3F9Q", "due": "2026-03-12"},
     "remind_confirm": {"count": 3},
     "weekly_digest": {"open_issues": 5, "unanswered": 2, "overdue": 3, "hours": 48, "week": "2026-03-09"},
+    "remind_match": {"event_id": 1, "event": "Mekong forum", "months": 6, "count": 3},
 }
 
 

@@ -42,7 +42,7 @@ NEW_SUBSCRIPTION = schema(
             "events": {"type": "array", "minItems": 1,
                        "description": "Events of orders and issues, and reminders: remind_stale "
                        "and remind_due (producers), remind_confirm (customers), weekly_digest "
-                       "(coordinators); each role is offered only its own.",
+                       "and remind_match (coordinators); each role is offered only its own.",
                        "items": {"type": "string", "enum": list(EVENTS)}},
         },
     },

@@ -80,3 +80,4 @@ from . import issues  # noqa: E402,F401  (issues: list, raise, read, comment, tr
 from . import push  # noqa: E402,F401  (push subscriptions, VAPID key)
 from . import channels  # noqa: E402,F401  (Telegram and SMS notification channels)
 from . import documents  # noqa: E402,F401  (documents of an order, crossing checklists)
+from . import matching  # noqa: E402,F401  (business matching: events, matches, report)

@@ -37,6 +37,7 @@ ACTIONS = {
     "checklist_changed": _l("Document checklist of a crossing changed"),
     "data_exported": _l("Data downloaded"),
     "person_erased": _l("Personal data erased"),
+    "match_stage_changed": _l("Business match moved to another stage"),
 }
 PER_PAGE = 50
 

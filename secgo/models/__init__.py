@@ -18,6 +18,9 @@ from .order import (
     StatusUpdate,
     TrackingLink,
 )
+from .matching import (
+    FOLLOW_UP_MONTHS, MATCH_STAGES, STAGES as MATCH_WAY, Match, MatchFollowUp, MatchingEvent, MatchStep,
+)
 from .org import COUNTRIES, ORG_KINDS, Cluster, Organization
 from .org import cluster_coordinators as cluster_coordinators_table
 from .promptness import PromptnessRollup, RollupState, RouteTime
@@ -28,7 +31,8 @@ __all__ = [
     "ApiToken", "AuditEvent", "Attachment", "BORDER_CROSSINGS", "CATEGORIES", "CHANNELS",
     "CHECKED_STATUSES", "ChannelDelivery", "CrossingRequirement", "DOCUMENT_TYPES", "Document", "ChannelLink", "CONDITIONS", "COUNTRIES",
     "CURRENCIES", "Cluster", "DeliveryConfirmation", "FINAL_STATUSES", "IdempotencyKey",
-    "Invite", "Issue", "IssueComment", "IssueEvent", "Notification", "OPEN_STATES", "ORG_KINDS",
+    "FOLLOW_UP_MONTHS", "Invite", "Issue", "MATCH_STAGES", "MATCH_WAY", "Match", "MatchFollowUp",
+    "MatchStep", "MatchingEvent", "IssueComment", "IssueEvent", "Notification", "OPEN_STATES", "ORG_KINDS",
     "Order", "READ_KINDS", "REFERENCE_MAX", "ReadMark",
     "Organization", "PromptnessRollup", "PushDelivery", "PushSubscription", "ROLES", "Reminder", "RollupState",
     "RouteTime", "SEVERITIES", "STATES", "STATUSES",

@@ -27,8 +27,9 @@ EVENTS = {
     "remind_due": "normal",
     "remind_confirm": "normal",
     "weekly_digest": "low",
+    "remind_match": "low",
 }
-REMINDERS = ("remind_stale", "remind_due", "remind_confirm", "weekly_digest")
+REMINDERS = ("remind_stale", "remind_due", "remind_confirm", "weekly_digest", "remind_match")
 
 # What each event is called on the settings page, where each device chooses its events.
 EVENT_LABELS = {
@@ -43,6 +44,7 @@ EVENT_LABELS = {
     "remind_due": _l("Reminder: an order due soon and not yet dispatched"),
     "remind_confirm": _l("Reminder: updates waiting for my confirmation"),
     "weekly_digest": _l("Weekly summary on Monday morning"),
+    "remind_match": _l("Reminder: follow up business matches 3, 6 and 12 months after an event"),
 }
 
 # The events each role can receive (the settings page offers only these).
@@ -52,7 +54,7 @@ ROLE_EVENTS = {
                  "issue_transition", "remind_stale", "remind_due"),
     "customer": ("status_update", "issue_opened", "issue_comment", "issue_transition",
                  "remind_confirm"),
-    "coordinator": (*_ORDER_EVENTS, "weekly_digest"),
+    "coordinator": (*_ORDER_EVENTS, "weekly_digest", "remind_match"),
     "admin": _ORDER_EVENTS,
 }
 

@@ -9,7 +9,12 @@ notification, in each recipient's language:
 - remind_confirm (customers): updates left unconfirmed for UNCONFIRMED_HOURS; one reminder
   naming how many, whatever the number of updates and orders;
 - weekly_digest (coordinators): Monday from DIGEST_AT, their open issues, the unanswered ones
-  and the overdue orders.
+  and the overdue orders;
+- remind_match (coordinators): 3, 6 and 12 months after a business-matching event of their
+  clusters, how many of its matches they see have not reached a repeat order (and are still
+  pursued). Once per event, coordinator and milestone for good: a `match_follow_ups` row under
+  a unique constraint (the `reminders` rows are forgotten after KEEP_DAYS); only the latest
+  milestone due is given, and not once it is FOLLOW_UP_LATE_DAYS old.
 
 At most one reminder per person, kind, order and day (the recipient's day): a row in
 `reminders` under a unique constraint records each, and on PostgreSQL a transaction-level
@@ -33,7 +38,8 @@ from ..config import TIMEZONES
 from ..coordinator.services import UNCONFIRMED_HOURS  # the dashboard's "unconfirmed for 24 h"
 from ..extensions import db
 from ..models import (
-    STATUSES, ChannelLink, Issue, Order, PushSubscription, Reminder, StatusUpdate, User, utcnow,
+    FOLLOW_UP_MONTHS, STATUSES, ChannelLink, Issue, MatchFollowUp, MatchingEvent, Order,
+    PushSubscription, Reminder, StatusUpdate, User, utcnow,
 )
 from . import REMINDERS, enqueue, wants
 
@@ -42,6 +48,7 @@ DIGEST_AT = time(8, 0)  # Monday, the coordinator's own time
 DUE_SOON_DAYS = 2
 NOT_DISPATCHED = STATUSES[:STATUSES.index("dispatched")]  # accepted, in production, ready
 KEEP_DAYS = 15  # reminders given are kept this long (a week's digest and a week's margin)
+FOLLOW_UP_LATE_DAYS = 31  # a follow-up reminder a month late is still worth giving; later, not
 LOCK = 7015  # pg_advisory_xact_lock key of the scan (find_unanswered_issues uses 7007)
 
 
@@ -81,11 +88,12 @@ def scan(now: datetime | None = None) -> int:
     given = _given(now)
     return (_stale(listeners["remind_stale"], given, now) + _due(listeners["remind_due"], given, now)
             + _unconfirmed(listeners["remind_confirm"], given, now)
-            + _digests(listeners["weekly_digest"], given, now))
+            + _digests(listeners["weekly_digest"], given, now)
+            + _follow_ups(listeners["remind_match"], now))
 
 
 ROLES = {"remind_stale": "producer", "remind_due": "producer", "remind_confirm": "customer",
-         "weekly_digest": "coordinator"}
+         "weekly_digest": "coordinator", "remind_match": "coordinator"}
 
 
 def _listeners(now) -> dict[str, dict[int, User]]:
@@ -223,6 +231,58 @@ def _digests(users, given, now) -> int:
     return made
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it has no such day)."""
+    total = day.month - 1 + months
+    year, month = day.year + total // 12, total % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def _follow_ups(users, now) -> int:
+    """Business-matching follow-ups: for each coordinator and event of their clusters, the
+    latest milestone (3, 6, 12 months) that is due, once, when matches are still open."""
+    from ..authz import visible_events_clause
+    from ..matching.services import open_matches_count
+
+    made = 0
+    earliest = now.date() - timedelta(days=366 + FOLLOW_UP_LATE_DAYS + 1)
+    late_limit = now.date() - timedelta(days=FOLLOW_UP_MONTHS[0] * 28)
+    for user in users.values():
+        today = now.astimezone(zone(user)).date()
+        events = db.session.scalars(
+            select(MatchingEvent).where(visible_events_clause(user), MatchingEvent.held_on >= earliest,
+                                        MatchingEvent.held_on <= late_limit).order_by(MatchingEvent.id)
+        ).all()
+        for event in events:
+            due = [m for m in FOLLOW_UP_MONTHS if add_months(event.held_on, m) <= today]
+            if not due or (today - add_months(event.held_on, due[-1])).days > FOLLOW_UP_LATE_DAYS:
+                continue
+            months = due[-1]
+            if db.session.scalar(select(MatchFollowUp.id).where(
+                    MatchFollowUp.event_id == event.id, MatchFollowUp.user_id == user.id,
+                    MatchFollowUp.months >= months)):
+                continue
+            count = open_matches_count(user, event)
+            if not count:
+                continue
+            try:
+                with db.session.begin_nested():  # the unique constraint is the last word
+                    db.session.add(MatchFollowUp(event_id=event.id, user_id=user.id, months=months,
+                                                 created_at=now))
+            except IntegrityError:
+                continue
+            made += enqueue("remind_match", [user], url=_event_url(event),
+                            params={"event_id": event.id, "event": event.name, "months": months,
+                                    "count": count},
+                            not_before=held_until(user, now) or now)
+    return made
+
+
 def digest_params(user, now: datetime, today: date) -> dict:
     """What a coordinator's Monday digest says, as numbers (payload.py words them in the
     recipient's language): the rules are those of the dashboard."""
@@ -257,7 +317,9 @@ def at_send(notification, user, now: datetime):
     if hold is not None:
         # Sent in the morning, it is that day's reminder: the scan must not add another, and
         # when the scan has made that day's already, this one goes no further.
-        if notification.event != "weekly_digest" and not _take_day(user, notification, hold):
+        # (A digest and a follow-up are kept once by their own day or row, not by the day's.)
+        if notification.event not in ("weekly_digest", "remind_match") and not _take_day(
+                user, notification, hold):
             return False
         return hold
     if notification.order_id is not None:
@@ -268,7 +330,19 @@ def at_send(notification, user, now: datetime):
         return False
     if notification.event == "weekly_digest" and user.role != "coordinator":
         return False
+    if notification.event == "remind_match" and not _sees_event(user, notification.params):
+        return False
     return True
+
+
+def _sees_event(user, params) -> bool:
+    """A follow-up goes only to a coordinator who still sees the event (authz decides)."""
+    from ..authz import visible_events_clause
+    from ..ids import is_id
+
+    event_id = (params or {}).get("event_id")
+    return is_id(event_id) and db.session.scalar(
+        select(MatchingEvent.id).where(MatchingEvent.id == event_id, visible_events_clause(user))) is not None
 
 
 def _take_day(user, notification, hold) -> bool:
@@ -300,6 +374,11 @@ def order_url(order) -> str:
 def _awaiting_url() -> str:
     """The orders list, only those with updates waiting for confirmation."""
     return _url("orders.index", "/orders", awaiting=1)
+
+
+def _event_url(event) -> str:
+    """A matching event's page, where its matches are followed up."""
+    return _url("matching.event", "/matching", event_id=event.id)
 
 
 def _dashboard_url() -> str:

@@ -258,6 +258,11 @@ def create_order(actor, data: dict, *, client_id=None) -> Order:
         from ..documents.services import refresh_missing
 
         refresh_missing(order)
+    # A first or repeat order between a pair matched at a business-matching event moves
+    # their match on, in this transaction (so exactly once with the order, by its client_id).
+    from ..matching.services import order_placed
+
+    order_placed(order)
     return order
 
 

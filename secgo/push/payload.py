@@ -35,6 +35,8 @@ def render(notification, user) -> dict:
     tag = f"order-{reference}" if reference else f"secgo-{notification.event}"
     if notification.event in REMINDERS:  # a reminder never replaces the order's latest news
         tag = f"{notification.event}-{reference}" if reference else f"secgo-{notification.event}"
+        if notification.event == "remind_match":  # one per event
+            tag = f"remind_match-{_int(params.get('event_id'))}"
     return {
         "title": _clip(heading),
         "body": _clip(body),
@@ -125,6 +127,14 @@ def _reminder_texts(event, params, reference):
             _("Updates waiting for your confirmation"),
             ngettext("%(num)s update has waited more than a day for you to confirm it.",
                      "%(num)s updates have waited more than a day for you to confirm them.", count),
+        )
+    if event == "remind_match":
+        count = _int(params.get("count"))
+        return (
+            _("Follow up: %(event)s", event=_clip(str(params.get("event") or ""))),
+            ngettext("%(num)s match has not reached a repeat order %(months)s months after the event.",
+                     "%(num)s matches have not reached a repeat order %(months)s months after the event.",
+                     count, months=_int(params.get("months"))),
         )
     # weekly_digest: numbers from reminders.digest_params, worded here
     parts = [
