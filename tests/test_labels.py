@@ -301,7 +301,7 @@ def test_the_scanner_is_linked_from_the_orders_list_and_loads_its_script_only_th
     assert "qrdecode" not in html  # loaded by scan.js only where the browser has no BarcodeDetector
     assert "camera=(self)" in page.headers["Permissions-Policy"]
     assert "တံဆိပ်" in html  # the page in the viewer's language
-    for path in ("/orders", f"/issues", "/settings"):
+    for path in ("/orders", "/issues", "/settings"):
         assert "scan.js" not in client.get(path).get_data(as_text=True)
 
 

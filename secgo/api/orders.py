@@ -7,10 +7,11 @@ from ..attachments.services import MAX_PHOTOS, save_photo
 from ..attachments.voice import MAX_VOICE_BYTES, MAX_VOICE_SECONDS
 from ..attachments.voice import MIME as VOICE_MIME
 from ..errors import ApiError
+from ..extensions import limiter
 from ..limits import LIMITS, max_length
 from ..models import CONDITIONS, CURRENCIES, STATUSES, UPDATE_KINDS
 from ..orders import labels, services
-from ..orders.routes import end_tracking_link, labels_response, new_tracking_link
+from ..orders.routes import LABELS_PDF_LIMIT, end_tracking_link, labels_response, new_tracking_link
 from ..writes import Write, submit
 from . import bp
 from .openapi import (IDEMPOTENCY_PARAM, UNREAD_NOTE, WRITE_ERRORS, error_responses, register,
@@ -563,6 +564,7 @@ register("/orders/{reference}/links/{link_id}", {
 
 
 @bp.get("/orders/<reference>/labels.pdf")
+@limiter.limit(LABELS_PDF_LIMIT)
 def labels_pdf(reference):
     """The order's QR labels as an A4 PDF (the producer's side; as the order page prints them)."""
     user = require_login()

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import segno
+from babel import Locale
 from flask import render_template, url_for
-from flask_babel import force_locale, format_decimal
+from flask_babel import force_locale, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -72,6 +73,11 @@ def validate(data, order) -> LabelRequest:
 def language(order) -> str:
     """The producer organization's language ("en" where its country has none of ours)."""
     return COUNTRY_LANGUAGE.get(order.producer_org.country, "en")
+
+
+def language_name(order) -> str:
+    """The name of the labels' language in the viewer's language (Burmese readers read "ခမာ")."""
+    return Locale.parse(language(order)).get_display_name(get_locale()) or language(order)
 
 
 def label_url(order) -> str:

@@ -425,6 +425,8 @@ def track_photo(token, attachment_id):
 # A label's address is looked up by whoever holds the sack: per address, like other lookups,
 # so nobody walks through references (and every answer is the same for a wrong one anyway).
 LABEL_LOOKUP_LIMIT = "60 per minute;600 per hour"
+# A sheet of 500 labels takes seconds of CPU: enough for any packing day, not for a flood.
+LABELS_PDF_LIMIT = "20 per minute;200 per hour"
 TRACK_COOKIE = "secgo_track"  # tracking links opened in this browser, for /l/<code> (path /l/)
 TRACK_COOKIE_LINKS = 5
 
@@ -433,7 +435,8 @@ def render_labels(order, *, errors=None, values=None, status=200):
     """The label form: how many packages, and how much is in each."""
     return render_template("orders/labels.html", order=order, errors=errors or {},
                            values=values or {}, max_packages=labels.MAX_PACKAGES,
-                           per_sheet=labels.PER_SHEET, language=labels.language(order)), status
+                           per_sheet=labels.PER_SHEET, language=labels.language(order),
+                           language_name=labels.language_name(order)), status
 
 
 @bp.get("/orders/<reference>/labels")
@@ -457,6 +460,7 @@ def labels_response(order, data):
 
 @bp.get("/orders/<reference>/labels.pdf")
 @login_required
+@limiter.limit(LABELS_PDF_LIMIT)
 def labels_pdf(reference):
     order = services.get_order(current_user, reference)
     try:
