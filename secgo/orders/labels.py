@@ -25,7 +25,6 @@ PER_SHEET = 24  # 3 columns x 8 rows on A4 (70 x 37.125 mm each)
 LABEL_SIDES = services.PRODUCER_SIDES  # labels go on what the producer packs
 # The producer organization's language, from its country (organizations have no language).
 COUNTRY_LANGUAGE = {"KH": "km", "LA": "lo", "MM": "my", "TH": "th", "VN": "vi"}
-PRODUCT_CHARS = 60  # two short lines on a label
 
 WHOLE_NUMBER = re.compile(r"\s*\d{1,9}\s*")  # any script's digits; more than 9 is out of range
 NOT_WHOLE = _l("Write a whole number with digits, for example 40.")
@@ -112,10 +111,8 @@ def render_pdf(order, req: LabelRequest) -> bytes:
     lang = language(order)
     local = _texts(order, req, lang)
     english = _texts(order, req, "en") if lang != "en" else None
-    product = order.product if len(order.product) <= PRODUCT_CHARS \
-        else order.product[:PRODUCT_CHARS - 1] + "…"
     numbers = list(range(req.packages))
     sheets = [numbers[i:i + PER_SHEET] for i in range(0, req.packages, PER_SHEET)]
-    html = render_template("orders/labels_pdf.html", order=order, product=product, sheets=sheets,
+    html = render_template("orders/labels_pdf.html", order=order, product=order.product, sheets=sheets,
                            local=local, english=english, qr=qr_data_uri(label_url(order)))
     return HTML(string=html, base_url=None).write_pdf()
