@@ -313,3 +313,12 @@ def test_the_vendored_qr_reader_carries_its_licence():
     text = (Path(secgo.__file__).parent / "static" / "js" / "vendor" / "qrdecode.js").read_text()
     assert text.startswith("/*! qrdecode.js") and "Paul Miller" in text and "MIT" in text
     assert "export" in text and "decodeQR" in text
+
+
+def test_the_service_worker_precaches_the_scanner_but_not_the_qr_reader_every_phone_would_download(client):
+    import json
+
+    source = client.get("/service-worker.js").get_data(as_text=True)
+    shell = json.loads(re.search(r"^const SHELL = (\[.*\]);", source, re.M).group(1))
+    assert any(url.startswith("/static/js/scan.js?v=") for url in shell)
+    assert not [url for url in shell if "/vendor/" in url]

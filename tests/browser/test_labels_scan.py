@@ -122,3 +122,19 @@ def test_holding_a_label_to_the_camera_opens_its_order(app, world, live_server, 
         context.close()
     finally:
         camera.close()
+
+
+@pytest.mark.parametrize("app", [{"RATELIMIT_ENABLED": False}], indirect=True)
+def test_without_the_qr_reader_the_scanner_says_so_and_keeps_the_camera_off(app, world, live_server, page, login):
+    """Offline before its first use (the reader is fetched on demand, never precached)."""
+    set_locale(app, "producer", "my")
+    login("producer")
+    page.add_init_script(NO_DETECTOR)
+    page.route("**/static/js/vendor/**", lambda route: route.abort())
+    page.goto(f"{live_server.url}/scan")
+    wait_js(page, "document.querySelector('[data-scanner]').dataset.ready === '1'")
+    page.set_input_files("#label-photo", files=[{"name": "qr.png", "mimeType": "image/png",
+                                                 "buffer": qr_png("https://example.com/")}])
+    wait_js(page, REFUSED, timeout=60)
+    status = page.inner_text("[data-scan-status]")
+    assert any("\u1000" <= c <= "\u109f" for c in status) and "QR" not in status

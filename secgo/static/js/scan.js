@@ -8,6 +8,8 @@ const MAX_SIDE = 1280; // pixels read per frame or photo: enough for a label, qu
 const EVERY_MS = 250;
 
 const root = document.querySelector('[data-scanner]');
+// The QR reader is fetched on first use (never precached): offline before that, it is missing.
+const NOT_LOADED = () => gettext('The scanner could not load. Check the connection and try again.');
 
 // A SEC GO! label: this site's /l/<code>. Anything else is only reported, never opened.
 export function labelPath(text) {
@@ -101,7 +103,14 @@ function init() {
       say(gettext('The camera could not be started. Take a photo of the label instead.'), true);
       return;
     }
-    const read = await reader();
+    let read;
+    try {
+      read = await reader();
+    } catch {
+      stopCamera();
+      say(NOT_LOADED(), true);
+      return;
+    }
     video.srcObject = stream;
     video.hidden = false;
     start.hidden = true;
@@ -126,9 +135,17 @@ function init() {
     if (!file) return;
     say(gettext('Reading the photo…'));
     let text = null;
+    let read;
+    try {
+      read = await reader();
+    } catch {
+      photo.value = '';
+      say(NOT_LOADED(), true);
+      return;
+    }
     try {
       const image = await createImageBitmap(file);
-      text = await (await reader())(image);
+      text = await read(image);
       image.close();
     } catch { /* not a picture the browser can open */ }
     photo.value = '';
