@@ -506,7 +506,9 @@ def label(code):
 
 
 @bp.get("/scan")
-@login_required
 def scan():
-    """Scan a label with the camera (or a photo of it): a SEC GO! label opens its order."""
+    """Scan a label with the camera (or a photo of it): a SEC GO! label opens its order.
+
+    Open to everyone: it holds no data, and a warehouse clerk with only a tracking link scans
+    here, in the browser that opened the link (often a chat app's), so /l/ finds the link."""
     return render_template("orders/scan.html")

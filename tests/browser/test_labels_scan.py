@@ -138,3 +138,23 @@ def test_without_the_qr_reader_the_scanner_says_so_and_keeps_the_camera_off(app,
     wait_js(page, REFUSED, timeout=60)
     status = page.inner_text("[data-scan-status]")
     assert any("\u1000" <= c <= "\u109f" for c in status) and "QR" not in status
+
+
+@pytest.mark.parametrize("app", [{"RATELIMIT_ENABLED": False}], indirect=True)
+def test_a_clerk_with_only_a_tracking_link_scans_a_label_into_the_tracking_page(app, world, live_server, page,
+                                                                                login):
+    ref = make_order(app, world, product="Organic jasmine rice")
+    login("producer")
+    png = label_png(page, live_server.url, ref)
+    page.goto(f"{live_server.url}/orders/{ref}/links")
+    page.fill("#contact_name", "Warehouse clerk")
+    page.locator("form.card button").click()
+    page.wait_for_load_state()
+    url = page.get_attribute("[data-url]", "data-url")
+    page.context.clear_cookies()  # the clerk's phone: no account, only the link
+    page.add_init_script(NO_DETECTOR)
+    page.goto(url)
+    page.click("a[href='/scan']")
+    wait_js(page, "document.querySelector('[data-scanner]').dataset.ready === '1'")
+    page.set_input_files("#label-photo", files=[{"name": "label.png", "mimeType": "image/png", "buffer": png}])
+    wait_js(page, f"location.href === {url!r}", timeout=60)

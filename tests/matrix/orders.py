@@ -104,7 +104,7 @@ ROUTES = {
     # A scanned label: whoever may see the order is sent to it; anyone else gets what a wrong
     # code gets (sign in, or 404 when signed in).
     "orders.label": ("GET", f"/l/{REF}", order_side(302), None),
-    "orders.scan": ("GET", "/scan", logged_in(200), None),
+    "orders.scan": ("GET", "/scan", everyone(200), None),
     "attachments.photo": ("GET", lambda w: f"/attachments/{matrix_photo(w)}", order_side(200), None),
     "attachments.thumb": (
         "GET", lambda w: f"/attachments/{matrix_photo(w)}/thumb", order_side(200), None,
@@ -159,8 +159,8 @@ UNIFORM = {
     "orders.track_problem": TRACKING,
     "orders.track_photo": TRACKING,
     "api.phrases_list": "the quick phrases are the same words for everyone",
-    "orders.scan": "the scanner page holds no data: what a scanned label opens is decided by "
-                   "orders.label",
+    "orders.scan": "the scanner page holds no data (a tracking-link holder scans there too): what "
+                   "a scanned label opens is decided by orders.label",
     "api.attachments_create": "anyone logged in may upload a photo; only its uploader sees it "
                               "until it is attached to an order (attachments.photo checks that)",
 }
