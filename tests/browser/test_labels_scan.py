@@ -125,24 +125,38 @@ def test_holding_a_label_to_the_camera_opens_its_order(app, world, live_server, 
 
 
 @pytest.mark.parametrize("app", [{"RATELIMIT_ENABLED": False}], indirect=True)
-def test_without_the_qr_reader_the_scanner_says_so_and_keeps_the_camera_off(app, world, live_server, page, login):
-    """Offline before its first use (the reader is fetched on demand, never precached)."""
+def test_without_the_qr_reader_the_scanner_says_so(app, world, live_server, browser):
+    """Offline before its first use (the reader is fetched on demand, never precached). Without a
+    service worker here, so that the blocked route is the page's own fetch."""
+    from tests.factories import PASSWORD
+
     set_locale(app, "producer", "my")
-    login("producer")
-    page.add_init_script(NO_DETECTOR)
-    page.route("**/static/js/vendor/**", lambda route: route.abort())
-    page.goto(f"{live_server.url}/scan")
-    wait_js(page, "document.querySelector('[data-scanner]').dataset.ready === '1'")
-    page.set_input_files("#label-photo", files=[{"name": "qr.png", "mimeType": "image/png",
-                                                 "buffer": qr_png("https://example.com/")}])
-    wait_js(page, REFUSED, timeout=60)
-    status = page.inner_text("[data-scan-status]")
-    assert any("\u1000" <= c <= "\u109f" for c in status) and "QR" not in status
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
+                                  has_touch=True, service_workers="block")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.goto(f"{live_server.url}/login")
+        page.fill("input[name=login]", "producer")
+        page.fill("input[name=password]", PASSWORD)
+        page.locator("form button[type=submit], form button").last.click()
+        page.wait_for_load_state()
+        page.add_init_script(NO_DETECTOR)
+        page.route("**/static/js/vendor/**", lambda route: route.abort())
+        page.goto(f"{live_server.url}/scan")
+        wait_js(page, "document.querySelector('[data-scanner]').dataset.ready === '1'")
+        page.set_input_files("#label-photo", files=[{"name": "qr.png", "mimeType": "image/png",
+                                                     "buffer": qr_png("https://example.com/")}])
+        wait_js(page, REFUSED, timeout=60)
+        status = page.inner_text("[data-scan-status]")
+        assert any("\u1000" <= c <= "\u109f" for c in status) and "QR" not in status
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("app", [{"RATELIMIT_ENABLED": False}], indirect=True)
 def test_a_clerk_with_only_a_tracking_link_scans_a_label_into_the_tracking_page(app, world, live_server, page,
-                                                                                login):
+                                                                                login, browser):
     ref = make_order(app, world, product="Organic jasmine rice")
     login("producer")
     png = label_png(page, live_server.url, ref)
@@ -151,10 +165,21 @@ def test_a_clerk_with_only_a_tracking_link_scans_a_label_into_the_tracking_page(
     page.locator("form.card button").click()
     page.wait_for_load_state()
     url = page.get_attribute("[data-url]", "data-url")
-    page.context.clear_cookies()  # the clerk's phone: no account, only the link
-    page.add_init_script(NO_DETECTOR)
-    page.goto(url)
-    page.click("a[href='/scan']")
-    wait_js(page, "document.querySelector('[data-scanner]').dataset.ready === '1'")
-    page.set_input_files("#label-photo", files=[{"name": "label.png", "mimeType": "image/png", "buffer": png}])
-    wait_js(page, f"location.href === {url!r}", timeout=60)
+    # The clerk's phone: no account, only the link (and no service worker: this is about /l/).
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
+                                  has_touch=True, service_workers="block")
+    try:
+        phone = context.new_page()
+        phone.set_default_timeout(15000)
+        phone.add_init_script(NO_DETECTOR)
+        phone.goto(url)
+        phone.click("a[href='/scan']")
+        wait_js(phone, "document.querySelector('[data-scanner]').dataset.ready === '1'")
+        phone.set_input_files("#label-photo", files=[{"name": "label.png", "mimeType": "image/png",
+                                                      "buffer": png}])
+        try:
+            wait_js(phone, f"location.href === {url!r}", timeout=60)
+        except AssertionError:
+            raise AssertionError(f"at {phone.url}: {phone.inner_text('main')[:300]}") from None
+    finally:
+        context.close()
