@@ -322,3 +322,33 @@ def test_the_service_worker_precaches_the_scanner_but_not_the_qr_reader_every_ph
     shell = json.loads(re.search(r"^const SHELL = (\[.*\]);", source, re.M).group(1))
     assert any(url.startswith("/static/js/scan.js?v=") for url in shell)
     assert not [url for url in shell if "/vendor/" in url]
+
+
+@pytest.mark.parametrize("app", NO_CSRF, indirect=True)
+@pytest.mark.parametrize("locale, name", [("my", "ခမာ"), ("th", "เขมร"), ("vi", "tiếng Khmer"), ("en", "Khmer")])
+def test_the_form_names_the_labels_language_in_the_readers_language(app, world, client, auth, locale, name):
+    _order(app, world)
+    _set_locale(app, world, "producer", locale)
+    auth.login("producer")
+    html = client.get(f"/orders/{REF}/labels").get_data(as_text=True)
+    assert name in html and "ខ្មែរ និង" not in html
+
+
+@pytest.mark.parametrize("app", NO_CSRF, indirect=True)
+def test_a_product_name_with_markup_is_printed_as_text_and_fetches_nothing(app, world, client, auth, monkeypatch):
+    import urllib.request
+
+    opened, real_open = [], urllib.request.OpenerDirector.open
+
+    def spy(self, url, *args, **kwargs):
+        opened.append(getattr(url, "full_url", url))
+        return real_open(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(urllib.request.OpenerDirector, "open", spy)
+    _order(app, world, product='<img src="file:///etc/passwd"><link rel=stylesheet href="http://example.com/x.css">')
+    auth.login("producer")
+    response = client.get(f"/orders/{REF}/labels.pdf?packages=1&per_package=1")
+    assert response.status_code == 200
+    (text,) = _pages_text(response.get_data())
+    assert "file:///etc/passwd" in _squeezed(text)  # printed as the text it is
+    assert opened and all(url.startswith("data:") for url in opened)  # the QR code, nothing else

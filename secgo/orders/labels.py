@@ -75,8 +75,10 @@ def language(order) -> str:
 
 
 def language_name(order) -> str:
-    """The name of the labels' language in the viewer's language (Burmese readers read "ခမာ")."""
-    return Locale.parse(language(order)).get_display_name(get_locale()) or language(order)
+    """The name of the labels' language in the viewer's language (Burmese readers read "ခမာ"),
+    as written inside a sentence: CLDR's Vietnamese names begin "Tiếng", a sentence says "tiếng"."""
+    name = Locale.parse(language(order)).get_display_name(get_locale()) or language(order)
+    return name[:1].lower() + name[1:] if str(get_locale()) == "vi" else name
 
 
 def label_url(order) -> str:
@@ -106,7 +108,7 @@ def _texts(order, req: LabelRequest, lang: str) -> dict:
 
 def render_pdf(order, req: LabelRequest) -> bytes:
     """The A4 PDF: PER_SHEET labels a sheet, as many sheets as the packages need."""
-    from weasyprint import HTML  # (imported on use: it loads Pango, needed only here)
+    from weasyprint import HTML, URLFetcher  # (imported on use: it loads Pango, needed only here)
 
     lang = language(order)
     local = _texts(order, req, lang)
@@ -115,4 +117,6 @@ def render_pdf(order, req: LabelRequest) -> bytes:
     sheets = [numbers[i:i + PER_SHEET] for i in range(0, req.packages, PER_SHEET)]
     html = render_template("orders/labels_pdf.html", order=order, product=order.product, sheets=sheets,
                            local=local, english=english, qr=qr_data_uri(label_url(order)))
-    return HTML(string=html, base_url=None).write_pdf()
+    # The QR code is the one resource, a data: URI: nothing else is fetched (no file, no network).
+    fetcher = URLFetcher(allowed_protocols=("data",), allow_redirects=False)
+    return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf()
