@@ -7,10 +7,11 @@ from ..attachments.services import MAX_PHOTOS, save_photo
 from ..attachments.voice import MAX_VOICE_BYTES, MAX_VOICE_SECONDS
 from ..attachments.voice import MIME as VOICE_MIME
 from ..errors import ApiError
+from ..extensions import limiter
 from ..limits import LIMITS, max_length
 from ..models import CONDITIONS, CURRENCIES, STATUSES, UPDATE_KINDS
-from ..orders import services
-from ..orders.routes import new_tracking_link, end_tracking_link
+from ..orders import labels, services
+from ..orders.routes import LABELS_PDF_LIMIT, end_tracking_link, labels_response, new_tracking_link
 from ..writes import Write, submit
 from . import bp
 from .openapi import (IDEMPOTENCY_PARAM, UNREAD_NOTE, WRITE_ERRORS, error_responses, register,
@@ -565,5 +566,37 @@ register("/orders/{reference}/links/{link_id}", {
                                    "schema": {"type": "integer"}}, IDEMPOTENCY_PARAM],
         "responses": {"200": {"description": "Revoked", **_json(LINK)},
                       **error_responses(400, 401, 403, 404, 409)},
+    },
+})
+
+
+@bp.get("/orders/<reference>/labels.pdf")
+@limiter.limit(LABELS_PDF_LIMIT)
+def labels_pdf(reference):
+    """The order's QR labels as an A4 PDF (the producer's side; as the order page prints them)."""
+    user = require_login()
+    return labels_response(services.get_order(user, reference), request.args)
+
+
+register("/orders/{reference}/labels.pdf", {
+    "get": {
+        "summary": "Printable QR labels for the order's packages (A4 PDF)",
+        "description": f"{labels.PER_SHEET} labels a sheet (3 x 8, 70 x 37.125 mm), one per package: "
+        "the order's QR code (a link to /l/{reference} on this site: it opens the order for whoever "
+        "may see it), the reference, the product, the quantity per package and \"n of N\", in the "
+        "producer organization's language and English. Only the producer's side of the order "
+        "(its producer, coordinator, admin) prints them: the customer gets 403.",
+        "parameters": [
+            REF_PARAM,
+            {"name": "packages", "in": "query", "required": True,
+             "schema": {"type": "integer", "minimum": 1, "maximum": labels.MAX_PACKAGES}},
+            {"name": "per_package", "in": "query", "required": True,
+             "description": "Quantity in each package, in the order's unit; at most the order's quantity.",
+             "schema": {"type": "string", "pattern": r"^\d+(\.\d{1,3})?$"}},
+        ],
+        "responses": {"200": {"description": "The labels",
+                              "content": {"application/pdf": {"schema": {"type": "string",
+                                                                         "format": "binary"}}}},
+                      **error_responses(401, 403, 404, 422, 429)},
     },
 })

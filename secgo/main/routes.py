@@ -33,9 +33,17 @@ def offline():
     return render_template("main/offline.html")
 
 
-# The app shell the service worker precaches: everything under these static folders.
+# The app shell the service worker precaches: everything under these static folders but the
+# libraries a single page fetches only when it needs them (the label scanner's QR reader, only
+# where the browser has no BarcodeDetector): every phone would download them otherwise.
 SHELL_FOLDERS = ("css", "js", "icons")
 SHELL_FILES = ("manifest.webmanifest",)
+ON_DEMAND = ("js/vendor/",)
+
+
+def on_demand(name: str) -> bool:
+    """True for a static file (path under static/) that is not part of the precached shell."""
+    return name.startswith(ON_DEMAND)
 
 
 def shell_urls() -> list[str]:
@@ -44,8 +52,9 @@ def shell_urls() -> list[str]:
     names = [name for name in SHELL_FILES if (static / name).is_file()]
     for folder in SHELL_FOLDERS:
         names += sorted(
-            p.relative_to(static).as_posix() for p in (static / folder).rglob("*")
-            if p.is_file() and not p.name.startswith(".") and not p.name.endswith("~")
+            name for name in (p.relative_to(static).as_posix() for p in (static / folder).rglob("*")
+                              if p.is_file() and not p.name.startswith(".") and not p.name.endswith("~"))
+            if not on_demand(name)
         )
     return [url_for("static", filename=name) for name in names] + [url_for("main.offline")]
 

@@ -2,7 +2,7 @@
 from functools import partial
 
 import segno
-from flask import abort, current_app, make_response, render_template, request, url_for
+from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -28,7 +28,7 @@ from ..models import (
     hash_token,
 )
 from ..writes import Write, submit
-from . import bp, services
+from . import bp, labels, services
 from .share import share
 
 TRACKING_WRITE_LIMIT = "30 per hour"  # people without an account: keep a leaked link from flooding
@@ -132,7 +132,7 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
         open_issues=sum(i.is_open for i in issues),
         can_confirm=side in services.CUSTOMER_SIDES,
         can_deliver=side in services.CUSTOMER_SIDES and delivery is None and order.status != "cancelled",
-        can_link=side is not None,
+        can_link=side is not None, can_label=side in labels.LABEL_SIDES,
         conditions=CONDITIONS, form=form, errors=errors or {}, message=message, values=values or {},
         client_id=client_id or new_client_id(), max_photos=MAX_PHOTOS,
         zawgyi=zawgyi or {},
@@ -380,7 +380,7 @@ def render_track(link, token, *, form=None, errors=None, message=None, values=No
 @bp.get("/t/<token>")
 def track(token):
     link = _live_link(token)
-    return render_track(link, token)
+    return remember_tracking_link(make_response(render_track(link, token)), link, token)
 
 
 def _refused_on_track(form_name, refusal, link, token):
@@ -431,3 +431,97 @@ def track_photo(token, attachment_id):
         raise ApiError(404)
     return send_photo(attachment, thumb=request.args.get("size") == "thumb")
 
+
+
+# --- QR labels for sacks and crates, and what a scanned label opens -------------------------
+
+# A label's address is looked up by whoever holds the sack: per address, like other lookups,
+# so nobody walks through references (and every answer is the same for a wrong one anyway).
+LABEL_LOOKUP_LIMIT = "60 per minute;600 per hour"
+# A sheet of 500 labels takes seconds of CPU: enough for any packing day, not for a flood.
+LABELS_PDF_LIMIT = "20 per minute;200 per hour"
+TRACK_COOKIE = "secgo_track"  # tracking links opened in this browser, for /l/<code> (path /l/)
+TRACK_COOKIE_LINKS = 5
+
+
+def render_labels(order, *, errors=None, values=None, status=200):
+    """The label form: how many packages, and how much is in each."""
+    return render_template("orders/labels.html", order=order, errors=errors or {},
+                           values=values or {}, max_packages=labels.MAX_PACKAGES,
+                           per_sheet=labels.PER_SHEET, language=labels.language(order),
+                           language_name=labels.language_name(order)), status
+
+
+@bp.get("/orders/<reference>/labels")
+@login_required
+def labels_form(reference):
+    order = services.get_order(current_user, reference)
+    labels.check_side(current_user, order)
+    return render_labels(order)
+
+
+def labels_response(order, data):
+    """The label PDF for pages and the API (the form's numbers checked first)."""
+    labels.check_side(current_user, order)
+    pdf = labels.render_pdf(order, labels.validate(data, order))
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f"inline; filename=labels-{order.reference}.pdf"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/orders/<reference>/labels.pdf")
+@login_required
+@limiter.limit(LABELS_PDF_LIMIT)
+def labels_pdf(reference):
+    order = services.get_order(current_user, reference)
+    try:
+        return labels_response(order, request.args)
+    except ApiError as refusal:
+        if refusal.status != 422 or wants_json():
+            raise
+        values = {k: request.args.get(k, "")[:40] for k in ("packages", "per_package")}
+        return render_labels(order, errors=refusal.fields, values=values, status=422)
+
+
+def _tracking_tokens() -> list[str]:
+    return [t for t in request.cookies.get(TRACK_COOKIE, "").split("~") if t][:TRACK_COOKIE_LINKS]
+
+
+def remember_tracking_link(response, link, token):
+    """Keep the link in this browser, so that scanning one of its order's labels opens it."""
+    tokens = [token] + [t for t in _tracking_tokens() if t != token]
+    left = (link.expires_at - services.utcnow()).total_seconds()
+    response.set_cookie(TRACK_COOKIE, "~".join(tokens[:TRACK_COOKIE_LINKS]), path="/l/",
+                        max_age=max(0, int(left)), httponly=True, samesite="Lax",
+                        secure=request.is_secure)
+    return response
+
+
+@bp.get("/l/<code>")
+@limiter.limit(LABEL_LOOKUP_LIMIT)
+def label(code):
+    """A scanned label: the order page for who may see it, the tracking page for a tracking-link
+    holder, else signing in (or 404 when signed in): the same answers as for a wrong code."""
+    reference = services.normalize_reference(code)
+    if reference and current_user.is_authenticated:
+        order = services.find_visible_order(current_user, reference)
+        if order is not None:
+            return redirect(_order_page(order))
+    for token in _tracking_tokens() if reference else ():
+        link = services.find_tracking_link(token)
+        if link is not None and link.order.reference == reference:
+            return redirect(url_for("orders.track", token=token))
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    raise ApiError(404)
+
+
+@bp.get("/scan")
+def scan():
+    """Scan a label with the camera (or a photo of it): a SEC GO! label opens its order.
+
+    Open to everyone: it holds no data, and a warehouse clerk with only a tracking link scans
+    here, in the browser that opened the link (often a chat app's), so /l/ finds the link."""
+    return render_template("orders/scan.html")

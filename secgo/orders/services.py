@@ -423,15 +423,20 @@ def normalize_reference(reference) -> str | None:
     return reference if 0 < len(reference) <= REFERENCE_MAX else None
 
 
-def get_order(actor, reference: str) -> Order:
-    """The order with this reference if the actor may see it; 404 otherwise (pages, API, issues)."""
+def find_visible_order(actor, reference) -> Order | None:
+    """The order with this reference if the actor may see it; None otherwise."""
     reference = normalize_reference(reference)
     if reference is None:
-        raise ApiError(404)
-    order = db.session.scalar(
+        return None
+    return db.session.scalar(
         select(Order).where(Order.reference == reference, visible_orders_clause(actor))
         .options(joinedload(Order.producer_org), joinedload(Order.customer_org))
     )
+
+
+def get_order(actor, reference: str) -> Order:
+    """The order with this reference if the actor may see it; 404 otherwise (pages, API, issues)."""
+    order = find_visible_order(actor, reference)
     if order is None:
         raise ApiError(404)
     return order

@@ -98,6 +98,13 @@ ROUTES = {
         "POST", _track("/problem"), everyone(303), {"category": "quality", "title": "Six bags wet"},
     ),
     "orders.track_photo": ("GET", _track_photo, everyone(200), None),
+    # QR labels: printed by the producer's side (the customer may see the order, not print: 403).
+    "orders.labels_form": ("GET", f"/orders/{REF}/labels", producer_side(200), None),
+    "orders.labels_pdf": ("GET", f"/orders/{REF}/labels.pdf?packages=2&per_package=1", producer_side(200), None),
+    # A scanned label: whoever may see the order is sent to it; anyone else gets what a wrong
+    # code gets (sign in, or 404 when signed in).
+    "orders.label": ("GET", f"/l/{REF}", order_side(302), None),
+    "orders.scan": ("GET", "/scan", everyone(200), None),
     "attachments.photo": ("GET", lambda w: f"/attachments/{matrix_photo(w)}", order_side(200), None),
     "attachments.thumb": (
         "GET", lambda w: f"/attachments/{matrix_photo(w)}/thumb", order_side(200), None,
@@ -134,6 +141,10 @@ ROUTES = {
         "DELETE", lambda w: f"/api/v1/orders/{REF}/links/{matrix_link(w)[0]}",
         order_side(200, anon=401), None,
     ),
+    "api.labels_pdf": (
+        "GET", f"/api/v1/orders/{REF}/labels.pdf?packages=30&per_package=2",
+        producer_side(200, anon=401), None,
+    ),
     "api.attachments_create": (
         "POST", "/api/v1/attachments", api(201),
         multipart(lambda w: {"file": (io.BytesIO(jpeg_bytes()), "photo.jpg")}),
@@ -148,6 +159,8 @@ UNIFORM = {
     "orders.track_problem": TRACKING,
     "orders.track_photo": TRACKING,
     "api.phrases_list": "the quick phrases are the same words for everyone",
+    "orders.scan": "the scanner page holds no data (a tracking-link holder scans there too): what "
+                   "a scanned label opens is decided by orders.label",
     "api.attachments_create": "anyone logged in may upload a photo; only its uploader sees it "
                               "until it is attached to an order (attachments.photo checks that)",
 }
