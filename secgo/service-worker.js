@@ -215,8 +215,7 @@ self.addEventListener('sync', (event) => {
 });
 
 async function replay() {
-  const user = await getUser();
-  if (!user) return;
+  const user = await getUser(); // none: only tracking links' reports (outbox-send.js)
   const last = await outbox.drain(user, '', async (item, result) => {
     if (result.outcome !== 'sent') return;
     await tellPages({

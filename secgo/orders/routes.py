@@ -27,7 +27,7 @@ from ..models import (
     hash_token,
 )
 from ..writes import Write, submit
-from . import bp, services
+from . import bp, handover, services
 from .share import share
 
 TRACKING_WRITE_LIMIT = "30 per hour"  # people without an account: keep a leaked link from flooding
@@ -132,6 +132,9 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
         pending=[u.id for u in updates if u.awaiting_confirmation],
         issues_on={i.update_id: i for i in issues if i.update_id},
         last_seen=last_seen, arrival=expected_arrival(order),
+        handover_code=handover.code_for(order) if side in services.PRODUCER_SIDES
+        and delivery is None and order.status != "cancelled" else None,
+        receiver=current_user.display_name,
         share=share(order, url_for("orders.detail", reference=order.reference, _external=True)),
     ), status
 
@@ -249,7 +252,8 @@ def _deliver(posted, order):
     # A plain form is asked once before an issue opens; a script warned in the page already.
     row = services.confirm_delivery(current_user, order, posted.data, posted.photos(current_user),
                                     client_id=posted.key, ask=not wants_json(),
-                                    voice=posted.voice(current_user))
+                                    voice=posted.voice(current_user),
+                                    signature=posted.signature(current_user))
     return 201, {"id": row.id, "condition": row.condition}, _order_page(order)
 
 
@@ -360,7 +364,7 @@ def render_track(link, token, *, form=None, errors=None, message=None, values=No
         conditions=CONDITIONS, categories=CATEGORIES, client_id=new_client_id(), form=form,
         errors=errors or {}, message=message, values=values or {},
         can_deliver=delivery is None and order.status != "cancelled",
-        share=share(order, _link_url(token)),
+        share=share(order, _link_url(token)), receiver=link.contact_name,
     ), status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
@@ -378,7 +382,8 @@ def _refused_on_track(form_name, refusal, link, token):
 def _track_receipt(posted, link, token):
     row = services.confirm_delivery(None, link.order, posted.data, posted.photos(None),
                                     client_id=posted.key, label=link.contact_name,
-                                    ask=not wants_json(), voice=posted.voice(None))
+                                    ask=not wants_json(), voice=posted.voice(None),
+                                    signature=posted.signature(None))
     return 201, {"id": row.id}, url_for("orders.track", token=token)
 
 
@@ -394,6 +399,7 @@ TRACK_PROBLEM = Write("tracking.problem", _track_problem,
                       refused=partial(_refused_on_track, "problem"))
 
 
+# No CSRF token on a tracking link's writes (secgo.authn.CSRF_EXEMPT): its token is the credential.
 @bp.post("/t/<token>/receipt")
 @limiter.limit(TRACKING_WRITE_LIMIT)
 @per_link

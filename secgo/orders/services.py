@@ -19,6 +19,7 @@ from sqlalchemy import func, literal_column, select, table
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import notify, phrases, readmarks
+from . import handover
 from ..authz import order_audience, order_side, visible_orders_clause
 from ..audit.services import record
 from ..errors import ApiError
@@ -716,13 +717,16 @@ def opens_issue(order: Order, condition: str, received) -> bool:
 
 
 def confirm_delivery(actor, order: Order, data: dict, photos=(), *, client_id=None,
-                     label=None, ask=False, voice=None) -> DeliveryConfirmation:
+                     label=None, ask=False, voice=None, signature=None,
+                     document=None) -> DeliveryConfirmation:
     """The customer (or a tracking-link contact, actor None) says what arrived; less opens an
     issue. ask (a plain form: no script warned in the page): refused once with the warning
-    that an issue will open, until the form comes back with open_issue=1."""
+    that an issue will open, until the form comes back with open_issue=1. Proof at handover
+    (orders.handover): the receiver's name with a drawn signature or the order's code."""
     if actor is not None and side_of(actor, order) not in CUSTOMER_SIDES:
         raise ApiError(403, _l("Only the customer confirms delivery."))
     clean = validate_delivery(data, order)
+    proof = handover.read_proof(data, signature)
     if order.status == "cancelled":
         raise ApiError(409, _l("This order was cancelled."))
     if db.session.scalar(select(DeliveryConfirmation.id).where(
@@ -733,6 +737,8 @@ def confirm_delivery(actor, order: Order, data: dict, photos=(), *, client_id=No
             and data.get("open_issue") != "1"):
         raise ApiError(422, ISSUE_WILL_OPEN, fields={"open_issue": ISSUE_WILL_OPEN},
                        code="issue_will_open")
+    if proof["proof"] == "code":  # last: a wrong code counts against the order's few tries
+        handover.check_code(order, data.get("handover_code"))
     now = utcnow()
     delivery = DeliveryConfirmation(
         order=order, received_quantity=clean["received_quantity"], condition=clean["condition"],
@@ -742,6 +748,11 @@ def confirm_delivery(actor, order: Order, data: dict, photos=(), *, client_id=No
     )
     delivery.photos = list(photos)
     delivery.voice = voice
+    delivery.receiver_name, delivery.proof = proof["receiver_name"], proof["proof"]
+    delivery.signature = signature if proof["proof"] == "signature" else None
+    # HANDOVER-DOCUMENT: the one place a delivery takes its document (the signed delivery
+    # note) once secgo.documents accepts one from a request: attach `document` here.
+    del document
     db.session.add(delivery)
     order.status = "delivered"
     order.last_activity_at = now

@@ -52,6 +52,10 @@
     }
   }
 
+  // A tracking link's report (queued on its page, owner "t<link id>"): its URL carries its
+  // credential (the link's secret) and needs no session, so any page or the worker sends it.
+  const isLinkItem = (item) => /^t\d+$/.test(item.user || '');
+
   const allItems = () => idb('items', 'readonly', (s) => s.getAll());
   const putItem = (item) => idb('items', 'readwrite', (s) => s.put(item));
   const deleteItem = (seq) => idb('items', 'readwrite', (s) => s.delete(seq));
@@ -156,7 +160,7 @@
     return { outcome, error, retryAfter: retryAfterMs(response) };
   }
 
-  // Send the user's pending items in order, one at a time across tabs and the worker, until
+  // Send the user's pending items (and any tracking link's) in order, one at a time across tabs and the worker, until
   // the queue is empty ({outcome: 'done'}) or an item must wait (its 'login' or 'retry'
   // result). onResult(item, result) hears each try.
   async function drain(user, pageToken, onResult) {
@@ -164,7 +168,8 @@
       let after = 0;
       for (;;) {
         const items = await allItems(); // read again: items may come and go meanwhile
-        const item = items.find((i) => i.seq > after && i.state === 'pending' && i.user === user);
+        const item = items.find((i) => i.seq > after && i.state === 'pending'
+          && ((user && i.user === user) || isLinkItem(i)));
         if (!item) return { outcome: 'done' };
         after = item.seq;
         const result = await send(item, pageToken, false);
@@ -178,6 +183,7 @@
 
   scope.SecgoOutbox = Object.freeze({
     SYNC_TAG,
+    isLinkItem,
     idb,
     allItems,
     putItem,

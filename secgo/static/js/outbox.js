@@ -17,7 +17,7 @@ const MAX_LABEL = 140;
 
 // --- storage (outbox-send.js: the store and the send rules, shared with the service worker) ---
 
-const { idb, allItems, putItem, deleteItem } = self.SecgoOutbox;
+const { idb, allItems, putItem, deleteItem, isLinkItem } = self.SecgoOutbox;
 export { allItems };
 
 // The logged-in user: the page's data-user, except on the saved /offline page, which belongs
@@ -25,6 +25,12 @@ export { allItems };
 export async function currentUser() {
   if (!document.body.dataset.fallback) return document.body.dataset.user || '';
   return (await idb('meta', 'readonly', (s) => s.get('user'))) || '';
+}
+
+// Whose reports a page queues and shows: a tracking link's page says its link
+// (data-outbox-owner="t<id>"), whoever is logged in; any other page, the logged-in user.
+async function owner() {
+  return document.body.dataset.outboxOwner || currentUser();
 }
 
 // --- queueing -------------------------------------------------------------------------------
@@ -68,6 +74,8 @@ export async function enqueue(form, submitter) {
     else if (typeof value === 'string') fields.push([name, value]);
     else if (name === 'voice' && (value.size > 0 || value.name)) {
       files.push({ name, blob: value, filename: value.name || 'voice.webm' }); // kept as recorded
+    } else if (name === 'signature' && value.size > 0) {
+      files.push({ name, blob: value, filename: 'signature.png' }); // a drawing: PNG, as drawn
     } else if (value.size > 0 || value.name) {
       // Loaded only when a photo is queued: it stays off the first load of every page.
       const { preparePhoto } = await import('./photos.js');
@@ -85,7 +93,7 @@ export async function enqueue(form, submitter) {
     created: Date.now(),
     state: 'pending',
     error: null,
-    user: await currentUser(),
+    user: await owner(),
     page: location.pathname + location.search,
     ...describe(form, submitter),
   };
@@ -121,15 +129,14 @@ let pendingSubmit = null; // the key a form on this page is waiting for
 
 async function pass(outcomes) {
   const user = await currentUser();
-  if (!user) {
-    needsLogin = (await allItems()).some((i) => i.state === 'pending');
-    return;
+  if (!user) { // a tracking link's reports go all the same: their URL is their credential
+    needsLogin = (await allItems()).some((i) => i.state === 'pending' && !isLinkItem(i));
   }
   const last = await self.SecgoOutbox.drain(user, pageToken(), (item, result) => {
     if (!outcomes.has(item.key)) outcomes.set(item.key, result); // the first try decides
     if (result.outcome === 'sent') onSent(item.page, item.label);
   });
-  needsLogin = last.outcome === 'login';
+  if (user) needsLogin = last.outcome === 'login';
   if (last.outcome === 'retry') {
     requestSync(); // the worker may send it when the signal is back, even with no page open
     schedule(true, last.retryAfter);
@@ -334,7 +341,7 @@ export async function refresh() {
   } catch (err) {
     return;
   }
-  const user = await currentUser();
+  const user = await owner();
   const asked = items.filter((i) => i.state === 'asked' && (!user || i.user === user));
   items = items.filter((i) => i.state !== 'asked');
   const mine = user ? items.filter((i) => i.user === user) : items;
