@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from secgo.extensions import db
 from secgo.models import Attachment, DeliveryConfirmation, Order
 from secgo.orders import handover
+from tests.factories import signature_png as plain_signature
 from tests.live import live_server_fixture  # noqa: F401  (the live_server fixture)
 from tests.test_api_orders import token_for
 from tests.test_orders import make_order
@@ -26,18 +27,15 @@ RECEIVED = {"received_quantity": "100", "condition": "good"}
 
 
 def signature_png(size=(600, 240), text=None) -> bytes:
-    img = Image.new("RGBA", size, (255, 255, 255, 0))
-    for x in range(40, size[0] - 40):
-        img.putpixel((x, size[1] // 2 + (x % 17) - 8), (10, 10, 10, 255))
-    out = io.BytesIO()
-    if text:
-        from PIL.PngImagePlugin import PngInfo
+    """A signature pad's PNG; with text, a tEXt chunk that must not survive."""
+    if not text:
+        return plain_signature(size)
+    from PIL.PngImagePlugin import PngInfo
 
-        info = PngInfo()
-        info.add_text("Author", text)
-        img.save(out, "PNG", pnginfo=info)
-    else:
-        img.save(out, "PNG")
+    info = PngInfo()
+    info.add_text("Author", text)
+    out = io.BytesIO()
+    Image.open(io.BytesIO(plain_signature(size))).save(out, "PNG", pnginfo=info)
     return out.getvalue()
 
 

@@ -410,7 +410,10 @@ function restoreForm(form, item) {
     for (const input of form.querySelectorAll(`[name="${CSS.escape(name)}"]`)) {
       if (['hidden', 'submit', 'file'].includes(input.type) || input.tagName === 'BUTTON') continue;
       if (input.type === 'checkbox' || input.type === 'radio') {
-        if (input.value === value) input.checked = true;
+        if (input.value === value && !input.checked) {
+          input.checked = true;
+          input.dispatchEvent(new Event('change', { bubbles: true })); // the page follows the choice
+        }
       } else {
         input.value = value;
       }
@@ -494,6 +497,7 @@ async function onSubmit(event) {
     await refresh();
     restoreForm(form, item);
     showFormErrors(form, result.error);
+    delete form.dataset.outboxBusy; // fixed at once and sent again: not a double tap
   }
 }
 
