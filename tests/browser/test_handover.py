@@ -9,7 +9,7 @@ from secgo.extensions import db
 from secgo.models import DeliveryConfirmation, Order, User
 from secgo.orders import services
 from tests.browser import offline_live
-from tests.browser.offline_live import wait_js
+from tests.browser.offline_live import wait_for_worker, wait_js
 from tests.browser.test_offline import READ_OUTBOX, start, wait_first_try
 
 app_server = offline_live.app_server
@@ -61,13 +61,17 @@ def test_a_clerk_signs_offline_and_the_receipt_lands_once_after_a_restart(app, a
     token = tracking_link(app)
     context, page = start(phone)
     page.goto(f"{app_server.url}/t/{token}")
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    wait_for_worker(page)
+    page.reload()  # through the worker, which keeps a copy under the link's own URL
+    wait_js(page, f"caches.open('secgo-link-pages').then((c) => c.match('/t/{token}')).then(Boolean)")
+    context.set_offline(True)  # in the warehouse: no signal, and the page opened again
+    page.reload()
+    assert "saved copy" in page.inner_text("#offline-banner")
     if page.locator("#deliver details:not([open])").count():
         page.click("#deliver summary")
     wait_for_pad(page)
     assert page.locator("input[name=proof][value=signature]").is_checked()
     assert page.locator("#handover_code").is_hidden()  # only the chosen proof shows
-    context.set_offline(True)
     page.fill("#receiver_name", "Somchai Jaidee")
     draw_signature(page)
     page.click("#deliver form button:not([type=button])")
@@ -89,6 +93,13 @@ def test_a_clerk_signs_offline_and_the_receipt_lands_once_after_a_restart(app, a
     assert deliveries(app) == [("Somchai Jaidee", "signature", True)]
     page.goto(f"{app_server.url}/t/{token}")
     assert "Delivery confirmed by Somchai Jaidee, signed" in page.inner_text(".tl-delivery")
+    # Another link of the same order, on the same phone: nothing of the first link's copy.
+    other = tracking_link(app, contact="Another clerk")
+    context.set_offline(True)
+    page.goto(f"{app_server.url}/t/{other}")
+    assert "Somchai" not in page.inner_text("body")
+    context.set_offline(False)
+    page.goto(f"{app_server.url}/t/{token}")
     assert page.locator(".tl-delivery img.signature-img").evaluate("(i) => i.naturalWidth") > 100
 
 
