@@ -285,3 +285,16 @@ def test_a_concurrent_double_post_confirms_once(app, world, client, auth, live_s
     assert set(results) <= {201, 409}
     with app.app_context():
         assert db.session.scalar(select(func.count(DeliveryConfirmation.id))) == 1
+
+
+@plain
+def test_the_code_may_be_typed_with_the_phones_own_digits(app, world):
+    ref = make_order(app, world)
+    with app.test_request_context():
+        order = db.session.scalar(select(Order).where(Order.reference == ref))
+        order.handover_code = "123456"
+        for typed in ("123456", "123 456", "๑๒๓๔๕๖", "១២៣៤៥៦", "໑໒໓໔໕໖", "၁၂၃၄၅၆"):
+            handover.check_code(order, typed)  # no refusal
+        with pytest.raises(Exception) as refused:
+            handover.check_code(order, "๑๒๓๔๕๗")
+        assert refused.value.status == 422

@@ -9,6 +9,7 @@ code for a while, and the receiver can sign instead.
 """
 import hmac
 import secrets
+import unicodedata
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -89,7 +90,8 @@ def check_code(order: Order, typed) -> None:
     """Refuse a wrong code (422) and a locked one (429). Each try takes its place in the
     order's bucket before the code is compared (an atomic increment: parallel guesses cannot
     slip past the limit); a right code gives its place back."""
-    digits = "".join(ch for ch in str(typed or "") if not ch.isspace())
+    # Typed as the phone's keyboard gives it: Khmer, Lao, Myanmar or Thai digits read as 0-9.
+    digits = "".join(str(unicodedata.digit(ch, ch)) for ch in str(typed or "") if not ch.isspace())
     item, prefix = _bucket()
     counted = current_app.config.get("RATELIMIT_ENABLED", True)
     if counted and not limiter.limiter.hit(item, prefix, "handover-code", str(order.id)):

@@ -26,7 +26,7 @@ from ..models import (
     TrackingLink,
     hash_token,
 )
-from ..writes import Write, submit
+from ..writes import Write, caller_key, submit
 from . import bp, handover, services
 from .share import share
 
@@ -365,7 +365,7 @@ def render_track(link, token, *, form=None, errors=None, message=None, values=No
         errors=errors or {}, message=message, values=values or {},
         can_deliver=delivery is None and order.status != "cancelled",
         share=share(order, _link_url(token)), receiver=link.contact_name,
-        outbox_owner=f"t{link.id}",  # whose reports its outbox queues (static/js/outbox.js)
+        outbox_owner=caller_key(link),  # whose reports its outbox queues (static/js/outbox.js)
     ), status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 

@@ -727,6 +727,9 @@ def confirm_delivery(actor, order: Order, data: dict, photos=(), *, client_id=No
         raise ApiError(403, _l("Only the customer confirms delivery."))
     clean = validate_delivery(data, order)
     proof = handover.read_proof(data, signature)
+    # One delivery per order: a second confirmation sent at the same moment waits here for the
+    # first to commit, then finds it (409), instead of failing on the unique index (PostgreSQL).
+    db.session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
     if order.status == "cancelled":
         raise ApiError(409, _l("This order was cancelled."))
     if db.session.scalar(select(DeliveryConfirmation.id).where(

@@ -60,9 +60,11 @@
   const putItem = (item) => idb('items', 'readwrite', (s) => s.put(item));
   const deleteItem = (seq) => idb('items', 'readwrite', (s) => s.delete(seq));
 
-  // What an answer that is not a success means: 'login', 'retry' or 'failed'.
-  function outcomeOf(status, toLogin, code) {
+  // What an answer that is not a success means: 'login', 'retry' or 'failed'. A 429 that
+  // names a field to change (a locked handover code: sign instead) is for the user to fix now.
+  function outcomeOf(status, toLogin, code, fields) {
     if (status === 401 || toLogin || code === 'csrf') return 'login';
+    if (status === 429 && fields && Object.keys(fields).length) return 'failed';
     if (status >= 500 || status < 400 || RETRY_STATUSES.includes(status)) return 'retry';
     return 'failed';
   }
@@ -153,7 +155,7 @@
         return send(item, pageToken, true);
       }
     }
-    const outcome = outcomeOf(response.status, toLogin, error.code);
+    const outcome = outcomeOf(response.status, toLogin, error.code, error.fields);
     if (outcome === 'failed') {
       await putItem({ ...item, state: 'failed', error: { status: response.status, ...error } });
     }
