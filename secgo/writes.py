@@ -102,6 +102,14 @@ class Posted:
         """The write's voice note, checked, re-encoded and stored; None without one."""
         return voice_from_request(user, self.voice_file)
 
+    def document(self, user):
+        """The write's one document (a signed delivery note); None until secgo.documents exists.
+
+        HANDOVER-DOCUMENT: read and check the request's document here (as voice() does) once
+        secgo.documents accepts one; the delivery writes already pass it to confirm_delivery."""
+        del user
+        return None
+
     def signature(self, user):
         """The write's drawn signature, checked, cleaned and stored; None without one."""
         if self.signature_file is None:

@@ -207,7 +207,8 @@ def proof_json(delivery) -> dict:
 
 def _deliver(posted, user, order):
     row = services.confirm_delivery(user, order, posted.data, posted.photos(user), client_id=posted.key,
-                                    voice=posted.voice(user), signature=posted.signature(user))
+                                    voice=posted.voice(user), signature=posted.signature(user),
+                                    document=posted.document(user))
     return 201, {
         **proof_json(row),
         "id": row.id, "reference": order.reference, "received_quantity": num(row.received_quantity),

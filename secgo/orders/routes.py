@@ -253,7 +253,8 @@ def _deliver(posted, order):
     row = services.confirm_delivery(current_user, order, posted.data, posted.photos(current_user),
                                     client_id=posted.key, ask=not wants_json(),
                                     voice=posted.voice(current_user),
-                                    signature=posted.signature(current_user))
+                                    signature=posted.signature(current_user),
+                                    document=posted.document(current_user))
     return 201, {"id": row.id, "condition": row.condition}, _order_page(order)
 
 
@@ -384,7 +385,8 @@ def _track_receipt(posted, link, token):
     row = services.confirm_delivery(None, link.order, posted.data, posted.photos(None),
                                     client_id=posted.key, label=link.contact_name,
                                     ask=not wants_json(), voice=posted.voice(None),
-                                    signature=posted.signature(None))
+                                    signature=posted.signature(None),
+                                    document=posted.document(None))
     return 201, {"id": row.id}, url_for("orders.track", token=token)
 
 

@@ -753,8 +753,8 @@ def confirm_delivery(actor, order: Order, data: dict, photos=(), *, client_id=No
     delivery.voice = voice
     delivery.receiver_name, delivery.proof = proof["receiver_name"], proof["proof"]
     delivery.signature = signature if proof["proof"] == "signature" else None
-    # HANDOVER-DOCUMENT: the one place a delivery takes its document (the signed delivery
-    # note) once secgo.documents accepts one from a request: attach `document` here.
+    # HANDOVER-DOCUMENT: where a delivery takes its one document (the signed delivery note),
+    # from Posted.document (secgo/writes.py), once secgo.documents accepts one: attach it here.
     del document
     db.session.add(delivery)
     order.status = "delivered"
