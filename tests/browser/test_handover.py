@@ -114,13 +114,20 @@ def test_a_wrong_code_is_said_in_the_form_and_the_right_one_confirms(app, app_se
     if page.locator("#deliver details:not([open])").count():
         page.click("#deliver summary")
     wait_for_pad(page)
+    # Signed, but the name left out: refused in the form, the signature shown again.
+    page.fill("#receiver_name", "")
+    draw_signature(page)
+    page.click("#deliver form button:not([type=button])")
+    page.locator("#deliver .outbox-error").first.wait_for()
+    assert "name of the person who received" in page.inner_text("#deliver form")
+    wait_js(page, "document.querySelector('#deliver .signature').classList.contains('is-signed')")
+    assert page.evaluate("document.querySelector('#deliver input[name=signature]').files.length") == 1
     page.check("input[name=proof][value=code]")
     assert page.locator("canvas.signature-pad").is_hidden()
     page.fill("#receiver_name", "Nok")
     page.fill("#handover_code", "000000" if code != "000000" else "111111")
     page.click("#deliver form button:not([type=button])")
-    page.locator("#deliver .outbox-error").first.wait_for()
-    assert "not the handover code" in page.inner_text("#deliver form")
+    wait_js(page, "document.querySelector('#deliver form').innerText.includes('not the handover code')")
     assert deliveries(app) == []
     page.fill("#handover_code", code)
     page.click("#deliver form button:not([type=button])")

@@ -427,7 +427,10 @@ function restoreForm(form, item) {
   }
   for (const [name, transfer] of byName) {
     const input = form.querySelector(`input[type=file][name="${CSS.escape(name)}"]`);
-    if (input) input.files = transfer.files;
+    if (input) {
+      input.files = transfer.files;
+      input.dispatchEvent(new Event('change', { bubbles: true })); // pickers and the pad show it
+    }
   }
 }
 

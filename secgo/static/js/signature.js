@@ -75,6 +75,20 @@ function setup(pad) {
   canvas.addEventListener('pointerup', end);
   canvas.addEventListener('pointercancel', end);
   clear?.addEventListener('click', blank);
+  // A refused report put back into the form (outbox.js): show the signature it carried.
+  input?.addEventListener('change', async () => {
+    const file = input.files && input.files[0];
+    if (!file || drawn) return;
+    try {
+      const image = await createImageBitmap(file);
+      const rect = canvas.getBoundingClientRect();
+      ctx.drawImage(image, 0, 0, rect.width, rect.height);
+      drawn = true;
+      pad.classList.add('is-signed');
+    } catch (err) {
+      // Not a picture this browser reads: the field keeps it, the server says what is wrong.
+    }
+  });
   form?.addEventListener('reset', () => setTimeout(blank)); // the outbox took the report
   // Sized when it shows (a closed <details>, the code chosen first) and when the phone turns;
   // a signature already drawn is kept (its PNG is in the form).
