@@ -134,3 +134,26 @@ def test_a_wrong_code_is_said_in_the_form_and_the_right_one_confirms(app, app_se
     page.wait_for_selector(".tl-delivery", timeout=60000)
     assert "with the handover code" in page.inner_text(".tl-delivery")
     assert deliveries(app) == [("Nok", "code", False)]
+
+
+def test_a_problem_reported_offline_through_a_link_arrives_once(app, app_server, phone):
+    from secgo.models import Issue
+
+    token = tracking_link(app)
+    context, page = start(phone)
+    page.goto(f"{app_server.url}/t/{token}")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    context.set_offline(True)
+    page.click("#problem summary")
+    page.select_option("#category", "quality")
+    page.fill("#title", "Six bags wet")
+    page.click("#problem form button:not([type=button])")
+    page.locator(".outbox-entry.outbox-pending").wait_for()
+    wait_first_try(page)
+    context.set_offline(False)
+    wait_js(page, f"({READ_OUTBOX})().then((items) => items.length === 0)", timeout=90)
+    time.sleep(1)
+    with app.app_context():
+        titles = db.session.scalars(select(Issue.title).where(Issue.title == "Six bags wet")).all()
+        db.session.remove()
+    assert titles == ["Six bags wet"]
