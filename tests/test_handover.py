@@ -298,3 +298,18 @@ def test_the_code_may_be_typed_with_the_phones_own_digits(app, world):
         with pytest.raises(Exception) as refused:
             handover.check_code(order, "๑๒๓๔๕๗")
         assert refused.value.status == 422
+
+
+@plain
+def test_a_receiver_name_typed_in_zawgyi_is_stored_as_unicode(app, world, client):
+    from tests.test_text import ZAWGYI_UNICODE
+
+    zawgyi, unicode = ZAWGYI_UNICODE[1]
+    ref = make_order(app, world)
+    body, content_type = multipart({**RECEIVED, "receiver_name": zawgyi[:60], "proof": "signature"},
+                                   [("signature", "s.png", signature_png())])
+    answer = client.post(f"/api/v1/orders/{ref}/delivery", data=body, content_type=content_type,
+                         headers=bearer(app, "customer"))
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    [row] = deliveries(app)
+    assert row.receiver_name != zawgyi[:60] and row.receiver_name[:20] == unicode[:20]

@@ -218,7 +218,7 @@ def _deliver(posted, user, order):
     }, url_for("orders.detail", reference=order.reference)
 
 
-DELIVERY = Write("orders.delivery", _deliver, texts=("note",), body="json")
+DELIVERY = Write("orders.delivery", _deliver, texts=("note", "receiver_name"), body="json")
 
 
 @bp.post("/orders/<reference>/delivery")
@@ -454,6 +454,7 @@ NEW_DELIVERY = schema("NewDelivery", {
                                  "codes lock it for an hour: 429). Optional; with a proof, "
                                  "`receiver_name` is required."},
         "receiver_name": {"type": "string", **max_length("receiver_name")},
+        **encoding_field("receiver_name"),
         "handover_code": {"type": "string", "pattern": "^[0-9]{6}$"},
     },
 })

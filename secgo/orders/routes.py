@@ -258,7 +258,7 @@ def _deliver(posted, order):
     return 201, {"id": row.id, "condition": row.condition}, _order_page(order)
 
 
-DELIVERY = Write("orders.delivery", _deliver, texts=("note",),
+DELIVERY = Write("orders.delivery", _deliver, texts=("note", "receiver_name"),
                  refused=partial(_refused_on_detail, "delivery"))
 
 
@@ -356,13 +356,15 @@ def _live_link(token):
     abort(make_response(page, 410, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}))
 
 
-def render_track(link, token, *, form=None, errors=None, message=None, values=None, status=200):
+def render_track(link, token, *, form=None, errors=None, message=None, values=None, status=200,
+                 zawgyi=None, client_id=None):
     order = link.order
     updates, delivery, issues = services.load_history(order)
     return render_template(
         "tracking/track.html", link=link, token=token, order=order,
         entries=services.timeline(updates, delivery, issues), delivery=delivery,
-        conditions=CONDITIONS, categories=CATEGORIES, client_id=new_client_id(), form=form,
+        conditions=CONDITIONS, categories=CATEGORIES, client_id=client_id or new_client_id(),
+        form=form, zawgyi=zawgyi or {},
         errors=errors or {}, message=message, values=values or {},
         can_deliver=delivery is None and order.status != "cancelled",
         share=share(order, _link_url(token)), receiver=link.contact_name,
@@ -377,8 +379,7 @@ def track(token):
 
 
 def _refused_on_track(form_name, refusal, link, token):
-    return render_track(link, token, form=form_name, errors=refusal.errors, values=refusal.values,
-                        message=refusal.message, status=refusal.status)
+    return render_track(link, token, form=form_name, **refusal.page())
 
 
 def _track_receipt(posted, link, token):
@@ -396,7 +397,7 @@ def _track_problem(posted, link, token):
     return 201, {"id": issue.id}, url_for("orders.track", token=token)
 
 
-TRACK_RECEIPT = Write("tracking.receipt", _track_receipt,
+TRACK_RECEIPT = Write("tracking.receipt", _track_receipt, texts=("note", "receiver_name"),
                       refused=partial(_refused_on_track, "delivery"))
 TRACK_PROBLEM = Write("tracking.problem", _track_problem,
                       refused=partial(_refused_on_track, "problem"))
