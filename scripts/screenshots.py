@@ -72,11 +72,17 @@ PAGES = {
     "labels": ("demo-producer", "/orders/SEC-7K3F9Q/labels"),
     "labels-refused": ("demo-producer", "/orders/SEC-7K3F9Q/labels.pdf?packages=0&per_package=abc"),
     "scan": ("demo-customer", "/scan"),
+    # Issue 16: proof at handover. The producer's order page with its handover code; a
+    # tracking link's delivery form (no login) with a signature drawn, and with the code.
+    "order-handover-code": ("demo-producer", "/orders/SEC-7K3F9Q#handover-code"),
+    "tracking-sign": (None, "{tracking}#deliver"),
+    "tracking-code": (None, "{tracking}#deliver"),
 }
 # page name -> the refusal it shows on purpose (a form with its errors)
 REFUSED = {"labels-refused": 422}
 # page name -> (file input, how many photos to choose) before the picture is taken
 CHOOSE_PHOTOS = {"order-photos": ("#photos", 2)}
+TRACKING = {}  # "{tracking}" in a path: a tracking link of the demo order, made once per run
 
 
 def free_port():
@@ -129,6 +135,43 @@ def add_voice_note(base):
     assert answer.status_code == 303, answer.text[:500]
 
 
+def add_tracking_link(base) -> str:
+    """A tracking link of the demo order for its buyer's warehouse clerk; returns its path."""
+    session = requests.Session()
+    token = _csrf(session.get(base + "/login").text)
+    session.post(base + "/login", data={"csrf_token": token, "login": "demo-producer",
+                                        "password": "demo-password"})
+    token = _csrf(session.get(base + "/orders/SEC-7K3F9Q/links").text)
+    answer = session.post(base + "/orders/SEC-7K3F9Q/links",
+                          data={"csrf_token": token, "contact_name": "Somchai (warehouse)"})
+    return "/t/" + re.search(r'value="http[^"]+/t/([^"]+)"', answer.text).group(1)
+
+
+def proof(page, name):
+    """Fill the tracking page's delivery form the way the shot shows it."""
+    if name not in ("tracking-sign", "tracking-code"):
+        return
+    page.evaluate("() => new Promise((r) => setTimeout(r, 500))")  # signature.js sets up
+    page.fill("#receiver_name", "Somchai Jaidee")
+    if name == "tracking-code":
+        page.check("input[name=proof][value=code]")
+        page.fill("#handover_code", "482913")
+        target = "#handover_code"
+    else:
+        canvas = page.locator("canvas.signature-pad")
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        x, y = box["x"] + 30, box["y"] + box["height"] * 0.6
+        page.mouse.move(x, y)
+        page.mouse.down()
+        for i in range(1, 40):
+            page.mouse.move(x + i * 6, y - 30 * abs(((i % 10) - 5) / 5) + (i // 10) * 4, steps=2)
+        page.mouse.up()
+        target = "canvas.signature-pad"
+    page.locator(target).evaluate(  # the proof's fieldset, just below the app bar
+        "(e) => scrollTo(0, e.closest('fieldset').getBoundingClientRect().top + scrollY - 64)")
+
+
 def main(langs, out=OUT, full=False, pages=None):
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -149,6 +192,7 @@ def main(langs, out=OUT, full=False, pages=None):
                 except requests.ConnectionError:
                     time.sleep(0.1)
             add_voice_note(base)
+            TRACKING["path"] = add_tracking_link(base)
             shoot(base, langs, out, full, pages or list(PAGES))
         finally:
             server.terminate()
@@ -175,6 +219,7 @@ def shoot(base, langs, out, full, pages):
                     page.goto(base + path)
                     page.click(".lang summary")
                     page.click(f".lang button[value={lang}]")
+                path = path.replace("{tracking}", TRACKING.get("path", ""))
                 path, _, anchor = path.partition("#")  # the page scrolled to that element
                 response = page.goto(base + path)
                 page.wait_for_load_state("networkidle")
@@ -187,6 +232,7 @@ def shoot(base, langs, out, full, pages):
                     continue
                 if name in CHOOSE_PHOTOS:
                     choose_photos(page, *CHOOSE_PHOTOS[name])
+                proof(page, name)
                 target = out / f"{name}-{lang}.png"
                 page.screenshot(path=str(target), full_page=full)
                 print(target)

@@ -84,7 +84,8 @@ USERS = [
 ]
 
 # reference, producer, customer, product, qty, unit, value, currency, origin, destination,
-# border, due in days, [(status, note, hours ago, confirmed)], issue or None, delivery.
+# border, due in days, [(status, note, hours ago, confirmed)], issue or None, delivery
+# (received, condition[, receiver's name, proof at handover: "signature" or "code"]).
 # An issue: (category, severity, title, description, state it reached, comments), each comment
 # (who: producer | coordinator | customer, text, hours after the issue was raised).
 ORDERS = [
@@ -110,7 +111,7 @@ ORDERS = [
      ("quality", "high", "Colour differs from sample", "ສີບໍ່ຄືກັບຕົວຢ່າງ — 40 m are lighter than the sample.", "open",
       (("producer", "We are checking this now.", 1),
        ("coordinator", "Please agree on a discount or a replacement today.", 2))),
-     ("260", "damaged")),
+     ("260", "damaged", "คุณสมชาย ใจดี", "signature")),
     ("SEC-2H6N8P", "မန္တလေးသရက်သီး စိုက်ပျိုးသူများ", "Bangkok Fresh Trading Co.", "သရက်သီး (Sein Ta Lone)",
      "8", "t", "9600", "USD", "Mandalay", "Bangkok", "phu_nam_ron_htee_kee", 1,
      [("accepted", "အော်ဒါလက်ခံပြီးပါပြီ။", 200, True),
@@ -131,7 +132,7 @@ ORDERS = [
       ("delivered", "", 30, True)],
      ("quantity", "medium", "Short by 150 kg", "Received 1,850 kg of 2,000 kg.", "closed",
       (("producer", "We are checking this now.", 1),)),
-     ("1850", "short")),
+     ("1850", "short", "Sophea", "code")),
     ("SEC-3F7J9C", "Kampong Speu Mango Growers", "Bangkok Fresh Trading Co.", "Keo Romeat mango",
      "12", "t", "10800", "USD", "Kampong Speu", "Bangkok", "hat_lek_cham_yeam", 7,
      [("accepted", "Harvest starts Monday.", 30, False)],
@@ -397,9 +398,12 @@ def seed_demo() -> int:
             ))
             created += 1
         if delivery:
+            receiver, proof = (*delivery[2:], None, None)[:2]  # proof at handover, if any
             db.session.add(DeliveryConfirmation(
                 order=order, received_quantity=Decimal(delivery[0]), condition=delivery[1],
                 note="", confirmed_by=customer, created_at=now - timedelta(hours=history[-1][2] - 1),
+                receiver_name=receiver, proof=proof,
+                signature=_demo_signature(customer) if proof == "signature" else None,
             ))
             created += 1
         if issue_spec:
@@ -451,3 +455,20 @@ def _demo_issue(order: Order, spec, people: dict, opened) -> Issue:
         note = "Replacement sent with the next truck." if action == "resolve" else ""
         issues.transition(issue, people[who], action, note=note, now=at)
     return issue
+
+
+def _demo_signature(uploader):
+    """A signature as the signature pad draws one, stored as any signature is."""
+    import io
+    import math
+
+    from PIL import Image, ImageDraw
+
+    from .attachments.services import save_signature
+
+    img = Image.new("RGBA", (600, 240), (255, 255, 255, 0))
+    points = [(60 + x * 4, 130 - 45 * math.sin(x / 9) * math.exp(-x / 160)) for x in range(120)]
+    ImageDraw.Draw(img).line(points, fill=(17, 17, 17, 255), width=5, joint="curve")
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return save_signature(uploader, out.getvalue())

@@ -27,6 +27,8 @@ LIMITS = {
     "body": 4000,
     # Tracking links: the contact's name.
     "contact_name": 80,
+    # Proof at handover: who received the goods (its column's width).
+    "receiver_name": 80,
     # Order search: longer queries are cut, not refused.
     "q": 100,
     # Clusters, organizations and people (secgo/admin): their columns' widths.

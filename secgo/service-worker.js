@@ -5,6 +5,12 @@ const BUILD = 'dev'; // replaced when served: a hash of the app shell
 const SHELL = ['/offline']; // replaced when served: the shell's fingerprinted URLs
 const SHELL_CACHE = `secgo-shell-${BUILD}`;
 const PAGES_PREFIX = 'secgo-pages-u'; // one cache per user: secgo-pages-u<id>
+// Tracking-link pages (/t/<secret>), for a clerk who opened the link with a signal and needs
+// it again in the warehouse without one. Kept apart from any user's pages, each under its own
+// URL, which holds the link's secret: another link holder never matches it. A copy is kept
+// for LINK_PAGE_DAYS at most and dropped when the link answers 404 or 410 (revoked, expired).
+const LINK_PAGES = 'secgo-link-pages';
+const LINK_PAGE_DAYS = 7;
 const NAV_TIMEOUT_MS = 3000;
 
 importScripts('/static/js/sw-push.js');
@@ -77,7 +83,10 @@ async function networkFirst(request, cacheName) {
   }
 }
 
+const isLinkPath = (url) => new URL(url).pathname.startsWith('/t/');
+
 async function userImage(event) {
+  if (isLinkPath(event.request.url)) return networkFirst(event.request, LINK_PAGES);
   const user = await getUser();
   try {
     const response = await fetch(event.request);
@@ -125,6 +134,10 @@ async function page(event) {
 // Keep a fresh page in its user's cache; a page of another user (or of nobody) first clears
 // every other user's pages, so after logout nobody is shown the previous user's pages.
 async function remember(request, response) {
+  if (isLinkPath(request.url)) {
+    await rememberLinkPage(request, response);
+    return;
+  }
   const type = response.headers.get('Content-Type') || '';
   if (response.status !== 200 || response.type !== 'basic' || response.redirected
       || !type.startsWith('text/html')) return;
@@ -151,7 +164,35 @@ async function remember(request, response) {
   }
 }
 
+// A tracking link's page: kept under its own URL; its end (404, 410) removes it.
+async function rememberLinkPage(request, response) {
+  const cache = await caches.open(LINK_PAGES);
+  if (response.status === 404 || response.status === 410) {
+    await cache.delete(request, { ignoreSearch: true });
+    return;
+  }
+  const type = response.headers.get('Content-Type') || '';
+  if (response.status !== 200 || response.type !== 'basic' || response.redirected
+      || !type.startsWith('text/html')) return;
+  const headers = new Headers(response.headers);
+  headers.set('X-Secgo-Saved-At', new Date().toISOString());
+  await cache.put(request, new Response(await response.text(), { status: 200, headers }));
+}
+
+async function savedLinkPage(request) {
+  const cache = await caches.open(LINK_PAGES);
+  const hit = await cache.match(request, { ignoreVary: true, ignoreSearch: true });
+  if (!hit) return null;
+  const savedAt = hit.headers.get('X-Secgo-Saved-At') || '';
+  if (!(Date.now() - Date.parse(savedAt) < LINK_PAGE_DAYS * 86400000)) {
+    await cache.delete(request, { ignoreSearch: true });
+    return null;
+  }
+  return markBody(hit, `data-saved-at="${savedAt.replace(/[^\w:.+-]/g, '')}"`);
+}
+
 async function savedCopy(request) {
+  if (isLinkPath(request.url)) return savedLinkPage(request);
   const user = await getUser();
   if (!user) return null;
   const cache = await caches.open(PAGES_PREFIX + user);
@@ -215,8 +256,7 @@ self.addEventListener('sync', (event) => {
 });
 
 async function replay() {
-  const user = await getUser();
-  if (!user) return;
+  const user = await getUser(); // none: only tracking links' reports (outbox-send.js)
   const last = await outbox.drain(user, '', async (item, result) => {
     if (result.outcome !== 'sent') return;
     await tellPages({

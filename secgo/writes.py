@@ -11,7 +11,13 @@ from flask import flash, jsonify, redirect, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .attachments.services import MAX_PHOTOS, photos_from_request
+from .attachments.services import (
+    MAX_PHOTOS,
+    MAX_SIGNATURE_BYTES,
+    SIGNATURE_FIELD,
+    photos_from_request,
+    save_signature,
+)
 from .attachments.voice import voice_from_request
 from .errors import ApiError, wants_json
 from .extensions import db
@@ -65,6 +71,8 @@ class Posted:
     doubts: dict = field(default_factory=dict)
     voice_file: object = None  # the recorded voice note (form field "voice"), if any
     voice_digest: str | None = None
+    signature_file: object = None  # a signature drawn on the screen (field "signature"), if any
+    signature_digest: str | None = None
 
     @property
     def data(self) -> dict:
@@ -77,6 +85,8 @@ class Posted:
         payload = {**self.fields, "photos": self.digests, "photo_ids": self.photo_ids}
         if self.voice_digest:
             payload["voice"] = self.voice_digest
+        if self.signature_digest:
+            payload["signature"] = self.signature_digest
         return payload
 
     @property
@@ -91,6 +101,20 @@ class Posted:
     def voice(self, user):
         """The write's voice note, checked, re-encoded and stored; None without one."""
         return voice_from_request(user, self.voice_file)
+
+    def document(self, user):
+        """The write's one document (a signed delivery note); None until secgo.documents exists.
+
+        HANDOVER-DOCUMENT: read and check the request's document here (as voice() does) once
+        secgo.documents accepts one; the delivery writes already pass it to confirm_delivery."""
+        del user
+        return None
+
+    def signature(self, user):
+        """The write's drawn signature, checked, cleaned and stored; None without one."""
+        if self.signature_file is None:
+            return None
+        return save_signature(user, self.signature_file.read(MAX_SIGNATURE_BYTES + 1))
 
 
 @dataclass(frozen=True)
@@ -140,7 +164,7 @@ def _refuse_bad_answers(body: dict, names) -> None:
 
 def parse(write: Write) -> Posted:
     """Read the request once (form or JSON) into a Posted; its input is never changed."""
-    files, photo_ids, voice = [], [], None
+    files, photo_ids, voice, signature = [], [], None, None
     # The API's JSON writes also take a multipart form: its fields, photos and a voice note.
     multipart = write.body in ("json", "json?") and request.mimetype == "multipart/form-data"
     if write.body == "form" or multipart:
@@ -149,6 +173,8 @@ def parse(write: Write) -> Posted:
         photo_ids = _form_photo_ids()
         voice = request.files.get(VOICE_FIELD)
         voice = voice if voice and voice.filename else None
+        signature = request.files.get(SIGNATURE_FIELD)
+        signature = signature if signature and signature.filename else None
     elif write.body:
         body = json_body(empty_ok=write.body == "json?")
         fields = {k: v for k, v in body.items() if k not in NOT_FIELDS}
@@ -159,7 +185,8 @@ def parse(write: Write) -> Posted:
         fields = {}
     texts, doubts = check_zawgyi(fields, write.texts)
     return Posted(fields, files, [_digest(f) for f in files], photo_ids, request_key(),
-                  texts, doubts, voice, _digest(voice) if voice else None)
+                  texts, doubts, voice, _digest(voice) if voice else None,
+                  signature, _digest(signature) if signature else None)
 
 
 class _Action:

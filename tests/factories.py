@@ -100,6 +100,20 @@ def jpeg_bytes(size=(64, 48), colour=(40, 120, 60)) -> bytes:
     return out.getvalue()
 
 
+def signature_png(size=(600, 240)) -> bytes:
+    """A signature as a signature pad draws it: a dark line on a transparent PNG."""
+    import io
+
+    from PIL import Image
+
+    img = Image.new("RGBA", size, (255, 255, 255, 0))
+    for x in range(40, size[0] - 40):
+        img.putpixel((x, size[1] // 2 + (x % 17) - 8), (10, 10, 10, 255))
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return out.getvalue()
+
+
 def matrix_photo(world, *, uploader="producer", reference=WORLD_ORDER) -> int:
     """A photo (stored on disk) that the producer attached to an update on the order; its id."""
     from secgo.attachments.services import save_photo

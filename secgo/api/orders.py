@@ -3,14 +3,20 @@ from flask import request, url_for
 from flask_babel import gettext as _
 
 from .. import phrases
-from ..attachments.services import MAX_PHOTOS, save_photo
+from ..attachments.services import (
+    MAX_PHOTOS,
+    MAX_SIGNATURE_BYTES,
+    SIGNATURE_MAX,
+    SIGNATURE_MIN,
+    save_photo,
+)
 from ..attachments.voice import MAX_VOICE_BYTES, MAX_VOICE_SECONDS
 from ..attachments.voice import MIME as VOICE_MIME
 from ..errors import ApiError
 from ..extensions import limiter
 from ..limits import LIMITS, max_length
 from ..models import CONDITIONS, CURRENCIES, STATUSES, UPDATE_KINDS
-from ..orders import labels, services
+from ..orders import handover, labels, services
 from ..orders.routes import LABELS_PDF_LIMIT, end_tracking_link, labels_response, new_tracking_link
 from ..writes import Write, submit
 from . import bp
@@ -130,6 +136,7 @@ def orders_read(reference):
         "created_at": delivery.created_at.isoformat(),
         "photos": [photo_json(p) for p in delivery.photos],
         "voice": voice_json(delivery.voice),
+        **proof_json(delivery),
     }
     data["issues"] = [{"id": i.id, "category": i.category, "severity": i.severity,
                        "title": i.shown_title, "title_phrase": phrases.one_json(i.title_phrase),
@@ -193,10 +200,19 @@ def phrases_list():
                       for p in phrases.PHRASES.values()]}
 
 
+def proof_json(delivery) -> dict:
+    """How the handover was proved: who received, "signature" (its picture) or "code"."""
+    sign = delivery.signature
+    return {"receiver_name": delivery.receiver_name, "proof": delivery.proof,
+            "signature": photo_json(sign) if sign is not None else None}
+
+
 def _deliver(posted, user, order):
     row = services.confirm_delivery(user, order, posted.data, posted.photos(user), client_id=posted.key,
-                                    voice=posted.voice(user))
+                                    voice=posted.voice(user), signature=posted.signature(user),
+                                    document=posted.document(user))
     return 201, {
+        **proof_json(row),
         "id": row.id, "reference": order.reference, "received_quantity": num(row.received_quantity),
         "condition": row.condition, "note": row.note, "order_status": order.status,
         "phrases": phrases.as_json(row.phrases),
@@ -204,13 +220,21 @@ def _deliver(posted, user, order):
     }, url_for("orders.detail", reference=order.reference)
 
 
-DELIVERY = Write("orders.delivery", _deliver, texts=("note",), body="json")
+DELIVERY = Write("orders.delivery", _deliver, texts=("note", "receiver_name"), body="json")
 
 
 @bp.post("/orders/<reference>/delivery")
 def delivery_create(reference):
     user = require_login()
     return submit(DELIVERY, user, services.get_order(user, reference))
+
+
+@bp.get("/orders/<reference>/handover-code")
+def handover_code_read(reference):
+    """The order's handover code, for the producer side to show the receiver."""
+    user = require_login()
+    order = services.get_order(user, reference)
+    return {"reference": order.reference, "handover_code": handover.read_code(user, order)}
 
 
 def _upload(posted, user):
@@ -355,6 +379,18 @@ def with_voice(body_ref) -> dict:
     }}
 
 
+def with_signature(body: dict) -> dict:
+    """A delivery's request body: with_voice's, whose multipart form also takes `signature`."""
+    form = body["content"]["multipart/form-data"]["schema"]
+    form["allOf"].append({"type": "object", "properties": {"signature": {
+        "type": "string", "contentMediaType": "image/png",
+        "description": f"A signature drawn on a screen: PNG, at most "
+                       f"{MAX_SIGNATURE_BYTES // 1024} KB, {SIGNATURE_MIN[0]}x{SIGNATURE_MIN[1]} "
+                       f"to {SIGNATURE_MAX[0]}x{SIGNATURE_MAX[1]} px; re-encoded, metadata "
+                       "removed"}}})
+    return body
+
+
 UPDATE = schema("StatusUpdate", {
     "type": "object",
     "properties": {
@@ -419,8 +455,22 @@ NEW_DELIVERY = schema("NewDelivery", {
         "note": {"type": "string", **max_length("note")}, **encoding_field("note"),
         "photo_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": MAX_PHOTOS},
         **phrases_in(phrases.DELIVERY),
+        "proof": {"type": ["string", "null"], "enum": [*handover.PROOFS, None],
+                  "description": "How the receiver proves the handover: `signature` (multipart "
+                                 "field `signature`, a PNG drawn on a screen) or `code` (the "
+                                 "order's 6-digit handover code in `handover_code`; a few wrong "
+                                 "codes lock it for an hour: 429). Optional; with a proof, "
+                                 "`receiver_name` is required."},
+        "receiver_name": {"type": "string", **max_length("receiver_name")},
+        **encoding_field("receiver_name"),
+        "handover_code": {"type": "string", "pattern": "^[0-9]{6}$"},
     },
 })
+PROOF = {
+    "receiver_name": {"type": ["string", "null"]},
+    "proof": {"type": ["string", "null"], "enum": [*handover.PROOFS, None]},
+    "signature": {"oneOf": [PHOTO, {"type": "null"}]},
+}
 
 
 def _json(s):
@@ -522,13 +572,25 @@ register("/orders/{reference}/delivery", {
         "summary": "Confirm delivery (customer); anything but complete and good opens an issue",
         "description": ZAWGYI_NOTE,
         "parameters": [REF_PARAM, IDEMPOTENCY_PARAM],
-        "requestBody": with_voice(NEW_DELIVERY),
+        "requestBody": with_signature(with_voice(NEW_DELIVERY)),
         "responses": {"201": {"description": "Recorded", **_json({
             "type": "object", "properties": {
                 "condition": {"type": "string", "enum": list(CONDITIONS)},
-                "issue_opened": {"type": "boolean"},
+                "issue_opened": {"type": "boolean"}, **PROOF,
                 "phrases": {"type": "array", "items": PHRASE}, "zawgyi_suggestion": ZAWGYI}})},
                       **error_responses(*WRITE_ERRORS, 403, 404)},
+    },
+})
+register("/orders/{reference}/handover-code", {
+    "get": {
+        "summary": "The order's 6-digit handover code (producer, its coordinator, admin), to "
+                   "show the receiver at delivery; never shown to the customer side (403)",
+        "parameters": [REF_PARAM],
+        "responses": {"200": {"description": "The code", **_json({
+            "type": "object", "properties": {
+                "reference": {"type": "string"},
+                "handover_code": {"type": "string", "pattern": "^[0-9]{6}$"}}})},
+                      **error_responses(401, 403, 404)},
     },
 })
 register("/attachments", {

@@ -32,6 +32,12 @@ MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; more is a decompression b
 MAX_SIDE = 2048  # the browser already shrinks to 1600; the server caps what others send
 THUMB_SIDE = 320
 FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+# A signature drawn on the screen (static/js/signature.js sends a PNG of its canvas): a line
+# drawing, small; anything else is not a signature pad's picture.
+MAX_SIGNATURE_BYTES = 512 * 1024
+SIGNATURE_MIN = (60, 30)
+SIGNATURE_MAX = (2400, 1200)
+SIGNATURE_FIELD = "signature"
 log = logging.getLogger(__name__)
 
 
@@ -127,9 +133,41 @@ def storage_path(attachment: Attachment, thumb: bool = False) -> Path:
     return Path(current_app.config["UPLOAD_FOLDER"]) / name
 
 
+def clean_signature(data: bytes) -> tuple[bytes, bytes, int, int]:
+    """Check a drawn signature by its content (a PNG of sensible size and shape) and return it
+    as clean_photo does: flattened on white, re-encoded, without metadata."""
+    field = SIGNATURE_FIELD
+    if not data:
+        _refuse(422, _l("Sign in the box first."), field)
+    if len(data) > MAX_SIGNATURE_BYTES:
+        _refuse(413, _l("This signature is too big."), field)
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        _refuse(415, _l("This is not a signature drawn in the box."), field)
+    try:
+        img = _open_image(data)
+    except ApiError:
+        _refuse(415, _l("This is not a signature drawn in the box."), field)
+    if img.format != "PNG":
+        _refuse(415, _l("This is not a signature drawn in the box."), field)
+    width, height = img.size
+    if not (SIGNATURE_MIN[0] <= width <= SIGNATURE_MAX[0]
+            and SIGNATURE_MIN[1] <= height <= SIGNATURE_MAX[1]):
+        _refuse(422, _l("This signature has an unusual size. Sign in the box again."), field)
+    return clean_photo(data)
+
+
+def save_signature(user, data: bytes) -> Attachment:
+    """Clean and store one drawn signature (as a photo is stored)."""
+    return _store(user, *clean_signature(data))
+
+
 def save_photo(user, data: bytes) -> Attachment:
     """Clean and store one photo; the same person uploading the same photo twice gets one row."""
-    jpeg, thumb, width, height = clean_photo(data)
+    return _store(user, *clean_photo(data))
+
+
+def _store(user, jpeg: bytes, thumb: bytes, width: int, height: int) -> Attachment:
+    """Store a cleaned picture once per uploader: the files first, then its row."""
     digest = hashlib.sha256(jpeg).hexdigest()
     user_id = user.id if user is not None else None
     row = db.session.scalar(
@@ -196,6 +234,8 @@ def _linked_orders(attachment_id):
     ).join(comment_photos, comment_photos.c.comment_id == IssueComment.id).where(
         comment_photos.c.attachment_id == attachment_id
     )
+    signature = select(DeliveryConfirmation.order_id).where(
+        DeliveryConfirmation.signature_id == attachment_id)
     voice = [  # a voice note is one column on each of the four
         select(StatusUpdate.order_id).where(StatusUpdate.voice_id == attachment_id),
         select(DeliveryConfirmation.order_id).where(DeliveryConfirmation.voice_id == attachment_id),
@@ -203,7 +243,7 @@ def _linked_orders(attachment_id):
         select(Issue.order_id).join(IssueComment, IssueComment.issue_id == Issue.id)
         .where(IssueComment.voice_id == attachment_id),
     ]
-    return via_update.union(via_delivery, via_issue, via_comment, *voice)
+    return via_update.union(via_delivery, via_issue, via_comment, signature, *voice)
 
 
 def can_see(user, attachment: Attachment) -> bool:

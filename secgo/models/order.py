@@ -113,6 +113,9 @@ class Order(db.Model):
     # The papers its crossing's checklist needs and it lacks ("invoice,packing_list"), None
     # when none is missing (secgo.documents.services keeps it; the dashboard lists these).
     missing_documents: Mapped[str | None] = mapped_column(String(300))
+    # The 6-digit code the receiver types at handover: shown to the producer side only
+    # (secgo.orders.handover); made on first need, so older orders get one too.
+    handover_code: Mapped[str | None] = mapped_column(String(6))
 
     producer_org: Mapped[Organization] = relationship(foreign_keys=[producer_org_id])
     customer_org: Mapped[Organization] = relationship(foreign_keys=[customer_org_id])
@@ -261,7 +264,13 @@ class DeliveryConfirmation(db.Model):
     confirmed_by: Mapped[User | None] = relationship()
     photos: Mapped[list["Attachment"]] = relationship(secondary=delivery_photos)  # noqa: F821
     voice_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
-    voice: Mapped["Attachment | None"] = relationship()  # noqa: F821
+    voice: Mapped["Attachment | None"] = relationship(foreign_keys=[voice_id])  # noqa: F821
+    # Proof at handover (secgo.orders.handover): who received the goods, and how they proved
+    # it: "signature" (signature_id: the drawing, re-encoded) or "code" (the producer's code).
+    receiver_name: Mapped[str | None] = mapped_column(String(80))
+    proof: Mapped[str | None] = mapped_column(String(12))
+    signature_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+    signature: Mapped["Attachment | None"] = relationship(foreign_keys=[signature_id])  # noqa: F821
 
 
 class TrackingLink(db.Model):

@@ -27,8 +27,8 @@ from ..models import (
     TrackingLink,
     hash_token,
 )
-from ..writes import Write, submit
-from . import bp, labels, services
+from ..writes import Write, caller_key, submit
+from . import bp, handover, labels, services
 from .share import share
 
 TRACKING_WRITE_LIMIT = "30 per hour"  # people without an account: keep a leaked link from flooding
@@ -141,6 +141,9 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
         pending=[u.id for u in updates if u.awaiting_confirmation],
         issues_on={i.update_id: i for i in issues if i.update_id},
         last_seen=last_seen, arrival=expected_arrival(order),
+        handover_code=handover.code_for(order) if side in services.PRODUCER_SIDES
+        and delivery is None and order.status != "cancelled" else None,
+        receiver=current_user.display_name,
         share=share(order, url_for("orders.detail", reference=order.reference, _external=True)),
     ), status
 
@@ -262,11 +265,13 @@ def _deliver(posted, order):
     # A plain form is asked once before an issue opens; a script warned in the page already.
     row = services.confirm_delivery(current_user, order, posted.data, posted.photos(current_user),
                                     client_id=posted.key, ask=not wants_json(),
-                                    voice=posted.voice(current_user))
+                                    voice=posted.voice(current_user),
+                                    signature=posted.signature(current_user),
+                                    document=posted.document(current_user))
     return 201, {"id": row.id, "condition": row.condition}, _order_page(order)
 
 
-DELIVERY = Write("orders.delivery", _deliver, texts=("note",),
+DELIVERY = Write("orders.delivery", _deliver, texts=("note", "receiver_name"),
                  refused=partial(_refused_on_detail, "delivery"))
 
 
@@ -364,16 +369,19 @@ def _live_link(token):
     abort(make_response(page, 410, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}))
 
 
-def render_track(link, token, *, form=None, errors=None, message=None, values=None, status=200):
+def render_track(link, token, *, form=None, errors=None, message=None, values=None, status=200,
+                 zawgyi=None, client_id=None):
     order = link.order
     updates, delivery, issues = services.load_history(order)
     return render_template(
         "tracking/track.html", link=link, token=token, order=order,
         entries=services.timeline(updates, delivery, issues), delivery=delivery,
-        conditions=CONDITIONS, categories=CATEGORIES, client_id=new_client_id(), form=form,
+        conditions=CONDITIONS, categories=CATEGORIES, client_id=client_id or new_client_id(),
+        form=form, zawgyi=zawgyi or {},
         errors=errors or {}, message=message, values=values or {},
         can_deliver=delivery is None and order.status != "cancelled",
-        share=share(order, _link_url(token)),
+        share=share(order, _link_url(token)), receiver=link.contact_name,
+        outbox_owner=caller_key(link),  # whose reports its outbox queues (static/js/outbox.js)
     ), status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
@@ -384,14 +392,15 @@ def track(token):
 
 
 def _refused_on_track(form_name, refusal, link, token):
-    return render_track(link, token, form=form_name, errors=refusal.errors, values=refusal.values,
-                        message=refusal.message, status=refusal.status)
+    return render_track(link, token, form=form_name, **refusal.page())
 
 
 def _track_receipt(posted, link, token):
     row = services.confirm_delivery(None, link.order, posted.data, posted.photos(None),
                                     client_id=posted.key, label=link.contact_name,
-                                    ask=not wants_json(), voice=posted.voice(None))
+                                    ask=not wants_json(), voice=posted.voice(None),
+                                    signature=posted.signature(None),
+                                    document=posted.document(None))
     return 201, {"id": row.id}, url_for("orders.track", token=token)
 
 
@@ -401,12 +410,13 @@ def _track_problem(posted, link, token):
     return 201, {"id": issue.id}, url_for("orders.track", token=token)
 
 
-TRACK_RECEIPT = Write("tracking.receipt", _track_receipt,
+TRACK_RECEIPT = Write("tracking.receipt", _track_receipt, texts=("note", "receiver_name"),
                       refused=partial(_refused_on_track, "delivery"))
 TRACK_PROBLEM = Write("tracking.problem", _track_problem,
                       refused=partial(_refused_on_track, "problem"))
 
 
+# No CSRF token on a tracking link's writes (secgo.authn.CSRF_EXEMPT): its token is the credential.
 @bp.post("/t/<token>/receipt")
 @limiter.limit(TRACKING_WRITE_LIMIT)
 @per_link

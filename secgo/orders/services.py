@@ -19,6 +19,7 @@ from sqlalchemy import func, literal_column, select, table
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import notify, phrases, readmarks
+from . import handover
 from ..authz import order_audience, order_side, visible_orders_clause
 from ..audit.services import record
 from ..errors import ApiError
@@ -747,13 +748,19 @@ def opens_issue(order: Order, condition: str, received) -> bool:
 
 
 def confirm_delivery(actor, order: Order, data: dict, photos=(), *, client_id=None,
-                     label=None, ask=False, voice=None) -> DeliveryConfirmation:
+                     label=None, ask=False, voice=None, signature=None,
+                     document=None) -> DeliveryConfirmation:
     """The customer (or a tracking-link contact, actor None) says what arrived; less opens an
     issue. ask (a plain form: no script warned in the page): refused once with the warning
-    that an issue will open, until the form comes back with open_issue=1."""
+    that an issue will open, until the form comes back with open_issue=1. Proof at handover
+    (orders.handover): the receiver's name with a drawn signature or the order's code."""
     if actor is not None and side_of(actor, order) not in CUSTOMER_SIDES:
         raise ApiError(403, _l("Only the customer confirms delivery."))
     clean = validate_delivery(data, order)
+    proof = handover.read_proof(data, signature)
+    # One delivery per order: a second confirmation sent at the same moment waits here for the
+    # first to commit, then finds it (409), instead of failing on the unique index (PostgreSQL).
+    db.session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
     if order.status == "cancelled":
         raise ApiError(409, _l("This order was cancelled."))
     if db.session.scalar(select(DeliveryConfirmation.id).where(
@@ -764,6 +771,8 @@ def confirm_delivery(actor, order: Order, data: dict, photos=(), *, client_id=No
             and data.get("open_issue") != "1"):
         raise ApiError(422, ISSUE_WILL_OPEN, fields={"open_issue": ISSUE_WILL_OPEN},
                        code="issue_will_open")
+    if proof["proof"] == "code":  # last: a wrong code counts against the order's few tries
+        handover.check_code(order, data.get("handover_code"))
     now = utcnow()
     delivery = DeliveryConfirmation(
         order=order, received_quantity=clean["received_quantity"], condition=clean["condition"],
@@ -773,6 +782,11 @@ def confirm_delivery(actor, order: Order, data: dict, photos=(), *, client_id=No
     )
     delivery.photos = list(photos)
     delivery.voice = voice
+    delivery.receiver_name, delivery.proof = proof["receiver_name"], proof["proof"]
+    delivery.signature = signature if proof["proof"] == "signature" else None
+    # HANDOVER-DOCUMENT: where a delivery takes its one document (the signed delivery note),
+    # from Posted.document (secgo/writes.py), once secgo.documents accepts one: attach it here.
+    del document
     db.session.add(delivery)
     order.status = "delivered"
     order.last_activity_at = now

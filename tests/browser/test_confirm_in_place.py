@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from secgo.extensions import db
 from secgo.models import Order, StatusUpdate, User
 from secgo.orders import services
+from tests.browser.test_handover import draw_signature
 from tests.browser.test_order_flow import set_locale, wait_until
 from tests.test_orders import make_order
 
@@ -77,6 +78,7 @@ def test_the_delivery_form_says_an_issue_will_open_and_makes_it_short(
     page.locator("#deliver").scroll_into_view_if_needed()
     screenshot("order-delivery-warning-km")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    draw_signature(page)
     page.locator("#deliver form button:not([type=button])").click()
     with app.app_context():
         wait_until(app, lambda: db.session.scalar(select(Order.status).where(

@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from tests.browser.test_handover import draw_signature
 from tests.browser.test_order_flow import set_locale
 from tests.test_orders import make_order
 
@@ -32,10 +33,10 @@ def test_new_order_awaiting_and_tracking_pages_fit_a_phone(
     screenshot(f"tracking-page-{locale}")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.fill("#received_quantity", "90")
-    page.click("#deliver form button:not([type=button])")
-    # Less than ordered: the page (no script on the tracking page) says an issue will open.
-    page.wait_for_selector("#deliver .flash-warn")
+    # Less than ordered: the page says an issue will open before it is sent.
+    page.locator("[data-issue-warning]").wait_for()
+    draw_signature(page)
     screenshot(f"tracking-page-issue-warning-{locale}")
     page.click("#deliver form button:not([type=button])")
-    page.wait_for_selector(".tl-delivery")
+    page.wait_for_selector(".tl-delivery", timeout=60000)
     screenshot(f"tracking-page-after-receipt-{locale}")

@@ -9,6 +9,7 @@ import io
 
 from tests.factories import (
     jpeg_bytes,
+    signature_png,
     matrix_link,
     matrix_order,
     matrix_photo,
@@ -61,6 +62,12 @@ def _track_photo(w):
 
 DISPATCHED = {"status": "dispatched", "note": "Left the warehouse"}
 RECEIVED = {"received_quantity": "100", "condition": "good"}
+
+
+def _signed(_w):
+    """A delivery with its proof: the receiver's name and a signature drawn on a screen."""
+    return {**RECEIVED, "receiver_name": "Nok", "proof": "signature",
+            "signature": (io.BytesIO(signature_png()), "signature.png")}
 NEW_ORDER = {"product": "Jasmine rice", "quantity": "100", "unit": "kg", "origin": "Takeo",
              "destination": "Bangkok"}
 
@@ -80,7 +87,7 @@ ROUTES = {
         "POST", "/orders/awaiting/confirm", {**customer_side(303), **OUTSIDERS_422},
         form(lambda w: {"update_ids": str(matrix_update(w))}),
     ),
-    "orders.delivery": ("POST", _fresh_order("/delivery"), customer_side(303), RECEIVED),
+    "orders.delivery": ("POST", _fresh_order("/delivery"), customer_side(303), multipart(_signed)),
     "orders.links": ("GET", f"/orders/{REF}/links", order_side(200), None),
     # The producer wrote the update: only its author (or an admin) may correct it.
     "orders.correct": (
@@ -93,7 +100,9 @@ ROUTES = {
     ),
     # Tracking links: the token is the credential, whoever is logged in.
     "orders.track": ("GET", _track(), everyone(200), None),
-    "orders.track_receipt": ("POST", _track("/receipt", fresh_order=True), everyone(303), RECEIVED),
+    "orders.track_receipt": (
+        "POST", _track("/receipt", fresh_order=True), everyone(303), multipart(_signed),
+    ),
     "orders.track_problem": (
         "POST", _track("/problem"), everyone(303), {"category": "quality", "title": "Six bags wet"},
     ),
@@ -131,7 +140,11 @@ ROUTES = {
     ),
     "api.phrases_list": ("GET", "/api/v1/phrases", api(200), None),
     "api.delivery_create": (
-        "POST", _fresh_api_order("/delivery"), customer_side(201, anon=401), as_json(RECEIVED),
+        "POST", _fresh_api_order("/delivery"), customer_side(201, anon=401), multipart(_signed),
+    ),
+    # The handover code: the producer's side shows it; the customer types it, never reads it.
+    "api.handover_code_read": (
+        "GET", f"/api/v1/orders/{REF}/handover-code", producer_side(200, anon=401), None,
     ),
     "api.links_create": (
         "POST", f"/api/v1/orders/{REF}/links", order_side(201, anon=401),

@@ -13,3 +13,5 @@ initPhotoPickers();
 initDateFields();
 // The voice recorder only where a form takes a voice note: other pages never load it.
 if (document.querySelector('[data-voice]')) import('./voice.js').then((m) => m.initVoice());
+// The signature pad only where a delivery form takes a signature.
+if (document.querySelector('[data-signature-pad]')) import('./signature.js').then((m) => m.initSignature());

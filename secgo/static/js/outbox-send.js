@@ -52,13 +52,19 @@
     }
   }
 
+  // A tracking link's report (queued on its page, owner "t<link id>"): its URL carries its
+  // credential (the link's secret) and needs no session, so any page or the worker sends it.
+  const isLinkItem = (item) => /^t\d+$/.test(item.user || '');
+
   const allItems = () => idb('items', 'readonly', (s) => s.getAll());
   const putItem = (item) => idb('items', 'readwrite', (s) => s.put(item));
   const deleteItem = (seq) => idb('items', 'readwrite', (s) => s.delete(seq));
 
-  // What an answer that is not a success means: 'login', 'retry' or 'failed'.
-  function outcomeOf(status, toLogin, code) {
+  // What an answer that is not a success means: 'login', 'retry' or 'failed'. A 429 that
+  // names a field to change (a locked handover code: sign instead) is for the user to fix now.
+  function outcomeOf(status, toLogin, code, fields) {
     if (status === 401 || toLogin || code === 'csrf') return 'login';
+    if (status === 429 && fields && Object.keys(fields).length) return 'failed';
     if (status >= 500 || status < 400 || RETRY_STATUSES.includes(status)) return 'retry';
     return 'failed';
   }
@@ -161,14 +167,14 @@
         return send(item, pageToken, true);
       }
     }
-    const outcome = outcomeOf(response.status, toLogin, error.code);
+    const outcome = outcomeOf(response.status, toLogin, error.code, error.fields);
     if (outcome === 'failed') {
       await putItem({ ...item, state: 'failed', error: { status: response.status, ...error } });
     }
     return { outcome, error, retryAfter: retryAfterMs(response) };
   }
 
-  // Send the user's pending items in order, one at a time across tabs and the worker, until
+  // Send the user's pending items (and any tracking link's) in order, one at a time across tabs and the worker, until
   // the queue is empty ({outcome: 'done'}) or an item must wait (its 'login' or 'retry'
   // result). onResult(item, result) hears each try.
   async function drain(user, pageToken, onResult) {
@@ -176,7 +182,8 @@
       let after = 0;
       for (;;) {
         const items = await allItems(); // read again: items may come and go meanwhile
-        const item = items.find((i) => i.seq > after && i.state === 'pending' && i.user === user);
+        const item = items.find((i) => i.seq > after && i.state === 'pending'
+          && ((user && i.user === user) || isLinkItem(i)));
         if (!item) return { outcome: 'done' };
         after = item.seq;
         const result = await send(item, pageToken, false);
@@ -190,6 +197,7 @@
 
   scope.SecgoOutbox = Object.freeze({
     SYNC_TAG,
+    isLinkItem,
     idb,
     allItems,
     putItem,

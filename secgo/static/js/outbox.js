@@ -17,7 +17,7 @@ const MAX_LABEL = 140;
 
 // --- storage (outbox-send.js: the store and the send rules, shared with the service worker) ---
 
-const { idb, allItems, putItem, deleteItem } = self.SecgoOutbox;
+const { idb, allItems, putItem, deleteItem, isLinkItem } = self.SecgoOutbox;
 export { allItems };
 
 // The logged-in user: the page's data-user, except on the saved /offline page, which belongs
@@ -25,6 +25,12 @@ export { allItems };
 export async function currentUser() {
   if (!document.body.dataset.fallback) return document.body.dataset.user || '';
   return (await idb('meta', 'readonly', (s) => s.get('user'))) || '';
+}
+
+// Whose reports a page queues and shows: a tracking link's page says its link
+// (data-outbox-owner="t<id>"), whoever is logged in; any other page, the logged-in user.
+async function owner() {
+  return document.body.dataset.outboxOwner || currentUser();
 }
 
 // --- queueing -------------------------------------------------------------------------------
@@ -70,6 +76,8 @@ export async function enqueue(form, submitter) {
       files.push({ name, blob: value, filename: value.name || 'voice.webm' }); // kept as recorded
     } else if (name === 'document' && (value.size > 0 || value.name)) {
       files.push({ name, blob: value, filename: value.name || 'document' }); // a PDF: as chosen
+    } else if (name === 'signature' && value.size > 0) {
+      files.push({ name, blob: value, filename: 'signature.png' }); // a drawing: PNG, as drawn
     } else if (value.size > 0 || value.name) {
       // Loaded only when a photo is queued: it stays off the first load of every page.
       const { preparePhoto } = await import('./photos.js');
@@ -87,7 +95,7 @@ export async function enqueue(form, submitter) {
     created: Date.now(),
     state: 'pending',
     error: null,
-    user: await currentUser(),
+    user: await owner(),
     page: location.pathname + location.search,
     ...describe(form, submitter),
   };
@@ -123,15 +131,14 @@ let pendingSubmit = null; // the key a form on this page is waiting for
 
 async function pass(outcomes) {
   const user = await currentUser();
-  if (!user) {
-    needsLogin = (await allItems()).some((i) => i.state === 'pending');
-    return;
+  if (!user) { // a tracking link's reports go all the same: their URL is their credential
+    needsLogin = (await allItems()).some((i) => i.state === 'pending' && !isLinkItem(i));
   }
   const last = await self.SecgoOutbox.drain(user, pageToken(), (item, result) => {
     if (!outcomes.has(item.key)) outcomes.set(item.key, result); // the first try decides
     if (result.outcome === 'sent') onSent(item.page, item.label);
   });
-  needsLogin = last.outcome === 'login';
+  if (user) needsLogin = last.outcome === 'login';
   if (last.outcome === 'retry') {
     requestSync(); // the worker may send it when the signal is back, even with no page open
     schedule(true, last.retryAfter);
@@ -337,7 +344,7 @@ export async function refresh() {
   } catch (err) {
     return;
   }
-  const user = await currentUser();
+  const user = await owner();
   const asked = items.filter((i) => i.state === 'asked' && (!user || i.user === user));
   items = items.filter((i) => i.state !== 'asked');
   const mine = user ? items.filter((i) => i.user === user) : items;
@@ -406,7 +413,10 @@ function restoreForm(form, item) {
     for (const input of form.querySelectorAll(`[name="${CSS.escape(name)}"]`)) {
       if (['hidden', 'submit', 'file'].includes(input.type) || input.tagName === 'BUTTON') continue;
       if (input.type === 'checkbox' || input.type === 'radio') {
-        if (input.value === value) input.checked = true;
+        if (input.value === value && !input.checked) {
+          input.checked = true;
+          input.dispatchEvent(new Event('change', { bubbles: true })); // the page follows the choice
+        }
       } else {
         input.value = value;
       }
@@ -420,7 +430,10 @@ function restoreForm(form, item) {
   }
   for (const [name, transfer] of byName) {
     const input = form.querySelector(`input[type=file][name="${CSS.escape(name)}"]`);
-    if (input) input.files = transfer.files;
+    if (input) {
+      input.files = transfer.files;
+      input.dispatchEvent(new Event('change', { bubbles: true })); // pickers and the pad show it
+    }
   }
 }
 
@@ -490,6 +503,7 @@ async function onSubmit(event) {
     await refresh();
     restoreForm(form, item);
     showFormErrors(form, result.error);
+    delete form.dataset.outboxBusy; // fixed at once and sent again: not a double tap
   }
 }
 
