@@ -22,6 +22,7 @@ BLUEPRINTS = (
     "api",
     "audit",
     "privacy",
+    "profiles",
 )
 
 

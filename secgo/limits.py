@@ -38,6 +38,10 @@ LIMITS = {
     "username": 64,
     "email": 254,
     "phone": 20,
+    # Producer profiles (secgo/profiles) and enquiries.
+    "profile_description": 1000,
+    "cert_name": 80,
+    "enquiry": 2000,
 }
 
 NOT_TEXT = _l("Expected text.")

@@ -31,6 +31,8 @@ TABS = (
     Tab("coordinator.dashboard", _l("Dashboard"), "coordinator.", roles=STAFF),
     Tab("orders.index", _l("Orders"), "orders.", count="orders"),
     Tab("issues.index", _l("Issues"), "issues.", count="issues"),
+    Tab("profiles.directory", _l("Producers"), "profiles.", roles=("customer", *STAFF), menu=True),
+    Tab("profiles.mine", _l("My profile"), "profiles.", roles=("producer",), menu=True),
     Tab("onboarding.index", _l("People"), "onboarding.", roles=STAFF, menu=True),
     Tab("admin.people", _l("Accounts"), "admin.", roles=STAFF, menu=True),
     Tab("audit.index", _l("Account history"), "audit.", roles=STAFF, menu=True),

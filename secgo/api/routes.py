@@ -79,3 +79,4 @@ from . import orders  # noqa: E402,F401  (orders, updates, deliveries, attachmen
 from . import issues  # noqa: E402,F401  (issues: list, raise, read, comment, transition)
 from . import push  # noqa: E402,F401  (push subscriptions, VAPID key)
 from . import channels  # noqa: E402,F401  (Telegram and SMS notification channels)
+from . import profiles  # noqa: E402,F401  (producer profiles, the directory, enquiries)
