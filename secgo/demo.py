@@ -302,6 +302,9 @@ def seed_demo() -> int:
             _demo_issue(order, issue_spec, people, now - timedelta(hours=history[-1][2] - 2))
             created += 1
     created += _seed_history(orgs, users, now)
+    from .profiles.demo import seed_profiles
+
+    created += seed_profiles()
     # The demo's history is in the past: nobody is to be told about it now.
     db.session.execute(delete(Notification).where(Notification.id > before))
     db.session.commit()

@@ -401,3 +401,26 @@ def test_enquiry_push_texts_in_the_recipients_language(app, farm_profile):
         payload = render(note, user)
         assert "Bangkok Buyer" in payload["title"] and "Jasmine rice" in payload["body"]
         assert payload["url"].startswith("/enquiries/") and payload["lang"] == "km"
+
+
+def test_the_demo_has_profiles_and_a_track_record(app):
+    from secgo.demo import seed_demo
+
+    with app.app_context():
+        seed_demo()
+        rice = db.session.scalar(select(Organization).where(Organization.name == "Takeo Organic Rice Cooperative"))
+        small = db.session.scalar(select(Organization).where(Organization.name == "សហគមន៍ស្រូវសរីរាង្គតាកែវ"))
+        record = services.track_record(rice)
+        assert record.enough and record.delivered >= services.MIN_DELIVERED and record.customers == 1
+        assert 0 <= record.on_time_share <= 100 and 0 <= record.confirmed_share <= 100
+        assert not services.track_record(small).enough
+        assert seed_demo() == 0  # a second run adds nothing
+        rice_id, small_id = rice.id, small.id
+    client = app.test_client()
+    client.post("/login", data={"login": "demo-customer", "password": "demo-password"})
+    page = client.get(f"/profiles/{rice_id}").get_data(as_text=True)
+    assert "Orders delivered" in page and "Organic jasmine rice" in page
+    assert "Not enough orders yet" in client.get(f"/profiles/{small_id}").get_data(as_text=True)
+    assert "Takeo Organic Rice Cooperative" in client.get("/directory?q=jasmine").get_data(as_text=True)
+    assert "Gốm Bát Tràng" in client.get("/directory?q=bat+trang").get_data(as_text=True)
+    assert client.get("/enquiries").get_data(as_text=True).count("/enquiries/") >= 1
