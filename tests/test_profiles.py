@@ -1,6 +1,5 @@
 """Producer profiles, their track record, the directory and enquiries (secgo/profiles)."""
 import io
-import json
 import uuid
 from datetime import date, timedelta
 
@@ -234,18 +233,6 @@ def test_the_track_record_shows_only_when_opted_in_and_with_enough_orders(app, f
     assert client.get(f"/api/v1/profiles/{org}").get_json()["track_record"] is None
 
 
-def test_the_track_record_uses_the_dashboards_own_figures(app, world):
-    """Orders delivered through SEC GO! reach the track record through the promptness refresh."""
-    from secgo.coordinator.promptness import refresh
-    from tests.factories import matrix_order
-
-    with app.app_context():
-        org = db.session.get(Organization, world.orgs["farm"])
-        before = services.track_record(org).delivered
-        refresh()
-        assert services.track_record(org).delivered >= before
-
-
 # --- the directory ----------------------------------------------------------------------------
 
 @pytest.fixture
@@ -318,8 +305,8 @@ def test_directory_pages_in_a_constant_number_of_queries(app, directory_world):
     counts = []
     for number in (1, 2):
         with app.app_context():
-            seen = []
-            listener = lambda *args: seen.append(1)  # noqa: E731
+            seen: list = []
+            listener = lambda *args, seen=seen: seen.append(1)  # noqa: E731
             event.listen(db.engine, "before_cursor_execute", listener)
             response = client.get(f"/directory?page={number}")
             event.remove(db.engine, "before_cursor_execute", listener)

@@ -4,7 +4,7 @@ Called by the pages (secgo/profiles/routes.py) and the API (secgo/api/profiles.p
 see and edit what is authz's; writes only flush (secgo.writes commits).
 """
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
