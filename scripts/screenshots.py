@@ -56,6 +56,12 @@ PAGES = {
     "coordinator-where": ("demo-coordinator", "/coordinator#where-h"),
     "coordinator-promptness": ("demo-coordinator", "/coordinator#promptness"),
     "coordinator-borders": ("demo-coordinator", "/coordinator#border-times"),
+    # Issue 20: a producer's profile with its track record, its edit page, the directory, an enquiry.
+    "profile": ("demo-customer", "/profiles/1"),
+    "profile-record": ("demo-customer", "/profiles/1#record-h"),
+    "profile-edit": ("demo-producer", "/profiles/1/edit"),
+    "directory": ("demo-customer", "/directory?certification=organic"),
+    "enquiry": ("demo-customer", "/enquiries/1"),
 }
 # page name -> (file input, how many photos to choose) before the picture is taken
 CHOOSE_PHOTOS = {"order-photos": ("#photos", 2)}

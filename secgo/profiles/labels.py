@@ -16,7 +16,12 @@ CERT_LABELS = {
     "gi": _l("Geographical indication (GI)"),
     "other": _l("Other certification"),
 }
-SPOKEN_LABELS = {**LANGUAGE_NAMES, "zh": "中文"}
+
+
+def spoken_name(code: str) -> str:
+    """A language someone speaks: the app's languages in their own script (as the language
+    menu writes them), any other (Chinese) in the page's language (a phone may lack CJK fonts)."""
+    return LANGUAGE_NAMES.get(code) or get_locale().languages.get(code, code)
 
 
 def market_name(code: str) -> str:

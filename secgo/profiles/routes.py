@@ -16,7 +16,7 @@ from ..models import CERT_KINDS, COUNTRIES, MARKETS, SPOKEN
 from ..writes import Write, submit
 from . import bp, services
 from .forms import EnquiryForm, ProfileForm, ReplyForm
-from .labels import CERT_LABELS, SPOKEN_LABELS, market_name, month_label, month_name, percent
+from .labels import CERT_LABELS, market_name, month_label, month_name, percent, spoken_name
 
 TEXTS = ("description", "description_en", "contact_name")
 SPARE_ROWS = 2  # empty rows the edit page offers for a new product or certification
@@ -32,7 +32,7 @@ def _zone():
 def _labels() -> dict:
     return {"CERT_LABELS": CERT_LABELS, "market_name": market_name, "month_name": month_name,
             "month_label": month_label, "percent": percent,
-            "SPOKEN_LABELS": SPOKEN_LABELS, "CERT_KINDS": CERT_KINDS, "MARKETS": MARKETS,
+            "spoken_name": spoken_name, "CERT_KINDS": CERT_KINDS, "MARKETS": MARKETS,
             "SPOKEN": SPOKEN, "shown_text": _shown_text}
 
 
