@@ -411,3 +411,32 @@ def test_the_demo_has_profiles_and_a_track_record(app):
     assert "Takeo Organic Rice Cooperative" in client.get("/directory?q=jasmine").get_data(as_text=True)
     assert "Gốm Bát Tràng" in client.get("/directory?q=bat+trang").get_data(as_text=True)
     assert client.get("/enquiries").get_data(as_text=True).count("/enquiries/") >= 1
+
+
+def test_a_clusters_producers_and_the_api_in_constant_queries(app, directory_world):
+    world = directory_world
+    client = app.test_client()
+    login(client, "customer")
+    page = client.get(f"/directory?cluster={world.clusters['silk']}").get_data(as_text=True)
+    assert "Lao Silk Weavers" in page and "Takeo Rice Coop" not in page and "Vientiane silk" in page
+    data = client.get(f"/api/v1/directory?cluster={world.clusters['rice']}").get_json()
+    assert [i["name"] for i in data["items"]] == ["Takeo Rice Coop"] and data["items"][0]["cluster"]
+    counts = []
+    with app.app_context():
+        listener = lambda *args: counts.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        client.get("/api/v1/directory")
+        event.remove(db.engine, "before_cursor_execute", listener)
+    first = len(counts)
+    with app.app_context():
+        for i in range(5):
+            org = Organization(kind="producer", name=f"More {i}", country="KH", cluster_id=world.clusters["rice"])
+            db.session.add(org)
+            db.session.flush()
+            services.save_profile(db.session.get(User, world.users["admin"]), org, {"products": [{"name": "x"}]})
+        db.session.commit()
+        counts.clear()
+        event.listen(db.engine, "before_cursor_execute", listener)
+        assert len(client.get("/api/v1/directory").get_json()["items"]) == 7
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(counts) == first

@@ -33,7 +33,7 @@ def profile_json(org, profile, user, full=True) -> dict:
     locale = str(get_locale())
     data = {
         "org_id": org.id, "name": org.name, "country": org.country, "province": org.province,
-        "cluster": org.cluster.name if org.cluster else None,
+        "cluster_id": org.cluster_id, "cluster": org.cluster.name if org.cluster else None,
         "description": profile.description, "description_en": profile.description_en,
         "description_shown": services.shown_text(profile.description, profile.description_en, org.country, locale),
         "products": [{"name": p.name, "name_en": p.name_en,
@@ -196,7 +196,7 @@ TRACK = {"type": ["object", "null"], "description": (
 PROFILE = schema("Profile", {"type": "object", "required": ["org_id", "name", "products", "certifications"],
                              "properties": {
     "org_id": {"type": "integer"}, "name": _TEXT, "country": {"type": "string", "enum": list(COUNTRIES)},
-    "province": _TEXT, "cluster": {"type": ["string", "null"]}, "description": _TEXT,
+    "province": _TEXT, "cluster_id": {"type": ["integer", "null"]}, "cluster": {"type": ["string", "null"]}, "description": _TEXT,
     "description_en": _TEXT, "description_shown": _TEXT,
     "products": {"type": "array", "items": PRODUCT}, "certifications": {"type": "array", "items": CERTIFICATION},
     "export_markets": {"type": "array", "items": _TEXT}, "contact_name": _TEXT,
@@ -236,11 +236,12 @@ register("/profiles/{org_id}", {
 })
 register("/directory", {"get": {
     "summary": "Search producers (customers, coordinators, admins): words in any script, country, "
-               "province, certification (not expired), capacity at least this much a month",
+               "province, certification (not expired), capacity at least this much a month, cluster",
     "parameters": [{"name": n, "in": "query", "required": False, "schema": s} for n, s in (
         ("q", {"type": "string", **max_length("q")}), ("country", {"type": "string", "enum": list(COUNTRIES)}),
         ("province", {"type": "string"}), ("certification", {"type": "string", "enum": list(CERT_KINDS)}),
-        ("capacity", {"type": "number", "minimum": 0}), ("page", {"type": "integer", "minimum": 1}))],
+        ("capacity", {"type": "number", "minimum": 0}), ("cluster", {"type": "integer"}),
+        ("page", {"type": "integer", "minimum": 1}))],
     "responses": {"200": _json({"type": "object", "properties": {
         "items": {"type": "array", "items": PROFILE}, "total": {"type": "integer"},
         "page": {"type": "integer"}, "pages": {"type": "integer"}}}), **error_responses(401, 403, 422)}}})

@@ -12,7 +12,8 @@ from ..admin.services import page_number
 from ..attachments.services import save_photo, MAX_PHOTO_BYTES
 from ..authz import can_edit_profile, can_see_private_profile, can_use_directory, roles_required
 from ..errors import ApiError
-from ..models import CERT_KINDS, COUNTRIES, MARKETS, SPOKEN
+from ..extensions import db
+from ..models import CERT_KINDS, COUNTRIES, MARKETS, SPOKEN, Cluster
 from ..writes import Write, submit
 from . import bp, services
 from .forms import EnquiryForm, ProfileForm, ReplyForm
@@ -177,7 +178,8 @@ def directory():
         filters = services.parse_filters({**request.args.to_dict(), "capacity": ""})
     page = services.directory(current_user, filters, page_number(request.args.get("page")),
                               today=services.today_in(_zone()))
-    return render_template("profiles/directory.html", page=page, error=error,
+    cluster = db.session.get(Cluster, filters.cluster) if filters.cluster else None
+    return render_template("profiles/directory.html", page=page, error=error, cluster=cluster,
                            provinces=services.provinces(filters.country), COUNTRIES=COUNTRIES,
                            today=services.today_in(_zone()), **_labels()), 422 if error else 200
 

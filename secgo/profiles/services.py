@@ -351,11 +351,12 @@ class Filters:
     province: str = ""
     certification: str = ""
     capacity: Decimal | None = None
+    cluster: int | None = None  # one cluster's producers: the cluster's own page
 
     def args(self) -> dict:
         """As query arguments (for the pager's links)."""
         out = {"q": self.q, "country": self.country, "province": self.province,
-               "certification": self.certification,
+               "certification": self.certification, "cluster": self.cluster or "",
                "capacity": "" if self.capacity is None else format(self.capacity.normalize(), "f")}
         return {k: v for k, v in out.items() if v}
 
@@ -372,7 +373,7 @@ def parse_filters(args) -> Filters:
     if errors:
         raise ApiError(422, fields=errors)
     return Filters(q, country if country in COUNTRIES else "", province,
-                   cert if cert in CERT_KINDS else "", capacity)
+                   cert if cert in CERT_KINDS else "", capacity, _id(args.get("cluster")))
 
 
 @dataclass
@@ -391,8 +392,8 @@ def _like(needle: str) -> str:
 
 
 def directory(user, filters: Filters, number: int = 1, today: date | None = None) -> DirectoryPage:
-    """Producers matching the filters, by name, a page at a time (four queries, whatever the
-    page holds: count, page, products, certifications)."""
+    """Producers matching the filters, by name, a page at a time (six queries, whatever the
+    page holds: count, page, clusters, products, certifications, photos)."""
     if not can_use_directory(user):
         raise ApiError(403)
     today = today or utcnow().date()
@@ -404,6 +405,8 @@ def directory(user, filters: Filters, number: int = 1, today: date | None = None
         where.append(Organization.country == filters.country)
     if filters.province:
         where.append(Organization.province == filters.province)
+    if filters.cluster:
+        where.append(Organization.cluster_id == filters.cluster)
     if filters.certification:
         where.append(exists().where(
             ProfileCertification.org_id == Profile.org_id, ProfileCertification.kind == filters.certification,
@@ -420,8 +423,8 @@ def directory(user, filters: Filters, number: int = 1, today: date | None = None
     pages = max(1, -(-total // PAGE_SIZE))
     number = min(max(1, number), pages)
     items = db.session.scalars(base.options(
-        contains_eager(Profile.organization), selectinload(Profile.products),
-        selectinload(Profile.certifications),
+        contains_eager(Profile.organization).selectinload(Organization.cluster), selectinload(Profile.products),
+        selectinload(Profile.certifications), selectinload(Profile.photos),
     ).order_by(Organization.name, Organization.id)
         .limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)).all() if total else []
     return DirectoryPage(list(items), total, number, pages, filters)
