@@ -440,3 +440,36 @@ def test_a_clusters_producers_and_the_api_in_constant_queries(app, directory_wor
         assert len(client.get("/api/v1/directory").get_json()["items"]) == 7
         event.remove(db.engine, "before_cursor_execute", listener)
     assert len(counts) == first
+
+
+def test_a_fake_certificate_picture_is_refused_on_the_page_and_nothing_is_saved(app, farm_profile):
+    client = app.test_client()
+    login(client, "producer")
+    org = farm_profile.orgs["farm"]
+    form = {"client_id": key(), "description": "changed", "c0_kind": "organic", "c0_name": "x",
+            "c0_file": (io.BytesIO(b"%PDF-1.4 not a picture"), "certificate.jpg")}
+    response = client.post(f"/profiles/{org}/edit", data=form, content_type="multipart/form-data")
+    assert response.status_code == 415
+    assert "Only photos (JPEG, PNG or WebP) can be attached." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Profile, org).description == PROFILE["description"]
+
+
+def test_photos_stay_when_the_coordinator_edits_and_others_see_them(app, farm_profile):
+    org = farm_profile.orgs["farm"]
+    producer = app.test_client()
+    login(producer, "producer")
+    form = {"client_id": key(), "description": "Rice", "photos": (io.BytesIO(jpeg_bytes()), "farm.jpg")}
+    assert producer.post(f"/profiles/{org}/edit", data=form, content_type="multipart/form-data").status_code == 303
+    with app.app_context():
+        [photo] = [p.id for p in db.session.get(Profile, org).photos]
+    coordinator = app.test_client()
+    login(coordinator, "coordinator")
+    assert put(coordinator, org, {**PROFILE, "photo_ids": [photo]}).status_code == 200
+    buyer = app.test_client()
+    login(buyer, "other_customer")
+    assert buyer.get(f"/attachments/{photo}/thumb").status_code == 200
+    assert f"/attachments/{photo}/thumb" in buyer.get(f"/profiles/{org}").get_data(as_text=True)
+    # Unticked on the edit page: the photo leaves the profile (and is no longer shown to others).
+    assert put(coordinator, org, {**PROFILE, "photo_ids": []}).status_code == 200
+    assert buyer.get(f"/attachments/{photo}/thumb").status_code == 404
