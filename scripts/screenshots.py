@@ -59,6 +59,7 @@ PAGES = {
     # Issue 20: a producer's profile with its track record, its edit page, the directory, an enquiry.
     "profile": ("demo-customer", "/profiles/1"),
     "profile-record": ("demo-customer", "/profiles/1#record-h"),
+    "profile-own": ("demo-producer-km", "/profiles/2"),  # its own, with too few orders for figures
     "profile-edit": ("demo-producer", "/profiles/1/edit"),
     "directory": ("demo-customer", "/directory?certification=organic"),
     "enquiry": ("demo-customer", "/enquiries/1"),
