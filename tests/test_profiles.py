@@ -473,3 +473,15 @@ def test_photos_stay_when_the_coordinator_edits_and_others_see_them(app, farm_pr
     # Unticked on the edit page: the photo leaves the profile (and is no longer shown to others).
     assert put(coordinator, org, {**PROFILE, "photo_ids": []}).status_code == 200
     assert buyer.get(f"/attachments/{photo}/thumb").status_code == 404
+
+
+def test_a_producer_reaches_its_profile_from_settings_and_buyers_from_the_menu(app, world):
+    producer = app.test_client()
+    login(producer, "producer")
+    assert 'href="/profiles/mine"' in producer.get("/settings").get_data(as_text=True)
+    assert producer.get("/profiles/mine").headers["Location"].endswith(f"/profiles/{world.orgs['farm']}")
+    assert 'href="/directory"' not in producer.get("/orders").get_data(as_text=True)
+    buyer = app.test_client()
+    login(buyer, "customer")
+    assert 'href="/directory"' in buyer.get("/orders").get_data(as_text=True)
+    assert buyer.get("/profiles/mine").headers["Location"].endswith("/directory")
