@@ -58,6 +58,7 @@ def test_a_profile_is_filled_in_found_and_asked_about_on_a_phone(app, world, liv
     page.wait_for_load_state()
     page.fill("#body", "តើអាចផ្ញើ ៥ តោន ទៅបាងកកនៅខែមីនាបានទេ?")
     page.locator("#enquiry form button.primary").click()
+    page.wait_for_url("**/enquiries/*", timeout=45000)  # the outbox sends it, then opens the thread
     page.wait_for_load_state()
     assert "/enquiries/" in page.url and page.locator(".tl .note").count() == 1 and _fits(page)
     screenshot("enquiry-km")
