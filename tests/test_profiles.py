@@ -485,3 +485,17 @@ def test_a_producer_reaches_its_profile_from_settings_and_buyers_from_the_menu(a
     login(buyer, "customer")
     assert 'href="/directory"' in buyer.get("/orders").get_data(as_text=True)
     assert buyer.get("/profiles/mine").headers["Location"].endswith("/directory")
+
+
+def test_emptying_a_row_on_the_edit_page_removes_it(app, farm_profile):
+    client = app.test_client()
+    login(client, "producer")
+    org = farm_profile.orgs["farm"]
+    form = {"client_id": key(), "description": "Rice", "p0_name": "", "p0_name_en": "", "p0_unit": "",
+            "p0_capacity": "", "p1_name": "Red rice", "c0_kind": "", "c0_name": "", "c0_expires": "",
+            "c0_doc": "", "c1_kind": "gi", "c1_name": "Kampot"}
+    assert client.post(f"/profiles/{org}/edit", data=form).status_code == 303
+    with app.app_context():
+        profile = db.session.get(Profile, org)
+        assert [p.name for p in profile.products] == ["Red rice"]
+        assert [(c.kind, c.name) for c in profile.certifications] == [("gi", "Kampot")]
