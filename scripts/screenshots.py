@@ -77,6 +77,13 @@ PAGES = {
     "order-handover-code": ("demo-producer", "/orders/SEC-7K3F9Q#handover-code"),
     "tracking-sign": (None, "{tracking}#deliver"),
     "tracking-code": (None, "{tracking}#deliver"),
+    # Issue 20: a producer's profile with its track record, its edit page, the directory, an enquiry.
+    "profile": ("demo-customer", "/profiles/1"),
+    "profile-record": ("demo-customer", "/profiles/1#record-h"),
+    "profile-own": ("demo-producer-km", "/profiles/2"),  # its own, with too few orders for figures
+    "profile-edit": ("demo-producer", "/profiles/1/edit"),
+    "directory": ("demo-customer", "/directory?certification=organic"),
+    "enquiry": ("demo-customer", "/enquiries/1"),
 }
 # page name -> the refusal it shows on purpose (a form with its errors)
 REFUSED = {"labels-refused": 422}

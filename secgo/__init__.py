@@ -24,6 +24,7 @@ BLUEPRINTS = (
     "api",
     "audit",
     "privacy",
+    "profiles",
 )
 
 

@@ -203,3 +203,76 @@ def order_audience(order, sides=("producer", "customer", "coordinator")) -> list
     if not clauses:
         return []
     return list(db.session.scalars(select(User).where(or_(*clauses), User.active.is_(True))))
+
+
+# --- producer profiles, the directory and enquiries ---------------------------------------------
+# The directory is for those who buy and those who match buyers with producers: customers,
+# coordinators (of any cluster: matching crosses clusters) and admins. Producers see their own
+# profile only: a directory of competitors' contacts and capacities is not theirs to browse.
+DIRECTORY_ROLES = ("customer", "coordinator", "admin")
+
+
+def can_use_directory(user) -> bool:
+    """True for those who may browse the producer directory."""
+    return bool(user is not None and user.is_authenticated and user.role in DIRECTORY_ROLES)
+
+
+def can_see_profile(user, org) -> bool:
+    """A producer's profile: the directory's users, and the producer's own people."""
+    if org is None or org.kind != "producer":
+        return False
+    if can_use_directory(user):
+        return True
+    return bool(user is not None and user.is_authenticated and user.role == "producer"
+                and user.organization_id == org.id)
+
+
+def can_edit_profile(user, org) -> bool:
+    """The organization's own people, the coordinators of its cluster, admins."""
+    if user is None or not user.is_authenticated or org is None or org.kind != "producer":
+        return False
+    if user.role == "admin":
+        return True
+    if user.role == "producer":
+        return user.organization_id == org.id
+    if user.role == "coordinator":
+        return any(c.id == org.cluster_id for c in user.clusters)
+    return False
+
+
+def can_see_private_profile(user, org) -> bool:
+    """A profile's private fields (contact phone, capacity marked private): the producer, its
+    coordinators and admins, and a customer that already deals with it (an order or an enquiry)."""
+    from .extensions import db
+    from .models import Enquiry
+
+    if can_edit_profile(user, org):
+        return True
+    if user is None or not user.is_authenticated or user.role != "customer":
+        return False
+    mine = user.organization_id
+    order = select(Order.id).where(Order.producer_org_id == org.id, Order.customer_org_id == mine)
+    enquiry = select(Enquiry.id).where(Enquiry.producer_org_id == org.id, Enquiry.customer_org_id == mine)
+    return bool(db.session.scalar(select(order.exists())) or db.session.scalar(select(enquiry.exists())))
+
+
+def visible_enquiries_clause(user):
+    """A WHERE clause selecting the enquiries the user may see: the same rule as for orders, on
+    the enquiry's two organizations (the producer's coordinators see them; other producers not)."""
+    from .models import Enquiry
+
+    return _visible_clause(user, Enquiry.producer_org_id, Enquiry.customer_org_id)
+
+
+def enquiry_audience(enquiry) -> list:
+    """Active people of an enquiry's two organizations and the producer's cluster coordinators."""
+    from .extensions import db
+    from .models import User
+
+    coordinators = select(cluster_coordinators_table.c.user_id).where(
+        cluster_coordinators_table.c.cluster_id == enquiry.producer_org.cluster_id)
+    return list(db.session.scalars(select(User).where(or_(
+        (User.role == "producer") & (User.organization_id == enquiry.producer_org_id),
+        (User.role == "customer") & (User.organization_id == enquiry.customer_org_id),
+        (User.role == "coordinator") & User.id.in_(coordinators),
+    ), User.active.is_(True))))

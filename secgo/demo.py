@@ -413,6 +413,9 @@ def seed_demo() -> int:
     created += _seed_history(orgs, users, now)
     created += _seed_papers(orgs, users)
     created += _seed_matching(orgs, coordinator, now)
+    from .profiles.demo import seed_profiles
+
+    created += seed_profiles()
     # The demo's history is in the past: nobody is to be told about it now.
     db.session.execute(delete(Notification).where(Notification.id > before))
     db.session.commit()

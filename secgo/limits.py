@@ -46,6 +46,10 @@ LIMITS = {
     "place": 160,
     "products": 300,
     "reason": 1000,
+    # Producer profiles (secgo/profiles) and enquiries.
+    "profile_description": 1000,
+    "cert_name": 80,
+    "enquiry": 2000,
 }
 
 NOT_TEXT = _l("Expected text.")

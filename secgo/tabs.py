@@ -31,12 +31,15 @@ TABS = (
     Tab("coordinator.dashboard", _l("Dashboard"), "coordinator.", roles=STAFF),
     Tab("orders.index", _l("Orders"), "orders.", count="orders"),
     Tab("issues.index", _l("Issues"), "issues.", count="issues"),
+    Tab("profiles.directory", _l("Producers"), "profiles.", roles=("customer", *STAFF), menu=True),
     Tab("onboarding.index", _l("People"), "onboarding.", roles=STAFF, menu=True),
     Tab("admin.people", _l("Accounts"), "admin.", roles=STAFF, menu=True),
     Tab("matching.index", _l("Business matching"), "matching.", roles=STAFF, menu=True),
     Tab("audit.index", _l("Account history"), "audit.", roles=STAFF, menu=True),
     Tab("auth.settings", _l("Settings"), "auth.settings", menu=True),
 )
+# A producer's own profile is reached from the settings page: producers keep their three tabs
+# and no menu (tests/browser/test_tab_bar.py).
 NO_COUNTS = {"main.offline"}  # kept by the service worker as the app shell: no live numbers
 
 

@@ -25,8 +25,8 @@ EVENT_PARAMS = {
     "issue_transition": {"title": "Ten bags short", "state": "acknowledged", "action": "acknowledge"},
     "issue_unanswered": {"title": "Ten bags short", "hours": 48},
 }
-# The events of orders and issues (reminders have their own tests: tests/test_reminders.py).
-ORDER_EVENTS = [e for e in notify.EVENTS if e not in notify.REMINDERS]
+# The events of orders and issues (reminders: tests/test_reminders.py; enquiries: tests/test_profiles.py).
+ORDER_EVENTS = [e for e in notify.EVENTS if e not in notify.REMINDERS and e not in notify.ENQUIRY_EVENTS]
 
 
 @pytest.fixture
@@ -446,3 +446,30 @@ def test_a_notification_that_cannot_be_rendered_does_not_hold_up_the_others(app,
         broken = db.session.scalar(select(Notification).where(Notification.event == "status_update"))
         assert (broken.state, broken.attempts, broken.claim_token) == ("pending", 1, None)
         assert broken.last_error == "error: KeyError"
+
+
+def test_a_buyers_enquiry_reaches_the_devices_that_chose_it(app, world, service):
+    """Enquiries (secgo/profiles) go through the same outbox, and each device's event choice holds."""
+    from secgo.models import Organization
+    from secgo.profiles.services import create_enquiry, reply
+
+    with app.app_context():
+        phone = subscribe(service, "producer", events=["enquiry", "enquiry_reply"])
+        laptop = subscribe(service, "producer", events=["status_update"])
+        buyer_phone = subscribe(service, "customer")
+        enquiry = create_enquiry(user("customer"), db.session.get(Organization, world.orgs["farm"]),
+                                 {"body": "5 t of jasmine rice in March?", "product": "Jasmine rice"})
+        db.session.commit()
+        enquiry_id = enquiry.id
+    run(app)
+    assert service.errors == [] and not service.for_device(laptop) and not service.for_device(buyer_phone)
+    [push] = service.for_device(phone)
+    assert push.payload["title"] == "Enquiry from Bangkok Buyer" and push.payload["body"] == "About: Jasmine rice"
+    assert push.payload["url"] == f"/enquiries/{enquiry_id}" and push.headers["urgency"] == "high"
+    with app.app_context():
+        reply(user("producer"), db.session.get(type(enquiry), enquiry_id), {"body": "Yes."})
+        db.session.commit()
+    run(app)
+    [answer] = service.for_device(buyer_phone)
+    assert answer.payload["title"] == "New answer to an enquiry" and answer.payload["event"] == "enquiry_reply"
+    assert len(service.for_device(phone)) == 1  # the producer wrote the answer: not told of it

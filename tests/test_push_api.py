@@ -9,6 +9,7 @@ from sqlalchemy import select
 from secgo.auth.services import create_api_token
 from secgo.extensions import db
 from secgo.models import PushSubscription, User
+from secgo.notify import ROLE_EVENTS
 from secgo.push.endpoints import safe_endpoint
 from secgo.push.vapid import load_keys
 from tests.conftest import make_app
@@ -156,7 +157,7 @@ def test_the_page_turns_this_device_on_and_off(app, world, service, client, auth
     # Coming back to the page re-sends the subscription without events: the choice is kept.
     back = client.post("/push/subscription", json={"subscription": body["subscription"]}, headers=headers)
     assert back.status_code == 200 and back.json["subscription"]["events"] == ["issue_opened", "status_update"]
-    everything = ["status_update", "issue_opened", "issue_comment", "issue_transition", "remind_confirm"]
+    everything = list(ROLE_EVENTS["customer"])  # every kind a customer can have (enquiry answers too)
     every = client.post("/push/subscription", json={**body, "events": everything}, headers=headers)
     assert every.json["subscription"]["events"] == everything
     assert list(stored(app).values()) == [("customer", [])]  # all: future kinds too

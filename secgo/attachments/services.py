@@ -247,15 +247,20 @@ def _linked_orders(attachment_id):
 
 
 def can_see(user, attachment: Attachment) -> bool:
-    """Its uploader, and whoever may see an order it belongs to."""
+    """Its uploader, whoever may see an order it belongs to, and whoever may see a producer
+    profile it is a photo or certificate of."""
     if user is None or not user.is_authenticated:
         return False
     if attachment.uploaded_by_id == user.id:
         return True
     linked = _linked_orders(attachment.id).subquery()
-    return bool(db.session.scalar(
+    if db.session.scalar(
         select(exists().where(Order.id.in_(select(linked.c[0])), visible_orders_clause(user)))
-    ))
+    ):
+        return True
+    from ..profiles.services import shows_attachment  # profiles use this module's photo intake
+
+    return shows_attachment(user, attachment.id)
 
 
 def belongs_to_order(attachment_id: int, order_id: int) -> bool:

@@ -22,6 +22,9 @@ EVENTS = {
     "issue_comment": "normal",
     "issue_transition": "normal",
     "issue_unanswered": "high",
+    # A buyer's enquiry to a producer, and each answer in its thread (secgo/profiles).
+    "enquiry": "high",
+    "enquiry_reply": "normal",
     # Reminders (secgo/notify/reminders.py): made by the push worker's scan, not by an event.
     "remind_stale": "normal",
     "remind_due": "normal",
@@ -40,6 +43,8 @@ EVENT_LABELS = {
     "issue_comment": _l("A new comment on an issue"),
     "issue_transition": _l("An issue changed state"),
     "issue_unanswered": _l("An issue nobody has answered"),
+    "enquiry": _l("A buyer's enquiry"),
+    "enquiry_reply": _l("An answer to an enquiry"),
     "remind_stale": _l("Reminder: an order with no update for a few days"),
     "remind_due": _l("Reminder: an order due soon and not yet dispatched"),
     "remind_confirm": _l("Reminder: updates waiting for my confirmation"),
@@ -48,13 +53,14 @@ EVENT_LABELS = {
 }
 
 # The events each role can receive (the settings page offers only these).
-_ORDER_EVENTS = tuple(e for e in EVENTS if e not in REMINDERS)
+ENQUIRY_EVENTS = ("enquiry", "enquiry_reply")
+_ORDER_EVENTS = tuple(e for e in EVENTS if e not in REMINDERS and e not in ENQUIRY_EVENTS)
 ROLE_EVENTS = {
     "producer": ("status_update", "confirmation", "delivery", "issue_opened", "issue_comment",
-                 "issue_transition", "remind_stale", "remind_due"),
+                 "issue_transition", "remind_stale", "remind_due", *ENQUIRY_EVENTS),
     "customer": ("status_update", "issue_opened", "issue_comment", "issue_transition",
-                 "remind_confirm"),
-    "coordinator": (*_ORDER_EVENTS, "weekly_digest", "remind_match"),
+                 "remind_confirm", "enquiry_reply"),
+    "coordinator": (*_ORDER_EVENTS, *ENQUIRY_EVENTS, "weekly_digest", "remind_match"),
     "admin": _ORDER_EVENTS,
 }
 

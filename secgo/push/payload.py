@@ -102,6 +102,14 @@ def _texts(event, params, reference, title):
             ngettext("No answer for %(num)s hour: %(title)s", "No answer for %(num)s hours: %(title)s",
                      hours, title=title),
         )
+    if event == "enquiry":
+        return (_("Enquiry from %(buyer)s", buyer=_clip(params.get("buyer"))),
+                _("About: %(product)s", product=_clip(params.get("product")))
+                if params.get("product") else _("Tap to read it and answer."))
+    if event == "enquiry_reply":
+        return (_("New answer to an enquiry"),
+                _("%(buyer)s and %(producer)s", buyer=_clip(params.get("buyer")),
+                  producer=_clip(params.get("producer"))))
     if event in REMINDERS:
         return _reminder_texts(event, params, reference)
     return "SEC GO!", _("Something new happened on your orders.")
