@@ -28,6 +28,7 @@ from .inputs import json_body
 from .models import TrackingLink
 
 VOICE_FIELD = "voice"  # a voice note's file field on every form that takes one
+DOCUMENT_FIELD = "document"  # a paper's file field (documents; a delivery's signed note)
 NOT_FIELDS = {"csrf_token", "client_id", "photo_ids"}  # the request's own, not the write's
 # A plain form shows these next to the form, with what was typed (507: the photo could not
 # be stored; the rest can be sent again as it is).
@@ -73,6 +74,8 @@ class Posted:
     voice_digest: str | None = None
     signature_file: object = None  # a signature drawn on the screen (field "signature"), if any
     signature_digest: str | None = None
+    document_file: object = None  # a delivery's paper, the signed delivery note (field "document")
+    document_digest: str | None = None
 
     @property
     def data(self) -> dict:
@@ -87,6 +90,8 @@ class Posted:
             payload["voice"] = self.voice_digest
         if self.signature_digest:
             payload["signature"] = self.signature_digest
+        if self.document_digest:
+            payload["document"] = self.document_digest
         return payload
 
     @property
@@ -103,12 +108,10 @@ class Posted:
         return voice_from_request(user, self.voice_file)
 
     def document(self, user):
-        """The write's one document (a signed delivery note); None until secgo.documents exists.
-
-        HANDOVER-DOCUMENT: read and check the request's document here (as voice() does) once
-        secgo.documents accepts one; the delivery writes already pass it to confirm_delivery."""
-        del user
-        return None
+        """The write's one paper (a delivery's signed delivery note), as uploaded: the service
+        that knows its order checks and stores it (secgo.documents); None without one."""
+        del user  # who attaches it is the service's actor
+        return self.document_file
 
     def signature(self, user):
         """The write's drawn signature, checked, cleaned and stored; None without one."""
@@ -164,7 +167,7 @@ def _refuse_bad_answers(body: dict, names) -> None:
 
 def parse(write: Write) -> Posted:
     """Read the request once (form or JSON) into a Posted; its input is never changed."""
-    files, photo_ids, voice, signature = [], [], None, None
+    files, photo_ids, voice, signature, document = [], [], None, None, None
     # The API's JSON writes also take a multipart form: its fields, photos and a voice note.
     multipart = write.body in ("json", "json?") and request.mimetype == "multipart/form-data"
     if write.body == "form" or multipart:
@@ -175,6 +178,8 @@ def parse(write: Write) -> Posted:
         voice = voice if voice and voice.filename else None
         signature = request.files.get(SIGNATURE_FIELD)
         signature = signature if signature and signature.filename else None
+        document = request.files.get(DOCUMENT_FIELD)
+        document = document if document and document.filename else None
     elif write.body:
         body = json_body(empty_ok=write.body == "json?")
         fields = {k: v for k, v in body.items() if k not in NOT_FIELDS}
@@ -186,7 +191,8 @@ def parse(write: Write) -> Posted:
     texts, doubts = check_zawgyi(fields, write.texts)
     return Posted(fields, files, [_digest(f) for f in files], photo_ids, request_key(),
                   texts, doubts, voice, _digest(voice) if voice else None,
-                  signature, _digest(signature) if signature else None)
+                  signature, _digest(signature) if signature else None,
+                  document, _digest(document) if document else None)
 
 
 class _Action:

@@ -313,3 +313,29 @@ def test_a_receiver_name_typed_in_zawgyi_is_stored_as_unicode(app, world, client
     assert answer.status_code == 201, answer.get_data(as_text=True)
     [row] = deliveries(app)
     assert row.receiver_name != zawgyi[:60] and row.receiver_name[:20] == unicode[:20]
+
+
+@plain
+def test_a_clerk_attaches_the_signed_delivery_note_with_the_signature_once(app, world, client, auth):
+    """The delivery note signed on paper goes with the confirmation, as one of the order's
+    papers (cleaned like every document), and a replay does not attach it twice."""
+    from secgo.models import Document
+    from tests.test_documents import hostile_pdf
+
+    ref = make_order(app, world)
+    auth.login("customer")
+    token = create_link(client, ref)
+    auth.logout()
+    body, content_type = multipart(
+        {**RECEIVED, "receiver_name": "Somchai", "proof": "signature", "client_id": "note-key-0001"},
+        [("signature", "signature.png", signature_png()), ("document", "delivery-note.pdf", hostile_pdf())])
+    for _ in range(2):
+        answer = client.post(f"/t/{token}/receipt", data=body, content_type=content_type,
+                             headers={"Accept": "application/json"})
+        assert answer.status_code == 201
+    with app.app_context():
+        (doc,) = db.session.scalars(select(Document)).all()
+        assert doc.doc_type == "delivery_note" and doc.uploaded_by_id is None and doc.mime == "application/pdf"
+    auth.login("producer")
+    page = client.get(f"/orders/{ref}").get_data(as_text=True)
+    assert "Signed delivery note" in page and len(deliveries(app)) == 1

@@ -380,14 +380,19 @@ def with_voice(body_ref) -> dict:
 
 
 def with_signature(body: dict) -> dict:
-    """A delivery's request body: with_voice's, whose multipart form also takes `signature`."""
+    """A delivery's request body: with_voice's, whose multipart form also takes `signature` and
+    `document`."""
     form = body["content"]["multipart/form-data"]["schema"]
     form["allOf"].append({"type": "object", "properties": {"signature": {
         "type": "string", "contentMediaType": "image/png",
         "description": f"A signature drawn on a screen: PNG, at most "
                        f"{MAX_SIGNATURE_BYTES // 1024} KB, {SIGNATURE_MIN[0]}x{SIGNATURE_MIN[1]} "
                        f"to {SIGNATURE_MAX[0]}x{SIGNATURE_MAX[1]} px; re-encoded, metadata "
-                       "removed"}}})
+                       "removed"}, "document": {
+        "type": "string", "contentMediaType": "application/pdf",
+        "description": "The signed delivery note: a PDF (rewritten without scripts, attachments, "
+                       "actions or forms) or a photo of the paper, at most 10 MB; kept among the "
+                       "order's documents as type delivery_note"}}})
     return body
 
 

@@ -121,6 +121,7 @@ DOCUMENT_LABELS = {
     "phytosanitary": _l("Phytosanitary certificate"),
     "fumigation": _l("Fumigation certificate"),
     "export_permit": _l("Export permit or licence"),
+    "delivery_note": _l("Signed delivery note"),
     "other": _l("Other document"),
 }
 SEVERITY_LABELS = {"low": _l("Low"), "medium": _l("Medium"), "high": _l("High")}

@@ -17,6 +17,7 @@ DOCUMENT_TYPES = (
     "phytosanitary",
     "fumigation",
     "export_permit",
+    "delivery_note",
     "other",
 )
 # Reports that go with papers: posting one with a required paper missing asks first.

@@ -784,9 +784,11 @@ def confirm_delivery(actor, order: Order, data: dict, photos=(), *, client_id=No
     delivery.voice = voice
     delivery.receiver_name, delivery.proof = proof["receiver_name"], proof["proof"]
     delivery.signature = signature if proof["proof"] == "signature" else None
-    # HANDOVER-DOCUMENT: where a delivery takes its one document (the signed delivery note),
-    # from Posted.document (secgo/writes.py), once secgo.documents accepts one: attach it here.
-    del document
+    if document is not None:  # the signed delivery note: one of the order's papers
+        from ..documents.services import document_from_request
+
+        document_from_request(actor, order, document, "delivery_note", client_id=client_id,
+                              label=None if actor is not None else label)
     db.session.add(delivery)
     order.status = "delivered"
     order.last_activity_at = now
