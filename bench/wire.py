@@ -88,11 +88,13 @@ class Proxy:
     def _run(self):
         asyncio.set_event_loop(self.loop)
 
-        async def pipe(reader, writer, way, conn):
+        async def pipe(reader, connect, way, conn):
+            """Copy one direction; connect() gives the writer (the server's side is opened
+            only when a whole request is in, as a buffering proxy does)."""
             queue: asyncio.Queue = asyncio.Queue()
 
             async def deliver():
-                alive, held = True, b""
+                alive, held, writer = True, b"", None
                 while (item := await queue.get()) is not None:
                     at, data, whole = item
                     wait = at - time.monotonic()
@@ -101,12 +103,14 @@ class Proxy:
                     held += data
                     if alive and whole:  # like nginx: the server gets a request once it is all in
                         try:
+                            writer = writer or await connect()
                             writer.write(held)
                             await writer.drain()
-                        except ConnectionError:  # the other side closed: drop the rest
+                        except (ConnectionError, OSError):  # the other side closed: drop the rest
                             alive = False
                         held = b""
-                writer.close()
+                if writer is not None:
+                    writer.close()
 
             sender = asyncio.ensure_future(deliver())
             try:
@@ -133,14 +137,29 @@ class Proxy:
                 await sender
 
         async def handle(client_reader, client_writer):
-            try:
-                server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-            except OSError:
-                client_writer.close()
-                return
             conn = {"head": b"", "left": 0, "request": None}
-            await asyncio.gather(pipe(client_reader, server_writer, "up", conn),
-                                 pipe(server_reader, client_writer, "down", conn))
+            server = {}
+            opened = asyncio.Event()
+
+            async def connect_server():
+                server["reader"], server["writer"] = await asyncio.open_connection("127.0.0.1", self.target_port)
+                opened.set()
+                return server["writer"]
+
+            async def to_client():
+                return client_writer
+
+            async def answers():
+                await opened.wait()
+                await pipe(server["reader"], to_client, "down", conn)
+
+            down = asyncio.ensure_future(answers())
+            await pipe(client_reader, connect_server, "up", conn)
+            if not opened.is_set():  # the phone left before sending a whole request
+                down.cancel()
+                client_writer.close()
+            else:
+                await down
 
         async def main():
             await asyncio.start_server(handle, "127.0.0.1", self.port)

@@ -106,6 +106,7 @@
   async function renewSession() {
     try {
       const response = await fetch('/offline', { credentials: 'same-origin', cache: 'no-store' });
+      if (!response.ok) return { user: null, token: '' };
       const html = await response.text();
       const user = (/<body[^>]*\sdata-user="(\d*)"/.exec(html) || [])[1] || '';
       const token = (/name="csrf_token" value="([^"]+)"/.exec(html) || [])[1] || '';
@@ -126,10 +127,11 @@
     // again whole. Unless a token is known to be current, ask for one first (a small page).
     if (item.files.length && !freshToken && !(tokenWorked && pageToken) && !renewed) {
       const session = await renewSession();
-      if (session.user === null) return { outcome: 'retry', retryAfter: 0 };
-      if (session.user !== item.user) return { outcome: 'login', error: { code: 'login' } };
-      if (session.token) freshToken = session.token;
-      renewed = true;
+      if (session.user !== null) { // (not known: send as before, and renew if refused)
+        if (session.user !== item.user) return { outcome: 'login', error: { code: 'login' } };
+        if (session.token) freshToken = session.token;
+        renewed = true;
+      }
     }
     const body = new FormData();
     for (const [name, value] of item.fields) body.append(name, value);
