@@ -46,10 +46,9 @@ LIMITS = {
     "place": 160,
     "products": 300,
     "reason": 1000,
-    # Producer profiles (secgo/profiles) and enquiries.
-    "profile_description": 1000,
+    # Producer profiles (secgo/profiles): a certification's name. (A profile's description
+    # and an enquiry's message are a "description" and a "body", with their limits.)
     "cert_name": 80,
-    "enquiry": 2000,
 }
 
 NOT_TEXT = _l("Expected text.")

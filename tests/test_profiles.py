@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import event, select
 
 from secgo.extensions import db
+from secgo.limits import LIMITS
 from secgo.models import (Enquiry, EnquiryMessage, Notification, Organization, Profile,
                           PromptnessRollup, User, utcnow)
 from secgo.profiles import services
@@ -117,7 +118,7 @@ def test_a_refused_edit_keeps_what_was_typed_and_changes_nothing(app, farm_profi
 
 @pytest.mark.parametrize("body, field", [
     ({"description": 5}, "description"),
-    ({"description": "x" * 1001}, "description"),
+    ({"description": "x" * (LIMITS["description"] + 1)}, "description"),
     ({"contact_name": "a\x00b"}, None),  # NUL anywhere is refused before any view
     ({"contact_languages": "km,th"}, "contact_languages"),
     ({"contact_languages": ["xx"]}, "contact_languages"),
@@ -356,7 +357,7 @@ def test_enquiry_refusals(app, farm_profile):
     org = farm_profile.orgs["farm"]
     buyer = app.test_client()
     login(buyer, "customer")
-    for body, field in (({"body": ""}, "body"), ({"body": "x" * 2001}, "body"), ({"body": 5}, "body"),
+    for body, field in (({"body": ""}, "body"), ({"body": "x" * (LIMITS["body"] + 1)}, "body"), ({"body": 5}, "body"),
                         ({"body": "hi", "quantity": "-1"}, "quantity"), ({"body": "hi", "product": ["a"]}, "product")):
         response = buyer.post(f"/api/v1/profiles/{org}/enquiries", json=body,
                               headers={"Idempotency-Key": key()})

@@ -172,8 +172,8 @@ CERTIFICATION = {"type": "object", "properties": {
                     "description": "A picture uploaded with POST /attachments, or one already on the profile"},
     "expired": {"type": "boolean", "readOnly": True}}}
 PROFILE_INPUT = schema("ProfileInput", {"type": "object", "properties": {
-    "description": {**_TEXT, **max_length("profile_description")},
-    "description_en": {**_TEXT, **max_length("profile_description")},
+    "description": {**_TEXT, **max_length("description")},
+    "description_en": {**_TEXT, **max_length("description")},
     "contact_name": {**_TEXT, **max_length("contact_name")},
     "contact_phone": {**_TEXT, **max_length("phone")},
     "contact_languages": {"type": "array", "items": {"type": "string", "enum": list(SPOKEN)}},
@@ -212,11 +212,11 @@ ENQUIRY = schema("Enquiry", {"type": "object", "properties": {
         "id": {"type": "integer"}, "author": {"type": ["string", "null"]}, "body": _TEXT,
         "created_at": _TEXT}}}}})
 ENQUIRY_INPUT = schema("EnquiryInput", {"type": "object", "required": ["body"], "properties": {
-    "body": {**_TEXT, **max_length("enquiry")}, "product": {**_TEXT, **max_length("product")},
+    "body": {**_TEXT, **max_length("body")}, "product": {**_TEXT, **max_length("product")},
     "quantity": {"type": ["number", "string", "null"]}, "unit": {**_TEXT, **max_length("unit")},
     "client_id": _TEXT}})
 REPLY_INPUT = schema("EnquiryReply", {"type": "object", "required": ["body"], "properties": {
-    "body": {**_TEXT, **max_length("enquiry")}, "client_id": _TEXT}})
+    "body": {**_TEXT, **max_length("body")}, "client_id": _TEXT}})
 
 
 def _json(schema_ref, description="OK"):
@@ -228,18 +228,20 @@ _ENQ = {"name": "enquiry_id", "in": "path", "required": True, "schema": {"type":
 register("/profiles/{org_id}", {
     "get": {"summary": "A producer's profile (customers, coordinators, admins, and the producer's "
                        "own people); private fields only to the parties", "parameters": [_ORG],
-            "responses": {"200": _json(PROFILE), **error_responses(401, 404)}},
+            # 405: an id past the largest record id matches no route, and werkzeug then names
+            # the path's other method as the one allowed (as for an order's documents).
+            "responses": {"200": _json(PROFILE), **error_responses(401, 404, 405)}},
     "put": {"summary": "Replace a producer's profile (its own people, its coordinators, admins)",
             "parameters": [_ORG, IDEMPOTENCY_PARAM],
             "requestBody": {"required": True, "content": {"application/json": {"schema": PROFILE_INPUT}}},
-            "responses": {"200": _json(PROFILE), **error_responses(*WRITE_ERRORS, 403, 404)}},
+            "responses": {"200": _json(PROFILE), **error_responses(*WRITE_ERRORS, 403, 404, 405)}},
 })
 register("/directory", {"get": {
     "summary": "Search producers (customers, coordinators, admins): words in any script, country, "
                "province, certification (not expired), capacity at least this much a month, cluster",
     "parameters": [{"name": n, "in": "query", "required": False, "schema": s} for n, s in (
         ("q", {"type": "string", **max_length("q")}), ("country", {"type": "string", "enum": list(COUNTRIES)}),
-        ("province", {"type": "string"}), ("certification", {"type": "string", "enum": list(CERT_KINDS)}),
+        ("province", {"type": "string", **max_length("province")}), ("certification", {"type": "string", "enum": list(CERT_KINDS)}),
         ("capacity", {"type": "number", "minimum": 0}), ("cluster", {"type": "integer"}),
         ("page", {"type": "integer", "minimum": 1}))],
     "responses": {"200": _json({"type": "object", "properties": {

@@ -19,8 +19,8 @@ class EnquiryForm(_Outbox):
     product = StringField(_l("Product"), validators=[length("product")])
     quantity = StringField(_l("Quantity (optional)"), render_kw={"inputmode": "decimal"})
     unit = StringField(_l("Unit"), validators=[length("unit")])
-    body = TextAreaField(_l("Your message"), validators=[length("enquiry")], render_kw={"rows": 4})
+    body = TextAreaField(_l("Your message"), validators=[length("body")], render_kw={"rows": 4})
 
 
 class ReplyForm(_Outbox):
-    body = TextAreaField(_l("Message"), validators=[length("enquiry")], render_kw={"rows": 3})
+    body = TextAreaField(_l("Message"), validators=[length("body")], render_kw={"rows": 3})

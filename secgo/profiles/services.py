@@ -301,8 +301,8 @@ def save_profile(user, org: Organization, data: dict, files=(), photo_ids=()) ->
     """Replace the profile's fields, products, certifications and photos (a whole PUT)."""
     profile = profile_of(org)
     errors: dict = {}
-    description = _text(data, "description", "profile_description", errors)
-    description_en = _text(data, "description_en", "profile_description", errors)
+    description = _text(data, "description", "description", errors)
+    description_en = _text(data, "description_en", "description", errors)
     contact_name = _text(data, "contact_name", "contact_name", errors)
     phone_text = _text(data, "contact_phone", "phone", errors)
     phone = normalize_phone(phone_text) if phone_text else ""
@@ -471,7 +471,7 @@ def create_enquiry(user, producer: Organization, data: dict) -> Enquiry:
     if user.role != "customer" or user.organization_id is None:
         raise ApiError(403, NOT_A_BUYER)
     errors: dict = {}
-    body = _text(data, "body", "enquiry", errors, required=True)
+    body = _text(data, "body", "body", errors, required=True)
     product = _text(data, "product", "product", errors)
     unit = _text(data, "unit", "unit", errors)
     quantity = _decimal(data, "quantity", errors, maximum=MAX_CAPACITY, positive=True)
@@ -490,7 +490,7 @@ def create_enquiry(user, producer: Organization, data: dict) -> Enquiry:
 def reply(user, enquiry: Enquiry, data: dict) -> EnquiryMessage:
     """A message in an enquiry's thread, by anyone who may see it; the others hear of it."""
     errors: dict = {}
-    body = _text(data, "body", "enquiry", errors, required=True)
+    body = _text(data, "body", "body", errors, required=True)
     if errors:
         raise ApiError(422, fields=errors)
     now = utcnow()
