@@ -23,14 +23,14 @@ SHARED = Path(__file__).resolve().parents[2] / "secgo" / "static" / "js" / "outb
 USER = "7"
 
 # An item as outbox.js queues it: its fields, one photo as a Blob, the form's CSRF token.
-SEND = """async ({ url, pageToken }) => {
+SEND = """async ({ url, pageToken, photo }) => {
   const O = self.SecgoOutbox;
   const item = {
     key: `key-${url}`, url, csrf: 'form-token', created: Date.now(), state: 'pending',
     error: null, user: '%s', page: '/orders/SEC-TEST01', label: 'At border', summary: '',
     fields: [['status', 'at_border'], ['note', 'ຮອດດ່ານຊາຍແດນ']],
-    files: [{ name: 'photos', blob: new Blob([new Uint8Array(4096)], { type: 'image/jpeg' }),
-              filename: 'border.jpg' }],
+    files: photo ? [{ name: 'photos', blob: new Blob([new Uint8Array(4096)], { type: 'image/jpeg' }),
+                      filename: 'border.jpg' }] : [],
   };
   item.seq = await O.putItem(item);
   const result = await O.send(item, pageToken);
@@ -209,8 +209,8 @@ def shared(page):
     server.close()
 
 
-def send(page, case, page_token="page-token"):
-    return page.evaluate(SEND, {"url": f"/post/{case}", "pageToken": page_token})
+def send(page, case, page_token="page-token", photo=True):
+    return page.evaluate(SEND, {"url": f"/post/{case}", "pageToken": page_token, "photo": photo})
 
 
 @pytest.mark.parametrize("case", list(RULES))
@@ -261,12 +261,24 @@ def test_a_retry_is_not_sooner_than_the_servers_retry_after(shared):
 
 def test_an_expired_csrf_token_is_renewed_once_then_the_item_goes_out(shared):
     page, server = shared
-    assert send(page, "csrf-renewed")["result"]["outcome"] == "sent"
+    assert send(page, "csrf-renewed", photo=False)["result"]["outcome"] == "sent"
     tokens = [r["headers"].get("x-csrftoken") for r in server.requests]
     assert tokens == ["page-token", "fresh-token"]
     assert page.evaluate("self.SecgoOutbox.freshToken()") == "fresh-token"
     send(page, "created")  # the fresh token is used from now on
     assert server.requests[-1]["headers"]["x-csrftoken"] == "fresh-token"
+
+
+def test_a_report_with_a_photo_asks_for_a_current_token_first_and_goes_up_once(shared):
+    page, server = shared
+    assert send(page, "csrf-renewed")["result"]["outcome"] == "sent"
+    assert [r["headers"].get("x-csrftoken") for r in server.requests] == ["fresh-token"]
+
+
+def test_a_text_report_without_a_page_token_takes_the_forms(shared):
+    page, server = shared
+    send(page, "created", page_token="", photo=False)
+    assert server.requests[-1]["headers"]["x-csrftoken"] == "form-token"
 
 
 def test_an_item_is_posted_with_its_key_fields_photos_and_csrf_header(shared):
@@ -276,7 +288,7 @@ def test_an_item_is_posted_with_its_key_fields_photos_and_csrf_header(shared):
     assert request["method"] == "POST"
     assert request["headers"]["idempotency-key"] == "key-/post/created"
     assert request["headers"]["accept"] == "application/json"
-    assert request["headers"]["x-csrftoken"] == "form-token"  # the form's, when the page has none
+    assert request["headers"]["x-csrftoken"] == "fresh-token"  # a photo: the session's current one
     assert request["headers"]["content-type"].startswith("multipart/form-data")
     body = request["body"]
     assert 'name="status"' in body.decode("latin-1") and "ຮອດດ່ານຊາຍແດນ".encode() in body

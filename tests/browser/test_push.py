@@ -82,7 +82,7 @@ def test_the_settings_page_offers_to_turn_notifications_on(app, world, live_serv
     page.goto(live_server.url + "/settings")
     page.wait_for_selector("[data-push-state]:has-text('Notifications are off for this device.')")
     assert page.is_visible("[data-push-on]") and not page.is_visible("[data-push-off]")
-    assert page.locator("input[name=events]:checked").count() == 5  # a customer's events, all on
+    assert page.locator("input[name=events]:checked").count() == 6  # a customer's events, all on
     assert page.locator("[data-push-why]:visible").count() == 0
 
 
@@ -188,7 +188,8 @@ def test_turning_on_from_the_settings_page_delivers_the_chosen_events_to_this_ph
         assert base64.b64decode(sent_key) == base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
         with app.app_context():
             [sub] = db.session.scalars(select(PushSubscription)).all()
-            assert sub.events == ["issue_opened", "issue_transition", "remind_confirm", "status_update"]
+            assert sub.events == ["enquiry_reply", "issue_opened", "issue_transition", "remind_confirm",
+                                  "status_update"]
             customer = db.session.get(User, world.users["customer"])
             order = make_order(world.orgs["farm"], world.orgs["buyer"], reference="SEC-PUSH02")
             for event in ("status_update", "issue_comment"):

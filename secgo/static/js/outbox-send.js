@@ -125,7 +125,8 @@
     // Every byte goes up once: a report with photos or a voice note, sent with a token of an
     // earlier session (a page kept offline across a browser restart), would be refused and sent
     // again whole. Unless a token is known to be current, ask for one first (a small page).
-    if (item.files.length && !freshToken && !(tokenWorked && pageToken) && !renewed) {
+    if (item.files.length && !isLinkItem(item) && !freshToken && !(tokenWorked && pageToken)
+        && !renewed) { // (a tracking link's report needs no session, nor its token)
       const session = await renewSession();
       if (session.user !== null) { // (not known: send as before, and renew if refused)
         if (session.user !== item.user) return { outcome: 'login', error: { code: 'login' } };
