@@ -339,3 +339,31 @@ def test_a_clerk_attaches_the_signed_delivery_note_with_the_signature_once(app, 
     auth.login("producer")
     page = client.get(f"/orders/{ref}").get_data(as_text=True)
     assert "Signed delivery note" in page and len(deliveries(app)) == 1
+
+
+@plain
+def test_an_older_order_gets_its_code_on_the_producers_page_while_others_write(
+        app, world, client, auth, monkeypatch):
+    """An order made before handover codes gets one the first time the producer's page shows
+    it, even when someone else writes while the page is read (SQLite refused that late write
+    in the page's read transaction: the page answered 503)."""
+    from secgo import readmarks
+
+    ref = make_order(app, world)
+    with app.app_context():
+        db.session.execute(Order.__table__.update().where(Order.reference == ref).values(handover_code=None))
+        db.session.commit()
+    real_last_seen = readmarks.last_seen
+
+    def with_a_write_in_between(*args):
+        seen = real_last_seen(*args)
+        with db.engine.connect() as other:
+            other.execute(Order.__table__.update().where(Order.reference == ref).values(notes="meanwhile"))
+            other.commit()
+        return seen
+
+    monkeypatch.setattr(readmarks, "last_seen", with_a_write_in_between)
+    auth.login("producer")
+    assert client.get(f"/orders/{ref}").status_code == 200
+    code = code_of(app, ref)
+    assert len(code) == 6 and f"{code[:3]}&#8201;{code[3:]}" in client.get(f"/orders/{ref}").get_data(as_text=True)

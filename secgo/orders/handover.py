@@ -18,6 +18,7 @@ from sqlalchemy import update
 
 from ..errors import ApiError
 from ..extensions import db, limiter
+from ..security import write_intent
 from ..limits import clean_text
 from ..models import Order
 
@@ -42,10 +43,17 @@ def new_code() -> str:
 def code_for(order: Order) -> str:
     """The order's handover code, made on first need. Two requests at once agree: only the
     first write of an empty code counts, and both read it back."""
-    if order.handover_code is None:
-        db.session.execute(update(Order).where(Order.id == order.id, Order.handover_code.is_(None))
-                           .values(handover_code=new_code()))
-        db.session.commit()
+    if order.handover_code is None:  # an order made before codes (new orders get one made)
+        # Often read by a page (a GET): end its read transaction, and write in one that takes
+        # the write lock first, or SQLite refuses the write when anyone wrote since the page began.
+        intent = write_intent.set(True)
+        try:
+            db.session.commit()
+            db.session.execute(update(Order).where(Order.id == order.id, Order.handover_code.is_(None))
+                               .values(handover_code=new_code()))
+            db.session.commit()
+        finally:
+            write_intent.reset(intent)
         db.session.refresh(order, ["handover_code"])
     return order.handover_code
 

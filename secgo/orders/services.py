@@ -250,7 +250,7 @@ def create_order(actor, data: dict, *, client_id=None) -> Order:
         currency=currency if value is not None else None, origin=str(origin),
         destination=str(destination), border_crossing=border, due_date=due, status="accepted",
         notes=str(notes), created_by=actor, client_id=client_id, created_at=now,
-        last_activity_at=now,
+        last_activity_at=now, handover_code=handover.new_code(),  # (never written by a page)
     )
     db.session.add(order)
     db.session.flush()
