@@ -44,7 +44,8 @@ def scene(app, world):
         pages[name] = app.test_client()
         assert pages[name].post("/login", data={"login": name, "password": PASSWORD}).status_code == 302
     return {"producer": token_for(app, "producer"), "customer": token_for(app, "customer"),
-            "pages": pages, "update": update_id, "issue": world.issue, "token": token}
+            "pages": pages, "update": update_id, "issue": world.issue, "token": token,
+            "farm": world.orgs["farm"]}
 
 
 def refused(answer, statuses, case):
@@ -84,6 +85,7 @@ def json_writes(scene):
         (None, f"/api/v1/issues/{scene['issue']}/comments", api["customer"]),
         (None, f"/api/v1/issues/{scene['issue']}/transitions", api["customer"]),
         (None, "/api/v1/push/subscriptions", api["customer"]),
+        (None, f"/api/v1/profiles/{scene['farm']}/enquiries", api["customer"]),
         ("customer", "/push/subscription", {"Accept": "application/json"}),  # as push.js sends
         ("customer", "/push/subscription/delete", {"Accept": "application/json"}),
     ]
@@ -139,6 +141,15 @@ TEXT_ATTACKS = {
                                                      data={"category": "quality", "title": "Wet"}), NOT_FOUND),
     "tracking token huge": (lambda c, s: c.get("/t/" + "a" * HUGE), NOT_FOUND),
     # query strings
+    "label code NUL": (_get("/l/SEC%00X1"), NOT_FOUND),
+    "label code huge": (_get("/l/" + "A" * HUGE), NOT_FOUND),
+    "labels numbers NUL": (_get(f"/orders/{REF}/labels.pdf?packages=2%00&per_package=5", "producer"),
+                           BAD_OR_INVALID),
+    "profile id huge": (_get("/profiles/" + "9" * HUGE), NOT_FOUND),
+    "directory search NUL": (_get("/directory?q=ri%00ce"), BAD),
+    "directory search huge": (_get("/directory?q=" + "x" * HUGE), (200,)),
+    "enquiry text NUL": (_api("post", "/api/v1/profiles/{farm}/enquiries", "customer",
+                              json={"body": "rice\x00"}), BAD_OR_INVALID),
     "search page": (_get("/orders?q=ri%00ce"), BAD),
     "search api": (_api("get", "/api/v1/orders?q=ri%00ce"), BAD),
     "page number": (_get("/orders?page=1%00"), BAD),
