@@ -9,21 +9,12 @@ from sqlalchemy import delete, select
 from secgo import notify
 from secgo.channels import services
 from secgo.extensions import db
-from secgo.models import ChannelDelivery, ChannelLink, Notification, User, utcnow
-from secgo.push.worker import PushWorker
+from secgo.models import ChannelDelivery, ChannelLink, Notification, utcnow
 from tests.channelfakes import FakeSmsGateway, FakeTelegram
 from tests.issue_factories import make_order
+from tests.test_push import announce, run, user  # one copy of each
 
 SECRET = {"X-Telegram-Bot-Api-Secret-Token": "test-webhook-secret"}
-EVENT_PARAMS = {
-    "status_update": {"status": "at_border"},
-    "confirmation": {"status": "dispatched"},
-    "delivery": {"condition": "short", "received": "90.000"},
-    "issue_opened": {"title": "Ten bags short"},
-    "issue_comment": {"title": "Ten bags short"},
-    "issue_transition": {"title": "Ten bags short", "state": "acknowledged"},
-    "issue_unanswered": {"title": "Ten bags short", "hours": 48},
-}
 
 
 @pytest.fixture
@@ -36,10 +27,6 @@ def fakes(app, world):
         app.config["SMS_GATEWAY_URL"] = sms.origin
         app.config["PUBLIC_URL"] = "https://secgo.example.org"
         yield telegram, sms
-
-
-def user(name) -> User:
-    return db.session.scalar(select(User).where(User.username == name))
 
 
 def link(name, *, chat=None, number=None, locale=None):
@@ -55,18 +42,6 @@ def link(name, *, chat=None, number=None, locale=None):
                                    enabled=True, confirmed_at=utcnow(), attempts=0))
     db.session.commit()
     return person
-
-
-def announce(event, names, order, **params):
-    notify.enqueue(event, [user(n) for n in names], url=f"/orders/{order.reference}", order=order,
-                   params={"reference": order.reference, **EVENT_PARAMS.get(event, {}), **params})
-    db.session.commit()
-
-
-def run(app, **kwargs):
-    kwargs.setdefault("check_unanswered", False)
-    with app.app_context():
-        return PushWorker(app).run_once(**kwargs)
 
 
 def state(app):
