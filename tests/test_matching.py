@@ -3,11 +3,13 @@ coordinator (dated, audited), orders that move a match on by themselves (page an
 the impact report (page, CSV, API), who sees what, and hostile input."""
 import csv
 import io
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
+from secgo.config import Config
 from secgo.extensions import db
 from secgo.models import AuditEvent, Match, MatchingEvent, MatchStep, Order, Organization
 from tests.factories import PASSWORD
@@ -16,7 +18,9 @@ from tests.issue_factories import make_order
 pytestmark = pytest.mark.parametrize("app", [{"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}],
                                      indirect=True)
 JSON = {"Accept": "application/json"}
-TODAY = date.today()
+# Today where the test world's people are (and the corridor's default zone): after 17:00 UTC it
+# is already tomorrow in Bangkok, where steps and first orders are dated.
+TODAY = datetime.now(ZoneInfo(Config.BABEL_DEFAULT_TIMEZONE)).date()
 HELD = TODAY - timedelta(days=40)
 
 
