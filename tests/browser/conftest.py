@@ -72,12 +72,22 @@ def login(page, live_server):
 
     def _login(username, password=PASSWORD):
         page.context.clear_cookies()
-        page.goto(f"{live_server.url}/login")
-        if not page.locator("input[name=login]").count():
+        seen = []
+        for _attempt in range(3):
             # On a loaded machine the service worker may answer from its copies (network-first
-            # with a short wait): ask again, and give the sign-in page time to come.
-            page.goto(f"{live_server.url}/login")
-        page.fill("input[name=login]", username, timeout=45000)
+            # with a short wait), or the server a busy 503: ask again, with time for the page.
+            response = page.goto(f"{live_server.url}/login")
+            try:
+                page.wait_for_selector("input[name=login]", timeout=20000)
+                break
+            except Exception:  # noqa: BLE001 - playwright's TimeoutError: note what came
+                seen.append(f"{page.url} {response.status if response else '-'} "
+                            f"{page.locator('body').inner_text()[:200]!r}")
+        else:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"login-{username}-failed.png"), full_page=True)
+            raise AssertionError(f"the sign-in page never came: {seen}")
+        page.fill("input[name=login]", username)
         page.fill("input[name=password]", password)
         page.locator("form button[type=submit], form button").last.click()
         page.wait_for_load_state()
