@@ -185,6 +185,7 @@ def _count_queries(app, client, url):
     def count(*_args):
         seen.append(1)
 
+    app.extensions.pop("secgo.figures_drawn", None)  # the promptness figures drawn anew too
     event.listen(engine, "before_cursor_execute", count)
     try:
         response = client.get(url)
@@ -230,3 +231,19 @@ def test_more_than_100_unconfirmed_updates_show_as_100_plus(app, world, client):
         db.session.commit()
     page = client.get("/coordinator").get_data(as_text=True)
     assert "<strong>99</strong><span>Updates unconfirmed for over 24 hours" in page
+
+
+@pytest.mark.parametrize("app", [NO_CSRF], indirect=True)
+def test_more_than_100_overdue_orders_show_as_100_plus(app, world, client):
+    with app.app_context():
+        _bulk(world, orders=160, issues=1, updates=1)  # 2 in 3 of them not delivered, all due long ago
+    client.post("/login", data={"login": "admin", "password": PASSWORD})
+    page = client.get("/coordinator").get_data(as_text=True)
+    assert "<strong>100+</strong><span>Overdue orders" in page
+    assert "The 10 most overdue of 100+ orders" in page
+    with app.app_context():
+        db.session.execute(Order.__table__.update().where(Order.reference.like("SEC-B%"))
+                           .values(status="delivered"))
+        db.session.commit()
+    page = client.get("/coordinator").get_data(as_text=True)
+    assert "<strong>1</strong><span>Overdue orders" in page  # the world's own overdue order

@@ -357,3 +357,26 @@ def test_the_promptness_section_needs_as_many_queries_for_many_months_as_for_non
         db.session.commit()
         pr.refresh(NOW)
     assert _count_queries(app, client, url) == empty
+
+
+@pytest.mark.parametrize("app", [NO_CSRF], indirect=True)
+def test_the_figures_are_drawn_once_per_refresh_and_a_refresh_shows_at_once(app, world, client):
+    url = "/coordinator?from=2026-02-01&to=2026-03-31"
+    client.post("/login", data={"login": "coordinator", "password": PASSWORD})
+    first = _count_queries(app, client, url)
+    before = client.get(url).get_data(as_text=True)
+    assert "No reports in this period yet" in before
+    assert _count_queries(app, client, url) < first  # drawn once, kept until the next refresh
+    with app.app_context():
+        build(world)
+        pr.refresh(NOW)
+    after = client.get(url).get_data(as_text=True)
+    assert "No reports in this period yet" not in after and "Takeo Rice Coop" in after.split('id="promptness"')[1]
+    # Another language, another month: each drawn in its own words and for its own month.
+    html = client.get(url + "&month=2026-02").get_data(as_text=True)
+    assert '<option value="2026-02" selected>' in html
+    with app.app_context():
+        person("coordinator").locale = "km"
+        db.session.commit()
+    khmer = client.get(url).get_data(as_text=True).split('id="promptness"')[1]
+    assert "របាយការណ៍មកដល់លឿនប៉ុណ្ណា" in khmer and "How promptly" not in khmer

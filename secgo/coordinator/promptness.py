@@ -316,6 +316,16 @@ def _scopes() -> dict[str, frozenset | None]:
 
 # --- the refresh (push worker) ----------------------------------------------------------
 
+_refreshed_here = 0  # refreshes made in this process (two with one frozen clock differ too)
+
+
+def generation() -> tuple:
+    """Which refresh the rollups come from (one small query): what is drawn from them is
+    current while this stays the same."""
+    at = db.session.scalar(select(RollupState.refreshed_at).where(RollupState.name == STATE))
+    return at, _refreshed_here
+
+
 def _take_lease(now: datetime) -> str | None:
     """This worker's lease on the refresh, or None when another worker holds it."""
     if db.session.get(RollupState, STATE) is None:
@@ -339,6 +349,7 @@ def refresh(now: datetime | None = None) -> int:
     """Compute again the months touched by orders active since the last refresh (all of
     them the first time, or for a new scope); returns how many months were written. Safe with
     several workers: one holds a lease, the others skip."""
+    global _refreshed_here
     now = now or utcnow()
     token = _take_lease(now)
     if token is None:
@@ -350,6 +361,7 @@ def refresh(now: datetime | None = None) -> int:
             .values(watermark=now, lease_until=None, lease_token=None, refreshed_at=now)
         )
         db.session.commit()
+        _refreshed_here += 1
         return written
     except Exception:
         db.session.rollback()

@@ -24,7 +24,8 @@ DEFAULT_PERIOD_DAYS = 90
 LIST_LIMIT = 20  # open issues, most urgent first
 SHORT_LIST = 10  # overdue orders, and updates waiting for the customer
 UNCONFIRMED_HOURS = 24
-COUNT_CAP = 100  # the dashboard counts updates awaiting confirmation up to this, then says "100+"
+COUNT_CAP = 100  # the dashboard counts overdue orders and updates awaiting confirmation up to
+# this, then says "100+": the counts stay as cheap with a million orders as with a hundred
 SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
 
 
@@ -154,9 +155,9 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
         *order_scope, StatusUpdate.awaiting_confirmation, StatusUpdate.recorded_at < stale_before,
     ]
     # The figures at the top, in one statement: open issues and resolved ones waiting for
-    # their reporter to close them (one pass over the issues), overdue orders, and updates
-    # waiting for the customer, counted up to COUNT_CAP: beyond that the figure says "100+",
-    # and the count stays as cheap with a million updates as with a hundred.
+    # their reporter to close them (one pass over the issues), overdue orders and updates
+    # waiting for the customer, both counted up to COUNT_CAP: beyond that the figure says
+    # "100+", and the counts stay as cheap with a million orders as with a hundred.
     issue_totals = _issues_from(select(
         func.coalesce(func.sum(case((Issue.is_open, 1), else_=0)), 0).label("open"),
         func.coalesce(func.sum(case((Issue.is_open & unanswered, 1), else_=0)), 0)
@@ -165,8 +166,10 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
         .label("waiting_for_close"),
     ), filters).where(*scope, or_(Issue.is_open, Issue.waits_for_close)).subquery()
     overdue_total = (
-        select(func.count()).select_from(Order).join(_producer, Order.producer_org_id == _producer.id)
-        .where(*overdue_where).correlate(None).scalar_subquery()
+        select(func.count()).select_from(
+            select(Order.id).join(_producer, Order.producer_org_id == _producer.id)
+            .where(*overdue_where).limit(COUNT_CAP).subquery()
+        ).correlate(None).scalar_subquery()
     )
     unconfirmed_total = (
         select(func.count()).select_from(
