@@ -60,13 +60,16 @@ class _Fake(LocalHTTPService):
                 if fake.delay:
                     time.sleep(fake.delay)
                 data = json.dumps(body or {}).encode()
-                self.send_response(status)
-                for key, value in (extra or {}).items():
-                    self.send_header(key, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    for key, value in (extra or {}).items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the caller timed out and hung up, as it should
 
         return Handler
 
@@ -159,6 +162,8 @@ class FakeSmsGateway(_Fake):
         assert set(body) <= {"id", "textMessage", "phoneNumbers"}, sorted(body)
         text = body["textMessage"]["text"]
         assert isinstance(text, str) and text
+        # Two UCS-2 segments at most (what SEC GO! promises to pay for): 134 units.
+        assert len(text.encode("utf-16-le")) // 2 <= 134, f"longer than two segments: {text!r}"
         numbers = body["phoneNumbers"]
         assert isinstance(numbers, list) and len(numbers) == 1 and numbers[0].startswith("+")
         if "id" in body:

@@ -119,9 +119,10 @@ def test_text_people_typed_is_escaped_for_telegram_html(app, world, fakes):
 
 def test_a_failing_provider_is_retried_with_back_off_and_holds_up_nothing_else(app, world, fakes):
     telegram, sms = fakes
-    telegram.script = [(502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}),
-                       (429, {"ok": False, "error_code": 429, "description": "Too Many Requests",
-                              "parameters": {"retry_after": 120}})]
+    # A flood limit first (for that chat: the next chat is still tried), then an outage.
+    telegram.script = [(429, {"ok": False, "error_code": 429, "description": "Too Many Requests",
+                              "parameters": {"retry_after": 120}}),
+                       (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})]
     with app.app_context():
         link("customer", chat=9, number="+66812345678")
         link("producer", chat=10)
@@ -142,6 +143,36 @@ def test_a_failing_provider_is_retried_with_back_off_and_holds_up_nothing_else(a
     assert {s for s, _ in state(app).values()} == {"sent"}
     assert len(sms.messages) == 1  # not again
     assert sorted(m["chat_id"] for m in telegram.sent) == [9, 10]
+
+
+def test_a_provider_that_hangs_times_out_in_seconds_once_per_pass_and_holds_up_no_one(app, world, fakes):
+    """Telegram takes the request but never answers in time: one timeout, not one per
+    notification; every SMS goes meanwhile; the next pass sends what waited (the one in
+    doubt quietly), each once."""
+    import time
+
+    telegram, sms = fakes
+    app.config["CHANNEL_TIMEOUT_SECONDS"] = 0.5
+    telegram.delay = 3.0
+    numbers = {"customer": "+66812345678", "producer": "+85512345678", "coordinator": "+84912345678"}
+    with app.app_context():
+        for chat, (name, number) in enumerate(numbers.items(), start=1):
+            link(name, chat=chat, number=number)
+        order = make_order(world.orgs["farm"], world.orgs["buyer"], reference="SEC-7K3F9Q")
+        for name in numbers:
+            announce("status_update", [name], order)
+    started = time.monotonic()
+    stats = run(app)
+    took = time.monotonic() - started
+    assert took < 2.5, took  # one timeout of 0.5 s, not three, and never Telegram's 3 s
+    assert len(telegram.requests) == 1 and stats.retried == 3
+    assert sorted(m["phoneNumbers"][0] for m in sms.messages) == sorted(numbers.values())
+    telegram.delay = 0
+    later = run(app, now=utcnow() + timedelta(hours=1))
+    assert later.in_doubt == 1 and {s for s, _ in state(app).values()} == {"sent"}
+    assert sorted(m["chat_id"] for m in telegram.sent) == [1, 1, 2, 3]  # chat 1 got it, late
+    assert [m.get("disable_notification") for m in telegram.sent if m["chat_id"] == 1] == [None, True]
+    assert len(sms.messages) == 3  # not again
 
 
 def test_a_blocked_bot_unlinks_the_chat_and_nothing_more_is_sent_there(app, world, fakes):
@@ -182,22 +213,31 @@ def test_a_message_sent_is_never_sent_again_and_one_in_doubt_is_sent_again_quiet
 
 
 def test_a_redirect_is_never_followed_and_only_the_configured_host_is_called(app, world, fakes):
+    import requests
+
+    from secgo.channels import clients
+
     telegram, sms = fakes
-    with FakeTelegram() as elsewhere:
+    with FakeTelegram() as elsewhere, FakeSmsGateway() as elsewhere_sms:
         telegram.script = [(307, {}, {"Location": f"{elsewhere.origin}/bot123456:test-token/sendMessage"})]
+        sms.script = [(302, {}, {"Location": f"{elsewhere_sms.origin}/message"})]
         with app.app_context():
-            link("customer", chat=3)
+            link("customer", chat=3, number="+66812345678")
             order = make_order(world.orgs["farm"], world.orgs["buyer"], reference="SEC-7K3F9Q")
             announce("status_update", ["customer"], order)
         stats = run(app)
-        assert elsewhere.requests == [] and stats.retried == 1
-        app.config["TELEGRAM_API_URL"] = "http://127.0.0.1:1/../x"  # not a plain origin
-        with app.app_context():
-            from secgo.channels import clients
-
-            import requests
-            outcome, _ = clients.telegram_call(requests.Session(), "sendMessage", {"chat_id": 1})
-        assert outcome.kind in ("failed", "retry") and elsewhere.requests == []
+        assert elsewhere.requests == [] and elsewhere_sms.requests == [] and stats.retried == 1
+        assert len(telegram.requests) == 1 and len(sms.requests) == 1
+        # A provider address that hides another host (user info) is refused before any call.
+        app.config["TELEGRAM_API_URL"] = f"{telegram.origin}@{elsewhere.origin.split('//')[1]}"
+        app.config["SMS_GATEWAY_URL"] = f"{sms.origin}@{elsewhere_sms.origin.split('//')[1]}"
+        with app.app_context(), requests.Session() as http:
+            outcome, _ = clients.telegram_call(http, "sendMessage", {"chat_id": 1, "text": "x"})
+            assert outcome.kind == "failed" and "allow-list" in outcome.error
+            outcome = clients.sms_send(http, "+66812345678", "x")
+            assert outcome.kind == "failed" and "allow-list" in outcome.error
+        assert elsewhere.requests == [] == elsewhere_sms.requests
+        assert len(telegram.requests) == 1 and len(sms.requests) == 1
 
 
 def test_a_paused_channel_gets_nothing_and_push_alone_skips_it(app, world, fakes):

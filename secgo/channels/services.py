@@ -190,6 +190,11 @@ def _code_hash(user_id: int, number: str, code: str) -> str:
     return hmac.new(key, f"sms-code:{user_id}:{number}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def code_text(code: str) -> str:
+    """The text message that carries a confirmation code, in the current language."""
+    return _("SEC GO! code: %(code)s. Type it on the settings page to get notifications by text message.", code=code)
+
+
 def sms_request_code(user, raw) -> ChannelLink:
     """Check the number, and text it a 6-digit code that confirms it is the person's.
 
@@ -203,7 +208,7 @@ def sms_request_code(user, raw) -> ChannelLink:
     row.secret_expires_at = utcnow() + timedelta(minutes=current_app.config["SMS_CODE_TTL_MINUTES"])
     db.session.flush()
     with force_locale(user.locale or "en"):
-        text = _("SEC GO! code: %(code)s. Type it on the settings page to get notifications by text message.", code=code)
+        text = code_text(code)
     with requests.Session() as http:
         outcome = clients.sms_send(http, number, text)
     if outcome.kind != "sent":

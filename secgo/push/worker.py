@@ -105,6 +105,10 @@ class PushWorker:
         )
         self.http = requests.Session()
         self.stopping = threading.Event()
+        # Channels (telegram, sms) that did not answer, or answered 5xx, in this pass: not
+        # called again until the next pass, so a provider that hangs costs one timeout per
+        # pass, not one per notification, and holds up no one else's messages.
+        self.down: set[str] = set()
 
     # --- one pass -------------------------------------------------------------------------
 
@@ -115,6 +119,7 @@ class PushWorker:
         refresh_figures (by default when checking unanswered issues), first bring the
         dashboard's promptness figures up to date (run_forever does that in its own thread)."""
         stats = Stats()
+        self.down = set()
         token = write_intent.set(True)  # SQLite: take the write lock at BEGIN, no upgrade races
         try:
             if check_unanswered:
@@ -319,6 +324,10 @@ class PushWorker:
             outcomes.append(outcome)
             stats.gone += outcome.kind == "gone"
         for step in steps:
+            if step["channel"] in self.down:  # tried again at this notification's next attempt
+                outcomes.append(Outcome("retry", error=f"{step['channel']}: not tried, it failed "
+                                                       "moments ago"))
+                continue
             if not self._renew(nid, token, now):
                 log.warning("push worker lost the lease on notification %s", nid)
                 return
@@ -329,6 +338,8 @@ class PushWorker:
             elif not self._intend_channel(nid, step["channel"], now):
                 continue
             outcome = channel_sender.send(self.http, step)
+            if outcome.kind == "retry" and (outcome.status is None or outcome.status >= 500):
+                self.down.add(step["channel"])
             stats.messages += 1
             channel_sender.settle(nid, step, outcome)
             db.session.commit()
