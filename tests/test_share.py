@@ -29,8 +29,8 @@ def test_the_order_page_shares_reference_product_status_and_link_in_the_sharers_
     assert "ที่ชายแดน" in box["text"] or "ด่าน" in box["text"]  # "At border", in Thai
     assert box["url"] == "http://localhost/orders/SEC-7K3F9Q"
     line, whatsapp, telegram = (urlsplit(box["links"][n]) for n in ("LINE", "WhatsApp", "Telegram"))
-    assert (line.netloc, line.path) == ("social-plugins.line.me", "/lineit/share")
-    assert parse_qs(line.query) == {"url": [box["url"]]}
+    assert (line.netloc, line.path) == ("line.me", "/R/share")
+    assert parse_qs(line.query) == {"text": [f"{box['text']}\n{box['url']}"]}
     assert (whatsapp.netloc, whatsapp.path) == ("wa.me", "/")
     assert parse_qs(whatsapp.query) == {"text": [f"{box['text']}\n{box['url']}"]}
     assert (telegram.netloc, telegram.path) == ("t.me", "/share/url")
@@ -50,7 +50,8 @@ def test_the_tracking_page_shares_its_own_link(app, world, client, auth):
     assert "/t/" in url and "Order SEC-7K3F9Q (Jasmine rice" in html
     client.post("/logout", data={"csrf_token": auth.csrf("/offline")})
     box = share_box(client.get(urlsplit(url).path).get_data(as_text=True))
-    assert box["url"] == url and parse_qs(urlsplit(box["links"]["LINE"]).query) == {"url": [url]}
+    assert box["url"] == url
+    assert parse_qs(urlsplit(box["links"]["LINE"]).query) == {"text": [f"{box['text']}\n{url}"]}
 
 
 def test_pages_without_a_share_box_load_no_share_script(app, world, client, auth):

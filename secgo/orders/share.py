@@ -24,8 +24,10 @@ def share(order, url: str) -> dict:
         "title": _("Order %(reference)s", reference=order.reference),
         "text": text,
         "url": url,
-        # https://developers.line.biz/en/docs/line-social-plugins/install-guide/using-line-share-buttons/
-        "line": "https://social-plugins.line.me/lineit/share?url=" + quote(url, safe=""),
+        # https://developers.line.biz/en/docs/messaging-api/using-line-url-scheme/ ("Sending text
+        # messages": line.me/R/share?text=, for LINE on phones, where this app's people are; the
+        # share button plugin would carry the link alone, without the words)
+        "line": "https://line.me/R/share?text=" + quote(f"{text}\n{url}", safe=""),
         # https://faq.whatsapp.com/5913398998672934 (click to chat: wa.me/?text=)
         "whatsapp": "https://wa.me/?text=" + quote(f"{text}\n{url}", safe=""),
         # https://core.telegram.org/widgets/share#custom-buttons
