@@ -21,7 +21,7 @@ from ..orders.services import awaiting_count_expr, open_issues_expr, today as vi
 DEFAULT_PERIOD_DAYS = 90
 # The dashboard shows the most urgent few of each list (a phone screen's worth) and links to
 # the whole list: its page stays small and cheap however many issues and orders there are.
-LIST_LIMIT = 20  # open issues, most urgent first
+LIST_LIMIT = 10  # open issues, most urgent first (the rest are one tap away, on /issues)
 SHORT_LIST = 10  # overdue orders, and updates waiting for the customer
 UNCONFIRMED_HOURS = 24
 COUNT_CAP = 100  # the dashboard counts overdue orders and updates awaiting confirmation up to
@@ -120,7 +120,7 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
         _severity_rank().desc(), Issue.first_response_at.is_(None).desc(),
         func.coalesce(Issue.first_response_at, Issue.created_at).asc(), Issue.id.asc(),
     )
-    # The 50 most urgent, chosen on the issues alone; then their orders and clusters.
+    # The most urgent, chosen on the issues alone; then their orders and clusters.
     most_urgent = _issues_from(select(Issue.id), filters).where(*open_scope).order_by(*urgency)
     today = viewer_today(now)
     urgent_rows = db.session.execute(
