@@ -347,3 +347,21 @@ def test_a_hostile_event_form_is_shown_again_with_its_errors_and_changes_nothing
     for path in (f"/matching/{event}", f"/matching/{event}/edit", f"/matching/{event}/report"):
         assert silk.get(path).status_code == 404, path
     assert silk.post(f"/matching/{event}/matches", data={"products": "x"}).status_code == 404
+
+
+def test_a_buyer_finds_its_matches_under_more_and_a_producer_from_settings_and_its_profile(app, world, matched):
+    buyer = login(app.test_client(), "customer")
+    home = buyer.get("/orders").get_data(as_text=True)
+    assert 'href="/matching"' in home and "My matches" in home  # a tab behind "More"
+    mine = buyer.get("/matching").get_data(as_text=True)
+    # Each match: the other side, the event and its day, the stage, the products of interest.
+    assert "Takeo Rice Coop" in mine and "Phnom Penh forum" in mine and "Matched" in mine
+    assert "Organic jasmine rice, brown rice" in mine
+    farm = login(app.test_client(), "producer")
+    assert 'class="tab-label">My matches' not in farm.get("/orders").get_data(as_text=True)  # three tabs, no menu
+    for page in ("/settings", f"/profiles/{world.orgs['farm']}"):
+        assert 'href="/matching"' in farm.get(page).get_data(as_text=True), page
+    assert "Bangkok Buyer" in farm.get("/matching").get_data(as_text=True)
+    for name in ("other_producer", "other_customer"):
+        outsider = login(app.test_client(), name).get("/matching").get_data(as_text=True)
+        assert "Phnom Penh forum" not in outsider and "No business match yet." in outsider

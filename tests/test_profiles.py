@@ -500,3 +500,51 @@ def test_emptying_a_row_on_the_edit_page_removes_it(app, farm_profile):
         profile = db.session.get(Profile, org)
         assert [p.name for p in profile.products] == ["Red rice"]
         assert [(c.kind, c.name) for c in profile.certifications] == [("gi", "Kampot")]
+
+
+def _count_on(html, label):
+    """The unread number on a button that says `label` ("" when none)."""
+    import re
+
+    found = re.search(rf'{label}( <span class="tab-count"[^>]*>([^<]+)</span>)?', html)
+    assert found, label
+    return found.group(2) or ""
+
+
+def test_an_enquirys_answer_is_marked_new_for_the_other_side_until_they_open_the_thread(app, farm_profile):
+    org = farm_profile.orgs["farm"]
+    buyer = app.test_client()
+    login(buyer, "customer")
+    sent = buyer.post(f"/api/v1/profiles/{org}/enquiries", json={"body": "Rice for March?"},
+                      headers={"Idempotency-Key": key()}).get_json()
+    thread = f"/enquiries/{sent['id']}"
+    # The buyer's own message is no news to the buyer.
+    assert "New activity" not in buyer.get("/enquiries").get_data(as_text=True)
+    assert _count_on(buyer.get("/directory").get_data(as_text=True), "My enquiries") == ""
+    farm = app.test_client()
+    login(farm, "producer")
+    assert _count_on(farm.get(f"/profiles/{org}").get_data(as_text=True), "Enquiries") == "1"
+    listing = farm.get("/enquiries").get_data(as_text=True)
+    assert "New activity" in listing and "data-unread" in listing
+    assert farm.get("/api/v1/enquiries").get_json()["items"][0]["unread"] is True
+    # An API read marks nothing seen; opening the page does (after the page is made).
+    assert farm.get(f"/api/v1{thread}").status_code == 200
+    assert "New activity" in farm.get("/enquiries").get_data(as_text=True)
+    first_visit = farm.get(thread).get_data(as_text=True)
+    assert "New since your last visit" not in first_visit  # never opened: no divider, all is new
+    assert "New activity" not in farm.get("/enquiries").get_data(as_text=True)
+    assert _count_on(farm.get(f"/profiles/{org}").get_data(as_text=True), "Enquiries") == ""
+    assert farm.post(f"{thread}/messages", data={"client_id": key(), "body": "Yes, 5 t."}).status_code == 303
+    assert "New activity" not in farm.get("/enquiries").get_data(as_text=True)  # own answer
+    buyer.get(thread)  # the buyer opens the thread and reads the first answer
+    assert farm.post(f"{thread}/messages", data={"client_id": key(), "body": "Price 30 baht/kg."}).status_code == 303
+    assert _count_on(buyer.get("/directory").get_data(as_text=True), "My enquiries") == "1"
+    page = buyer.get(thread).get_data(as_text=True)
+    assert "New since your last visit" in page
+    assert page.index("New since your last visit") < page.index("Price 30 baht/kg.")
+    assert page.index("Yes, 5 t.") < page.index("New since your last visit")
+    assert _count_on(buyer.get("/directory").get_data(as_text=True), "My enquiries") == ""
+    # Someone who may not see the thread gets no mark and no count from it.
+    other = app.test_client()
+    login(other, "other_customer")
+    assert _count_on(other.get("/directory").get_data(as_text=True), "My enquiries") == ""

@@ -3,6 +3,7 @@ from flask import jsonify, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from .. import readmarks
 from ..admin.services import page_number
 from ..authz import can_edit_profile, can_see_private_profile
 from ..errors import ApiError
@@ -117,7 +118,9 @@ def enquiries_list():
         raise ApiError(422, fields={"limit": _l("Use whole numbers.")})
     limit = min(max(int(limit), 1), MAX_LIMIT)
     items, total = services.list_enquiries(user, limit=limit, offset=int(offset))
-    return jsonify({"items": [enquiry_json(e) for e in items], "total": total, "limit": limit,
+    unread = readmarks.unread_ids(user, "enquiry", [e.id for e in items])
+    return jsonify({"items": [{**enquiry_json(e), "unread": e.id in unread} for e in items],
+                    "total": total, "limit": limit,
                     "offset": int(offset)})
 
 
@@ -208,6 +211,8 @@ ENQUIRY = schema("Enquiry", {"type": "object", "properties": {
     "id": {"type": "integer"}, "producer_org_id": {"type": "integer"}, "producer": _TEXT,
     "customer_org_id": {"type": "integer"}, "customer": _TEXT, "product": _TEXT,
     "quantity": {"type": ["number", "null"]}, "unit": _TEXT, "created_at": _TEXT, "updated_at": _TEXT,
+    "unread": {"type": "boolean", "description": "In the list: news by someone else since the caller "
+                                                   "last opened the thread's page"},
     "messages": {"type": "array", "items": {"type": "object", "properties": {
         "id": {"type": "integer"}, "author": {"type": ["string", "null"]}, "body": _TEXT,
         "created_at": _TEXT}}}}})

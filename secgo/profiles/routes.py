@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
+from .. import readmarks
 from ..admin.services import page_number
 from ..attachments.services import save_photo, MAX_PHOTO_BYTES
 from ..authz import can_edit_profile, can_see_private_profile, can_use_directory, roles_required
@@ -55,10 +56,12 @@ def mine():
 def _profile_page(org, enquiry_form=None, status=200, message=None, zawgyi=None):
     profile = services.profile_of(org)
     record = services.track_record(org) if profile.show_track_record else None
+    editable = can_edit_profile(current_user, org)
     return render_template(
         "profiles/profile.html", org=org, profile=profile, record=record,
         MIN_DELIVERED=services.MIN_DELIVERED, private=can_see_private_profile(current_user, org),
-        editable=can_edit_profile(current_user, org), today=services.today_in(_zone()),
+        editable=editable, today=services.today_in(_zone()),
+        unread_enquiries=readmarks.enquiry_count(current_user) if editable else 0,
         enquiry_form=enquiry_form or (EnquiryForm(formdata=None) if current_user.role == "customer" else None),
         message=message, zawgyi=zawgyi or {}, **_labels()), status
 
@@ -180,6 +183,7 @@ def directory():
                               today=services.today_in(_zone()))
     cluster = db.session.get(Cluster, filters.cluster) if filters.cluster else None
     return render_template("profiles/directory.html", page=page, error=error, cluster=cluster,
+                           unread_enquiries=readmarks.enquiry_count(current_user),
                            provinces=services.provinces(filters.country), COUNTRIES=COUNTRIES,
                            today=services.today_in(_zone()), **_labels()), 422 if error else 200
 
@@ -214,18 +218,24 @@ def new_enquiry(org_id):
 def enquiries():
     items, total = services.list_enquiries(current_user, limit=100)
     return render_template("profiles/enquiries.html", items=items, total=total,
+                           unread=readmarks.unread_ids(current_user, "enquiry", [e.id for e in items]),
                            directory=can_use_directory(current_user))
 
 
-def _thread_page(enquiry, form=None, status=200, message=None, zawgyi=None):
+def _thread_page(enquiry, form=None, status=200, message=None, zawgyi=None, last_seen=None):
+    first_new = next((i for i, m in enumerate(enquiry.messages) if last_seen and m.created_at > last_seen
+                      and m.author_id != current_user.id), None)
     return render_template("profiles/enquiry.html", enquiry=enquiry, form=form or ReplyForm(formdata=None),
-                           message=message, zawgyi=zawgyi or {}), status
+                           message=message, zawgyi=zawgyi or {}, first_new=first_new), status
 
 
 @bp.get("/enquiries/<int:enquiry_id>")
 @login_required
 def enquiry(enquiry_id):
-    return _thread_page(services.get_enquiry(current_user, enquiry_id))
+    found = services.get_enquiry(current_user, enquiry_id)
+    # Opening the thread marks it seen after the page is made (readmarks.visit: never a write
+    # inside this GET's read transaction).
+    return _thread_page(found, last_seen=readmarks.visit(current_user, "enquiry", found))
 
 
 def _reply(posted, enquiry):
