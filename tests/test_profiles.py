@@ -8,7 +8,7 @@ from sqlalchemy import event, select
 
 from secgo.extensions import db
 from secgo.limits import LIMITS
-from secgo.models import (Enquiry, EnquiryMessage, Notification, Organization, Profile,
+from secgo.models import (Attachment, Enquiry, EnquiryMessage, Notification, Organization, Profile,
                           PromptnessRollup, User, utcnow)
 from secgo.profiles import services
 from tests.factories import jpeg_bytes
@@ -450,10 +450,66 @@ def test_a_fake_certificate_picture_is_refused_on_the_page_and_nothing_is_saved(
     form = {"client_id": key(), "description": "changed", "c0_kind": "organic", "c0_name": "x",
             "c0_file": (io.BytesIO(b"%PDF-1.4 not a picture"), "certificate.jpg")}
     response = client.post(f"/profiles/{org}/edit", data=form, content_type="multipart/form-data")
+    assert response.status_code == 422  # read as the PDF it claims to be: the documents' rules
+    assert "This PDF cannot be read" in response.get_data(as_text=True)
+    form = {**form, "client_id": key(), "c0_file": (io.BytesIO(b"MZ\x90\x00 a program"), "certificate.pdf")}
+    response = client.post(f"/profiles/{org}/edit", data=form, content_type="multipart/form-data")
     assert response.status_code == 415
-    assert "Only photos (JPEG, PNG or WebP) can be attached." in response.get_data(as_text=True)
+    assert "Only a PDF or a photo of the paper" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Profile, org).description == PROFILE["description"]
+        assert db.session.scalar(select(db.func.count()).select_from(Attachment)) == 0
+
+
+def test_a_certificate_as_a_pdf_is_cleaned_and_served_like_an_orders_documents(app, farm_profile):
+    import pikepdf
+
+    from tests.test_documents import all_keys, encrypted_pdf, hostile_pdf
+
+    org = farm_profile.orgs["farm"]
+    producer = app.test_client()
+    login(producer, "producer")
+    form = {"client_id": key(), "description": "Rice", "c0_kind": "organic", "c0_name": "Ecocert",
+            "c0_file": (io.BytesIO(hostile_pdf()), "ecocert.pdf")}
+    assert producer.post(f"/profiles/{org}/edit", data=form, content_type="multipart/form-data").status_code == 303
+    with app.app_context():
+        [cert] = db.session.get(Profile, org).certifications
+        doc_id, mime = cert.document_id, cert.document.mime
+    assert mime == "application/pdf"
+    buyer = app.test_client()
+    login(buyer, "other_customer")
+    assert "Certificate (PDF)" in buyer.get(f"/profiles/{org}").get_data(as_text=True)
+    served = buyer.get(f"/attachments/{doc_id}")
+    assert served.status_code == 200 and served.mimetype == "application/pdf"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert served.headers["Content-Security-Policy"].startswith("sandbox")
+    assert served.headers["Content-Disposition"].startswith("inline;")
+    assert served.headers["Cache-Control"].startswith("private")
+    assert buyer.get(f"/attachments/{doc_id}?download=1").headers["Content-Disposition"].startswith("attachment;")
+    keys = all_keys(pikepdf.open(io.BytesIO(served.data)))
+    assert not keys & {"/OpenAction", "/AA", "/JS", "/EmbeddedFiles", "/AcroForm", "/EF", "S=/Launch"}
+    assert buyer.get(f"/attachments/{doc_id}/thumb").mimetype == "image/jpeg"
+    # Not for someone who may not see the profile; and a PDF is never a write's photo.
+    weaver = app.test_client()
+    login(weaver, "other_producer")
+    assert weaver.get(f"/attachments/{doc_id}").status_code == 404
+    assert put(producer, org, {**PROFILE, "photo_ids": [doc_id]}).status_code == 422
+    # The API: the same intake, then the certification names it.
+    url = f"/api/v1/profiles/{org}/certificates"
+    refused = producer.post(url, data={"file": (io.BytesIO(encrypted_pdf()), "locked.pdf")},
+                            content_type="multipart/form-data", headers={"Idempotency-Key": key()})
+    assert refused.status_code == 422 and "password" in refused.get_json()["error"]["fields"]["document"]
+    answer = producer.post(url, data={"file": (io.BytesIO(hostile_pdf()), "c.pdf")},
+                           content_type="multipart/form-data", headers={"Idempotency-Key": key()})
+    assert answer.status_code == 201 and answer.get_json()["mime"] == "application/pdf"
+    body = {**PROFILE, "certifications": [{"kind": "gap", "document_id": answer.get_json()["id"]}]}
+    shown = put(producer, org, body).get_json()["certifications"][0]
+    assert shown["document_url"] == answer.get_json()["url"]
+    for name, status in (("customer", 403), ("other_producer", 404)):
+        other = app.test_client()
+        login(other, name)
+        assert other.post(url, data={"file": (io.BytesIO(hostile_pdf()), "c.pdf")},
+                          content_type="multipart/form-data").status_code == status, name
 
 
 def test_photos_stay_when_the_coordinator_edits_and_others_see_them(app, farm_profile):

@@ -1,11 +1,12 @@
 """API v1 for producer profiles, the directory and enquiries (secgo.profiles.services)."""
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from .. import readmarks
 from ..admin.services import page_number
 from ..authz import can_edit_profile, can_see_private_profile
+from ..documents.services import MAX_DOCUMENT_BYTES, paper_attachment
 from ..errors import ApiError
 from ..limits import max_length
 from ..models import CERT_KINDS, COUNTRIES, MARKETS, SPOKEN
@@ -43,7 +44,9 @@ def profile_json(org, profile, user, full=True) -> dict:
                       "monthly_capacity": _number(p.monthly_capacity) if capacity_shown else None,
                       "season_from": p.season_from, "season_to": p.season_to} for p in profile.products],
         "certifications": [{"kind": c.kind, "name": c.name, "expires_on": _when(c.expires_on),
-                            "expired": c.expired(today), "document_id": c.document_id}
+                            "expired": c.expired(today), "document_id": c.document_id,
+                            "document_url": url_for("attachments.photo", attachment_id=c.document_id)
+                            if c.document_id else None}
                            for c in profile.certifications],
         "export_markets": profile.markets,
         "contact_name": profile.contact_name,
@@ -87,6 +90,24 @@ SAVE = Write("profiles.save", _save, texts=("description", "description_en", "co
 def profile_save(org_id):
     user = require_login()
     return submit(SAVE, user, services.editable_producer(user, org_id))
+
+
+def _certificate(posted, user, org):
+    if not posted.files:
+        raise ApiError(422, fields={"file": _l("Choose the file to attach.")})
+    paper = paper_attachment(user, posted.files[0].read(MAX_DOCUMENT_BYTES + 1))
+    url = url_for("attachments.photo", attachment_id=paper.id)
+    return 201, {"id": paper.id, "mime": paper.mime, "size": paper.size, "url": url,
+                 "thumb_url": url_for("attachments.thumb", attachment_id=paper.id)}, url
+
+
+CERTIFICATE = Write("profiles.certificate", _certificate, files="file")
+
+
+@bp.post("/profiles/<int:org_id>/certificates")
+def profile_certificate(org_id):
+    user = require_login()
+    return submit(CERTIFICATE, user, services.editable_producer(user, org_id))
 
 
 @bp.get("/directory")
@@ -172,7 +193,11 @@ CERTIFICATION = {"type": "object", "properties": {
     "kind": {"type": "string", "enum": list(CERT_KINDS)}, "name": {**_TEXT, **max_length("cert_name")},
     "expires_on": {"type": ["string", "null"], "format": "date"},
     "document_id": {"type": ["integer", "null"],
-                    "description": "A picture uploaded with POST /attachments, or one already on the profile"},
+                    "description": "A certificate uploaded with POST /profiles/{org_id}/certificates (a PDF "
+                                   "or a photo of the paper), a picture uploaded with POST /attachments, "
+                                   "or one already on the profile"},
+    "document_url": {"type": ["string", "null"], "readOnly": True,
+                     "description": "The certificate: a PDF opens in the browser's viewer, sandboxed"},
     "expired": {"type": "boolean", "readOnly": True}}}
 PROFILE_INPUT = schema("ProfileInput", {"type": "object", "properties": {
     "description": {**_TEXT, **max_length("description")},
@@ -241,6 +266,19 @@ register("/profiles/{org_id}", {
             "requestBody": {"required": True, "content": {"application/json": {"schema": PROFILE_INPUT}}},
             "responses": {"200": _json(PROFILE), **error_responses(*WRITE_ERRORS, 403, 404, 405)}},
 })
+register("/profiles/{org_id}/certificates", {"post": {
+    "summary": "Upload a certification's document (its producer's people, its coordinators, admins): "
+               "a PDF (rewritten without scripts, forms, embedded files, actions and metadata; not "
+               f"encrypted; at most {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB) or a photo of the paper "
+               "(re-encoded); reference its id as a certification's document_id in PUT /profiles/{org_id}",
+    "parameters": [_ORG, IDEMPOTENCY_PARAM],
+    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"],
+        "properties": {"file": {"type": "string", "contentMediaType": "application/pdf"}}}}}},
+    "responses": {"201": _json({"type": "object", "properties": {
+        "id": {"type": "integer"}, "mime": {"type": "string", "enum": ["application/pdf", "image/jpeg"]},
+        "size": {"type": "integer"}, "url": _TEXT, "thumb_url": _TEXT}}, "Stored"),
+        **error_responses(*WRITE_ERRORS, 403, 404)}}})
 register("/directory", {"get": {
     "summary": "Search producers (customers, coordinators, admins): words in any script, country, "
                "province, certification (not expired), capacity at least this much a month, cluster",

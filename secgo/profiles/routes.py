@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import readmarks
 from ..admin.services import page_number
-from ..attachments.services import save_photo, MAX_PHOTO_BYTES
+from ..documents.services import MAX_DOCUMENT_BYTES, paper_attachment
 from ..authz import can_edit_profile, can_see_private_profile, can_use_directory, roles_required
 from ..errors import ApiError
 from ..extensions import db
@@ -116,7 +116,8 @@ def _edit_page(org, values, status=200, errors=None, message=None, zawgyi=None):
 
 def form_data(form, user) -> dict:
     """The edit page's flat fields as the service's profile (the API sends this shape as JSON);
-    a certification's new scan goes through the one photo intake first."""
+    a certification's new document (a PDF or a photo of the paper) goes through the documents'
+    one cleaning first (secgo.documents.services.paper_attachment)."""
     data = {name: form.get(name) for name in ("description", "description_en", "contact_name",
                                                "contact_phone", "capacity_private", "show_track_record")}
     data["contact_languages"] = form.getlist("contact_languages")
@@ -135,7 +136,7 @@ def form_data(form, user) -> dict:
         upload = request.files.get(f"c{i}_file")
         if upload and upload.filename:
             try:
-                row["document_id"] = save_photo(user, upload.read(MAX_PHOTO_BYTES + 1)).id
+                row["document_id"] = paper_attachment(user, upload.read(MAX_DOCUMENT_BYTES + 1)).id
             except ApiError as err:
                 raise ApiError(err.status, fields={f"certifications.{len(certs)}.document_id":
                                                    next(iter(err.fields.values()), err.message)}) from None

@@ -29,6 +29,7 @@ from ..notify import enqueue
 from ..orders.services import _decimal
 
 MAX_PRODUCTS = 12
+CERTIFICATE_MIMES = ("image/jpeg", "application/pdf")  # what a certification's document may be
 MAX_CERTIFICATIONS = 8
 MAX_CAPACITY = Decimal("1000000000")
 PAGE_SIZE = 20
@@ -270,11 +271,11 @@ def _certifications(data, errors, user, documents) -> list[ProfileCertification]
 
 
 def _allowed_documents(user, profile) -> dict:
-    """Pictures a certification may point to: those already on the profile, and any the
-    editing person uploaded (secgo.attachments)."""
+    """Documents (a PDF or a picture) a certification may point to: those already on the
+    profile, and any the editing person uploaded (secgo.attachments, secgo.documents)."""
     known = {c.document_id: c.document for c in profile.certifications if c.document_id}
     mine = db.session.scalars(select(Attachment).where(
-        Attachment.uploaded_by_id == user.id, Attachment.mime == "image/jpeg")
+        Attachment.uploaded_by_id == user.id, Attachment.mime.in_(CERTIFICATE_MIMES))
         .order_by(Attachment.id.desc()).limit(200)).all()
     return {**known, **{a.id: a for a in mine}}
 

@@ -3,6 +3,8 @@
 PostgreSQL refuses NUL in text, so NUL in an order reference or a tracking token used to reach
 a query as a 500; 100,000 `[` made the JSON reader raise RecursionError (a 500 on both).
 """
+import io
+
 import pytest
 from sqlalchemy import func, select
 
@@ -150,6 +152,15 @@ TEXT_ATTACKS = {
     "directory search huge": (_get("/directory?q=" + "x" * HUGE), (200,)),
     "enquiry text NUL": (_api("post", "/api/v1/profiles/{farm}/enquiries", "customer",
                               json={"body": "rice\x00"}), BAD_OR_INVALID),
+    "certificate file as text with NUL": (_api("post", "/api/v1/profiles/{farm}/certificates", "producer",
+                                               data={"file": "%PDF-1.4\x00"}), BAD_OR_INVALID),
+    "certificate PDF with NUL only": (_api("post", "/api/v1/profiles/{farm}/certificates", "producer",
+                                           data={"file": (io.BytesIO(b"%PDF-\x00" * 100), "c.pdf")},
+                                           content_type="multipart/form-data"), (422,)),
+    "certificate profile id huge": (_api("post", "/api/v1/profiles/" + "9" * HUGE + "/certificates", "producer"),
+                                    (404, 405)),
+    "enquiry thread id huge": (_get("/enquiries/" + "9" * HUGE), NOT_FOUND),
+    "my match id huge": (_get("/matching/matches/" + "9" * HUGE), NOT_FOUND),
     "search page": (_get("/orders?q=ri%00ce"), BAD),
     "search api": (_api("get", "/api/v1/orders?q=ri%00ce"), BAD),
     "page number": (_get("/orders?page=1%00"), BAD),
