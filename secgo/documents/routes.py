@@ -5,7 +5,6 @@ from flask_login import current_user, login_required
 
 from ..attachments.routes import send_paper
 from ..authz import roles_required
-from ..errors import ApiError
 from ..idempotency import new_client_id
 from ..models import BORDER_CROSSINGS, DOCUMENT_TYPES
 from ..orders import services as orders
