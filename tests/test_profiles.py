@@ -8,7 +8,7 @@ from sqlalchemy import event, select
 
 from secgo.extensions import db
 from secgo.limits import LIMITS
-from secgo.models import (Attachment, Enquiry, EnquiryMessage, Notification, Organization, Profile,
+from secgo.models import (Attachment, Cluster, Enquiry, EnquiryMessage, Notification, Organization, Profile,
                           PromptnessRollup, User, utcnow)
 from secgo.profiles import services
 from tests.factories import jpeg_bytes
@@ -412,6 +412,11 @@ def test_the_demo_has_profiles_and_a_track_record(app):
     assert "Takeo Organic Rice Cooperative" in client.get("/directory?q=jasmine").get_data(as_text=True)
     assert "Gốm Bát Tràng" in client.get("/directory?q=bat+trang").get_data(as_text=True)
     assert client.get("/enquiries").get_data(as_text=True).count("/enquiries/") >= 1
+    with app.app_context():
+        takeo = db.session.scalar(select(Cluster.id).where(Cluster.name == "Takeo organic rice"))
+    cluster_page = client.get(f"/directory?cluster={takeo}").get_data(as_text=True)
+    assert "Over 400 organic rice farming families" in cluster_page
+    assert "+85512000111" in cluster_page  # the demo buyer orders from the cluster's producers
 
 
 def test_a_clusters_producers_and_the_api_in_constant_queries(app, directory_world):
@@ -604,3 +609,67 @@ def test_an_enquirys_answer_is_marked_new_for_the_other_side_until_they_open_the
     other = app.test_client()
     login(other, "other_customer")
     assert _count_on(other.get("/directory").get_data(as_text=True), "My enquiries") == ""
+
+
+def test_a_clusters_coordinator_writes_its_profile_and_buyers_read_it_on_the_clusters_page(app, world):
+    rice = world.clusters["rice"]
+    coordinator = app.test_client()
+    login(coordinator, "coordinator")
+    page = coordinator.get(f"/directory?cluster={rice}").get_data(as_text=True)
+    assert f"/clusters/{rice}/profile/edit" in page  # its own cluster: the edit button
+    form = {"client_id": key(), "description": "កសិករស្រូវសរីរាង្គតាកែវ", "description_en": "Organic rice farmers of Takeo",
+            "contact_name": "Dara", "contact_phone": "+855 12 999 888", "export_markets": ["TH", "EU"],
+            "contact_languages": ["km", "en"]}
+    response = coordinator.post(f"/clusters/{rice}/profile/edit", data=form)
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/directory?cluster={rice}")
+    buyer = app.test_client()
+    login(buyer, "customer")  # buys from the rice cluster's farm: a party
+    page = buyer.get(f"/directory?cluster={rice}").get_data(as_text=True)
+    assert "Organic rice farmers of Takeo" in page and "Dara" in page and "+85512999888" in page
+    assert f"/clusters/{rice}/profile/edit" not in page
+    assert buyer.get(f"/api/v1/clusters/{rice}/profile").get_json()["contact_phone"] == "+85512999888"
+    stranger = app.test_client()
+    login(stranger, "other_customer")  # no order or enquiry with the cluster: no phone
+    page = stranger.get(f"/directory?cluster={rice}").get_data(as_text=True)
+    assert "Organic rice farmers of Takeo" in page and "+85512999888" not in page
+    shown = stranger.get(f"/api/v1/clusters/{rice}/profile").get_json()
+    assert "contact_phone" not in shown and shown["export_markets"] == ["TH", "EU"] and shown["editable"] is False
+    with app.app_context():
+        db.session.get(User, world.users["other_customer"]).locale = "km"
+        db.session.commit()
+    assert "កសិករស្រូវសរីរាង្គតាកែវ" in stranger.get(f"/directory?cluster={rice}").get_data(as_text=True)
+    # Silk's coordinator sees the page but may not change it; a producer has no directory.
+    silk = app.test_client()
+    login(silk, "other_coordinator")
+    assert silk.get(f"/clusters/{rice}/profile/edit").status_code == 403
+    assert silk.put(f"/api/v1/clusters/{rice}/profile", json={"description": "x"}).status_code == 403
+    farm = app.test_client()
+    login(farm, "producer")
+    assert farm.get(f"/api/v1/clusters/{rice}/profile").status_code == 404
+    assert farm.get(f"/clusters/{rice}/profile/edit").status_code == 404
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"contact_phone": "call me"}, "contact_phone"),
+    ({"export_markets": ["XX"]}, "export_markets"),
+    ({"contact_languages": "km"}, None),  # one code as a string is a list of one: accepted
+    ({"description": "x" * (LIMITS["description"] + 1)}, "description"),
+    ({"description": ["a"]}, "description"),
+    ({"contact_name": {"a": 1}}, "contact_name"),
+])
+def test_a_hostile_cluster_profile_is_refused_with_its_field_and_changes_nothing(app, world, body, field):
+    rice = world.clusters["rice"]
+    admin = app.test_client()
+    login(admin, "admin")
+    assert admin.put(f"/api/v1/clusters/{rice}/profile", json={"description": "Kept"},
+                     headers={"Idempotency-Key": key()}).status_code == 200
+    response = admin.put(f"/api/v1/clusters/{rice}/profile", json=body, headers={"Idempotency-Key": key()})
+    if field is None:
+        assert response.status_code == 200
+        return
+    assert response.status_code == 422 and field in response.get_json()["error"]["fields"], body
+    assert admin.get(f"/api/v1/clusters/{rice}/profile").get_json()["description"] == "Kept"
+    page = admin.post(f"/clusters/{rice}/profile/edit", data={"client_id": key(), "description": "Changed",
+                                                                 "contact_phone": "call me"})
+    assert page.status_code == 422 and "Enter the phone number" in page.get_data(as_text=True)
+    assert admin.get(f"/api/v1/clusters/{rice}/profile").get_json()["description"] == "Kept"

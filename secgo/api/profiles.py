@@ -5,7 +5,8 @@ from flask_babel import lazy_gettext as _l
 
 from .. import readmarks
 from ..admin.services import page_number
-from ..authz import can_edit_profile, can_see_private_profile
+from ..authz import (can_edit_cluster_profile, can_edit_profile, can_see_private_cluster_profile,
+                     can_see_private_profile)
 from ..documents.services import MAX_DOCUMENT_BYTES, paper_attachment
 from ..errors import ApiError
 from ..limits import max_length
@@ -108,6 +109,43 @@ CERTIFICATE = Write("profiles.certificate", _certificate, files="file")
 def profile_certificate(org_id):
     user = require_login()
     return submit(CERTIFICATE, user, services.editable_producer(user, org_id))
+
+
+def cluster_profile_json(cluster, profile, user) -> dict:
+    """A cluster's profile as the API shows it; the phone only to those who may see it."""
+    data = {"cluster_id": cluster.id, "name": cluster.name, "country": cluster.country,
+            "province": cluster.province, "product": cluster.product,
+            "description": profile.description, "description_en": profile.description_en,
+            "description_shown": services.shown_text(profile.description, profile.description_en,
+                                                     cluster.country, str(get_locale())),
+            "export_markets": profile.markets, "contact_name": profile.contact_name,
+            "contact_languages": profile.languages,
+            "editable": can_edit_cluster_profile(user, cluster)}
+    if can_see_private_cluster_profile(user, cluster):
+        data["contact_phone"] = profile.contact_phone
+    return data
+
+
+@bp.get("/clusters/<int:cluster_id>/profile")
+def cluster_profile_read(cluster_id):
+    user = require_login()
+    cluster = services.get_cluster(user, cluster_id)
+    return jsonify(cluster_profile_json(cluster, services.cluster_profile_of(cluster), user))
+
+
+def _save_cluster(posted, user, cluster):
+    profile = services.save_cluster_profile(user, cluster, posted.data)
+    return 200, cluster_profile_json(cluster, profile, user), f"/api/v1/clusters/{cluster.id}/profile"
+
+
+SAVE_CLUSTER = Write("profiles.cluster_save", _save_cluster,
+                     texts=("description", "description_en", "contact_name"), body="json")
+
+
+@bp.put("/clusters/<int:cluster_id>/profile")
+def cluster_profile_save(cluster_id):
+    user = require_login()
+    return submit(SAVE_CLUSTER, user, services.editable_cluster(user, cluster_id))
 
 
 @bp.get("/directory")
@@ -279,6 +317,32 @@ register("/profiles/{org_id}/certificates", {"post": {
         "id": {"type": "integer"}, "mime": {"type": "string", "enum": ["application/pdf", "image/jpeg"]},
         "size": {"type": "integer"}, "url": _TEXT, "thumb_url": _TEXT}}, "Stored"),
         **error_responses(*WRITE_ERRORS, 403, 404)}}})
+CLUSTER_PROFILE_INPUT = schema("ClusterProfileInput", {"type": "object", "properties": {
+    "description": {**_TEXT, **max_length("description")},
+    "description_en": {**_TEXT, **max_length("description")},
+    "contact_name": {**_TEXT, **max_length("contact_name")},
+    "contact_phone": {**_TEXT, **max_length("phone")},
+    "contact_languages": {"type": "array", "items": {"type": "string", "enum": list(SPOKEN)}},
+    "export_markets": {"type": "array", "items": {"type": "string", "enum": list(MARKETS)}},
+    "client_id": {"type": "string"}}})
+CLUSTER_PROFILE = schema("ClusterProfile", {"type": "object", "required": ["cluster_id", "name"], "properties": {
+    "cluster_id": {"type": "integer"}, "name": _TEXT, "country": {"type": "string", "enum": list(COUNTRIES)},
+    "province": _TEXT, "product": _TEXT, "description": _TEXT, "description_en": _TEXT,
+    "description_shown": _TEXT, "export_markets": {"type": "array", "items": _TEXT},
+    "contact_name": _TEXT, "contact_languages": {"type": "array", "items": _TEXT},
+    "contact_phone": {**_TEXT, "description": "Only for the cluster's coordinators, admins and buyers "
+                                              "that deal with one of its producers"},
+    "editable": {"type": "boolean"}}})
+_CLUSTER = {"name": "cluster_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+register("/clusters/{cluster_id}/profile", {
+    "get": {"summary": "A cluster's own profile (customers, coordinators, admins); the phone only to "
+                       "the parties", "parameters": [_CLUSTER],
+            "responses": {"200": _json(CLUSTER_PROFILE), **error_responses(401, 404, 405)}},
+    "put": {"summary": "Replace a cluster's profile (its coordinators, admins)",
+            "parameters": [_CLUSTER, IDEMPOTENCY_PARAM],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": CLUSTER_PROFILE_INPUT}}},
+            "responses": {"200": _json(CLUSTER_PROFILE), **error_responses(*WRITE_ERRORS, 403, 404, 405)}},
+})
 register("/directory", {"get": {
     "summary": "Search producers (customers, coordinators, admins): words in any script, country, "
                "province, certification (not expired), capacity at least this much a month, cluster",

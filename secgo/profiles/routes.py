@@ -11,7 +11,8 @@ from werkzeug.datastructures import MultiDict
 from .. import readmarks
 from ..admin.services import page_number
 from ..documents.services import MAX_DOCUMENT_BYTES, paper_attachment
-from ..authz import can_edit_profile, can_see_private_profile, can_use_directory, roles_required
+from ..authz import (can_edit_cluster_profile, can_edit_profile, can_see_private_cluster_profile,
+                     can_see_private_profile, can_use_directory, roles_required)
 from ..errors import ApiError
 from ..extensions import db
 from ..models import CERT_KINDS, COUNTRIES, MARKETS, SPOKEN, Cluster
@@ -169,6 +170,54 @@ def edit(org_id):
     return _edit_page(org, _values(services.profile_of(org)))
 
 
+# --- a cluster's profile ----------------------------------------------------------------------
+
+def _cluster_values(profile) -> MultiDict:
+    values = MultiDict({name: getattr(profile, name) for name in
+                        ("description", "description_en", "contact_name", "contact_phone")})
+    for code in profile.languages:
+        values.add("contact_languages", code)
+    for code in profile.markets:
+        values.add("export_markets", code)
+    return values
+
+
+def _cluster_page(cluster, values, status=200, errors=None, message=None, zawgyi=None):
+    return render_template("profiles/cluster_edit.html", cluster=cluster, values=values,
+                           errors=errors or {}, form=ProfileForm(formdata=None), message=message,
+                           zawgyi=zawgyi or {}, **_labels()), status
+
+
+def _save_cluster(posted, cluster):
+    form = request.form
+    data = {**{name: form.get(name) for name in ("description", "description_en", "contact_name",
+                                                  "contact_phone")},
+            "contact_languages": form.getlist("contact_languages"),
+            "export_markets": form.getlist("export_markets"),
+            **{k: posted.data.get(k) for k in TEXTS}}
+    services.save_cluster_profile(current_user, cluster, data)
+    return 200, {"cluster_id": cluster.id}, url_for("profiles.directory", cluster=cluster.id)
+
+
+def _cluster_refused(refusal, cluster):
+    return _cluster_page(cluster, request.form, refusal.status, refusal.errors,
+                         None if refusal.errors else refusal.message, refusal.zawgyi)
+
+
+SAVE_CLUSTER = Write("profiles.cluster_save", _save_cluster, texts=TEXTS, refused=_cluster_refused,
+                     flash=_l("Profile saved."))
+
+
+@bp.route("/clusters/<int:cluster_id>/profile/edit", methods=["GET", "POST"])
+@login_required
+def cluster_edit(cluster_id):
+    """A cluster's own profile, edited by its coordinators and admins."""
+    cluster = services.editable_cluster(current_user, cluster_id)
+    if request.method == "POST":
+        return submit(SAVE_CLUSTER, cluster)
+    return _cluster_page(cluster, _cluster_values(services.cluster_profile_of(cluster)))
+
+
 # --- the directory --------------------------------------------------------------------------
 
 @bp.get("/directory")
@@ -183,7 +232,12 @@ def directory():
     page = services.directory(current_user, filters, page_number(request.args.get("page")),
                               today=services.today_in(_zone()))
     cluster = db.session.get(Cluster, filters.cluster) if filters.cluster else None
-    return render_template("profiles/directory.html", page=page, error=error, cluster=cluster,
+    about = {}
+    if cluster is not None:  # the cluster's page: its own profile above its producers
+        about = {"cluster_profile": services.cluster_profile_of(cluster),
+                 "cluster_private": can_see_private_cluster_profile(current_user, cluster),
+                 "cluster_editable": can_edit_cluster_profile(current_user, cluster)}
+    return render_template("profiles/directory.html", page=page, error=error, cluster=cluster, **about,
                            unread_enquiries=readmarks.enquiry_count(current_user),
                            provinces=services.provinces(filters.country), COUNTRIES=COUNTRIES,
                            today=services.today_in(_zone()), **_labels()), 422 if error else 200

@@ -42,7 +42,17 @@ FARM = lambda w: f"/profiles/{w.orgs['farm']}"  # noqa: E731
 PROFILE = {"description": "Rice", "p0_name": "Rice", "p0_unit": "kg", "p0_capacity": "100"}
 ENQUIRY = {"body": "Can you ship 5 t?", "product": "rice", "quantity": "5000", "unit": "kg"}
 
+# The rice cluster's own profile: seen by the directory's users, edited by its coordinator and admins.
+SEES_CLUSTER = {**logged_in(200), "producer": 404, "other_producer": 404}
+EDITS_CLUSTER = {**logged_in(403), "coordinator": 303, "admin": 303, "producer": 404, "other_producer": 404}
+RICE = lambda w: f"/clusters/{w.clusters['rice']}/profile"  # noqa: E731
+CLUSTER_PROFILE = {"description": "Rice farmers of Takeo", "contact_name": "Dara", "export_markets": "TH"}
+
 ROUTES = {
+    "profiles.cluster_edit": Row("POST", lambda w: f"{RICE(w)}/edit", EDITS_CLUSTER, form(CLUSTER_PROFILE)),
+    "api.cluster_profile_read": Row("GET", lambda w: f"/api/v1{RICE(w)}", _api(SEES_CLUSTER)),
+    "api.cluster_profile_save": Row("PUT", lambda w: f"/api/v1{RICE(w)}", _api(EDITS_CLUSTER, ok=200),
+                                    as_json({"description": "Rice farmers", "export_markets": ["TH"]})),
     "profiles.mine": Row("GET", "/profiles/mine", logged_in(302)),
     "profiles.profile": Row("GET", FARM, SEES_PROFILE),
     "profiles.edit": Row("POST", lambda w: f"{FARM(w)}/edit", EDITS, form(PROFILE)),

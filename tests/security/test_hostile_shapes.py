@@ -47,7 +47,7 @@ def scene(app, world):
         assert pages[name].post("/login", data={"login": name, "password": PASSWORD}).status_code == 302
     return {"producer": token_for(app, "producer"), "customer": token_for(app, "customer"),
             "pages": pages, "update": update_id, "issue": world.issue, "token": token,
-            "farm": world.orgs["farm"]}
+            "farm": world.orgs["farm"], "rice": world.clusters["rice"]}
 
 
 def refused(answer, statuses, case):
@@ -160,6 +160,13 @@ TEXT_ATTACKS = {
     "certificate profile id huge": (_api("post", "/api/v1/profiles/" + "9" * HUGE + "/certificates", "producer"),
                                     (404, 405)),
     "enquiry thread id huge": (_get("/enquiries/" + "9" * HUGE), NOT_FOUND),
+    "cluster profile text NUL": (_form("/clusters/{rice}/profile/edit", {"description": "rice\x00"},
+                                       "coordinator"), BAD),
+    "cluster profile text huge": (_form("/clusters/{rice}/profile/edit", {"contact_name": "n" * HUGE},
+                                        "coordinator"), (422,)),
+    "cluster profile id huge": (_get("/clusters/" + "9" * HUGE + "/profile/edit", "coordinator"), NOT_FOUND),
+    "cluster profile api id huge": (_api("get", "/api/v1/clusters/" + "9" * HUGE + "/profile"), (404, 405)),
+    "cluster page id NUL": (_get("/directory?cluster={rice}%00"), BAD),
     "my match id huge": (_get("/matching/matches/" + "9" * HUGE), NOT_FOUND),
     "search page": (_get("/orders?q=ri%00ce"), BAD),
     "search api": (_api("get", "/api/v1/orders?q=ri%00ce"), BAD),
