@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from .. import readmarks
 from ..extensions import db
 from ..models import Cluster, ClusterProfile, Enquiry, Organization, Profile, User
 from . import services
@@ -154,6 +155,9 @@ def seed_profiles() -> int:
                                      Enquiry.customer_org_id == buyer.organization_id)):
         enquiry = services.create_enquiry(buyer, producer, data)
         author = db.session.scalar(select(User).where(User.organization_id == producer.id).order_by(User.id))
-        services.reply(author, enquiry, {"body": answer})
+        message = services.reply(author, enquiry, {"body": answer})
+        # Outside a request one's own answer is not marked seen by itself: the producer has read
+        # its thread, the buyer has an answer waiting (readmarks).
+        readmarks.mark_seen(author, "enquiry", enquiry.id, at=message.created_at)
         created += 1
     return created
