@@ -365,3 +365,18 @@ def test_a_buyer_finds_its_matches_under_more_and_a_producer_from_settings_and_i
     for name in ("other_producer", "other_customer"):
         outsider = login(app.test_client(), name).get("/matching").get_data(as_text=True)
         assert "Phnom Penh forum" not in outsider and "No business match yet." in outsider
+
+
+def test_the_demo_has_a_past_forum_with_matches_at_different_stages_some_moved_by_orders(app):
+    from secgo.demo import seed_demo
+
+    with app.app_context():
+        seed_demo()
+        forum = db.session.scalar(select(MatchingEvent).where(
+            MatchingEvent.name == "Mekong Business Matching Forum 2026"))
+        assert forum is not None and forum.held_on < TODAY
+        stages = {m.stage for m in forum.matches}
+        assert len(forum.matches) >= 4 and len(stages) >= 3, stages
+        by_orders = db.session.scalar(select(func.count()).select_from(MatchStep).where(
+            MatchStep.order_id.is_not(None)))
+        assert by_orders >= 1  # orders in SEC GO! moved some of them on by themselves
