@@ -84,6 +84,12 @@ PAGES = {
     "profile-edit": ("demo-producer", "/profiles/1/edit"),
     "directory": ("demo-customer", "/directory?certification=organic"),
     "enquiry": ("demo-customer", "/enquiries/1"),
+    # The rest of issue 20: a cluster's own profile and its edit page, enquiries with unread
+    # marks, a buyer's own business matches.
+    "cluster": ("demo-customer", "/directory?cluster=1"),
+    "cluster-edit": ("demo-coordinator", "/clusters/1/profile/edit"),
+    "enquiries": ("demo-producer", "/enquiries"),
+    "my-matches": ("demo-customer", "/matching"),
 }
 # page name -> the refusal it shows on purpose (a form with its errors)
 REFUSED = {"labels-refused": 422}

@@ -256,6 +256,37 @@ def can_see_private_profile(user, org) -> bool:
     return bool(db.session.scalar(select(order.exists())) or db.session.scalar(select(enquiry.exists())))
 
 
+def can_see_cluster_profile(user, cluster) -> bool:
+    """A cluster's profile (its page in the directory): the directory's users."""
+    return cluster is not None and can_use_directory(user)
+
+
+def can_edit_cluster_profile(user, cluster) -> bool:
+    """The cluster's coordinators and admins."""
+    if user is None or not user.is_authenticated or cluster is None:
+        return False
+    if user.role == "admin":
+        return True
+    return user.role == "coordinator" and any(c.id == cluster.id for c in user.clusters)
+
+
+def can_see_private_cluster_profile(user, cluster) -> bool:
+    """A cluster profile's private fields (the contact phone): its coordinators and admins, and a
+    customer that already deals with one of its producers (an order or an enquiry)."""
+    from .extensions import db
+    from .models import Enquiry
+
+    if can_edit_cluster_profile(user, cluster):
+        return True
+    if user is None or not user.is_authenticated or user.role != "customer" or cluster is None:
+        return False
+    members = select(Organization.id).where(Organization.cluster_id == cluster.id)
+    mine = user.organization_id
+    order = select(Order.id).where(Order.producer_org_id.in_(members), Order.customer_org_id == mine)
+    enquiry = select(Enquiry.id).where(Enquiry.producer_org_id.in_(members), Enquiry.customer_org_id == mine)
+    return bool(db.session.scalar(select(order.exists())) or db.session.scalar(select(enquiry.exists())))
+
+
 def visible_enquiries_clause(user):
     """A WHERE clause selecting the enquiries the user may see: the same rule as for orders, on
     the enquiry's two organizations (the producer's coordinators see them; other producers not)."""

@@ -1,10 +1,11 @@
-"""Unread marks: what happened on an order or an issue since its viewer last opened it.
+"""Unread marks: what happened on an order, an issue or an enquiry since its viewer last opened it.
 
 The rule, defined here once (lists, tab counts, the API, the order timeline's and the issue
 conversation's "new since your last visit" divider and the page cache read it):
 
-- *Activity* is an order's `last_activity_at` and an issue's `updated_at`, server times that
-  every update, confirmation, delivery, issue, comment and transition moves forward.
+- *Activity* is an order's `last_activity_at`, an issue's and an enquiry's `updated_at`, server
+  times that every update, confirmation, delivery, issue, comment, transition and enquiry
+  message moves forward.
 - *Seen* is the person's `ReadMark.seen_at` for it: written when they open the order's or
   the issue's page (`visit`; a JSON or API read does not mark anything seen), and when they
   themselves act on it, from any page, the outbox or the API (`_mark_own_activity`): one's own
@@ -25,16 +26,20 @@ from sqlalchemy import and_, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from .authz import visible_issues_clause, visible_orders_clause
+from .authz import visible_enquiries_clause, visible_issues_clause, visible_orders_clause
 from .extensions import db
-from .models import Issue, Order, ReadMark, utcnow
+from .models import Enquiry, Issue, Order, ReadMark, utcnow
 from .security import write_intent
 
 UNREAD_DAYS = 30
 COUNT_CAP = 99
 
 # kind -> (the activity column, the id column)
-_ACTIVITY = {"order": (Order.last_activity_at, Order.id), "issue": (Issue.updated_at, Issue.id)}
+_ACTIVITY = {"order": (Order.last_activity_at, Order.id), "issue": (Issue.updated_at, Issue.id),
+             "enquiry": (Enquiry.updated_at, Enquiry.id)}
+# The activity each kind's own writes move (marked seen for their author on flush).
+_OWN = (("order", Order, "last_activity_at"), ("issue", Issue, "updated_at"),
+        ("enquiry", Enquiry, "updated_at"))
 
 
 def floor(user, now: datetime | None = None) -> datetime:
@@ -51,7 +56,8 @@ def _mark(user_id, kind: str, target):
 
 
 def unread_expr(user, kind: str, now: datetime | None = None):
-    """SQL: the order (kind "order") or issue ("issue") of the row has news for the user."""
+    """SQL: the order (kind "order"), issue ("issue") or enquiry ("enquiry") of the row has news
+    for the user."""
     activity, target = _ACTIVITY[kind]
     low = floor(user, now)
     return and_(activity > low, activity > func.coalesce(_mark(user.id, kind, target), low))
@@ -77,6 +83,12 @@ def tab_counts(user) -> dict:
     issues = select(Issue.id).where(visible_issues_clause(user), unread_expr(user, "issue"))
     row = db.session.execute(select(_capped_count(orders), _capped_count(issues))).one()
     return {"orders": row[0], "issues": row[1]}
+
+
+def enquiry_count(user) -> int:
+    """The user's enquiries with news, counted up to COUNT_CAP + 1 (show "99+" above it)."""
+    stmt = select(Enquiry.id).where(visible_enquiries_clause(user), unread_expr(user, "enquiry"))
+    return db.session.scalar(select(_capped_count(stmt))) or 0
 
 
 def last_seen(user, kind: str, target_id: int) -> datetime | None:
@@ -151,7 +163,7 @@ def _mark_own_activity(session, _flush_context) -> None:
         return
     seen: dict = {}
     for obj in (*session.new, *session.dirty):
-        for kind, model, name in (("order", Order, "last_activity_at"), ("issue", Issue, "updated_at")):
+        for kind, model, name in _OWN:
             if not isinstance(obj, model):
                 continue
             state = db.inspect(obj)

@@ -35,11 +35,12 @@ TABS = (
     Tab("onboarding.index", _l("People"), "onboarding.", roles=STAFF, menu=True),
     Tab("admin.people", _l("Accounts"), "admin.", roles=STAFF, menu=True),
     Tab("matching.index", _l("Business matching"), "matching.", roles=STAFF, menu=True),
+    Tab("matching.index", _l("My matches"), "matching.", roles=("customer",), menu=True),
     Tab("audit.index", _l("Account history"), "audit.", roles=STAFF, menu=True),
     Tab("auth.settings", _l("Settings"), "auth.settings", menu=True),
 )
-# A producer's own profile is reached from the settings page: producers keep their three tabs
-# and no menu (tests/browser/test_tab_bar.py).
+# A producer's own profile, its enquiries and its business matches are reached from the
+# settings page: producers keep their three tabs and no menu (tests/browser/test_tab_bar.py).
 NO_COUNTS = {"main.offline"}  # kept by the service worker as the app shell: no live numbers
 
 

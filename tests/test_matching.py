@@ -347,3 +347,36 @@ def test_a_hostile_event_form_is_shown_again_with_its_errors_and_changes_nothing
     for path in (f"/matching/{event}", f"/matching/{event}/edit", f"/matching/{event}/report"):
         assert silk.get(path).status_code == 404, path
     assert silk.post(f"/matching/{event}/matches", data={"products": "x"}).status_code == 404
+
+
+def test_a_buyer_finds_its_matches_under_more_and_a_producer_from_settings_and_its_profile(app, world, matched):
+    buyer = login(app.test_client(), "customer")
+    home = buyer.get("/orders").get_data(as_text=True)
+    assert 'href="/matching"' in home and "My matches" in home  # a tab behind "More"
+    mine = buyer.get("/matching").get_data(as_text=True)
+    # Each match: the other side, the event and its day, the stage, the products of interest.
+    assert "Takeo Rice Coop" in mine and "Phnom Penh forum" in mine and "Matched" in mine
+    assert "Organic jasmine rice, brown rice" in mine
+    farm = login(app.test_client(), "producer")
+    assert 'class="tab-label">My matches' not in farm.get("/orders").get_data(as_text=True)  # three tabs, no menu
+    for page in ("/settings", f"/profiles/{world.orgs['farm']}"):
+        assert 'href="/matching"' in farm.get(page).get_data(as_text=True), page
+    assert "Bangkok Buyer" in farm.get("/matching").get_data(as_text=True)
+    for name in ("other_producer", "other_customer"):
+        outsider = login(app.test_client(), name).get("/matching").get_data(as_text=True)
+        assert "Phnom Penh forum" not in outsider and "No business match yet." in outsider
+
+
+def test_the_demo_has_a_past_forum_with_matches_at_different_stages_some_moved_by_orders(app):
+    from secgo.demo import seed_demo
+
+    with app.app_context():
+        seed_demo()
+        forum = db.session.scalar(select(MatchingEvent).where(
+            MatchingEvent.name == "Mekong Business Matching Forum 2026"))
+        assert forum is not None and forum.held_on < TODAY
+        stages = {m.stage for m in forum.matches}
+        assert len(forum.matches) >= 4 and len(stages) >= 3, stages
+        by_orders = db.session.scalar(select(func.count()).select_from(MatchStep).where(
+            MatchStep.order_id.is_not(None)))
+        assert by_orders >= 1  # orders in SEC GO! moved some of them on by themselves

@@ -8,7 +8,7 @@ from sqlalchemy import event, select
 
 from secgo.extensions import db
 from secgo.limits import LIMITS
-from secgo.models import (Enquiry, EnquiryMessage, Notification, Organization, Profile,
+from secgo.models import (Attachment, Cluster, Enquiry, EnquiryMessage, Notification, Organization, Profile,
                           PromptnessRollup, User, utcnow)
 from secgo.profiles import services
 from tests.factories import jpeg_bytes
@@ -412,6 +412,11 @@ def test_the_demo_has_profiles_and_a_track_record(app):
     assert "Takeo Organic Rice Cooperative" in client.get("/directory?q=jasmine").get_data(as_text=True)
     assert "Gốm Bát Tràng" in client.get("/directory?q=bat+trang").get_data(as_text=True)
     assert client.get("/enquiries").get_data(as_text=True).count("/enquiries/") >= 1
+    with app.app_context():
+        takeo = db.session.scalar(select(Cluster.id).where(Cluster.name == "Takeo organic rice"))
+    cluster_page = client.get(f"/directory?cluster={takeo}").get_data(as_text=True)
+    assert "Over 400 organic rice farming families" in cluster_page
+    assert "+85512000111" in cluster_page  # the demo buyer orders from the cluster's producers
 
 
 def test_a_clusters_producers_and_the_api_in_constant_queries(app, directory_world):
@@ -450,10 +455,66 @@ def test_a_fake_certificate_picture_is_refused_on_the_page_and_nothing_is_saved(
     form = {"client_id": key(), "description": "changed", "c0_kind": "organic", "c0_name": "x",
             "c0_file": (io.BytesIO(b"%PDF-1.4 not a picture"), "certificate.jpg")}
     response = client.post(f"/profiles/{org}/edit", data=form, content_type="multipart/form-data")
+    assert response.status_code == 422  # read as the PDF it claims to be: the documents' rules
+    assert "This PDF cannot be read" in response.get_data(as_text=True)
+    form = {**form, "client_id": key(), "c0_file": (io.BytesIO(b"MZ\x90\x00 a program"), "certificate.pdf")}
+    response = client.post(f"/profiles/{org}/edit", data=form, content_type="multipart/form-data")
     assert response.status_code == 415
-    assert "Only photos (JPEG, PNG or WebP) can be attached." in response.get_data(as_text=True)
+    assert "Only a PDF or a photo of the paper" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Profile, org).description == PROFILE["description"]
+        assert db.session.scalar(select(db.func.count()).select_from(Attachment)) == 0
+
+
+def test_a_certificate_as_a_pdf_is_cleaned_and_served_like_an_orders_documents(app, farm_profile):
+    import pikepdf
+
+    from tests.test_documents import all_keys, encrypted_pdf, hostile_pdf
+
+    org = farm_profile.orgs["farm"]
+    producer = app.test_client()
+    login(producer, "producer")
+    form = {"client_id": key(), "description": "Rice", "c0_kind": "organic", "c0_name": "Ecocert",
+            "c0_file": (io.BytesIO(hostile_pdf()), "ecocert.pdf")}
+    assert producer.post(f"/profiles/{org}/edit", data=form, content_type="multipart/form-data").status_code == 303
+    with app.app_context():
+        [cert] = db.session.get(Profile, org).certifications
+        doc_id, mime = cert.document_id, cert.document.mime
+    assert mime == "application/pdf"
+    buyer = app.test_client()
+    login(buyer, "other_customer")
+    assert "Certificate (PDF)" in buyer.get(f"/profiles/{org}").get_data(as_text=True)
+    served = buyer.get(f"/attachments/{doc_id}")
+    assert served.status_code == 200 and served.mimetype == "application/pdf"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert served.headers["Content-Security-Policy"].startswith("sandbox")
+    assert served.headers["Content-Disposition"].startswith("inline;")
+    assert served.headers["Cache-Control"].startswith("private")
+    assert buyer.get(f"/attachments/{doc_id}?download=1").headers["Content-Disposition"].startswith("attachment;")
+    keys = all_keys(pikepdf.open(io.BytesIO(served.data)))
+    assert not keys & {"/OpenAction", "/AA", "/JS", "/EmbeddedFiles", "/AcroForm", "/EF", "S=/Launch"}
+    assert buyer.get(f"/attachments/{doc_id}/thumb").mimetype == "image/jpeg"
+    # Not for someone who may not see the profile; and a PDF is never a write's photo.
+    weaver = app.test_client()
+    login(weaver, "other_producer")
+    assert weaver.get(f"/attachments/{doc_id}").status_code == 404
+    assert put(producer, org, {**PROFILE, "photo_ids": [doc_id]}).status_code == 422
+    # The API: the same intake, then the certification names it.
+    url = f"/api/v1/profiles/{org}/certificates"
+    refused = producer.post(url, data={"file": (io.BytesIO(encrypted_pdf()), "locked.pdf")},
+                            content_type="multipart/form-data", headers={"Idempotency-Key": key()})
+    assert refused.status_code == 422 and "password" in refused.get_json()["error"]["fields"]["document"]
+    answer = producer.post(url, data={"file": (io.BytesIO(hostile_pdf()), "c.pdf")},
+                           content_type="multipart/form-data", headers={"Idempotency-Key": key()})
+    assert answer.status_code == 201 and answer.get_json()["mime"] == "application/pdf"
+    body = {**PROFILE, "certifications": [{"kind": "gap", "document_id": answer.get_json()["id"]}]}
+    shown = put(producer, org, body).get_json()["certifications"][0]
+    assert shown["document_url"] == answer.get_json()["url"]
+    for name, status in (("customer", 403), ("other_producer", 404)):
+        other = app.test_client()
+        login(other, name)
+        assert other.post(url, data={"file": (io.BytesIO(hostile_pdf()), "c.pdf")},
+                          content_type="multipart/form-data").status_code == status, name
 
 
 def test_photos_stay_when_the_coordinator_edits_and_others_see_them(app, farm_profile):
@@ -500,3 +561,115 @@ def test_emptying_a_row_on_the_edit_page_removes_it(app, farm_profile):
         profile = db.session.get(Profile, org)
         assert [p.name for p in profile.products] == ["Red rice"]
         assert [(c.kind, c.name) for c in profile.certifications] == [("gi", "Kampot")]
+
+
+def _count_on(html, label):
+    """The unread number on a button that says `label` ("" when none)."""
+    import re
+
+    found = re.search(rf'{label}( <span class="tab-count"[^>]*>([^<]+)</span>)?', html)
+    assert found, label
+    return found.group(2) or ""
+
+
+def test_an_enquirys_answer_is_marked_new_for_the_other_side_until_they_open_the_thread(app, farm_profile):
+    org = farm_profile.orgs["farm"]
+    buyer = app.test_client()
+    login(buyer, "customer")
+    sent = buyer.post(f"/api/v1/profiles/{org}/enquiries", json={"body": "Rice for March?"},
+                      headers={"Idempotency-Key": key()}).get_json()
+    thread = f"/enquiries/{sent['id']}"
+    # The buyer's own message is no news to the buyer.
+    assert "New activity" not in buyer.get("/enquiries").get_data(as_text=True)
+    assert _count_on(buyer.get("/directory").get_data(as_text=True), "My enquiries") == ""
+    farm = app.test_client()
+    login(farm, "producer")
+    assert _count_on(farm.get(f"/profiles/{org}").get_data(as_text=True), "Enquiries") == "1"
+    listing = farm.get("/enquiries").get_data(as_text=True)
+    assert "New activity" in listing and "data-unread" in listing
+    assert farm.get("/api/v1/enquiries").get_json()["items"][0]["unread"] is True
+    # An API read marks nothing seen; opening the page does (after the page is made).
+    assert farm.get(f"/api/v1{thread}").status_code == 200
+    assert "New activity" in farm.get("/enquiries").get_data(as_text=True)
+    first_visit = farm.get(thread).get_data(as_text=True)
+    assert "New since your last visit" not in first_visit  # never opened: no divider, all is new
+    assert "New activity" not in farm.get("/enquiries").get_data(as_text=True)
+    assert _count_on(farm.get(f"/profiles/{org}").get_data(as_text=True), "Enquiries") == ""
+    assert farm.post(f"{thread}/messages", data={"client_id": key(), "body": "Yes, 5 t."}).status_code == 303
+    assert "New activity" not in farm.get("/enquiries").get_data(as_text=True)  # own answer
+    buyer.get(thread)  # the buyer opens the thread and reads the first answer
+    assert farm.post(f"{thread}/messages", data={"client_id": key(), "body": "Price 30 baht/kg."}).status_code == 303
+    assert _count_on(buyer.get("/directory").get_data(as_text=True), "My enquiries") == "1"
+    page = buyer.get(thread).get_data(as_text=True)
+    assert "New since your last visit" in page
+    assert page.index("New since your last visit") < page.index("Price 30 baht/kg.")
+    assert page.index("Yes, 5 t.") < page.index("New since your last visit")
+    assert _count_on(buyer.get("/directory").get_data(as_text=True), "My enquiries") == ""
+    # Someone who may not see the thread gets no mark and no count from it.
+    other = app.test_client()
+    login(other, "other_customer")
+    assert _count_on(other.get("/directory").get_data(as_text=True), "My enquiries") == ""
+
+
+def test_a_clusters_coordinator_writes_its_profile_and_buyers_read_it_on_the_clusters_page(app, world):
+    rice = world.clusters["rice"]
+    coordinator = app.test_client()
+    login(coordinator, "coordinator")
+    page = coordinator.get(f"/directory?cluster={rice}").get_data(as_text=True)
+    assert f"/clusters/{rice}/profile/edit" in page  # its own cluster: the edit button
+    form = {"client_id": key(), "description": "កសិករស្រូវសរីរាង្គតាកែវ", "description_en": "Organic rice farmers of Takeo",
+            "contact_name": "Dara", "contact_phone": "+855 12 999 888", "export_markets": ["TH", "EU"],
+            "contact_languages": ["km", "en"]}
+    response = coordinator.post(f"/clusters/{rice}/profile/edit", data=form)
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/directory?cluster={rice}")
+    buyer = app.test_client()
+    login(buyer, "customer")  # buys from the rice cluster's farm: a party
+    page = buyer.get(f"/directory?cluster={rice}").get_data(as_text=True)
+    assert "Organic rice farmers of Takeo" in page and "Dara" in page and "+85512999888" in page
+    assert f"/clusters/{rice}/profile/edit" not in page
+    assert buyer.get(f"/api/v1/clusters/{rice}/profile").get_json()["contact_phone"] == "+85512999888"
+    stranger = app.test_client()
+    login(stranger, "other_customer")  # no order or enquiry with the cluster: no phone
+    page = stranger.get(f"/directory?cluster={rice}").get_data(as_text=True)
+    assert "Organic rice farmers of Takeo" in page and "+85512999888" not in page
+    shown = stranger.get(f"/api/v1/clusters/{rice}/profile").get_json()
+    assert "contact_phone" not in shown and shown["export_markets"] == ["TH", "EU"] and shown["editable"] is False
+    with app.app_context():
+        db.session.get(User, world.users["other_customer"]).locale = "km"
+        db.session.commit()
+    assert "កសិករស្រូវសរីរាង្គតាកែវ" in stranger.get(f"/directory?cluster={rice}").get_data(as_text=True)
+    # Silk's coordinator sees the page but may not change it; a producer has no directory.
+    silk = app.test_client()
+    login(silk, "other_coordinator")
+    assert silk.get(f"/clusters/{rice}/profile/edit").status_code == 403
+    assert silk.put(f"/api/v1/clusters/{rice}/profile", json={"description": "x"}).status_code == 403
+    farm = app.test_client()
+    login(farm, "producer")
+    assert farm.get(f"/api/v1/clusters/{rice}/profile").status_code == 404
+    assert farm.get(f"/clusters/{rice}/profile/edit").status_code == 404
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"contact_phone": "call me"}, "contact_phone"),
+    ({"export_markets": ["XX"]}, "export_markets"),
+    ({"contact_languages": "km"}, None),  # one code as a string is a list of one: accepted
+    ({"description": "x" * (LIMITS["description"] + 1)}, "description"),
+    ({"description": ["a"]}, "description"),
+    ({"contact_name": {"a": 1}}, "contact_name"),
+])
+def test_a_hostile_cluster_profile_is_refused_with_its_field_and_changes_nothing(app, world, body, field):
+    rice = world.clusters["rice"]
+    admin = app.test_client()
+    login(admin, "admin")
+    assert admin.put(f"/api/v1/clusters/{rice}/profile", json={"description": "Kept"},
+                     headers={"Idempotency-Key": key()}).status_code == 200
+    response = admin.put(f"/api/v1/clusters/{rice}/profile", json=body, headers={"Idempotency-Key": key()})
+    if field is None:
+        assert response.status_code == 200
+        return
+    assert response.status_code == 422 and field in response.get_json()["error"]["fields"], body
+    assert admin.get(f"/api/v1/clusters/{rice}/profile").get_json()["description"] == "Kept"
+    page = admin.post(f"/clusters/{rice}/profile/edit", data={"client_id": key(), "description": "Changed",
+                                                                 "contact_phone": "call me"})
+    assert page.status_code == 422 and "Enter the phone number" in page.get_data(as_text=True)
+    assert admin.get(f"/api/v1/clusters/{rice}/profile").get_json()["description"] == "Kept"

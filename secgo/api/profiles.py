@@ -1,10 +1,13 @@
 """API v1 for producer profiles, the directory and enquiries (secgo.profiles.services)."""
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from .. import readmarks
 from ..admin.services import page_number
-from ..authz import can_edit_profile, can_see_private_profile
+from ..authz import (can_edit_cluster_profile, can_edit_profile, can_see_private_cluster_profile,
+                     can_see_private_profile)
+from ..documents.services import MAX_DOCUMENT_BYTES, paper_attachment
 from ..errors import ApiError
 from ..limits import max_length
 from ..models import CERT_KINDS, COUNTRIES, MARKETS, SPOKEN
@@ -42,7 +45,9 @@ def profile_json(org, profile, user, full=True) -> dict:
                       "monthly_capacity": _number(p.monthly_capacity) if capacity_shown else None,
                       "season_from": p.season_from, "season_to": p.season_to} for p in profile.products],
         "certifications": [{"kind": c.kind, "name": c.name, "expires_on": _when(c.expires_on),
-                            "expired": c.expired(today), "document_id": c.document_id}
+                            "expired": c.expired(today), "document_id": c.document_id,
+                            "document_url": url_for("attachments.photo", attachment_id=c.document_id)
+                            if c.document_id else None}
                            for c in profile.certifications],
         "export_markets": profile.markets,
         "contact_name": profile.contact_name,
@@ -88,6 +93,61 @@ def profile_save(org_id):
     return submit(SAVE, user, services.editable_producer(user, org_id))
 
 
+def _certificate(posted, user, org):
+    if not posted.files:
+        raise ApiError(422, fields={"file": _l("Choose the file to attach.")})
+    paper = paper_attachment(user, posted.files[0].read(MAX_DOCUMENT_BYTES + 1))
+    url = url_for("attachments.photo", attachment_id=paper.id)
+    return 201, {"id": paper.id, "mime": paper.mime, "size": paper.size, "url": url,
+                 "thumb_url": url_for("attachments.thumb", attachment_id=paper.id)}, url
+
+
+CERTIFICATE = Write("profiles.certificate", _certificate, files="file")
+
+
+@bp.post("/profiles/<int:org_id>/certificates")
+def profile_certificate(org_id):
+    user = require_login()
+    return submit(CERTIFICATE, user, services.editable_producer(user, org_id))
+
+
+def cluster_profile_json(cluster, profile, user) -> dict:
+    """A cluster's profile as the API shows it; the phone only to those who may see it."""
+    data = {"cluster_id": cluster.id, "name": cluster.name, "country": cluster.country,
+            "province": cluster.province, "product": cluster.product,
+            "description": profile.description, "description_en": profile.description_en,
+            "description_shown": services.shown_text(profile.description, profile.description_en,
+                                                     cluster.country, str(get_locale())),
+            "export_markets": profile.markets, "contact_name": profile.contact_name,
+            "contact_languages": profile.languages,
+            "editable": can_edit_cluster_profile(user, cluster)}
+    if can_see_private_cluster_profile(user, cluster):
+        data["contact_phone"] = profile.contact_phone
+    return data
+
+
+@bp.get("/clusters/<int:cluster_id>/profile")
+def cluster_profile_read(cluster_id):
+    user = require_login()
+    cluster = services.get_cluster(user, cluster_id)
+    return jsonify(cluster_profile_json(cluster, services.cluster_profile_of(cluster), user))
+
+
+def _save_cluster(posted, user, cluster):
+    profile = services.save_cluster_profile(user, cluster, posted.data)
+    return 200, cluster_profile_json(cluster, profile, user), f"/api/v1/clusters/{cluster.id}/profile"
+
+
+SAVE_CLUSTER = Write("profiles.cluster_save", _save_cluster,
+                     texts=("description", "description_en", "contact_name"), body="json")
+
+
+@bp.put("/clusters/<int:cluster_id>/profile")
+def cluster_profile_save(cluster_id):
+    user = require_login()
+    return submit(SAVE_CLUSTER, user, services.editable_cluster(user, cluster_id))
+
+
 @bp.get("/directory")
 def directory_search():
     user = require_login()
@@ -117,7 +177,9 @@ def enquiries_list():
         raise ApiError(422, fields={"limit": _l("Use whole numbers.")})
     limit = min(max(int(limit), 1), MAX_LIMIT)
     items, total = services.list_enquiries(user, limit=limit, offset=int(offset))
-    return jsonify({"items": [enquiry_json(e) for e in items], "total": total, "limit": limit,
+    unread = readmarks.unread_ids(user, "enquiry", [e.id for e in items])
+    return jsonify({"items": [{**enquiry_json(e), "unread": e.id in unread} for e in items],
+                    "total": total, "limit": limit,
                     "offset": int(offset)})
 
 
@@ -169,7 +231,11 @@ CERTIFICATION = {"type": "object", "properties": {
     "kind": {"type": "string", "enum": list(CERT_KINDS)}, "name": {**_TEXT, **max_length("cert_name")},
     "expires_on": {"type": ["string", "null"], "format": "date"},
     "document_id": {"type": ["integer", "null"],
-                    "description": "A picture uploaded with POST /attachments, or one already on the profile"},
+                    "description": "A certificate uploaded with POST /profiles/{org_id}/certificates (a PDF "
+                                   "or a photo of the paper), a picture uploaded with POST /attachments, "
+                                   "or one already on the profile"},
+    "document_url": {"type": ["string", "null"], "readOnly": True,
+                     "description": "The certificate: a PDF opens in the browser's viewer, sandboxed"},
     "expired": {"type": "boolean", "readOnly": True}}}
 PROFILE_INPUT = schema("ProfileInput", {"type": "object", "properties": {
     "description": {**_TEXT, **max_length("description")},
@@ -208,6 +274,8 @@ ENQUIRY = schema("Enquiry", {"type": "object", "properties": {
     "id": {"type": "integer"}, "producer_org_id": {"type": "integer"}, "producer": _TEXT,
     "customer_org_id": {"type": "integer"}, "customer": _TEXT, "product": _TEXT,
     "quantity": {"type": ["number", "null"]}, "unit": _TEXT, "created_at": _TEXT, "updated_at": _TEXT,
+    "unread": {"type": "boolean", "description": "In the list: news by someone else since the caller "
+                                                   "last opened the thread's page"},
     "messages": {"type": "array", "items": {"type": "object", "properties": {
         "id": {"type": "integer"}, "author": {"type": ["string", "null"]}, "body": _TEXT,
         "created_at": _TEXT}}}}})
@@ -235,6 +303,45 @@ register("/profiles/{org_id}", {
             "parameters": [_ORG, IDEMPOTENCY_PARAM],
             "requestBody": {"required": True, "content": {"application/json": {"schema": PROFILE_INPUT}}},
             "responses": {"200": _json(PROFILE), **error_responses(*WRITE_ERRORS, 403, 404, 405)}},
+})
+register("/profiles/{org_id}/certificates", {"post": {
+    "summary": "Upload a certification's document (its producer's people, its coordinators, admins): "
+               "a PDF (rewritten without scripts, forms, embedded files, actions and metadata; not "
+               f"encrypted; at most {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB) or a photo of the paper "
+               "(re-encoded); reference its id as a certification's document_id in PUT /profiles/{org_id}",
+    "parameters": [_ORG, IDEMPOTENCY_PARAM],
+    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"],
+        "properties": {"file": {"type": "string", "contentMediaType": "application/pdf"}}}}}},
+    "responses": {"201": _json({"type": "object", "properties": {
+        "id": {"type": "integer"}, "mime": {"type": "string", "enum": ["application/pdf", "image/jpeg"]},
+        "size": {"type": "integer"}, "url": _TEXT, "thumb_url": _TEXT}}, "Stored"),
+        **error_responses(*WRITE_ERRORS, 403, 404)}}})
+CLUSTER_PROFILE_INPUT = schema("ClusterProfileInput", {"type": "object", "properties": {
+    "description": {**_TEXT, **max_length("description")},
+    "description_en": {**_TEXT, **max_length("description")},
+    "contact_name": {**_TEXT, **max_length("contact_name")},
+    "contact_phone": {**_TEXT, **max_length("phone")},
+    "contact_languages": {"type": "array", "items": {"type": "string", "enum": list(SPOKEN)}},
+    "export_markets": {"type": "array", "items": {"type": "string", "enum": list(MARKETS)}},
+    "client_id": {"type": "string"}}})
+CLUSTER_PROFILE = schema("ClusterProfile", {"type": "object", "required": ["cluster_id", "name"], "properties": {
+    "cluster_id": {"type": "integer"}, "name": _TEXT, "country": {"type": "string", "enum": list(COUNTRIES)},
+    "province": _TEXT, "product": _TEXT, "description": _TEXT, "description_en": _TEXT,
+    "description_shown": _TEXT, "export_markets": {"type": "array", "items": _TEXT},
+    "contact_name": _TEXT, "contact_languages": {"type": "array", "items": _TEXT},
+    "contact_phone": {**_TEXT, "description": "Only for the cluster's coordinators, admins and buyers "
+                                              "that deal with one of its producers"},
+    "editable": {"type": "boolean"}}})
+_CLUSTER = {"name": "cluster_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+register("/clusters/{cluster_id}/profile", {
+    "get": {"summary": "A cluster's own profile (customers, coordinators, admins); the phone only to "
+                       "the parties", "parameters": [_CLUSTER],
+            "responses": {"200": _json(CLUSTER_PROFILE), **error_responses(401, 404, 405)}},
+    "put": {"summary": "Replace a cluster's profile (its coordinators, admins)",
+            "parameters": [_CLUSTER, IDEMPOTENCY_PARAM],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": CLUSTER_PROFILE_INPUT}}},
+            "responses": {"200": _json(CLUSTER_PROFILE), **error_responses(*WRITE_ERRORS, 403, 404, 405)}},
 })
 register("/directory", {"get": {
     "summary": "Search producers (customers, coordinators, admins): words in any script, country, "

@@ -24,13 +24,44 @@ def send_voice(attachment: Attachment):
     return response
 
 
+PAPER_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+
+
+def send_paper(path, etag: str, mime: str, *, thumb=False, filename="", download=False) -> Response:
+    """A stored paper (an order's document, a profile's certificate): never sniffed, cached only
+    by the browser that fetched it. A PDF opens in the browser's viewer inside a sandbox (no
+    script, no form, no plugin of the file reaches the site); download=True, or a photo, comes
+    as a file to save; a thumbnail shows inline."""
+    if not path.exists():
+        raise ApiError(404)
+    etag = etag + ("t" if thumb else "")
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        response = Response(path.read_bytes(), mimetype="image/jpeg" if thumb else mime)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = PAPER_CSP
+    if thumb:
+        response.headers["Content-Disposition"] = "inline"
+    else:
+        how = "inline" if mime == "application/pdf" and not download else "attachment"
+        response.headers["Content-Disposition"] = f'{how}; filename="{filename}"'
+    return response
+
+
 def send_photo(attachment: Attachment, thumb: bool = False):
     """The stored JPEG, cacheable only by the browser that fetched it (photos never change);
-    a voice note through send_voice (it has no thumbnail)."""
+    a voice note through send_voice (it has no thumbnail), a certificate's PDF as a paper."""
     if attachment.is_voice:
         if thumb:
             raise ApiError(404)
         return send_voice(attachment)
+    if attachment.is_pdf:
+        return send_paper(storage_path(attachment, thumb=thumb), attachment.sha256, attachment.mime,
+                          thumb=thumb, filename=f"certificate-{attachment.id}.pdf",
+                          download=request.args.get("download") == "1")
     path = storage_path(attachment, thumb=thumb)
     if not path.exists():
         raise ApiError(404)

@@ -129,7 +129,7 @@ def storage_path(attachment: Attachment, thumb: bool = False) -> Path:
     """Where the attachment's bytes live under UPLOAD_FOLDER."""
     name = attachment.storage_name
     if thumb and not attachment.is_voice:
-        name = name[: -len(".jpg")] + ".thumb.jpg"
+        name = name[: -len(attachment.extension) - 1] + ".thumb.jpg"
     return Path(current_app.config["UPLOAD_FOLDER"]) / name
 
 
@@ -166,8 +166,10 @@ def save_photo(user, data: bytes) -> Attachment:
     return _store(user, *clean_photo(data))
 
 
-def _store(user, jpeg: bytes, thumb: bytes, width: int, height: int) -> Attachment:
-    """Store a cleaned picture once per uploader: the files first, then its row."""
+def _store(user, jpeg: bytes, thumb: bytes, width: int, height: int, *, mime: str = "image/jpeg",
+           field: str = "photos") -> Attachment:
+    """Store a cleaned picture (or a cleaned PDF, mime application/pdf) once per uploader: the
+    files first, then its row."""
     digest = hashlib.sha256(jpeg).hexdigest()
     user_id = user.id if user is not None else None
     row = db.session.scalar(
@@ -175,7 +177,7 @@ def _store(user, jpeg: bytes, thumb: bytes, width: int, height: int) -> Attachme
     ) if user_id is not None else None
     if row is not None:
         return row
-    row = Attachment(sha256=digest, mime="image/jpeg", size=len(jpeg), width=width, height=height,
+    row = Attachment(sha256=digest, mime=mime, size=len(jpeg), width=width, height=height,
                      uploaded_by_id=user_id)
     # The files first, then the row: a row never points to a file that is not there. When the
     # disk is full or the folder unwritable: no row, no file of this call left, and a 507 that
@@ -189,7 +191,7 @@ def _store(user, jpeg: bytes, thumb: bytes, width: int, height: int) -> Attachme
         if created:
             _remove(main)
         log.error("photo not stored: %s", err)
-        raise ApiError(507, fields={"photos": MESSAGES[507]}) from err
+        raise ApiError(507, fields={field: MESSAGES[507]}) from err
     db.session.add(row)
     db.session.flush()
     return row
@@ -205,8 +207,10 @@ def photos_from_request(user, files, ids=()) -> list[Attachment]:
     if ids:
         if user is None or not all(is_id(i) for i in ids):
             _refuse(422, _l("Unknown photo."), field="photo_ids")
+        # Photos only: a voice note or a certificate's PDF is never a write's photo.
         found = db.session.scalars(
-            select(Attachment).where(Attachment.id.in_(ids), Attachment.uploaded_by_id == user.id)
+            select(Attachment).where(Attachment.id.in_(ids), Attachment.uploaded_by_id == user.id,
+                                     Attachment.mime == "image/jpeg")
         ).all()
         if len(found) != len(set(ids)):
             _refuse(422, _l("Unknown photo."), field="photo_ids")

@@ -3,8 +3,8 @@ from flask import Response, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from ..attachments.routes import send_paper
 from ..authz import roles_required
-from ..errors import ApiError
 from ..idempotency import new_client_id
 from ..models import BORDER_CROSSINGS, DOCUMENT_TYPES
 from ..orders import services as orders
@@ -30,29 +30,10 @@ def document_json(doc) -> dict:
 
 
 def send_document(doc, *, thumb=False, download=False) -> Response:
-    """A stored document: never sniffed, cached only by the browser that fetched it. A PDF
-    opens in the browser's viewer inside a sandbox (no script, no form, no plugin of the
-    file reaches the site); download=True, or a photo, comes as a file to save."""
-    path = services.storage_path(doc, thumb=thumb)
-    if not path.exists():
-        raise ApiError(404)
-    etag = doc.sha256 + ("t" if thumb else "")
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-    else:
-        response = Response(path.read_bytes(), mimetype="image/jpeg" if thumb else doc.mime)
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "private, max-age=86400"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; " \
-                                                  "style-src 'unsafe-inline'"
-    if thumb:
-        response.headers["Content-Disposition"] = "inline"
-    else:
-        name = f"{doc.order.reference}-{doc.doc_type}-{doc.id}.{'pdf' if doc.is_pdf else 'jpg'}"
-        how = "inline" if doc.is_pdf and not download else "attachment"
-        response.headers["Content-Disposition"] = f'{how}; filename="{name}"'
-    return response
+    """A stored document, as every paper is served (attachments.routes.send_paper)."""
+    name = f"{doc.order.reference}-{doc.doc_type}-{doc.id}.{'pdf' if doc.is_pdf else 'jpg'}"
+    return send_paper(services.storage_path(doc, thumb=thumb), doc.sha256, doc.mime, thumb=thumb,
+                      filename=name, download=download)
 
 
 def _order_page(order) -> str:

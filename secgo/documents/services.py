@@ -9,8 +9,9 @@ page of what is stored is drawn by PDFium (pypdfium2) as a small JPEG thumbnail;
 cannot draw is refused as well. A photo of paper (JPEG, PNG, WebP, HEIC) goes through the
 photo rules (re-encoded, metadata stripped), with more pixels kept so the text stays legible.
 
-Pages, the outbox, the API (and the handover's delivery note) call document_from_request;
-these functions only flush, the caller commits.
+Pages, the outbox, the API (and the handover's delivery note) call document_from_request; a
+profile's certificate goes through paper_attachment (the same cleaning, no order). These
+functions only flush, the caller commits.
 """
 import hashlib
 import io
@@ -21,6 +22,7 @@ from pathlib import Path
 import pikepdf
 import pillow_heif
 import pypdfium2 as pdfium
+from PIL import Image
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -30,6 +32,7 @@ from ..attachments.services import (
     FORMATS,
     StorageFailed,
     _remove,
+    _store,
     _write,
     clean_photo,
 )
@@ -41,6 +44,7 @@ from ..i18n import DOCUMENT_LABELS, fold
 from ..limits import clean_text
 from ..models import (
     BORDER_CROSSINGS,
+    Attachment,
     CHECKED_STATUSES,
     DOCUMENT_TYPES,
     FINAL_STATUSES,
@@ -191,6 +195,17 @@ def clean_document(data: bytes) -> tuple[bytes, bytes, str, int]:
 
 
 # --- storing ----------------------------------------------------------------------------------
+
+def paper_attachment(user, data: bytes) -> Attachment:
+    """A paper that belongs to no order (a profile's certificate): cleaned exactly as an order's
+    documents are (clean_document), stored once per uploader as an attachment."""
+    stored, thumb, mime, _pages = clean_document(data)
+    width = height = 0
+    if mime == "image/jpeg":
+        with Image.open(io.BytesIO(stored)) as image:
+            width, height = image.size
+    return _store(user, stored, thumb, width, height, mime=mime, field=FIELD)
+
 
 def storage_path(document: Document, thumb: bool = False) -> Path:
     """Where a document's bytes (or its thumbnail) live under UPLOAD_FOLDER."""

@@ -24,13 +24,14 @@ from .matching import (
 from .org import COUNTRIES, ORG_KINDS, Cluster, Organization
 from .org import cluster_coordinators as cluster_coordinators_table
 from .profile import (CERT_KINDS, COUNTRY_LANGUAGE, MARKETS, SPOKEN, Enquiry, EnquiryMessage,
-                      Profile, ProfileCertification, ProfileProduct)
+                      Profile, ProfileCertification, ProfileProduct,
+                      ClusterProfile)
 from .promptness import PromptnessRollup, RollupState, RouteTime
 from .readmark import READ_KINDS, ReadMark
 from .user import ROLES, ApiToken, Invite, User, UserSession, hash_token, new_token
 
 __all__ = [
-    "ApiToken", "CERT_KINDS", "COUNTRY_LANGUAGE", "Enquiry", "EnquiryMessage", "MARKETS", "Profile",
+    "ApiToken", "ClusterProfile", "CERT_KINDS", "COUNTRY_LANGUAGE", "Enquiry", "EnquiryMessage", "MARKETS", "Profile",
     "ProfileCertification", "ProfileProduct", "SPOKEN", "AuditEvent", "Attachment", "BORDER_CROSSINGS", "CATEGORIES", "CHANNELS",
     "CHECKED_STATUSES", "ChannelDelivery", "CrossingRequirement", "DOCUMENT_TYPES", "Document", "ChannelLink", "CONDITIONS", "COUNTRIES",
     "CURRENCIES", "Cluster", "DeliveryConfirmation", "FINAL_STATUSES", "IdempotencyKey",

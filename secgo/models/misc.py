@@ -10,7 +10,8 @@ from .user import User
 
 
 class Attachment(db.Model):
-    """A re-encoded photo or voice note stored under the instance folder by content hash."""
+    """A re-encoded photo, a voice note or a cleaned PDF (a profile's certificate) stored under
+    the instance folder by content hash."""
 
     __tablename__ = "attachments"
 
@@ -30,8 +31,16 @@ class Attachment(db.Model):
         return self.mime.startswith("audio/")
 
     @property
+    def is_pdf(self) -> bool:
+        return self.mime == "application/pdf"  # a certificate (secgo.documents' one intake)
+
+    @property
+    def extension(self) -> str:
+        return "m4a" if self.is_voice else "pdf" if self.is_pdf else "jpg"
+
+    @property
     def storage_name(self) -> str:
-        return f"{self.sha256[:2]}/{self.sha256}.{'m4a' if self.is_voice else 'jpg'}"
+        return f"{self.sha256[:2]}/{self.sha256}.{self.extension}"
 
 
 class IdempotencyKey(db.Model):

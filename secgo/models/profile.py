@@ -60,6 +60,32 @@ class Profile(db.Model):
         return [c for c in self.export_markets.split(",") if c]
 
 
+class ClusterProfile(db.Model):
+    """A cluster's own face in the directory: who it is, where it sells, whom to call. Edited
+    by the cluster's coordinators and admins; the phone is private (secgo.authz)."""
+
+    __tablename__ = "cluster_profiles"
+
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")  # in the cluster's language
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    contact_name: Mapped[str] = mapped_column(String(80), default="")
+    contact_phone: Mapped[str] = mapped_column(String(20), default="")  # private
+    contact_languages: Mapped[str] = mapped_column(String(40), default="")  # "km,en"
+    export_markets: Mapped[str] = mapped_column(String(60), default="")  # "TH,VN"
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    @property
+    def languages(self) -> list[str]:
+        return [c for c in self.contact_languages.split(",") if c]
+
+    @property
+    def markets(self) -> list[str]:
+        return [c for c in self.export_markets.split(",") if c]
+
+
 class ProfileProduct(db.Model):
     """One product a producer offers: names, unit, typical monthly capacity, season."""
 

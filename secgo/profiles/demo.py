@@ -4,8 +4,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from .. import readmarks
 from ..extensions import db
-from ..models import Enquiry, Organization, Profile, User
+from ..models import Cluster, ClusterProfile, Enquiry, Organization, Profile, User
 from . import services
 
 _NEXT_YEAR = (date.today() + timedelta(days=300)).isoformat()
@@ -97,6 +98,28 @@ PROFILES = {
     },
 }
 
+# cluster -> its own profile, written by the demo admin (the clusters' coordinators may too).
+CLUSTER_PROFILES = {
+    "Takeo organic rice": {
+        "description": "កសិករស្រូវសរីរាង្គជាង ៤០០ គ្រួសារ នៅខេត្តតាកែវ ដែលលក់ និងនាំចេញរួមគ្នា។",
+        "description_en": "Over 400 organic rice farming families in Takeo who mill, pack and export "
+                          "together; one contact for samples and forum follow-up.",
+        "contact_name": "Dara Kim", "contact_phone": "+85512000111", "contact_languages": ["km", "en"],
+        "export_markets": ["TH", "VN", "EU"]},
+    "Vientiane silk": {
+        "description": "ກຸ່ມຊ່າງຕ່ຳແພ່ໄໝ ນະຄອນຫຼວງວຽງຈັນ, ຍ້ອມສີທຳມະຊາດ.",
+        "description_en": "Hand-woven Lao silk, natural dyes; weavers' groups around Vientiane.",
+        "contact_name": "Dara Kim", "contact_languages": ["lo", "en"], "export_markets": ["TH", "JP"]},
+    "Kampong Speu mango": {
+        "description": "ស្វាយកែវរមៀត ពីខេត្តកំពង់ស្ពឺ សម្រាប់នាំចេញស្រស់ និងស្ងួត។",
+        "description_en": "Keo Romeat mango from Kampong Speu, fresh and dried, for export.",
+        "contact_name": "Dara Kim", "contact_languages": ["km", "en"], "export_markets": ["TH", "VN", "CN", "KR"]},
+    "Bat Trang ceramic": {
+        "description": "Làng gốm Bát Tràng: gốm men thủ công, nhận đơn theo mẫu.",
+        "description_en": "Bat Trang pottery village: hand-glazed ceramics, made to order.",
+        "contact_name": "Dara Kim", "contact_languages": ["vi", "en"], "export_markets": ["JP", "EU", "US"]},
+}
+
 ENQUIRY = ("demo-customer", "Takeo Organic Rice Cooperative",
            {"product": "Organic jasmine rice", "quantity": "25000", "unit": "kg",
             "body": "We are looking for 25 t of organic jasmine rice a month from January, "
@@ -105,7 +128,8 @@ ENQUIRY = ("demo-customer", "Takeo Organic Rice Cooperative",
 
 
 def seed_profiles() -> int:
-    """Save the missing demo profiles and the demo enquiry; return how many were added."""
+    """Save the missing demo profiles (producers' and clusters') and the demo enquiry; return how
+    many were added."""
     created = 0
     for name, data in PROFILES.items():
         org = db.session.scalar(select(Organization).where(Organization.name == name))
@@ -116,6 +140,13 @@ def seed_profiles() -> int:
             continue
         services.save_profile(editor, org, data)
         created += 1
+    admin = db.session.scalar(select(User).where(User.role == "admin").order_by(User.id))
+    for name, data in CLUSTER_PROFILES.items():
+        cluster = db.session.scalar(select(Cluster).where(Cluster.name == name))
+        if admin is None or cluster is None or db.session.get(ClusterProfile, cluster.id) is not None:
+            continue
+        services.save_cluster_profile(admin, cluster, data)
+        created += 1
     username, producer_name, data, answer = ENQUIRY
     buyer = db.session.scalar(select(User).where(User.username == username))
     producer = db.session.scalar(select(Organization).where(Organization.name == producer_name))
@@ -124,6 +155,9 @@ def seed_profiles() -> int:
                                      Enquiry.customer_org_id == buyer.organization_id)):
         enquiry = services.create_enquiry(buyer, producer, data)
         author = db.session.scalar(select(User).where(User.organization_id == producer.id).order_by(User.id))
-        services.reply(author, enquiry, {"body": answer})
+        message = services.reply(author, enquiry, {"body": answer})
+        # Outside a request one's own answer is not marked seen by itself: the producer has read
+        # its thread, the buyer has an answer waiting (readmarks).
+        readmarks.mark_seen(author, "enquiry", enquiry.id, at=message.created_at)
         created += 1
     return created

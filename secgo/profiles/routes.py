@@ -8,9 +8,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
+from .. import readmarks
 from ..admin.services import page_number
-from ..attachments.services import save_photo, MAX_PHOTO_BYTES
-from ..authz import can_edit_profile, can_see_private_profile, can_use_directory, roles_required
+from ..documents.services import MAX_DOCUMENT_BYTES, paper_attachment
+from ..authz import (can_edit_cluster_profile, can_edit_profile, can_see_private_cluster_profile,
+                     can_see_private_profile, can_use_directory, roles_required)
 from ..errors import ApiError
 from ..extensions import db
 from ..models import CERT_KINDS, COUNTRIES, MARKETS, SPOKEN, Cluster
@@ -55,10 +57,12 @@ def mine():
 def _profile_page(org, enquiry_form=None, status=200, message=None, zawgyi=None):
     profile = services.profile_of(org)
     record = services.track_record(org) if profile.show_track_record else None
+    editable = can_edit_profile(current_user, org)
     return render_template(
         "profiles/profile.html", org=org, profile=profile, record=record,
         MIN_DELIVERED=services.MIN_DELIVERED, private=can_see_private_profile(current_user, org),
-        editable=can_edit_profile(current_user, org), today=services.today_in(_zone()),
+        editable=editable, today=services.today_in(_zone()),
+        unread_enquiries=readmarks.enquiry_count(current_user) if editable else 0,
         enquiry_form=enquiry_form or (EnquiryForm(formdata=None) if current_user.role == "customer" else None),
         message=message, zawgyi=zawgyi or {}, **_labels()), status
 
@@ -113,7 +117,8 @@ def _edit_page(org, values, status=200, errors=None, message=None, zawgyi=None):
 
 def form_data(form, user) -> dict:
     """The edit page's flat fields as the service's profile (the API sends this shape as JSON);
-    a certification's new scan goes through the one photo intake first."""
+    a certification's new document (a PDF or a photo of the paper) goes through the documents'
+    one cleaning first (secgo.documents.services.paper_attachment)."""
     data = {name: form.get(name) for name in ("description", "description_en", "contact_name",
                                                "contact_phone", "capacity_private", "show_track_record")}
     data["contact_languages"] = form.getlist("contact_languages")
@@ -132,7 +137,7 @@ def form_data(form, user) -> dict:
         upload = request.files.get(f"c{i}_file")
         if upload and upload.filename:
             try:
-                row["document_id"] = save_photo(user, upload.read(MAX_PHOTO_BYTES + 1)).id
+                row["document_id"] = paper_attachment(user, upload.read(MAX_DOCUMENT_BYTES + 1)).id
             except ApiError as err:
                 raise ApiError(err.status, fields={f"certifications.{len(certs)}.document_id":
                                                    next(iter(err.fields.values()), err.message)}) from None
@@ -165,6 +170,54 @@ def edit(org_id):
     return _edit_page(org, _values(services.profile_of(org)))
 
 
+# --- a cluster's profile ----------------------------------------------------------------------
+
+def _cluster_values(profile) -> MultiDict:
+    values = MultiDict({name: getattr(profile, name) for name in
+                        ("description", "description_en", "contact_name", "contact_phone")})
+    for code in profile.languages:
+        values.add("contact_languages", code)
+    for code in profile.markets:
+        values.add("export_markets", code)
+    return values
+
+
+def _cluster_page(cluster, values, status=200, errors=None, message=None, zawgyi=None):
+    return render_template("profiles/cluster_edit.html", cluster=cluster, values=values,
+                           errors=errors or {}, form=ProfileForm(formdata=None), message=message,
+                           zawgyi=zawgyi or {}, **_labels()), status
+
+
+def _save_cluster(posted, cluster):
+    form = request.form
+    data = {**{name: form.get(name) for name in ("description", "description_en", "contact_name",
+                                                  "contact_phone")},
+            "contact_languages": form.getlist("contact_languages"),
+            "export_markets": form.getlist("export_markets"),
+            **{k: posted.data.get(k) for k in TEXTS}}
+    services.save_cluster_profile(current_user, cluster, data)
+    return 200, {"cluster_id": cluster.id}, url_for("profiles.directory", cluster=cluster.id)
+
+
+def _cluster_refused(refusal, cluster):
+    return _cluster_page(cluster, request.form, refusal.status, refusal.errors,
+                         None if refusal.errors else refusal.message, refusal.zawgyi)
+
+
+SAVE_CLUSTER = Write("profiles.cluster_save", _save_cluster, texts=TEXTS, refused=_cluster_refused,
+                     flash=_l("Profile saved."))
+
+
+@bp.route("/clusters/<int:cluster_id>/profile/edit", methods=["GET", "POST"])
+@login_required
+def cluster_edit(cluster_id):
+    """A cluster's own profile, edited by its coordinators and admins."""
+    cluster = services.editable_cluster(current_user, cluster_id)
+    if request.method == "POST":
+        return submit(SAVE_CLUSTER, cluster)
+    return _cluster_page(cluster, _cluster_values(services.cluster_profile_of(cluster)))
+
+
 # --- the directory --------------------------------------------------------------------------
 
 @bp.get("/directory")
@@ -179,7 +232,13 @@ def directory():
     page = services.directory(current_user, filters, page_number(request.args.get("page")),
                               today=services.today_in(_zone()))
     cluster = db.session.get(Cluster, filters.cluster) if filters.cluster else None
-    return render_template("profiles/directory.html", page=page, error=error, cluster=cluster,
+    about = {}
+    if cluster is not None:  # the cluster's page: its own profile above its producers
+        about = {"cluster_profile": services.cluster_profile_of(cluster),
+                 "cluster_private": can_see_private_cluster_profile(current_user, cluster),
+                 "cluster_editable": can_edit_cluster_profile(current_user, cluster)}
+    return render_template("profiles/directory.html", page=page, error=error, cluster=cluster, **about,
+                           unread_enquiries=readmarks.enquiry_count(current_user),
                            provinces=services.provinces(filters.country), COUNTRIES=COUNTRIES,
                            today=services.today_in(_zone()), **_labels()), 422 if error else 200
 
@@ -214,18 +273,24 @@ def new_enquiry(org_id):
 def enquiries():
     items, total = services.list_enquiries(current_user, limit=100)
     return render_template("profiles/enquiries.html", items=items, total=total,
+                           unread=readmarks.unread_ids(current_user, "enquiry", [e.id for e in items]),
                            directory=can_use_directory(current_user))
 
 
-def _thread_page(enquiry, form=None, status=200, message=None, zawgyi=None):
+def _thread_page(enquiry, form=None, status=200, message=None, zawgyi=None, last_seen=None):
+    first_new = next((i for i, m in enumerate(enquiry.messages) if last_seen and m.created_at > last_seen
+                      and m.author_id != current_user.id), None)
     return render_template("profiles/enquiry.html", enquiry=enquiry, form=form or ReplyForm(formdata=None),
-                           message=message, zawgyi=zawgyi or {}), status
+                           message=message, zawgyi=zawgyi or {}, first_new=first_new), status
 
 
 @bp.get("/enquiries/<int:enquiry_id>")
 @login_required
 def enquiry(enquiry_id):
-    return _thread_page(services.get_enquiry(current_user, enquiry_id))
+    found = services.get_enquiry(current_user, enquiry_id)
+    # Opening the thread marks it seen after the page is made (readmarks.visit: never a write
+    # inside this GET's read transaction).
+    return _thread_page(found, last_seen=readmarks.visit(current_user, "enquiry", found))
 
 
 def _reply(posted, enquiry):

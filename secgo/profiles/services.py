@@ -13,8 +13,8 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from ..attachments.services import MAX_PHOTOS, photos_from_request
 from ..auth.services import normalize_phone
-from ..authz import (can_edit_profile, can_see_profile, can_use_directory, enquiry_audience,
-                     visible_enquiries_clause)
+from ..authz import (can_edit_cluster_profile, can_edit_profile, can_see_cluster_profile,
+                     can_see_profile, can_use_directory, enquiry_audience, visible_enquiries_clause)
 from ..coordinator.promptness import _share, median_p90
 from ..coordinator.services import seconds_between
 from ..errors import ApiError
@@ -22,13 +22,15 @@ from ..extensions import db
 from ..i18n import fold
 from ..ids import MAX_ID, is_id
 from ..limits import LIMITS, clean_text
-from ..models import (CERT_KINDS, COUNTRIES, COUNTRY_LANGUAGE, MARKETS, SPOKEN, Attachment, Enquiry,
+from ..models import (CERT_KINDS, COUNTRIES, COUNTRY_LANGUAGE, MARKETS, SPOKEN, Attachment, Cluster,
+                      ClusterProfile, Enquiry,
                       EnquiryMessage, Issue, Order, Organization, Profile, ProfileCertification,
                       ProfileProduct, PromptnessRollup, utcnow)
 from ..notify import enqueue
 from ..orders.services import _decimal
 
 MAX_PRODUCTS = 12
+CERTIFICATE_MIMES = ("image/jpeg", "application/pdf")  # what a certification's document may be
 MAX_CERTIFICATIONS = 8
 MAX_CAPACITY = Decimal("1000000000")
 PAGE_SIZE = 20
@@ -270,11 +272,11 @@ def _certifications(data, errors, user, documents) -> list[ProfileCertification]
 
 
 def _allowed_documents(user, profile) -> dict:
-    """Pictures a certification may point to: those already on the profile, and any the
-    editing person uploaded (secgo.attachments)."""
+    """Documents (a PDF or a picture) a certification may point to: those already on the
+    profile, and any the editing person uploaded (secgo.attachments, secgo.documents)."""
     known = {c.document_id: c.document for c in profile.certifications if c.document_id}
     mine = db.session.scalars(select(Attachment).where(
-        Attachment.uploaded_by_id == user.id, Attachment.mime == "image/jpeg")
+        Attachment.uploaded_by_id == user.id, Attachment.mime.in_(CERTIFICATE_MIMES))
         .order_by(Attachment.id.desc()).limit(200)).all()
     return {**known, **{a.id: a for a in mine}}
 
@@ -297,19 +299,32 @@ def _photos(user, profile, files, photo_ids, errors) -> list[Attachment]:
     return kept + [p for p in new if p not in kept]
 
 
-def save_profile(user, org: Organization, data: dict, files=(), photo_ids=()) -> Profile:
-    """Replace the profile's fields, products, certifications and photos (a whole PUT)."""
-    profile = profile_of(org)
-    errors: dict = {}
-    description = _text(data, "description", "description", errors)
-    description_en = _text(data, "description_en", "description", errors)
-    contact_name = _text(data, "contact_name", "contact_name", errors)
+def _about(data, errors) -> dict:
+    """The fields a producer's and a cluster's profile share: descriptions in their language and
+    in English, the contact person, the phone (private), languages spoken, export markets."""
     phone_text = _text(data, "contact_phone", "phone", errors)
     phone = normalize_phone(phone_text) if phone_text else ""
     if phone is None:
         errors["contact_phone"] = BAD_PHONE
-    languages = _codes(data.get("contact_languages"), "contact_languages", SPOKEN, errors)
-    markets = _codes(data.get("export_markets"), "export_markets", MARKETS, errors)
+    return {"description": _text(data, "description", "description", errors),
+            "description_en": _text(data, "description_en", "description", errors),
+            "contact_name": _text(data, "contact_name", "contact_name", errors),
+            "contact_phone": phone or "",
+            "contact_languages": ",".join(_codes(data.get("contact_languages"), "contact_languages",
+                                                 SPOKEN, errors)),
+            "export_markets": ",".join(_codes(data.get("export_markets"), "export_markets", MARKETS, errors))}
+
+
+def _set_about(profile, about: dict) -> None:
+    for name, value in about.items():
+        setattr(profile, name, value)
+
+
+def save_profile(user, org: Organization, data: dict, files=(), photo_ids=()) -> Profile:
+    """Replace the profile's fields, products, certifications and photos (a whole PUT)."""
+    profile = profile_of(org)
+    errors: dict = {}
+    about = _about(data, errors)
     capacity_private = _switch(data.get("capacity_private"), "capacity_private", errors)
     show_track_record = _switch(data.get("show_track_record"), "show_track_record", errors)
     products = _products(data, errors)
@@ -319,9 +334,7 @@ def save_profile(user, org: Organization, data: dict, files=(), photo_ids=()) ->
         raise ApiError(422, fields=errors)
     if profile.org_id is not None and profile not in db.session:
         db.session.add(profile)
-    profile.description, profile.description_en = description, description_en
-    profile.contact_name, profile.contact_phone = contact_name, phone or ""
-    profile.contact_languages, profile.export_markets = ",".join(languages), ",".join(markets)
+    _set_about(profile, about)
     profile.capacity_private, profile.show_track_record = capacity_private, show_track_record
     profile.products = products
     profile.certifications = certifications
@@ -338,6 +351,46 @@ def refresh_search_text(profile: Profile, org: Organization) -> None:
              profile.description, profile.description_en, profile.contact_name]
     parts += [f"{p.name} {p.name_en}" for p in profile.products]
     profile.search_text = fold(" \n".join(p for p in parts if p))
+
+
+# --- a cluster's profile --------------------------------------------------------------------
+
+def get_cluster(user, cluster_id) -> Cluster:
+    """A cluster whose profile the user may see; 404 otherwise."""
+    cluster = db.session.get(Cluster, _id(cluster_id)) if _id(cluster_id) else None
+    if cluster is None or not can_see_cluster_profile(user, cluster):
+        raise ApiError(404)
+    return cluster
+
+
+def editable_cluster(user, cluster_id) -> Cluster:
+    """The cluster whose profile the user may edit: 404 when unseen, 403 when only seen."""
+    cluster = get_cluster(user, cluster_id)
+    if not can_edit_cluster_profile(user, cluster):
+        raise ApiError(403)
+    return cluster
+
+
+def cluster_profile_of(cluster: Cluster) -> ClusterProfile:
+    """The cluster's profile, an empty unsaved one when it has none yet."""
+    return db.session.get(ClusterProfile, cluster.id) or ClusterProfile(
+        cluster_id=cluster.id, description="", description_en="", contact_name="", contact_phone="",
+        contact_languages="", export_markets="")
+
+
+def save_cluster_profile(user, cluster: Cluster, data: dict) -> ClusterProfile:
+    """Replace a cluster's profile (a whole PUT): the fields a producer's profile has too."""
+    errors: dict = {}
+    about = _about(data, errors)
+    if errors:
+        raise ApiError(422, fields=errors)
+    profile = cluster_profile_of(cluster)
+    if profile not in db.session:
+        db.session.add(profile)
+    _set_about(profile, about)
+    profile.updated_at, profile.updated_by_id = utcnow(), user.id
+    db.session.flush()
+    return profile
 
 
 # --- the directory --------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 PostgreSQL refuses NUL in text, so NUL in an order reference or a tracking token used to reach
 a query as a 500; 100,000 `[` made the JSON reader raise RecursionError (a 500 on both).
 """
+import io
+
 import pytest
 from sqlalchemy import func, select
 
@@ -45,7 +47,7 @@ def scene(app, world):
         assert pages[name].post("/login", data={"login": name, "password": PASSWORD}).status_code == 302
     return {"producer": token_for(app, "producer"), "customer": token_for(app, "customer"),
             "pages": pages, "update": update_id, "issue": world.issue, "token": token,
-            "farm": world.orgs["farm"]}
+            "farm": world.orgs["farm"], "rice": world.clusters["rice"]}
 
 
 def refused(answer, statuses, case):
@@ -150,6 +152,22 @@ TEXT_ATTACKS = {
     "directory search huge": (_get("/directory?q=" + "x" * HUGE), (200,)),
     "enquiry text NUL": (_api("post", "/api/v1/profiles/{farm}/enquiries", "customer",
                               json={"body": "rice\x00"}), BAD_OR_INVALID),
+    "certificate file as text with NUL": (_api("post", "/api/v1/profiles/{farm}/certificates", "producer",
+                                               data={"file": "%PDF-1.4\x00"}), BAD_OR_INVALID),
+    "certificate PDF with NUL only": (_api("post", "/api/v1/profiles/{farm}/certificates", "producer",
+                                           data={"file": (io.BytesIO(b"%PDF-\x00" * 100), "c.pdf")},
+                                           content_type="multipart/form-data"), (422,)),
+    "certificate profile id huge": (_api("post", "/api/v1/profiles/" + "9" * HUGE + "/certificates", "producer"),
+                                    (404, 405)),
+    "enquiry thread id huge": (_get("/enquiries/" + "9" * HUGE), NOT_FOUND),
+    "cluster profile text NUL": (_form("/clusters/{rice}/profile/edit", {"description": "rice\x00"},
+                                       "coordinator"), BAD),
+    "cluster profile text huge": (_form("/clusters/{rice}/profile/edit", {"contact_name": "n" * HUGE},
+                                        "coordinator"), (422,)),
+    "cluster profile id huge": (_get("/clusters/" + "9" * HUGE + "/profile/edit", "coordinator"), NOT_FOUND),
+    "cluster profile api id huge": (_api("get", "/api/v1/clusters/" + "9" * HUGE + "/profile"), (404, 405)),
+    "cluster page id NUL": (_get("/directory?cluster={rice}%00"), BAD),
+    "my match id huge": (_get("/matching/matches/" + "9" * HUGE), NOT_FOUND),
     "search page": (_get("/orders?q=ri%00ce"), BAD),
     "search api": (_api("get", "/api/v1/orders?q=ri%00ce"), BAD),
     "page number": (_get("/orders?page=1%00"), BAD),
