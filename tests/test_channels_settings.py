@@ -264,6 +264,13 @@ def test_the_api_shows_and_changes_my_channels(app, world, client, auth, fakes):
     assert client.patch("/api/v1/channels/sms", json={"enabled": "no"}, headers=headers).status_code == 422
     assert client.delete("/api/v1/channels/sms", headers=headers).status_code == 204
     assert client.delete("/api/v1/channels/sms", headers=headers).status_code == 404
+    # A request id already used to unlink one channel, sent again to unlink another: refused
+    # as documented (422), and nothing is unlinked.
+    once = {**headers, "Idempotency-Key": "b" * 32}
+    assert client.delete("/api/v1/channels/telegram", headers=once).status_code == 204
+    mismatch = client.delete("/api/v1/channels/sms", headers=once)
+    assert mismatch.status_code == 422 and mismatch.get_json()["error"]["code"] == "idempotency_key_mismatch"
+    assert "422" in client.get("/api/v1/openapi.json").get_json()["paths"]["/channels/{channel}"]["delete"]["responses"]
 
 
 def test_set_webhook_tells_telegram_where_updates_go_with_the_secret(app, runner, fakes):

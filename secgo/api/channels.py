@@ -134,7 +134,8 @@ register("/channels/{channel}", {
     "delete": {
         "summary": "Unlink a Telegram chat or forget an SMS number",
         "parameters": [CHANNEL_PARAM, IDEMPOTENCY_PARAM],
-        "responses": {"204": {"description": "Unlinked"}, **error_responses(400, 401, 404, 409)},
+        # 422: the Idempotency-Key was used for another channel (idempotency_key_mismatch)
+        "responses": {"204": {"description": "Unlinked"}, **error_responses(400, 401, 404, 409, 422)},
     },
 })
 register("/channels/telegram/link", {"post": {
