@@ -9,7 +9,8 @@ notification, in each recipient's language:
 - remind_confirm (customers): updates left unconfirmed for UNCONFIRMED_HOURS; one reminder
   naming how many, whatever the number of updates and orders;
 - weekly_digest (coordinators): Monday from DIGEST_AT, their open issues, the unanswered ones
-  and the overdue orders;
+  and the overdue orders, and the past week's promptness (reports, delay, confirmations, on
+  time, time at the border);
 - remind_match (coordinators): 3, 6 and 12 months after a business-matching event of their
   clusters, how many of its matches they see have not reached a repeat order (and are still
   pursued). Once per event, coordinator and milestone for good: a `match_follow_ups` row under
@@ -302,7 +303,8 @@ def digest_params(user, now: datetime, today: date) -> dict:
     return {"open_issues": open_issues, "unanswered": no_answer, "hours": hours, "overdue": overdue,
             "week": today.isoformat(),
             **{key: week[key] for key in ("updates", "delay_median_hours", "confirmed_share",
-                                          "delivered", "on_time_share")}}
+                                          "delivered", "on_time_share", "shipments",
+                                          "border_median_hours")}}
 
 
 # --- when a reminder is about to be sent -------------------------------------------------
