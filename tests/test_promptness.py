@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 from secgo.coordinator import promptness as pr
 from secgo.coordinator import services as dash
 from secgo.extensions import db
-from secgo.models import DeliveryConfirmation, Order, PromptnessRollup, RollupState, StatusUpdate
+from secgo.models import DeliveryConfirmation, Order, PromptnessRollup, RollupState, StatusUpdate, utcnow
 from tests.factories import PASSWORD
 from tests.issue_factories import make_order, person
 
@@ -196,6 +196,45 @@ def test_a_late_correction_moves_the_figures_at_the_next_refresh(app, world):
         # looked at once more (a write's time is taken before it commits), then left alone
         assert pr.refresh(later + timedelta(minutes=15)) == 2
         assert pr.refresh(later + timedelta(minutes=20)) == 0
+
+
+@pytest.mark.parametrize("app", [NO_CSRF], indirect=True)
+def test_a_producer_moved_to_another_cluster_leaves_its_old_coordinators_figures(app, world, client):
+    """No order changed, yet the farm's past months are no longer the rice coordinator's to see:
+    the next refresh computes them again, for both coordinators."""
+    period = dash.parse_period({"from": "2026-02-01", "to": "2026-03-31"}, NOW)
+    with app.app_context():
+        build(world)
+        pr.refresh(NOW)
+        rice, silk = pr.user_scope(person("coordinator")), pr.user_scope(person("other_coordinator"))
+        assert rollup(rice, "2026-03", "producer", str(world.orgs["farm"]))["updates"] == 12
+    client.post("/login", data={"login": "admin", "password": PASSWORD})
+    r = client.post(f"/admin/organizations/{world.orgs['farm']}", data={
+        "name": "Takeo Rice Coop", "kind": "producer", "country": "KH", "province": "",
+        "cluster": str(world.clusters["silk"])})
+    assert r.status_code == 303
+    with app.app_context():
+        assert pr.refresh(NOW + timedelta(minutes=5)) == 2  # February and March, though no order moved
+        assert rollup(rice, "2026-03", "producer", str(world.orgs["farm"])) is None
+        assert rollup(rice, "2026-03") is None and rollup(rice, "2026-02") is None
+        assert pr.borders_csv(person("coordinator"), period).decode("utf-8-sig").splitlines() == [
+            "crossing,month,shipments,median_hours,p90_hours"]
+        assert rollup(silk, "2026-03", "producer", str(world.orgs["farm"]))["updates"] == 12
+        assert rollup(silk, "2026-03")["updates"] == 15  # the farm's 12 and the weaver's 3
+        assert "bavet_moc_bai,2026-03,3,12.0,20.0" in pr.borders_csv(person("other_coordinator"), period).decode()
+        # The move was asked at the real clock: refreshes after it compute everything once more
+        # (a move committed while a refresh ran may have been missed), then only what changed.
+        later = utcnow() + timedelta(minutes=1)
+        assert pr.refresh(later) > 0 and pr.refresh(later + timedelta(minutes=15)) > 0
+        assert pr.refresh(later + timedelta(minutes=30)) == 0
+
+
+def test_a_coordinator_whose_clusters_have_no_figures_costs_the_refresh_nothing_after_the_first(app, world):
+    with app.app_context():
+        silk = pr.user_scope(person("other_coordinator"))
+        assert pr.refresh(NOW) > 0  # every month of the world's order, for every scope
+        assert rollup(silk, "2026-03") is None  # the silk cluster has no order
+        assert pr.refresh(NOW + timedelta(minutes=5)) == 0  # not taken for a new coordinator again
 
 
 def test_only_one_worker_refreshes_at_a_time(app, world):
