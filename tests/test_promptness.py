@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale, gettext
 from sqlalchemy import event, select
 
 from secgo.coordinator import promptness as pr
@@ -163,6 +164,32 @@ def test_border_times_csv_has_exactly_the_agreed_columns(app, world):
         silk = pr.borders_csv(person("other_coordinator"), period).decode("utf-8-sig")
         assert silk.splitlines() == ["crossing,month,shipments,median_hours,p90_hours",
                                      "hat_lek_cham_yeam,2026-03,1,5.0,5.0"]
+
+
+def test_border_time_leaves_out_orders_lacking_either_update(app, world):
+    """April at Poipet: one whole crossing (4 h); one order only at the border, one only cleared,
+    one cleared before it reached the border (a wrong clock), one whose at-border was corrected
+    into a plain 'in transit': none of these four counts."""
+    with app.app_context():
+        farm, buyer = world.orgs["farm"], world.orgs["buyer"]
+
+        def order(*steps):
+            o = make_order(farm, buyer, border="aranyaprathet_poipet", status="customs_cleared",
+                           created_at=t(1, 0, month=4))
+            made = [upd(o, status, t(day, hour, month=4), t(day, hour, month=4)) for status, day, hour in steps]
+            return o, made
+
+        order(("at_border", 2, 0), ("customs_cleared", 2, 4))
+        order(("at_border", 3, 0))
+        order(("customs_cleared", 4, 0))
+        order(("at_border", 5, 9), ("customs_cleared", 5, 1))
+        o, (wrong, _cleared) = order(("at_border", 6, 0), ("customs_cleared", 6, 10))
+        upd(o, "in_transit", t(6, 0, month=4), t(6, 11, month=4), corrects=wrong)
+        db.session.commit()
+        pr.refresh(t(20, 12, month=4))
+        period = dash.parse_period({"from": "2026-04-01", "to": "2026-04-30"}, NOW)
+        assert pr.borders_csv(person("admin"), period).decode("utf-8-sig").splitlines() == [
+            "crossing,month,shipments,median_hours,p90_hours", "aranyaprathet_poipet,2026-04,1,4.0,4.0"]
 
 
 def test_the_weekly_summary_counts_what_the_user_may_see_in_that_week(app, world):
@@ -326,9 +353,19 @@ def test_the_dashboard_shows_promptness_and_border_charts_with_tables(app, world
     assert main.count('<table class="sr-only">') + main.count('<div class="sr-only"><table>') == 3 + 4
     assert "Takeo Rice Coop" in main and "Lao Silk Weavers" not in main
     assert "/coordinator/borders.csv?" in main and "/coordinator/promptness.csv?" in main
+    # March in the month-by-month table, and Bavet's March in the border table: the hand-computed
+    # figures (test_the_coordinator_sees_hand_computed_promptness_of_their_clusters)
+    assert ("<td>12</td><td>0.8</td><td>12.5</td>\n    <td>33%</td><td>2.0</td><td>2</td>\n"
+            "    <td>100%</td><td>100%</td><td>50%</td>\n    <td>50%</td><td>50%</td></tr>") in main
+    assert "<td>3</td><td>12.0</td><td>20.0</td></tr>" in main
     # another month for the tables
     html = client.get("/coordinator?from=2026-02-01&to=2026-03-31&month=2026-02").get_data(as_text=True)
     assert '<option value="2026-02" selected>' in html
+    with app.app_context():
+        person("coordinator").locale = "vi"  # a decimal comma
+        db.session.commit()
+    html = client.get("/coordinator?from=2026-02-01&to=2026-03-31").get_data(as_text=True)
+    assert "<td>12</td><td>0,8</td><td>12,5</td>" in html and "<td>3</td><td>12,0</td><td>20,0</td></tr>" in html
 
 
 @pytest.mark.parametrize("app", [NO_CSRF], indirect=True)
@@ -346,6 +383,18 @@ def test_promptness_csv_is_per_group_and_month_in_the_viewers_language(app, worl
     farm = next(row for row in rows if row[0] == "Producer")
     assert farm[1] == "Takeo Rice Coop" and farm[13] == "50%"
     assert not any(row[1] == "Lao Silk Weavers" for row in rows)
+    assert {row[0] for row in rows[1:]} == {"Everyone", "Cluster", "Producer", "Customer", "Border crossing"}
+    with app.app_context():
+        person("coordinator").locale = "th"
+        db.session.commit()
+        with force_locale("th"):
+            thai = [str(gettext(text)) for text in ("Group", "Name", "Month", "Everyone", "Producer")]
+    assert thai[0] != "Group"
+    rows = list(csv.reader(io.StringIO(client.get("/coordinator/promptness.csv?from=2026-03-01&to=2026-03-31")
+                                       .data.decode("utf-8-sig"))))
+    assert rows[0][:3] == thai[:3]
+    assert [row[0] for row in rows if row[0] == thai[3]] == [thai[3]]
+    assert next(row for row in rows if row[0] == thai[4])[1] == "Takeo Rice Coop"
 
 
 @pytest.mark.parametrize("app", [NO_CSRF], indirect=True)
