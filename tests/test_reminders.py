@@ -386,6 +386,26 @@ def test_updates_confirmed_overnight_cancel_the_morning_reminder(app, world, ser
     assert pushes(service, phone, "remind_confirm") == []
 
 
+def test_a_report_posted_overnight_cancels_the_morning_reminder_about_it(app, world, service):
+    with app.app_context():
+        phone = subscribe(service, "producer")
+        stale = new_order(world, local(BANGKOK, 6, 12))
+        due = new_order(world, local(BANGKOK, 8, 12), status="ready", due=date(2026, 3, 11))
+        quiet = new_order(world, local(BANGKOK, 6, 12))
+    work(app, local(BANGKOK, 9, 22))  # tomorrow's reminders, held until 07:00
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.event.in_(("remind_stale", "remind_due")), Notification.state == "pending")) == 4
+        orders = {ref: db.session.scalar(select(Order).where(Order.reference == ref)) for ref in (stale, due)}
+        add_update(orders[stale], local(BANGKOK, 9, 23), status="ready")  # the producer reported at 23:00
+        add_update(orders[due], local(BANGKOK, 9, 23), status="dispatched")
+        orders[due].status = "dispatched"
+        db.session.commit()
+    work(app, local(BANGKOK, 10, 7))
+    assert pushes(service, phone, "remind_stale", stale) == [] and pushes(service, phone, "remind_due") == []
+    assert len(pushes(service, phone, "remind_stale", quiet)) == 1  # nothing reported on this one
+
+
 def test_a_coordinator_only_hears_of_their_own_clusters(app, world, service):
     with app.app_context():
         phone = subscribe(service, "other_coordinator")
