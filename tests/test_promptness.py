@@ -369,6 +369,24 @@ def test_the_dashboard_shows_promptness_and_border_charts_with_tables(app, world
 
 
 @pytest.mark.parametrize("app", [NO_CSRF], indirect=True)
+def test_the_dashboard_says_when_it_shows_only_the_slowest_reporters(app, world, client, monkeypatch):
+    with app.app_context():
+        build(world)
+        pr.refresh(NOW)
+    client.post("/login", data={"login": "coordinator", "password": PASSWORD})
+    url = "/coordinator?from=2026-03-01&to=2026-03-31"
+    html = client.get(url).get_data(as_text=True)
+    assert "slowest are shown here" not in html  # one producer and two customers: all of them
+    assert html.count("<th scope=\"row\">Bangkok Buyer</th>") == 1
+    monkeypatch.setattr(pr, "BREAKDOWN_ROWS", 1)
+    html = client.get(url).get_data(as_text=True)
+    customers = html.split('id="by-customer-t"', 1)[1].split("</table>", 1)[0]
+    # the other buyer's update came 48 h late: the slowest of the two
+    assert "Saigon Buyer" in customers and "Bangkok Buyer" not in customers
+    assert html.count("Only the 1 slowest are shown here; the promptness CSV has every one.") == 3
+
+
+@pytest.mark.parametrize("app", [NO_CSRF], indirect=True)
 def test_promptness_csv_is_per_group_and_month_in_the_viewers_language(app, world, client):
     with app.app_context():
         build(world)

@@ -656,7 +656,8 @@ def dashboard_section(user, period, month_arg=None) -> dict:
     }
     for f in trend + borders:
         f["month_name"] = month_name(f)
-    return {"trend": trend, "borders": borders, "breakdown": breakdown, "month": month, "charts": charts,
+    return {"trend": trend, "borders": borders, "breakdown": breakdown, "breakdown_rows": BREAKDOWN_ROWS,
+            "month": month, "charts": charts,
             "month_start": date(int(month[:4]), int(month[5:]), 1),
             "months": [(m, date(int(m[:4]), int(m[5:]), 1)) for m in months[-TREND_MONTHS:]]}
 
