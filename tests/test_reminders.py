@@ -1,6 +1,9 @@
 """Reminders through the outbox and the push worker, with a frozen clock: each kind when due
 and not before, never in the recipient's night, once a day, switchable per device, never about
 an order the recipient no longer sees, and never twice with several workers at once."""
+import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -99,6 +102,16 @@ def test_an_update_stops_the_stale_reminder_and_the_number_of_days_is_counted(ap
     work(app, created + timedelta(days=9, hours=1))
     assert [p["title"] for p in pushes(service, phone, "remind_stale", ref)] == [
         f"Order {ref}: no update for 5 days"]
+
+
+@pytest.mark.parametrize(("value", "days"), [(None, 3), ("5", 5)])
+def test_the_stale_days_come_from_secgo_remind_stale_days(value, days):
+    env = {k: v for k, v in os.environ.items() if k != "SECGO_REMIND_STALE_DAYS"}
+    if value is not None:
+        env["SECGO_REMIND_STALE_DAYS"] = value
+    shown = subprocess.run([sys.executable, "-c", "from secgo.config import Config; print(Config.REMIND_STALE_DAYS)"],
+                           env=env, capture_output=True, text=True, check=True).stdout
+    assert shown.strip() == str(days)
 
 
 def test_a_producer_is_reminded_of_an_order_due_within_two_days_and_not_yet_dispatched(app, world, service):
