@@ -6,12 +6,13 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale, gettext
 from sqlalchemy import event, select
 
 from secgo.coordinator import promptness as pr
 from secgo.coordinator import services as dash
 from secgo.extensions import db
-from secgo.models import DeliveryConfirmation, Order, PromptnessRollup, RollupState, StatusUpdate
+from secgo.models import DeliveryConfirmation, Order, PromptnessRollup, RollupState, StatusUpdate, utcnow
 from tests.factories import PASSWORD
 from tests.issue_factories import make_order, person
 
@@ -165,6 +166,32 @@ def test_border_times_csv_has_exactly_the_agreed_columns(app, world):
                                      "hat_lek_cham_yeam,2026-03,1,5.0,5.0"]
 
 
+def test_border_time_leaves_out_orders_lacking_either_update(app, world):
+    """April at Poipet: one whole crossing (4 h); one order only at the border, one only cleared,
+    one cleared before it reached the border (a wrong clock), one whose at-border was corrected
+    into a plain 'in transit': none of these four counts."""
+    with app.app_context():
+        farm, buyer = world.orgs["farm"], world.orgs["buyer"]
+
+        def order(*steps):
+            o = make_order(farm, buyer, border="aranyaprathet_poipet", status="customs_cleared",
+                           created_at=t(1, 0, month=4))
+            made = [upd(o, status, t(day, hour, month=4), t(day, hour, month=4)) for status, day, hour in steps]
+            return o, made
+
+        order(("at_border", 2, 0), ("customs_cleared", 2, 4))
+        order(("at_border", 3, 0))
+        order(("customs_cleared", 4, 0))
+        order(("at_border", 5, 9), ("customs_cleared", 5, 1))
+        o, (wrong, _cleared) = order(("at_border", 6, 0), ("customs_cleared", 6, 10))
+        upd(o, "in_transit", t(6, 0, month=4), t(6, 11, month=4), corrects=wrong)
+        db.session.commit()
+        pr.refresh(t(20, 12, month=4))
+        period = dash.parse_period({"from": "2026-04-01", "to": "2026-04-30"}, NOW)
+        assert pr.borders_csv(person("admin"), period).decode("utf-8-sig").splitlines() == [
+            "crossing,month,shipments,median_hours,p90_hours", "aranyaprathet_poipet,2026-04,1,4.0,4.0"]
+
+
 def test_the_weekly_summary_counts_what_the_user_may_see_in_that_week(app, world):
     with app.app_context():
         build(world)
@@ -196,6 +223,45 @@ def test_a_late_correction_moves_the_figures_at_the_next_refresh(app, world):
         # looked at once more (a write's time is taken before it commits), then left alone
         assert pr.refresh(later + timedelta(minutes=15)) == 2
         assert pr.refresh(later + timedelta(minutes=20)) == 0
+
+
+@pytest.mark.parametrize("app", [NO_CSRF], indirect=True)
+def test_a_producer_moved_to_another_cluster_leaves_its_old_coordinators_figures(app, world, client):
+    """No order changed, yet the farm's past months are no longer the rice coordinator's to see:
+    the next refresh computes them again, for both coordinators."""
+    period = dash.parse_period({"from": "2026-02-01", "to": "2026-03-31"}, NOW)
+    with app.app_context():
+        build(world)
+        pr.refresh(NOW)
+        rice, silk = pr.user_scope(person("coordinator")), pr.user_scope(person("other_coordinator"))
+        assert rollup(rice, "2026-03", "producer", str(world.orgs["farm"]))["updates"] == 12
+    client.post("/login", data={"login": "admin", "password": PASSWORD})
+    r = client.post(f"/admin/organizations/{world.orgs['farm']}", data={
+        "name": "Takeo Rice Coop", "kind": "producer", "country": "KH", "province": "",
+        "cluster": str(world.clusters["silk"])})
+    assert r.status_code == 303
+    with app.app_context():
+        assert pr.refresh(NOW + timedelta(minutes=5)) == 2  # February and March, though no order moved
+        assert rollup(rice, "2026-03", "producer", str(world.orgs["farm"])) is None
+        assert rollup(rice, "2026-03") is None and rollup(rice, "2026-02") is None
+        assert pr.borders_csv(person("coordinator"), period).decode("utf-8-sig").splitlines() == [
+            "crossing,month,shipments,median_hours,p90_hours"]
+        assert rollup(silk, "2026-03", "producer", str(world.orgs["farm"]))["updates"] == 12
+        assert rollup(silk, "2026-03")["updates"] == 15  # the farm's 12 and the weaver's 3
+        assert "bavet_moc_bai,2026-03,3,12.0,20.0" in pr.borders_csv(person("other_coordinator"), period).decode()
+        # The move was asked at the real clock: refreshes after it compute everything once more
+        # (a move committed while a refresh ran may have been missed), then only what changed.
+        later = utcnow() + timedelta(minutes=1)
+        assert pr.refresh(later) > 0 and pr.refresh(later + timedelta(minutes=15)) > 0
+        assert pr.refresh(later + timedelta(minutes=30)) == 0
+
+
+def test_a_coordinator_whose_clusters_have_no_figures_costs_the_refresh_nothing_after_the_first(app, world):
+    with app.app_context():
+        silk = pr.user_scope(person("other_coordinator"))
+        assert pr.refresh(NOW) > 0  # every month of the world's order, for every scope
+        assert rollup(silk, "2026-03") is None  # the silk cluster has no order
+        assert pr.refresh(NOW + timedelta(minutes=5)) == 0  # not taken for a new coordinator again
 
 
 def test_only_one_worker_refreshes_at_a_time(app, world):
@@ -287,9 +353,38 @@ def test_the_dashboard_shows_promptness_and_border_charts_with_tables(app, world
     assert main.count('<table class="sr-only">') + main.count('<div class="sr-only"><table>') == 3 + 4
     assert "Takeo Rice Coop" in main and "Lao Silk Weavers" not in main
     assert "/coordinator/borders.csv?" in main and "/coordinator/promptness.csv?" in main
+    # March in the month-by-month table, and Bavet's March in the border table: the hand-computed
+    # figures (test_the_coordinator_sees_hand_computed_promptness_of_their_clusters)
+    assert ("<td>12</td><td>0.8</td><td>12.5</td>\n    <td>33%</td><td>2.0</td><td>2</td>\n"
+            "    <td>100%</td><td>100%</td><td>50%</td>\n    <td>50%</td><td>50%</td></tr>") in main
+    assert "<td>3</td><td>12.0</td><td>20.0</td></tr>" in main
     # another month for the tables
     html = client.get("/coordinator?from=2026-02-01&to=2026-03-31&month=2026-02").get_data(as_text=True)
     assert '<option value="2026-02" selected>' in html
+    with app.app_context():
+        person("coordinator").locale = "vi"  # a decimal comma
+        db.session.commit()
+    html = client.get("/coordinator?from=2026-02-01&to=2026-03-31").get_data(as_text=True)
+    assert "<td>12</td><td>0,8</td><td>12,5</td>" in html and "<td>3</td><td>12,0</td><td>20,0</td></tr>" in html
+
+
+@pytest.mark.parametrize("app", [NO_CSRF], indirect=True)
+def test_the_dashboard_says_when_it_shows_only_the_slowest_reporters(app, world, client, monkeypatch):
+    with app.app_context():
+        build(world)
+        pr.refresh(NOW)
+    client.post("/login", data={"login": "coordinator", "password": PASSWORD})
+    url = "/coordinator?from=2026-03-01&to=2026-03-31"
+    html = client.get(url).get_data(as_text=True)
+    assert "slowest are shown here" not in html  # one producer and two customers: all of them
+    assert html.count("<th scope=\"row\">Bangkok Buyer</th>") == 1
+    monkeypatch.setattr(pr, "BREAKDOWN_ROWS", 1)
+    app.extensions.pop("secgo.figures_drawn", None)  # drawn once per refresh: draw again
+    html = client.get(url).get_data(as_text=True)
+    customers = html.split('id="by-customer-t"', 1)[1].split("</table>", 1)[0]
+    # the other buyer's update came 48 h late: the slowest of the two
+    assert "Saigon Buyer" in customers and "Bangkok Buyer" not in customers
+    assert html.count("Only the 1 slowest are shown here; the promptness CSV has every one.") == 3
 
 
 @pytest.mark.parametrize("app", [NO_CSRF], indirect=True)
@@ -307,6 +402,18 @@ def test_promptness_csv_is_per_group_and_month_in_the_viewers_language(app, worl
     farm = next(row for row in rows if row[0] == "Producer")
     assert farm[1] == "Takeo Rice Coop" and farm[13] == "50%"
     assert not any(row[1] == "Lao Silk Weavers" for row in rows)
+    assert {row[0] for row in rows[1:]} == {"Everyone", "Cluster", "Producer", "Customer", "Border crossing"}
+    with app.app_context():
+        person("coordinator").locale = "th"
+        db.session.commit()
+        with force_locale("th"):
+            thai = [str(gettext(text)) for text in ("Group", "Name", "Month", "Everyone", "Producer")]
+    assert thai[0] != "Group"
+    rows = list(csv.reader(io.StringIO(client.get("/coordinator/promptness.csv?from=2026-03-01&to=2026-03-31")
+                                       .data.decode("utf-8-sig"))))
+    assert rows[0][:3] == thai[:3]
+    assert [row[0] for row in rows if row[0] == thai[3]] == [thai[3]]
+    assert next(row for row in rows if row[0] == thai[4])[1] == "Takeo Rice Coop"
 
 
 @pytest.mark.parametrize("app", [NO_CSRF], indirect=True)

@@ -1,6 +1,9 @@
 """Reminders through the outbox and the push worker, with a frozen clock: each kind when due
 and not before, never in the recipient's night, once a day, switchable per device, never about
 an order the recipient no longer sees, and never twice with several workers at once."""
+import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -101,6 +104,16 @@ def test_an_update_stops_the_stale_reminder_and_the_number_of_days_is_counted(ap
         f"Order {ref}: no update for 5 days"]
 
 
+@pytest.mark.parametrize(("value", "days"), [(None, 3), ("5", 5)])
+def test_the_stale_days_come_from_secgo_remind_stale_days(value, days):
+    env = {k: v for k, v in os.environ.items() if k != "SECGO_REMIND_STALE_DAYS"}
+    if value is not None:
+        env["SECGO_REMIND_STALE_DAYS"] = value
+    shown = subprocess.run([sys.executable, "-c", "from secgo.config import Config; print(Config.REMIND_STALE_DAYS)"],
+                           env=env, capture_output=True, text=True, check=True).stdout
+    assert shown.strip() == str(days)
+
+
 def test_a_producer_is_reminded_of_an_order_due_within_two_days_and_not_yet_dispatched(app, world, service):
     with app.app_context():
         phone = subscribe(service, "producer")
@@ -187,6 +200,28 @@ def test_the_digest_tells_how_promptly_the_week_was_reported(app, world, service
     assert push["body"].endswith(" · 2 updates this week · reported 2 h late (median) · 50% confirmed")
 
 
+def test_the_digest_tells_how_many_deliveries_were_on_time_and_how_long_the_border_took(app, world, service):
+    with app.app_context():
+        set_zone("coordinator", "Asia/Yangon")
+        phone = subscribe(service, "coordinator")
+        order = make_order(world.orgs["farm"], world.orgs["buyer"], due=date(2026, 3, 30), status="delivered",
+                           border="bavet_moc_bai", created_at=datetime(2026, 3, 1, tzinfo=UTC))
+        # This week: at the border 5 Mar 00:00, reported 2 h later; customs cleared 05:00, reported
+        # at once; delivered 6 Mar 00:00, reported 4 h later (median 2 h, none confirmed). On time,
+        # and 5 h at the border.
+        for status, occurred, late in (("at_border", datetime(2026, 3, 5, tzinfo=UTC), 2),
+                                       ("customs_cleared", datetime(2026, 3, 5, 5, tzinfo=UTC), 0),
+                                       ("delivered", datetime(2026, 3, 6, tzinfo=UTC), 4)):
+            db.session.add(StatusUpdate(order_id=order.id, status=status, note="", author_id=user("producer").id,
+                                        occurred_at=occurred, recorded_at=occurred + timedelta(hours=late)))
+        order.last_activity_at = datetime(2026, 3, 6, 4, tzinfo=UTC)
+        db.session.commit()
+    work(app, local(YANGON, 9, 8, 0))  # Monday 9 March, 08:00 in Yangon
+    [push] = pushes(service, phone, "weekly_digest")
+    assert push["body"].endswith(" · 3 updates this week · reported 2 h late (median) · 0% confirmed"
+                                 " · 100% of deliveries on time · 1 shipment waited 5 h at the border (median)")
+
+
 def test_a_customer_with_only_a_telegram_chat_is_reminded_there(app, world):
     """No phone subscribed to push: the reminder is written for the linked chat to carry."""
     recorded = local(BANGKOK, 10, 10)
@@ -200,6 +235,21 @@ def test_a_customer_with_only_a_telegram_chat_is_reminded_there(app, world):
                                  check_reminders=True, refresh_figures=False)
         assert db.session.scalar(select(func.count()).select_from(Notification).where(
             Notification.user_id == user("customer").id, Notification.event == "remind_confirm")) == 1
+
+
+def test_push_worker_once_looks_for_the_reminders_due(app, world, service, runner):
+    """`flask push-worker --once` (cron) scans too, at the real clock: a reminder is written
+    (sent, or held for the morning when it is night in Bangkok now)."""
+    created = datetime.now(UTC) - timedelta(days=4)
+    with app.app_context():
+        subscribe(service, "producer")
+        ref = new_order(world, created)
+    result = runner.invoke(args=["push-worker", "--once"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        [state] = db.session.scalars(select(Notification.state).where(
+            Notification.event == "remind_stale", Notification.params["reference"].as_string() == ref)).all()
+        assert state in ("sent", "pending")
 
 
 # --- quiet hours, once a day, the device's choice ---------------------------------------
@@ -349,6 +399,26 @@ def test_updates_confirmed_overnight_cancel_the_morning_reminder(app, world, ser
     assert pushes(service, phone, "remind_confirm") == []
 
 
+def test_a_report_posted_overnight_cancels_the_morning_reminder_about_it(app, world, service):
+    with app.app_context():
+        phone = subscribe(service, "producer")
+        stale = new_order(world, local(BANGKOK, 6, 12))
+        due = new_order(world, local(BANGKOK, 8, 12), status="ready", due=date(2026, 3, 11))
+        quiet = new_order(world, local(BANGKOK, 6, 12))
+    work(app, local(BANGKOK, 9, 22))  # tomorrow's reminders, held until 07:00
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.event.in_(("remind_stale", "remind_due")), Notification.state == "pending")) == 4
+        orders = {ref: db.session.scalar(select(Order).where(Order.reference == ref)) for ref in (stale, due)}
+        add_update(orders[stale], local(BANGKOK, 9, 23), status="ready")  # the producer reported at 23:00
+        add_update(orders[due], local(BANGKOK, 9, 23), status="dispatched")
+        orders[due].status = "dispatched"
+        db.session.commit()
+    work(app, local(BANGKOK, 10, 7))
+    assert pushes(service, phone, "remind_stale", stale) == [] and pushes(service, phone, "remind_due") == []
+    assert len(pushes(service, phone, "remind_stale", quiet)) == 1  # nothing reported on this one
+
+
 def test_a_coordinator_only_hears_of_their_own_clusters(app, world, service):
     with app.app_context():
         phone = subscribe(service, "other_coordinator")
@@ -404,7 +474,9 @@ REMINDER_PARAMS = {
     "remind_stale": {"reference": "SEC-7K3F9Q", "days": 4},
     "remind_due": {"reference": "SEC-7K3F9Q", "due": "2026-03-12"},
     "remind_confirm": {"count": 3},
-    "weekly_digest": {"open_issues": 5, "unanswered": 2, "overdue": 3, "hours": 48, "week": "2026-03-09"},
+    "weekly_digest": {"open_issues": 5, "unanswered": 2, "overdue": 3, "hours": 48, "week": "2026-03-09",
+                      "updates": 14, "delay_median_hours": 2.5, "confirmed_share": 50, "delivered": 6,
+                      "on_time_share": 83, "shipments": 7, "border_median_hours": 12.5},
     "remind_match": {"event_id": 1, "event": "Mekong forum", "months": 6, "count": 3},
 }
 
@@ -427,7 +499,8 @@ def test_every_reminder_is_worded_in_the_recipients_language(app, world, locale)
                 assert "SEC-7K3F9Q" in payload["title"]
             text = payload["title"] + payload["body"]
             assert all(str(number) in text for number in (params.get("count"), params.get("days"),
-                                                          params.get("open_issues")) if number)
+                                                          params.get("open_issues"), params.get("updates"),
+                                                          params.get("shipments")) if number)
         for kind in REMINDERS:
             with force_locale("en"):
                 english_label = str(EVENT_LABELS[kind])

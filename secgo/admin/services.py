@@ -255,10 +255,15 @@ def update_organization(actor, org: Organization, data: dict) -> Organization:
     if kind and kind != org.kind and _has_orders_or_people(org):
         errors["kind"] = KIND_FIXED
     _refuse(errors)
-    old_cluster = org.cluster_id
+    old_cluster, old_place = org.cluster_id, (org.country, org.province)
     org.name, org.country, org.province, org.kind = name, country, province, kind
     org.cluster = cluster
     db.session.flush()
+    if org.kind == "producer" and (old_cluster, old_place) != (org.cluster_id, (org.country, org.province)):
+        # its past orders now count in another cluster's (and coordinator's) figures, or route
+        from ..coordinator.promptness import recompute_all
+
+        recompute_all()
     if old_cluster != org.cluster_id:  # who coordinates its people changed
         record("organization_edited", actor=actor, organization=org,
                details={"cluster_from": old_cluster, "cluster_to": org.cluster_id})

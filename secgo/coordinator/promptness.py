@@ -50,6 +50,8 @@ from ..models import (
 )
 
 STATE = "promptness"
+RESET = "promptness-reset"  # its watermark: when every month was last asked to be computed again
+COMPUTED = "computed"  # a row (month "") per scope whose months have all been computed once
 LEASE = timedelta(minutes=10)
 # Orders touched a little before the last refresh are looked at again: a write's time is taken
 # before its transaction commits.
@@ -389,17 +391,36 @@ def _all_months(now: datetime) -> list[str]:
     return months
 
 
+def recompute_all(now: datetime | None = None) -> None:
+    """Have the next refresh compute every month again (flushes only): a producer moved to
+    another cluster, or to another place, changes the groups, scopes and routes its past
+    orders count in, though none of them changed. Until then, one worker cycle at most, the
+    figures are those of before the move."""
+    now = now or utcnow()
+    values = {"watermark": now, "refreshed_at": now}
+    if db.session.execute(update(RollupState).where(RollupState.name == RESET).values(**values)).rowcount:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(RollupState(name=RESET, **values))
+    except IntegrityError:  # asked at the same moment by another request
+        db.session.execute(update(RollupState).where(RollupState.name == RESET).values(**values))
+
+
 def _refresh(now: datetime) -> int:
     """One month at a time (newest first), each from the orders alive in it: the work and
     the memory follow the months to compute, not the size of the history."""
     state = db.session.get(RollupState, STATE)
+    reset = db.session.get(RollupState, RESET)
     scopes = _scopes()
     known = set(db.session.scalars(select(PromptnessRollup.scope).distinct()))
     gone = known - set(scopes)
     if gone:
         db.session.execute(delete(PromptnessRollup).where(PromptnessRollup.scope.in_(gone)))
     work: dict[str, set] = defaultdict(set)  # month -> the scopes to compute again
-    full = state.watermark is None
+    # Everything the first time, and after a move asked since the last refresh began reading
+    # (OVERLAP: a move committed during the last refresh may have been missed by it).
+    full = state.watermark is None or (reset is not None and reset.watermark >= state.watermark - OVERLAP)
     routes = None  # every route (full), else the routes of the changed orders
     if full:
         for month in _all_months(now):
@@ -433,6 +454,14 @@ def _refresh(now: datetime) -> int:
                 rows.append({"scope": scope, "month": month, "dim": dim, "key": key, **t.figures()})
         for at in range(0, len(rows), 1000):
             db.session.execute(insert(PromptnessRollup), rows[at:at + 1000])
+    # Mark the scopes computed in full, so that a coordinator whose clusters have no figures
+    # (a new cluster, or a producer moved away) is not taken for a new one at every refresh.
+    fresh = set(scopes) if full else set(scopes) - known
+    if fresh:
+        db.session.execute(delete(PromptnessRollup).where(PromptnessRollup.dim == COMPUTED,
+                                                          PromptnessRollup.scope.in_(fresh)))
+        db.session.execute(insert(PromptnessRollup),
+                           [{"scope": scope, "month": "", "dim": COMPUTED, "key": ""} for scope in fresh])
     if full:
         _write_routes(deliveries.values(), None)
     elif routes:
@@ -639,7 +668,8 @@ def dashboard_section(user, period, month_arg=None) -> dict:
     }
     for f in trend + borders:
         f["month_name"] = month_name(f)
-    return {"trend": trend, "borders": borders, "breakdown": breakdown, "month": month, "charts": charts,
+    return {"trend": trend, "borders": borders, "breakdown": breakdown, "breakdown_rows": BREAKDOWN_ROWS,
+            "month": month, "charts": charts,
             "month_start": date(int(month[:4]), int(month[5:]), 1),
             "months": [(m, date(int(m[:4]), int(m[5:]), 1)) for m in months[-TREND_MONTHS:]]}
 

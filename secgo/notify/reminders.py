@@ -9,7 +9,8 @@ notification, in each recipient's language:
 - remind_confirm (customers): updates left unconfirmed for UNCONFIRMED_HOURS; one reminder
   naming how many, whatever the number of updates and orders;
 - weekly_digest (coordinators): Monday from DIGEST_AT, their open issues, the unanswered ones
-  and the overdue orders;
+  and the overdue orders, and the past week's promptness (reports, delay, confirmations, on
+  time, time at the border);
 - remind_match (coordinators): 3, 6 and 12 months after a business-matching event of their
   clusters, how many of its matches they see have not reached a repeat order (and are still
   pursued). Once per event, coordinator and milestone for good: a `match_follow_ups` row under
@@ -22,7 +23,8 @@ advisory lock serialises the scan, so several workers never remind twice. Only p
 device that wants the kind are reminded (the settings page switches each kind per device).
 Nobody is reminded between QUIET_FROM and QUIET_UNTIL of their own time zone: a reminder
 due then is held in the outbox until QUIET_UNTIL, and checked again when it is sent (at_send):
-still the recipient's day, and the order still theirs to see.
+still the recipient's day, the order still theirs to see and still without its report (or
+not dispatched; the updates still unconfirmed).
 """
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
@@ -302,7 +304,8 @@ def digest_params(user, now: datetime, today: date) -> dict:
     return {"open_issues": open_issues, "unanswered": no_answer, "hours": hours, "overdue": overdue,
             "week": today.isoformat(),
             **{key: week[key] for key in ("updates", "delay_median_hours", "confirmed_share",
-                                          "delivered", "on_time_share")}}
+                                          "delivered", "on_time_share", "shipments",
+                                          "border_median_hours")}}
 
 
 # --- when a reminder is about to be sent -------------------------------------------------
@@ -310,7 +313,7 @@ def digest_params(user, now: datetime, today: date) -> dict:
 def at_send(notification, user, now: datetime):
     """For a notification about to be sent: True to send it, a datetime to hold it until
     (a reminder in the recipient's night), False to drop it (a reminder about an order the
-    recipient may no longer see, or updates confirmed since)."""
+    recipient may no longer see, reported on or dispatched since, or updates confirmed since)."""
     if notification.event not in REMINDERS:
         return True
     hold = held_until(user, now)
@@ -326,6 +329,8 @@ def at_send(notification, user, now: datetime):
         order = db.session.get(Order, notification.order_id)
         if order is None or not can_see_order(user, order):
             return False
+        if notification.event in ("remind_stale", "remind_due") and not _still_due(notification.event, order, now):
+            return False  # reported or dispatched since the scan (overnight, say)
     if notification.event == "remind_confirm" and not unconfirmed_counts([user.id], now):
         return False
     if notification.event == "weekly_digest" and user.role != "coordinator":
@@ -333,6 +338,16 @@ def at_send(notification, user, now: datetime):
     if notification.event == "remind_match" and not _sees_event(user, notification.params):
         return False
     return True
+
+
+def _still_due(kind, order, now) -> bool:
+    """The scan's condition, again for one order at send time: still no update for
+    REMIND_STALE_DAYS (and not finished), or still not dispatched."""
+    if kind == "remind_due":
+        return order.status in NOT_DISPATCHED
+    cutoff = now - timedelta(days=current_app.config["REMIND_STALE_DAYS"])
+    return not order.is_final and not db.session.scalar(select(exists().where(
+        StatusUpdate.order_id == order.id, StatusUpdate.recorded_at >= cutoff)))
 
 
 def _sees_event(user, params) -> bool:

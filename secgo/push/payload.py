@@ -161,6 +161,11 @@ def _reminder_texts(event, params, reference):
             parts.append(_("%(percent)s confirmed", percent=_percent(params["confirmed_share"])))
     if _int(params.get("delivered")) and params.get("on_time_share") is not None:
         parts.append(_("%(percent)s of deliveries on time", percent=_percent(params["on_time_share"])))
+    if _int(params.get("shipments")) and params.get("border_median_hours") is not None:
+        parts.append(ngettext("%(num)s shipment waited %(hours)s h at the border (median)",
+                              "%(num)s shipments waited %(hours)s h at the border (median)",
+                              _int(params.get("shipments")),
+                              hours=format_decimal(params["border_median_hours"], "#,##0.#")))
     return _("Your week on SEC GO!"), " · ".join(parts)
 
 
