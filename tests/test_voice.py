@@ -304,7 +304,7 @@ def _props(doc, node):
     return found
 
 
-def test_the_openapi_document_says_where_voice_notes_go_in_and_come_out(app, world, client, auth):
+def test_the_openapi_document_says_where_voice_notes_go_in_and_come_out(app, world, client):
     """Every write that takes a note takes it as multipart `voice`, and the order read names
     every field it sends: the timeline's and the delivery's voice notes included."""
     doc = client.get("/api/v1/openapi.json").json
@@ -313,12 +313,13 @@ def test_the_openapi_document_says_where_voice_notes_go_in_and_come_out(app, wor
         form = doc["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
         assert "voice" in _props(doc, form), path
     ref = make_order(app, world)
-    auth.login("customer")
+    customer = token_for(app, "customer")
     body, content_type = multipart({"received_quantity": "100", "condition": "good"},
                                    [("voice", "v.webm", tone(1.0))])
-    assert client.post(f"/orders/{ref}/delivery", data=body,
-                       content_type=content_type).status_code == 303
-    read = client.get(f"/api/v1/orders/{ref}").json
+    sent = client.post(f"/api/v1/orders/{ref}/delivery", data=body, content_type=content_type,
+                       headers={**customer, "Idempotency-Key": "api-voice-delivery-1"})
+    assert sent.status_code == 201, sent.get_data(as_text=True)[:300]
+    read = client.get(f"/api/v1/orders/{ref}", headers=customer).json
     assert read["delivery"]["voice"]["duration_ms"] >= 900
     schema = doc["paths"]["/orders/{reference}"]["get"]["responses"]["200"]["content"][
         "application/json"]["schema"]

@@ -476,7 +476,7 @@ PROOF = {
     "proof": {"type": ["string", "null"], "enum": [*handover.PROOFS, None]},
     "signature": {"oneOf": [PHOTO, {"type": "null"}]},
 }
-DELIVERY = schema("Delivery", {
+DELIVERY_READ = schema("Delivery", {
     "type": ["object", "null"],
     "description": "The customer's delivery confirmation, or null before there is one",
     "properties": {
@@ -492,7 +492,7 @@ ORDER_DETAIL = schema("OrderDetail", {"allOf": [ORDER, {
     "properties": {
         "notes": {"type": "string"},
         "updates": {"type": "array", "items": UPDATE, "description": "The timeline, oldest first"},
-        "delivery": DELIVERY,
+        "delivery": DELIVERY_READ,
         "issues": {"type": "array", "items": {"type": "object", "properties": {
             "id": {"type": "integer"}, "category": {"type": "string"},
             "severity": {"type": "string"}, "title": {"type": "string"},
