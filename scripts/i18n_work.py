@@ -12,6 +12,7 @@ pages: the messages seen on each page and the templates it is drawn from).
 """
 import csv
 import html
+import io
 import json
 import logging
 import os
@@ -135,16 +136,45 @@ def _page_text(body):
     return html.unescape(re.sub(r"<[^>]+>", " ", body) + " " + attrs)
 
 
+def script_hooks():
+    """static/js module -> what in a page makes it run: the modules app.js loads only where a
+    page has their hook (`if (document.querySelector('[data-voice]')) import('./voice.js')`)."""
+    app_js = (ROOT / "secgo" / "static" / "js" / "app.js").read_text(encoding="utf-8")
+    hooks = {}
+    for selector, module in re.findall(r"querySelector\('([^']+)'\)\)\s*import\('\./([\w-]+\.js)'\)", app_js):
+        attr = re.fullmatch(r"\[([\w-]+)\]", selector)
+        if attr:
+            hooks[f"static/js/{module}"] = re.compile(rf"\s{re.escape(attr.group(1))}[\s=>]")
+    return hooks
+
+
+def _with_parts(env, names):
+    """The templates named and every template they extend, include or import macros from
+    (Flask signals only the page's own template)."""
+    from jinja2 import meta
+
+    found, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        source = env.loader.get_source(env, name)[0]
+        todo.extend(n for n in meta.find_referenced_templates(env.parse(source)) if n)
+    return found
+
+
 def where_shown():
-    """Screenshot page name -> (English text of the page, templates it is drawn from).
+    """Screenshot page name -> (English text of the page, templates and scripts it is drawn from).
 
     The demo's pages rendered in English on a temporary database, as scripts/screenshots.py
-    shows them.
+    shows them (with the voice note it leaves on the demo order); a script's messages belong
+    to the pages that load it.
     """
     from flask import template_rendered
 
     sys.path.insert(0, str(ROOT))
-    from scripts.screenshots import PAGES
+    from scripts.screenshots import PAGES, tone_webm
     from secgo import create_app
     from secgo.demo import PASSWORD, seed_demo
     from secgo.extensions import db
@@ -166,8 +196,18 @@ def where_shown():
         with app.app_context():
             db.create_all()
             seed_demo()
+        producer = app.test_client()  # the voice note screenshots.py leaves on the demo order
+        producer.post("/login", data={"login": "demo-producer", "password": PASSWORD})
+        producer.post("/orders/SEC-7K3F9Q/updates", content_type="multipart/form-data",
+                      data={"status": "note", "note": "", "voice": (io.BytesIO(tone_webm()), "voice.webm")})
+        hooks = script_hooks()
         seen = []
-        template_rendered.connect(lambda sender, template, context, **kw: seen.append(template.name), app)
+        def record(sender, template, context, **kw):
+            seen.append(template.name)
+
+        # weak=False: blinker keeps only a weak reference by default, and a lambda handed to it
+        # is gone before the first page is drawn (no template was ever recorded).
+        template_rendered.connect(record, app, weak=False)
         for name, (login, path) in PAGES.items():
             client = app.test_client()
             if login:
@@ -175,7 +215,9 @@ def where_shown():
             seen.clear()
             response = client.get(path, headers={"Accept-Language": "en"})
             if response.status_code < 400:
-                pages[name] = (_page_text(response.get_data(as_text=True)), set(seen))
+                body = response.get_data(as_text=True)
+                scripts = {module for module, hook in hooks.items() if hook.search(body)}
+                pages[name] = (_page_text(body), _with_parts(app.jinja_env, seen) | scripts)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
@@ -217,15 +259,17 @@ def review_rows():
         if not message.id:
             continue
         msgid = _key(message)
-        pattern = _pattern(msgid)
+        plural = message.id[1] if isinstance(message.id, tuple) else ""
+        patterns = [p for p in (_pattern(msgid), plural and _pattern(plural)) if p]  # "2 seconds"
         files = sorted(sources.get(msgid, ()))
         templates = {f.split("templates/", 1)[1] for f in files if "templates/" in f}
-        shown = [name for name, (text, drawn) in pages.items() if pattern and pattern.search(text)]
+        templates |= {f.split("secgo/", 1)[-1] for f in files if "static/js/" in f}
+        shown = [name for name, (text, drawn) in pages.items() if any(p.search(text) for p in patterns)]
         drawn_from = [name for name, (text, drawn) in pages.items() if templates & drawn and name not in shown]
         used = terms_in(msgid, terms)
         rows.append({
             "msgid": msgid,
-            "plural": message.id[1] if isinstance(message.id, tuple) else "",
+            "plural": plural,
             "note": " ".join(message.auto_comments),
             **{lang: _text(catalogs[lang].get(msgid, context=message.context).string) for lang in LANGS},
             "terms": [(t, terms[t]) for t in used],

@@ -100,6 +100,8 @@ HOSTILE = {
     "jpeg-then-audio-polyglot": (jpeg() + tone(1.0), "voice.webm", 415),
     "corrupt": (b"\x1aE\xdf\xa3" + bytes(range(256)) * 40, "voice.webm", 415),
     "ten-megabytes": (b"\x1aE\xdf\xa3" + b"\0" * (10 * 1024 * 1024), "voice.webm", 413),
+    "four-megabytes": (b"\x1aE\xdf\xa3" + b"\0" * (4 * 1024 * 1024), "voice.webm", 413),
+    "sixty-five-seconds": (None, "voice.webm", 422),
     "three-minutes": (None, "voice.webm", 422),
     "empty-sound": (tone(0.02), "voice.webm", 415),
 }
@@ -110,7 +112,7 @@ def test_a_hostile_voice_note_is_refused_with_a_message_and_changes_nothing(
         app, world, client, auth, case):
     data, name, status = HOSTILE[case]
     if data is None:
-        data = tone(180.0)
+        data = tone(180.0 if case == "three-minutes" else 65.0)
     ref = make_order(app, world)
     auth.login("producer")
     before, files = counts(app), stored_files(app)
@@ -119,9 +121,23 @@ def test_a_hostile_voice_note_is_refused_with_a_message_and_changes_nothing(
     assert response.status_code == status, response.get_data(as_text=True)[:300]
     error = response.json["error"]
     assert error["message"]
-    if status != 413:  # the whole request is too big: refused before any field is read
+    if len(data) < app.config["MAX_CONTENT_LENGTH"]:  # else refused before any field is read
         assert error["fields"]["voice"]
     assert counts(app) == before and stored_files(app) == files
+
+
+def test_a_whole_minute_is_kept_and_stays_near_180_kb(app, world, client, auth):
+    """The 60 s limit lets a full minute through (a recorder stopped at 60 s), and the stored
+    note, at speech quality, keeps a minute near 180 KB whatever the phone sent."""
+    ref = make_order(app, world)
+    auth.login("producer")
+    assert post_update(client, ref, tone(60.0)).status_code == 303
+    voice_id, duration_ms, _ = the_voice(app)
+    assert 59_900 <= duration_ms <= 60_100
+    stored = client.get(f"/attachments/{voice_id}").get_data()
+    assert len(stored) < 190_000, len(stored)
+    page = client.get(f"/orders/{ref}").get_data(as_text=True)
+    assert "Voice note, 60 seconds" in page
 
 
 def test_a_plain_form_shows_the_refusal_at_the_voice_field_with_what_was_typed(
@@ -276,3 +292,39 @@ def test_a_tracking_link_plays_the_orders_notes_and_its_clerk_can_speak_a_proble
     with app.app_context():
         issue = db.session.scalar(select(Issue).where(Issue.title == "Wet bags"))
         assert issue.voice.duration_ms >= 1900 and issue.voice.uploaded_by_id is None
+
+
+def _props(doc, node):
+    """The properties a schema names, following $ref and allOf."""
+    if "$ref" in node:
+        return _props(doc, doc["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]])
+    found = dict(node.get("properties", {}))
+    for part in node.get("allOf", []):
+        found.update(_props(doc, part))
+    return found
+
+
+def test_the_openapi_document_says_where_voice_notes_go_in_and_come_out(app, world, client):
+    """Every write that takes a note takes it as multipart `voice`, and the order read names
+    every field it sends: the timeline's and the delivery's voice notes included."""
+    doc = client.get("/api/v1/openapi.json").json
+    for path in ("/orders/{reference}/updates", "/orders/{reference}/delivery",
+                 "/orders/{reference}/issues", "/issues/{issue_id}/comments"):
+        form = doc["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+        assert "voice" in _props(doc, form), path
+    ref = make_order(app, world)
+    customer = token_for(app, "customer")
+    body, content_type = multipart({"received_quantity": "100", "condition": "good"},
+                                   [("voice", "v.webm", tone(1.0))])
+    sent = client.post(f"/api/v1/orders/{ref}/delivery", data=body, content_type=content_type,
+                       headers={**customer, "Idempotency-Key": "api-voice-delivery-1"})
+    assert sent.status_code == 201, sent.get_data(as_text=True)[:300]
+    read = client.get(f"/api/v1/orders/{ref}", headers=customer).json
+    assert read["delivery"]["voice"]["duration_ms"] >= 900
+    schema = doc["paths"]["/orders/{reference}"]["get"]["responses"]["200"]["content"][
+        "application/json"]["schema"]
+    top = _props(doc, schema)
+    assert set(read) <= set(top), set(read) - set(top)
+    assert set(read["delivery"]) <= set(_props(doc, top["delivery"]))
+    assert "voice" in _props(doc, top["delivery"])
+    assert "voice" in _props(doc, top["updates"]["items"])

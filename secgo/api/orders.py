@@ -476,6 +476,32 @@ PROOF = {
     "proof": {"type": ["string", "null"], "enum": [*handover.PROOFS, None]},
     "signature": {"oneOf": [PHOTO, {"type": "null"}]},
 }
+DELIVERY_READ = schema("Delivery", {
+    "type": ["object", "null"],
+    "description": "The customer's delivery confirmation, or null before there is one",
+    "properties": {
+        "id": {"type": "integer"}, "received_quantity": {"type": "string"},
+        "condition": {"type": "string", "enum": list(CONDITIONS)}, "note": {"type": "string"},
+        "phrases": {"type": "array", "items": PHRASE},
+        "created_at": {"type": "string", "format": "date-time"},
+        "photos": {"type": "array", "items": PHOTO}, "voice": VOICE, **PROOF,
+    },
+})
+ORDER_DETAIL = schema("OrderDetail", {"allOf": [ORDER, {
+    "type": "object",
+    "properties": {
+        "notes": {"type": "string"},
+        "updates": {"type": "array", "items": UPDATE, "description": "The timeline, oldest first"},
+        "delivery": DELIVERY_READ,
+        "issues": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "category": {"type": "string"},
+            "severity": {"type": "string"}, "title": {"type": "string"},
+            "title_phrase": {"oneOf": [PHRASE, {"type": "null"}]}, "update_id": {"type": ["integer", "null"]},
+            "state": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}}}},
+        "allowed_statuses": {"type": "array", "items": {"type": "string"},
+                             "description": "The statuses the caller may post next"},
+    },
+}]})
 
 
 def _json(s):
@@ -514,7 +540,7 @@ register("/orders/{reference}", {
     "get": {
         "summary": "An order with its timeline",
         "parameters": [REF_PARAM],
-        "responses": {"200": {"description": "The order", **_json(ORDER)},
+        "responses": {"200": {"description": "The order", **_json(ORDER_DETAIL)},
                       **error_responses(401, 404)},
     },
 })

@@ -81,3 +81,30 @@ def test_a_tab_bar_too_wide_for_the_phone_scrolls_with_whole_labels_and_a_fade(a
     assert bar.get_attribute("data-more-before") is not None
     page.click("nav.tabs .tab-more > summary")
     assert page.locator("nav.tabs .tab-menu a").first.is_visible()
+
+
+def _dark_pixels(png: bytes, right_margin: int = 40) -> int:
+    """Pixels of text in an element's picture, leaving out the calendar button at its right."""
+    import io
+
+    from PIL import Image
+
+    picture = Image.open(io.BytesIO(png)).convert("L")
+    width, height = picture.size
+    box = picture.crop((4, 4, max(5, width - right_margin), height - 4))
+    return sum(box.histogram()[:110])
+
+
+@pytest.mark.parametrize("app", [NO_LIMITS], indirect=True)
+def test_an_empty_date_field_shows_no_english_pattern_and_a_chosen_date_shows(
+        app, world, live_server, page, login):
+    _set_locale(app, world, "producer", "km")
+    login("producer")
+    page.goto(f"{live_server.url}/orders/new")
+    due = page.locator("input[type=date]").first
+    wait_js(page, "document.querySelector('input[type=date]').classList.contains('is-empty')")
+    assert _dark_pixels(due.screenshot()) == 0  # no "mm/dd/yyyy"
+    due.fill("2026-12-24")
+    page.locator("h1").first.click()  # away from the field, as a reader would
+    assert not due.evaluate("el => el.classList.contains('is-empty')")
+    assert _dark_pixels(due.screenshot()) > 20  # the chosen date is drawn
