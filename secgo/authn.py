@@ -2,7 +2,8 @@
 (without CSRF, and only when the token itself is valid)."""
 from datetime import timedelta
 
-from flask import current_app, g, request
+from flask import current_app, g, request, session
+from flask_login import user_logged_in
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -96,9 +97,29 @@ def unauthorized():
 CSRF_EXEMPT = {"channels.telegram_webhook", "orders.track_receipt", "orders.track_problem"}
 
 
+def _cookies_once_a_day():
+    """A signed-in browser's cookies are sent again on its first request of each day (UTC), so
+    that the remember cookie keeps running a year from the last day of use without going out,
+    with the session cookie, on every answer."""
+    if "_user_id" not in session:
+        return
+    today = utcnow().date().toordinal()
+    if session.get("_day") != today:
+        session["_day"] = today  # the session changed: its cookie goes out
+        if request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")):
+            session["_remember"] = "set"  # and Flask-Login sends the remember cookie again
+
+
+def _signed_in_today(_app, **_extra):
+    """A sign-in sends both cookies: nothing more that day."""
+    session["_day"] = utcnow().date().toordinal()
+
+
 def init_app(app):
     """A bearer request is its token's user or 401; every other unsafe request needs CSRF."""
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    app.before_request(_cookies_once_a_day)
+    user_logged_in.connect(_signed_in_today, app)
 
     @app.before_request
     def _bearer_or_csrf():

@@ -255,3 +255,23 @@ def test_next_parameter_cannot_redirect_off_site(client, world):
     response = client.post("/login?next=https://evil.example/", data={
         "login": "producer", "password": PASSWORD, "csrf_token": token})
     assert response.headers["Location"] == "/"
+
+
+def test_cookies_go_out_once_a_day_not_with_every_answer(app, client, auth, world, monkeypatch):
+    """On 2G every answer's bytes count: the session and remember cookies are sent again on the
+    first request of a day (keeping the sign-in a year from the last day of use), not on each."""
+    import secgo.authn as authn
+
+    auth.login("producer")
+    assert client.get("/settings").headers.getlist("Set-Cookie") == []
+    assert client.get("/orders/new").headers.getlist("Set-Cookie") == []
+    tomorrow = utcnow() + timedelta(days=1)
+    monkeypatch.setattr(authn, "utcnow", lambda: tomorrow)
+    cookies = client.get("/settings").headers.getlist("Set-Cookie")
+    remember = next(c for c in cookies if c.startswith("remember_token="))
+    from email.utils import parsedate_to_datetime
+
+    assert parsedate_to_datetime(re.search(r"Expires=([^;]+)", remember).group(1)) - utcnow() > timedelta(days=364)
+    assert any(c.startswith("secgo_session=") for c in cookies)
+    assert client.get("/settings").headers.getlist("Set-Cookie") == []  # once that day
+    assert client.get("/settings").status_code == 200  # still signed in
