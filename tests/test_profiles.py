@@ -271,6 +271,27 @@ def test_directory_search(app, directory_world, args, names):
         assert name in page
 
 
+def test_the_directory_finds_thai_and_burmese_by_part_of_a_word(app, directory_world):
+    """Thai and Burmese are written without spaces between words: a part of a word finds it,
+    as in the order search (the same folding)."""
+    with app.app_context():
+        editor = db.session.get(User, directory_world.users["admin"])
+        for name, country, product in (("Chiang Rai Tea", "TH", "ชาอู่หลงออร์แกนิก"),
+                                       ("Shan Hills Coffee", "MM", "ရှမ်းကော်ဖီစေ့")):
+            org = Organization(kind="producer", name=name, country=country, province="",
+                               cluster_id=directory_world.clusters["rice"])
+            db.session.add(org)
+            db.session.flush()
+            services.save_profile(editor, org, {"products": [{"name": product, "monthly_capacity": 10}]})
+        db.session.commit()
+    client = app.test_client()
+    login(client, "customer")
+    for query, found in (("อู่หลง", "Chiang Rai Tea"), ("ကော်ဖီ", "Shan Hills Coffee")):
+        names = {i["name"] for i in client.get("/api/v1/directory", query_string={"q": query}).get_json()["items"]}
+        assert names == {found}, query
+        assert found in client.get("/directory", query_string={"q": query}).get_data(as_text=True)
+
+
 def test_directory_hides_private_capacity_and_refuses_a_bad_one(app, directory_world):
     client = app.test_client()
     login(client, "customer")
