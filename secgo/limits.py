@@ -40,6 +40,11 @@ LIMITS = {
     "username": 64,
     "email": 254,
     "phone": 20,
+    # Signing in: a login (a phone, an e-mail or a username) and a password; an API token's
+    # name (its column's width).
+    "login": 254,
+    "password": 200,
+    "token_name": 80,
     # Business matching (secgo/matching): an event's name and place (their columns' widths),
     # a match's products of interest (a short list of names), why a match is no longer pursued.
     "event_name": 160,

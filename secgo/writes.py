@@ -60,8 +60,9 @@ class Write:
 
 @dataclass(frozen=True)
 class Posted:
-    """A write request, read once: fields (raw), photos hashed by content, photo ids, its key,
-    and its free texts as they will be stored (settled) with the detector's doubts."""
+    """A write request, read once: fields (raw; a form's first value of each name), photos
+    hashed by content, photo ids, its key, and its free texts as they will be stored (settled)
+    with the detector's doubts; a form's every value of each name in lists (checkboxes)."""
 
     fields: dict
     files: list
@@ -76,6 +77,11 @@ class Posted:
     signature_digest: str | None = None
     document_file: object = None  # a delivery's paper, the signed delivery note (field "document")
     document_digest: str | None = None
+    lists: dict = field(default_factory=dict)  # a form's name -> all its values
+
+    def getlist(self, name: str) -> list:
+        """Every value a form sent under this name (ticked checkboxes, a multiple choice)."""
+        return list(self.lists.get(name, ()))
 
     @property
     def data(self) -> dict:
@@ -86,6 +92,9 @@ class Posted:
     def payload(self) -> dict:
         """What identifies the request for a replay (the same whatever the files are called)."""
         payload = {**self.fields, "photos": self.digests, "photo_ids": self.photo_ids}
+        repeated = {name: values for name, values in self.lists.items() if len(values) > 1}
+        if repeated:  # other choices ticked are another request
+            payload["lists"] = repeated
         if self.voice_digest:
             payload["voice"] = self.voice_digest
         if self.signature_digest:
@@ -167,11 +176,12 @@ def _refuse_bad_answers(body: dict, names) -> None:
 
 def parse(write: Write) -> Posted:
     """Read the request once (form or JSON) into a Posted; its input is never changed."""
-    files, photo_ids, voice, signature, document = [], [], None, None, None
+    files, photo_ids, voice, signature, document, lists = [], [], None, None, None, {}
     # The API's JSON writes also take a multipart form: its fields, photos and a voice note.
     multipart = write.body in ("json", "json?") and request.mimetype == "multipart/form-data"
     if write.body == "form" or multipart:
         fields = {k: v for k, v in request.form.items() if k not in NOT_FIELDS}
+        lists = {k: v for k, v in request.form.lists() if k not in NOT_FIELDS}
         files = [f for f in request.files.getlist(write.files) if f and f.filename]
         photo_ids = _form_photo_ids()
         voice = request.files.get(VOICE_FIELD)
@@ -192,7 +202,7 @@ def parse(write: Write) -> Posted:
     return Posted(fields, files, [_digest(f) for f in files], photo_ids, request_key(),
                   texts, doubts, voice, _digest(voice) if voice else None,
                   signature, _digest(signature) if signature else None,
-                  document, _digest(document) if document else None)
+                  document, _digest(document) if document else None, lists)
 
 
 class _Action:

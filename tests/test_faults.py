@@ -193,6 +193,32 @@ def test_the_refusal_is_in_the_users_language_on_the_api_too(app, world, client,
     assert _rows(app)[0] == 0
 
 
+@pytest.mark.parametrize("app", NO_CSRF, indirect=True)
+def test_an_order_paper_the_server_cannot_store_is_refused_cleanly_and_goes_through_later(
+        app, world, client, auth, upload_fault):
+    # Papers are stored as photos are (secgo.attachments.services.store_files): a 507, no row,
+    # no file, and the same upload with the same key lands once when there is room again.
+    from secgo.models import Document
+    from tests.test_documents import sample_pdf, upload
+
+    ref = make_order(app, world)
+    fix = upload_fault("not-a-folder")
+    auth.login("producer")
+    key = str(uuid.uuid4())
+    refused = upload(client, ref, sample_pdf(), client_id=key, Accept="application/json")
+    assert refused.status_code == 507 and refused.json["error"]["code"] == "insufficient_storage"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Document)) == 0
+    fix()
+    assert _files(Path(app.config["UPLOAD_FOLDER"])) == []
+    sent = upload(client, ref, sample_pdf(), client_id=key, Accept="application/json")
+    assert sent.status_code == 201, sent.get_data(as_text=True)
+    with app.app_context():
+        (doc,) = db.session.scalars(select(Document)).all()
+        folder = Path(app.config["UPLOAD_FOLDER"])
+        assert sorted(_files(folder)) == sorted([doc.storage_name, doc.thumb_name])
+
+
 OUTBOX_SEND = ROOT / "secgo" / "static" / "js" / "outbox-send.js"
 NODE_SEND = r"""
 const fs = require('fs'); const vm = require('vm');

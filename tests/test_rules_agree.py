@@ -216,3 +216,26 @@ def test_every_text_box_allows_exactly_what_the_server_accepts():
                                   path.read_text())
              if m.group(1) not in ("received_quantity", "capacity")]  # numbers, not texts
     assert not typed, "take these limits from `limits` (secgo/limits.py):\n" + "\n".join(typed)
+
+
+def test_no_length_limit_is_typed_as_a_number_in_a_form_or_the_openapi_document():
+    # A number typed beside its table drifts from it: forms take length("field") and the
+    # OpenAPI document max_length("field") (secgo/limits.py), or the constant their check uses.
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "secgo"
+    typed = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "limits.py" or "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Dict):
+                typed += [f"{path.relative_to(package)}:{node.lineno} maxLength" for key, value
+                          in zip(node.keys, node.values, strict=True) if isinstance(key, ast.Constant)
+                          and key.value == "maxLength" and isinstance(value, ast.Constant)]
+            elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Length":
+                typed += [f"{path.relative_to(package)}:{node.lineno} Length(max=...)"
+                          for kw in node.keywords
+                          if kw.arg == "max" and isinstance(kw.value, ast.Constant)]
+    assert not typed, "take these limits from secgo/limits.py:\n" + "\n".join(typed)

@@ -119,3 +119,36 @@ def test_caller_keys_are_built_in_one_place():
                 if 'f"u{' in path.read_text(encoding="utf-8")
                 or 'f"t{' in path.read_text(encoding="utf-8")]
     assert builders == ["writes.py"]
+
+
+@pytest.mark.parametrize("app", NO_CSRF, indirect=True)
+def test_the_same_request_id_with_other_boxes_ticked_is_refused_not_taken_for_the_first(
+        app, world, client, auth):
+    from secgo.models import CrossingRequirement
+    from tests.test_documents import set_checklist
+
+    auth.login("coordinator")
+    fields = [("crossing", "mae_sot_myawaddy"), ("product", ""), ("client_id", "boxes-ticked-01")]
+
+    def send(*types):
+        body, content_type = multipart([*fields, *[("doc_types", t) for t in types]], [])
+        return client.post("/coordinator/checklists", data=body, content_type=content_type,
+                           headers=JSON)
+
+    first = send("commercial_invoice", "packing_list")
+    assert first.status_code == 200
+    assert send("commercial_invoice", "packing_list").get_json() == first.get_json()  # a replay
+    other = send("commercial_invoice", "phytosanitary")
+    assert other.status_code == 409 and other.get_json()["error"]["code"] == "idempotency_key_reused"
+    with app.app_context():
+        assert sorted(db.session.scalars(select(CrossingRequirement.doc_type))) == [
+            "commercial_invoice", "packing_list"]
+    assert set_checklist(client, "mae_sot_myawaddy", ["fumigation"]).status_code == 303
+
+
+def test_write_views_read_the_request_through_the_pipeline():
+    """A write's run gets every value from its Posted (posted.getlist for checkboxes), so what
+    it stores is what identifies the request for a replay."""
+    readers = sorted(str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py")
+                     if "request.form.getlist(" in path.read_text(encoding="utf-8"))
+    assert readers == ["writes.py"], readers

@@ -15,7 +15,7 @@ TEXTS = ("name", "province", "product", "display_name")  # a Zawgyi guess is ask
 
 def _data(posted, *lists) -> dict:
     """The write's fields, with the multiple choices as lists (a form repeats the name)."""
-    return {**posted.data, **{name: request.form.getlist(name) for name in lists}}
+    return {**posted.data, **{name: posted.getlist(name) for name in lists}}
 
 
 def _show_errors(form, refusal) -> None:

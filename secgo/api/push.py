@@ -4,6 +4,7 @@ from flask import request
 from ..errors import ApiError
 from ..notify import EVENTS
 from ..push import services
+from ..push.endpoints import MAX_LENGTH
 from ..push.vapid import load_keys
 from ..writes import Write, submit
 from . import bp
@@ -33,7 +34,7 @@ NEW_SUBSCRIPTION = schema(
         "description": "PushSubscription.toJSON() from the browser, plus the events wanted "
         "(omitted: every event).",
         "properties": {
-            "endpoint": {"type": "string", "format": "uri", "maxLength": 1000},
+            "endpoint": {"type": "string", "format": "uri", "maxLength": MAX_LENGTH},
             "keys": {
                 "type": "object",
                 "required": ["p256dh", "auth"],

@@ -125,6 +125,23 @@ def _remove(path: Path) -> None:
         log.error("could not remove %s: %s", path, err.strerror or err)
 
 
+def store_files(field: str, what: str, *files: tuple[Path, bytes]) -> None:
+    """Store an upload's files (path, bytes), before its row is added: a row never points to a
+    file that is not there. When the disk is full or the folder unwritable: no file of this
+    call left, and a 507 for `field` that the outbox keeps the report for, to send again later
+    (secgo/static/js/outbox-send.js)."""
+    created = []
+    try:
+        for path, data in files:
+            if _write(path, data):
+                created.append(path)
+    except StorageFailed as err:
+        for path in created:
+            _remove(path)
+        log.error("%s not stored: %s", what, err)
+        raise ApiError(507, fields={field: MESSAGES[507]}) from err
+
+
 def storage_path(attachment: Attachment, thumb: bool = False) -> Path:
     """Where the attachment's bytes live under UPLOAD_FOLDER."""
     name = attachment.storage_name
@@ -179,19 +196,7 @@ def _store(user, jpeg: bytes, thumb: bytes, width: int, height: int, *, mime: st
         return row
     row = Attachment(sha256=digest, mime=mime, size=len(jpeg), width=width, height=height,
                      uploaded_by_id=user_id)
-    # The files first, then the row: a row never points to a file that is not there. When the
-    # disk is full or the folder unwritable: no row, no file of this call left, and a 507 that
-    # the outbox keeps the report for, to send again later (secgo/static/js/outbox-send.js).
-    main = storage_path(row)
-    created = False
-    try:
-        created = _write(main, jpeg)
-        _write(storage_path(row, thumb=True), thumb)
-    except StorageFailed as err:
-        if created:
-            _remove(main)
-        log.error("photo not stored: %s", err)
-        raise ApiError(507, fields={field: MESSAGES[507]}) from err
+    store_files(field, "photo", (storage_path(row), jpeg), (storage_path(row, thumb=True), thumb))
     db.session.add(row)
     db.session.flush()
     return row

@@ -18,7 +18,7 @@ import av
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..errors import MESSAGES, ApiError
+from ..errors import ApiError
 from ..extensions import db
 from ..models import Attachment
 
@@ -97,7 +97,7 @@ def clean_voice(data: bytes) -> tuple[bytes, int]:
 
 def save_voice(user, data: bytes) -> Attachment:
     """Clean and store one voice note (by the hash of what is stored, like photos)."""
-    from .services import StorageFailed, _write, storage_path
+    from .services import storage_path, store_files
 
     audio, duration_ms = clean_voice(data)
     digest = hashlib.sha256(audio).hexdigest()
@@ -109,11 +109,7 @@ def save_voice(user, data: bytes) -> Attachment:
             return row
     row = Attachment(sha256=digest, mime=MIME, size=len(audio), width=0, height=0,
                      duration_ms=duration_ms, uploaded_by_id=user_id)
-    try:
-        _write(storage_path(row), audio)
-    except StorageFailed as err:
-        log.error("voice note not stored: %s", err)
-        raise ApiError(507, fields={FIELD: MESSAGES[507]}) from err
+    store_files(FIELD, "voice note", (storage_path(row), audio))
     db.session.add(row)
     db.session.flush()
     return row

@@ -5,15 +5,16 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from ..forms import FlaskForm, choices
 from ..config import LOCALES, TIMEZONES
 from ..i18n import LANGUAGE_NAMES, TIMEZONE_LABELS
+from ..limits import LIMITS, length
 
 PASSWORD_MIN = 10
 
 
 class LoginForm(FlaskForm):
     login = StringField(
-        _l("Phone, e-mail or username"), validators=[DataRequired(), Length(max=254)]
+        _l("Phone, e-mail or username"), validators=[DataRequired(), length("login")]
     )
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), length("password")])
     remember = BooleanField(_l("Keep me logged in on this device"), default=True)
 
 
@@ -22,7 +23,8 @@ class SetPasswordForm(FlaskForm):
         _l("New password"),
         validators=[
             DataRequired(),
-            Length(min=PASSWORD_MIN, max=200, message=_l("Use %(min)d to %(max)d characters.", min=PASSWORD_MIN, max=200)),
+            Length(min=PASSWORD_MIN, max=LIMITS["password"],
+                   message=_l("Use %(min)d to %(max)d characters.", min=PASSWORD_MIN, max=LIMITS["password"])),
         ],
     )
     confirm = PasswordField(
@@ -32,7 +34,7 @@ class SetPasswordForm(FlaskForm):
 
 
 class SettingsForm(FlaskForm):
-    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=80)])
+    display_name = StringField(_l("Your name"), validators=[DataRequired(), length("display_name")])
     locale = SelectField(
         _l("Language"), choices=choices(((code, LANGUAGE_NAMES[code])) for code in LOCALES)
     )
@@ -40,8 +42,8 @@ class SettingsForm(FlaskForm):
 
 
 class ChangePasswordForm(SetPasswordForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), length("password")])
 
 
 class ApiTokenForm(FlaskForm):
-    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=80)])
+    name = StringField(_l("Token name"), validators=[DataRequired(), length("token_name")])

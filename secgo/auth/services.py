@@ -10,6 +10,7 @@ from ..audit.services import record
 from ..errors import ApiError
 from ..extensions import db
 from ..i18n import normalize_text
+from ..limits import LIMITS
 from ..models import (
     ROLES, ApiToken, Invite, Organization, User, UserSession, hash_token, new_token, utcnow,
 )
@@ -210,7 +211,7 @@ def redeem_link(invite: Invite, password: str) -> User:
 def create_api_token(user: User, name: str) -> str:
     """Create a bearer token for integrations; the secret is shown once."""
     token = "sg_" + new_token()
-    row = ApiToken(user=user, name=str(normalize_text(name))[:80], token_hash=hash_token(token), prefix=token[:9])
+    row = ApiToken(user=user, name=str(normalize_text(name))[:LIMITS["token_name"]], token_hash=hash_token(token), prefix=token[:9])
     db.session.add(row)
     db.session.flush()
     record("api_token_created", actor=user, subject=user, details={"name": row.name, "prefix": row.prefix})

@@ -115,7 +115,7 @@ def set_checklist(posted, user, crossing=None):
     crossing = crossing or data.get("crossing")
     types = data.get("doc_types", [])
     if request.mimetype != "application/json":  # a form's checkboxes
-        types = request.form.getlist("doc_types")
+        types = posted.getlist("doc_types")
     groups = services.set_checklist(user, crossing, data.get("product", ""), types)
     return 200, {"crossing": crossing, "checklist": groups}, \
         url_for("documents.checklists") + f"#c-{crossing}"

@@ -30,15 +30,13 @@ from sqlalchemy import select
 
 from ..attachments.services import (
     FORMATS,
-    StorageFailed,
-    _remove,
     _store,
-    _write,
     clean_photo,
+    store_files,
 )
 from ..audit.services import record
 from ..authz import order_side
-from ..errors import MESSAGES, ApiError
+from ..errors import ApiError
 from ..extensions import db
 from ..i18n import DOCUMENT_LABELS, fold
 from ..limits import clean_text
@@ -244,16 +242,7 @@ def save_document(actor, order: Order, data: bytes, doc_type, *, filename="", cl
     row = Document(order=order, doc_type=doc_type, sha256=digest, mime=mime, size=len(stored),
                    pages=pages, filename=_filename(filename), uploaded_by=actor,
                    uploaded_by_label=label, client_id=client_id, created_at=utcnow())
-    main = storage_path(row)
-    created = False
-    try:  # the files first, then the row: a row never points to a missing file
-        created = _write(main, stored)
-        _write(storage_path(row, thumb=True), thumb)
-    except StorageFailed as err:
-        if created:
-            _remove(main)
-        log.error("document not stored: %s", err)
-        raise ApiError(507, fields={FIELD: MESSAGES[507]}) from err
+    store_files(FIELD, "document", (storage_path(row), stored), (storage_path(row, thumb=True), thumb))
     db.session.add(row)
     order.last_activity_at = row.created_at
     db.session.flush()

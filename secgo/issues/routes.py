@@ -121,7 +121,7 @@ CONFIRM_CLOSE = _l("Tick the box to confirm that you close this issue.")
 
 def _transition(posted, issue):
     data = posted.data
-    if data.get("action") == "close" and issue.state != "resolved" and data.get("confirm") != "1":
+    if data.get("action") == "close" and not issue.waits_for_close and data.get("confirm") != "1":
         # The page asks before an issue nobody marked resolved is closed (the API does not).
         raise ApiError(422, fields={"confirm": CONFIRM_CLOSE})
     event = services.transition(issue, current_user, data.get("action", ""),

@@ -28,7 +28,7 @@ def _event_data(posted) -> dict:
     """The form's fields, the producers and buyers chosen as one list of organization ids."""
     from ..admin.forms import number
 
-    ids = [number(v) for name in ("producers", "buyers") for v in request.form.getlist(name)]
+    ids = [number(v) for name in ("producers", "buyers") for v in posted.getlist(name)]
     return {**posted.data, "organization_ids": ids}
 
 

@@ -147,9 +147,8 @@ def form_data(form, user) -> dict:
 
 
 def _save(posted, org):
-    data = {**form_data(request.form, current_user), **{k: posted.data.get(k) for k in TEXTS}}
-    photo_ids = [int(i) for i in request.form.getlist("photo_ids") if i.isdecimal() and len(i) < 11]
-    services.save_profile(current_user, org, data, files=posted.files, photo_ids=photo_ids)
+    data = {**form_data(MultiDict(posted.lists), current_user), **{k: posted.data.get(k) for k in TEXTS}}
+    services.save_profile(current_user, org, data, files=posted.files, photo_ids=posted.photo_ids)
     return 200, {"org_id": org.id}, url_for("profiles.profile", org_id=org.id)
 
 
@@ -189,7 +188,7 @@ def _cluster_page(cluster, values, status=200, errors=None, message=None, zawgyi
 
 
 def _save_cluster(posted, cluster):
-    form = request.form
+    form = MultiDict(posted.lists)
     data = {**{name: form.get(name) for name in ("description", "description_en", "contact_name",
                                                   "contact_phone")},
             "contact_languages": form.getlist("contact_languages"),
