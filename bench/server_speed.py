@@ -67,9 +67,14 @@ def timed(session, method, url, **kw):
     return (float(m[1]) if m else rtt), rtt, r.status_code
 
 
+# Requests before the timed ones: three for each of gunicorn's two workers (the first requests
+# a process serves compile its templates and queries; they land on either worker).
+WARM_UP = 6
+
+
 def measure(name, kind, fn, n):
     """Run fn n times after a warm-up; percentiles of server and round-trip time."""
-    for _ in range(3):
+    for _ in range(WARM_UP):
         fn()
     server, rtt, statuses = [], [], {}
     for _ in range(n):
