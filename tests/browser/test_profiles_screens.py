@@ -35,9 +35,10 @@ def test_a_profile_is_filled_in_found_and_asked_about_on_a_phone(app, world, liv
     page.fill("#p0_unit", "kg")
     page.select_option("#c0_kind", "organic")
     page.set_input_files("#c0_file", str(scan))
-    # The picker says what was chosen in the page's language, not the browser's English.
-    wait_js(page, "document.getElementById('c0_file-count').textContent.trim().length > 0")
-    assert "chosen" not in page.locator("#c0_file-count").inner_text()
+    # The picker (a PDF or a photo of the paper) names the file chosen; never the browser's
+    # English "No file chosen".
+    wait_js(page, "document.getElementById('c0_file-name').textContent.includes('certificate.jpg')")
+    assert "chosen" not in page.locator("#c0_file-name").inner_text()
     page.locator("input[name=show_track_record]").check()
     screenshot("profile-edit-km")
     page.locator("form button.primary").click()
