@@ -229,16 +229,35 @@ def drain_and_check_push(url, fake, limit_s=120.0) -> dict:
     """Wait (bounded) until the outbox is empty; compare pushes received with deliveries recorded."""
     from sqlalchemy import create_engine, text
 
+    from datetime import datetime, timezone
+
+    from sqlalchemy import func, select
+
+    from secgo.models import Notification
+    from secgo.notify.reminders import REMINDERS
+
+    def due(conn):  # pending and due now: a reminder held for the recipient's morning is not
+        return conn.execute(select(func.count()).select_from(Notification).where(
+            Notification.state == "pending",
+            Notification.next_attempt_at <= datetime.now(timezone.utc))).scalar()
+
     engine = create_engine(url)
     deadline = time.monotonic() + limit_s
     with engine.connect() as conn:
         while time.monotonic() < deadline:
-            pending = conn.execute(text("SELECT count(*) FROM notifications WHERE state = 'pending'")).scalar()
+            pending = due(conn)
             conn.rollback()
             if not pending:
                 break
             time.sleep(1)
         states = dict(conn.execute(text("SELECT state, count(*) FROM notifications GROUP BY state")).all())
+        # Reminders (#15) wait for the recipient's morning (quiet hours 21:00-07:00 local): held,
+        # not stuck. Anything else still pending, or anything due, is a fault.
+        held_events = dict(conn.execute(select(Notification.event, func.count()).where(
+            Notification.state == "pending",
+            Notification.next_attempt_at > datetime.now(timezone.utc)).group_by(Notification.event)).all())
+        states["pending"] = due(conn) + sum(n for e, n in held_events.items() if e not in REMINDERS)
+        states["held_reminders"] = sum(n for e, n in held_events.items() if e in REMINDERS)
         recorded = dict(conn.execute(text(
             "SELECT s.endpoint, count(*) FROM push_deliveries d JOIN push_subscriptions s "
             "ON s.id = d.subscription_id WHERE d.state = 'sent' GROUP BY s.endpoint")).all())
