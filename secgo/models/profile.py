@@ -24,19 +24,34 @@ profile_photos = Table(
 )
 
 
-class Profile(db.Model):
+class About:
+    """What a producer's and a cluster's profile both tell: a description in their own language
+    and in English, whom to call (the phone is private: secgo.authz), the languages spoken and
+    the export markets (country codes, comma-separated)."""
+
+    description: Mapped[str] = mapped_column(Text, default="")  # in the owner's language
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    contact_name: Mapped[str] = mapped_column(String(80), default="")
+    contact_phone: Mapped[str] = mapped_column(String(20), default="")  # private
+    contact_languages: Mapped[str] = mapped_column(String(40), default="")  # "km,en"
+    export_markets: Mapped[str] = mapped_column(String(60), default="")  # "TH,VN"
+
+    @property
+    def languages(self) -> list[str]:
+        return [c for c in self.contact_languages.split(",") if c]
+
+    @property
+    def markets(self) -> list[str]:
+        return [c for c in self.export_markets.split(",") if c]
+
+
+class Profile(About, db.Model):
     """A producer organization's public face: what it makes, proves and where it sells."""
 
     __tablename__ = "producer_profiles"
 
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"),
                                         primary_key=True)
-    description: Mapped[str] = mapped_column(Text, default="")  # in the producer's language
-    description_en: Mapped[str] = mapped_column(Text, default="")
-    contact_name: Mapped[str] = mapped_column(String(80), default="")
-    contact_phone: Mapped[str] = mapped_column(String(20), default="")  # private
-    contact_languages: Mapped[str] = mapped_column(String(40), default="")  # "km,en"
-    export_markets: Mapped[str] = mapped_column(String(60), default="")  # "TH,VN"
     capacity_private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     show_track_record: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Folded (secgo.i18n.fold): name, province, products, description: the directory's search.
@@ -51,16 +66,8 @@ class Profile(db.Model):
         cascade="all, delete-orphan", order_by="ProfileCertification.position")
     photos: Mapped[list["Attachment"]] = relationship(secondary=profile_photos)  # noqa: F821
 
-    @property
-    def languages(self) -> list[str]:
-        return [c for c in self.contact_languages.split(",") if c]
 
-    @property
-    def markets(self) -> list[str]:
-        return [c for c in self.export_markets.split(",") if c]
-
-
-class ClusterProfile(db.Model):
+class ClusterProfile(About, db.Model):
     """A cluster's own face in the directory: who it is, where it sells, whom to call. Edited
     by the cluster's coordinators and admins; the phone is private (secgo.authz)."""
 
@@ -68,22 +75,8 @@ class ClusterProfile(db.Model):
 
     cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"),
                                             primary_key=True)
-    description: Mapped[str] = mapped_column(Text, default="")  # in the cluster's language
-    description_en: Mapped[str] = mapped_column(Text, default="")
-    contact_name: Mapped[str] = mapped_column(String(80), default="")
-    contact_phone: Mapped[str] = mapped_column(String(20), default="")  # private
-    contact_languages: Mapped[str] = mapped_column(String(40), default="")  # "km,en"
-    export_markets: Mapped[str] = mapped_column(String(60), default="")  # "TH,VN"
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-
-    @property
-    def languages(self) -> list[str]:
-        return [c for c in self.contact_languages.split(",") if c]
-
-    @property
-    def markets(self) -> list[str]:
-        return [c for c in self.export_markets.split(",") if c]
 
 
 class ProfileProduct(db.Model):
