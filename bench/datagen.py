@@ -279,11 +279,17 @@ def fill(engine, *, orders=100_000, updates_per_order=10, issues=20_000, users=2
     # do not read the table.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE" if conn.dialect.name == "postgresql" else "ANALYZE"))
+    counts = {**counts, **sizes(engine), "seconds": round(time.perf_counter() - started, 1)}
+    log(f"  done: {counts}")
+    return counts
+
+
+def sizes(engine) -> dict:
+    """Rows in the big tables, and the database's size on disk in MB."""
+    counts = {}
     for table in ("users", "organizations", "orders", "status_updates", "issues"):
         with engine.connect() as conn:
             counts[table] = conn.scalar(text(f"SELECT count(*) FROM {table}"))
-    counts["seconds"] = round(time.perf_counter() - started, 1)
     counts["size_mb"] = database_size_mb(engine)
-    log(f"  done: {counts}")
     return counts
 

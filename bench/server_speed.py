@@ -207,43 +207,54 @@ def refresh_figures(url, instance) -> float:
 
 def run_db(kind, args, rules):
     """Fill one database, serve it, measure; return the results."""
+    print(f"== {kind} ==", flush=True)
+    with tempfile.TemporaryDirectory(prefix="secgo-speed-") as tmp:
+        if args.database_url:  # a database an earlier fill left (a million orders take minutes)
+            return _measure(kind, args, rules, args.database_url, Path(tmp), fill=False)
+        with common.database(kind, Path(tmp)) as url:
+            return _measure(kind, args, rules, url, Path(tmp), fill=True)
+
+
+def _measure(kind, args, rules, url, tmp, fill):
     from sqlalchemy import create_engine
 
-    print(f"== {kind} ==", flush=True)
-    with tempfile.TemporaryDirectory(prefix="secgo-speed-") as tmp, common.database(kind, Path(tmp)) as url:
-        tmp = Path(tmp)
+    engine = create_engine(url)
+    if fill:
         common.prepare_demo(url, tmp / "instance")
-        engine = create_engine(url)
         s = args.scale
         counts = datagen.fill(engine, orders=int(100_000 * s), updates_per_order=10,
                               issues=int(20_000 * s), users=int(2_000 * s), log=lambda m: print(m, flush=True))
         engine.dispose()
         out_refresh = refresh_figures(url, tmp / "instance")
-        who = pick_users(url)
-        # Latency with the page cache off: every view is rendered from the database, as the
-        # first view after a change is. Throughput with it on (the default), and off.
-        env = common.server_env(url, tmp / "instance", SECGO_RATELIMIT_ENABLED="0", SECGO_PAGE_CACHE="0")
-        out = {"database": kind, "data": counts, "who": who, "promptness_refresh_s": out_refresh}
-        with common.Server(env, workers=args.workers) as server:
-            results, skipped, sessions = latency_suite(server.base, who, rules, args.requests)
-            out["latency"], out["skipped"] = results, skipped
-            cookies = sessions["producer"].cookies.get_dict()
-            out["throughput_orders_uncached"] = throughput(
-                server.base, "/orders", cookies, args.seconds, args.concurrency)
-            out["server_errors"] = server.errors_in_log()
-        cached_env = common.server_env(url, tmp / "instance", SECGO_RATELIMIT_ENABLED="0")
-        with common.Server(cached_env, workers=args.workers) as server:
-            producer = common.login(server.base, who["producer"])
-            producer.get(server.base + "/orders")
-            out["throughput_orders"] = throughput(
-                server.base, "/orders", producer.cookies.get_dict(), args.seconds, args.concurrency)
-            out["server_errors"] += server.errors_in_log()
-        hello_env = common.server_env(url, tmp / "instance")
-        with common.Server(hello_env, workers=args.workers, app="bench.hello:app") as hello:
-            out["throughput_hello"] = throughput(hello.base, "/", {}, args.seconds, args.concurrency)
-        out["ratio"] = round(out["throughput_orders"]["rps"] / out["throughput_hello"]["rps"], 3)
-        print(f"    throughput /orders {out['throughput_orders']['rps']:.0f} req/s, hello "
-              f"{out['throughput_hello']['rps']:.0f} req/s, ratio {out['ratio']}", flush=True)
+    else:
+        counts = {**datagen.sizes(engine), "seconds": None}
+        engine.dispose()
+        out_refresh = None  # refreshed when it was filled
+    who = pick_users(url)
+    # Latency with the page cache off: every view is rendered from the database, as the
+    # first view after a change is. Throughput with it on (the default), and off.
+    env = common.server_env(url, tmp / "instance", SECGO_RATELIMIT_ENABLED="0", SECGO_PAGE_CACHE="0")
+    out = {"database": kind, "data": counts, "who": who, "promptness_refresh_s": out_refresh}
+    with common.Server(env, workers=args.workers) as server:
+        results, skipped, sessions = latency_suite(server.base, who, rules, args.requests)
+        out["latency"], out["skipped"] = results, skipped
+        cookies = sessions["producer"].cookies.get_dict()
+        out["throughput_orders_uncached"] = throughput(
+            server.base, "/orders", cookies, args.seconds, args.concurrency)
+        out["server_errors"] = server.errors_in_log()
+    cached_env = common.server_env(url, tmp / "instance", SECGO_RATELIMIT_ENABLED="0")
+    with common.Server(cached_env, workers=args.workers) as server:
+        producer = common.login(server.base, who["producer"])
+        producer.get(server.base + "/orders")
+        out["throughput_orders"] = throughput(
+            server.base, "/orders", producer.cookies.get_dict(), args.seconds, args.concurrency)
+        out["server_errors"] += server.errors_in_log()
+    hello_env = common.server_env(url, tmp / "instance")
+    with common.Server(hello_env, workers=args.workers, app="bench.hello:app") as hello:
+        out["throughput_hello"] = throughput(hello.base, "/", {}, args.seconds, args.concurrency)
+    out["ratio"] = round(out["throughput_orders"]["rps"] / out["throughput_hello"]["rps"], 3)
+    print(f"    throughput /orders {out['throughput_orders']['rps']:.0f} req/s, hello "
+          f"{out['throughput_hello']['rps']:.0f} req/s, ratio {out['ratio']}", flush=True)
     return out
 
 
@@ -254,9 +265,10 @@ def report(all_results, args) -> str:
     for r in all_results:
         d = r["data"]
         lines += [f"### {r['database']}: {d['orders']:,} orders, {d['status_updates']:,} status updates, "
-                  f"{d['issues']:,} issues, {d['users']:,} users (filled in {d['seconds']} s; "
-                  f"{d.get('size_mb', 0):,.0f} MB on disk; first refresh of the promptness "
-                  f"figures {r.get('promptness_refresh_s', 0)} s)", ""]
+                  f"{d['issues']:,} issues, {d['users']:,} users ({d.get('size_mb', 0):,.0f} MB on disk"
+                  + (f"; filled in {d['seconds']} s" if d.get("seconds") else "")
+                  + (f"; first refresh of the promptness figures {r['promptness_refresh_s']} s"
+                     if r.get("promptness_refresh_s") else "") + ")", ""]
         rows = [[x["name"], x["kind"], x["p50_ms"], x["p95_ms"], x["rtt_p95_ms"], f"≤ {x['budget_ms']}",
                  "ok" if x["ok"] else "**OVER**" if all(200 <= c < 300 for c in x["statuses"]) else f"**{x['statuses']}**"]
                 for x in r["latency"]]
@@ -284,6 +296,8 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=10, help="throughput run length")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--database-url", help="measure this already filled database (with its "
+                        "promptness figures refreshed) instead of filling a new one; one --db")
     args = parser.parse_args(argv)
     rules = common.routes()
     all_results = []

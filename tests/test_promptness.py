@@ -487,3 +487,35 @@ def test_the_figures_are_drawn_once_per_refresh_and_a_refresh_shows_at_once(app,
         db.session.commit()
     khmer = client.get(url).get_data(as_text=True).split('id="promptness"')[1]
     assert "របាយការណ៍មកដល់លឿនប៉ុណ្ណា" in khmer and "How promptly" not in khmer
+
+
+def test_a_scope_of_several_clusters_shows_the_same_figures_as_counting_its_orders_together():
+    """The refresh tallies each cluster once and joins them per coordinator's set of clusters:
+    every median, p90 and count must be what counting the set's orders together gives."""
+    import random
+
+    rnd = random.Random(4)
+    facts = []
+    for i in range(300):
+        cluster = rnd.choice([1, 2, 3, None])
+        f = pr.OrderFacts(i, cluster, 100 + (i % 7), 200 + (i % 5), rnd.choice([None, "bavet_moc_bai"]),
+                          ("KH", "", 200 + (i % 5), ""))
+        for _k in range(rnd.randrange(1, 4)):
+            f.updates.append((t(1 + rnd.randrange(27), 8), rnd.randrange(0, 9 * H),
+                              rnd.choice([None, rnd.randrange(0, 30 * H)])))
+        if rnd.random() < 0.5:
+            f.delivered_at = t(1 + rnd.randrange(27), 9)
+            f.milestones = frozenset(rnd.sample(["dispatched", "at_border", "customs_cleared", "delivered"], 2))
+            f.on_time = rnd.choice([None, True, False])
+        if rnd.random() < 0.3:
+            f.border = (t(1 + rnd.randrange(27), 10), rnd.random() * 40)
+        facts.append(f)
+    per_cluster = {c: pr.tally([f for f in facts if f.cluster_id == c]) for c in (1, 2, 3, None)}
+    for clusters in ({1}, {1, 2}, {2, 3}, {1, 2, 3}, None):
+        chosen = [f for f in facts if clusters is None or f.cluster_id in clusters]
+        alone = pr.tally(chosen)
+        joined = pr.joined_tallies([t_ for c, t_ in per_cluster.items() if clusters is None or c in clusters])
+        assert {k: v.figures() for k, v in joined.items()} == {k: v.figures() for k, v in alone.items()}
+    # joining left each cluster's own tally as it was
+    assert {k: v.figures() for k, v in per_cluster[1].items()} == {
+        k: v.figures() for k, v in pr.tally([f for f in facts if f.cluster_id == 1]).items()}
