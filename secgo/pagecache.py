@@ -22,10 +22,23 @@ reads the user and the data version; on a hit it answers (or answers 304 to a ma
 If-None-Match) without running Flask. That query is built with SQLAlchemy Core from the
 `authz` rule and compiled once per engine, then run on the driver's connection (a hit costs
 a fraction of a millisecond). Anything else, and every miss, goes to Flask, and the view's
-answer is kept on its way out. Pages with a one-time value (a client UUID for the outbox) are
-never decorated, and a session with a flash message waiting is never served.
+answer is kept on its way out. A session with a flash message waiting is never served.
+
+A page whose forms carry one-time client ids (the order page: a form posted without
+JavaScript is stored once by its id, so two answers must never carry the same one) asks for
+them with `one_time_id()`: while the page is being kept, that gives a placeholder, the body is
+kept uncompressed, and every answer, the first one too, gets a fresh UUID for each placeholder
+and is compressed then (about a millisecond, against several for a render); such an answer
+has no ETag, so a browser never revalidates an old copy with its used ids. Opening the order
+page moves the person's read mark when there is news: that answer is not kept (the mark
+is in the key: it would never be asked for again), so a page answered from memory is always
+one whose visit would have moved nothing. What the order page shows and no organization's
+version covers is the route's expected arrival (a rollup refreshed in the background): a
+kept page shows a refresh at most a minute late, as it shows relative times.
 """
+import secrets
 import time
+import uuid
 import weakref
 from functools import wraps
 from itertools import chain
@@ -39,7 +52,7 @@ from sqlalchemy.orm import Session, aliased
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 
-from .assets import Recent
+from .assets import FILL_LATER, Recent, encode_for
 from .authz import visible_orgs_clause
 from .extensions import db
 from .i18n import LANG_COOKIE
@@ -54,8 +67,13 @@ KEY_ENVIRON = "secgo.page_key"
 UNCACHED_HEADERS = {"set-cookie", "server-timing", "content-length", "x-request-id"}
 
 
-# Kept answers: (status, headers, body, etag); a body's bytes plus room for its headers.
+# Kept answers: (status, headers, body, etag, fill); a body's bytes plus room for its headers.
+# fill: the body is uncompressed and carries placeholders for one-time ids (see one_time_id).
 store = Recent(MAX_BYTES, size=lambda entry: len(entry[2]) + 2048)
+
+# Never in a page otherwise: unguessable, made anew in every process (kept pages are per process).
+PLACEHOLDER = f"one-time-id-{secrets.token_hex(12)}"
+_PLACEHOLDER = PLACEHOLDER.encode()
 
 
 # The signed-in user's row in the statement below. authz's rule is applied to "a user of this
@@ -161,6 +179,33 @@ def page_key(environ, cookies, session_data, user_id: int, row) -> tuple | None:
             int(version), str(marked))
 
 
+def one_time_id() -> str:
+    """A client id for a form of the page being rendered: fresh in every answer, also of a
+    kept page (a placeholder here, a new UUID for each of its places in each answer)."""
+    if request.method == "GET" and KEY_ENVIRON in request.environ:
+        request.environ[FILL_LATER] = True
+        return PLACEHOLDER
+    return str(uuid.uuid4())
+
+
+def not_kept() -> None:
+    """This answer is not to be kept (what its key says changes as it is made)."""
+    request.environ.pop(KEY_ENVIRON, None)
+
+
+def _filled(body: bytes, accept_encoding: str) -> tuple[str, bytes]:
+    """(encoding, bytes) of a kept body with a fresh UUID in each of its placeholders."""
+    parts = body.split(_PLACEHOLDER)
+    ids = [str(uuid.uuid4()).encode() for _ in range(len(parts) - 1)]
+    filled = b"".join(chain.from_iterable(zip(parts, ids))) + parts[-1]
+    return encode_for(accept_encoding, filled)
+
+
+def _fill_headers(headers, encoding: str) -> list:
+    kept = [(k, v) for k, v in headers if k.lower() not in ("content-encoding", "etag")]
+    return kept if encoding == "identity" else [*kept, ("Content-Encoding", encoding)]
+
+
 def cached_page(view):
     """Keep the view's answer for PageFront while the data it shows has not changed."""
 
@@ -256,7 +301,10 @@ class PageFront:
         entry = store.get((key, environ.get("HTTP_ACCEPT_ENCODING", ""))) if key else None
         if entry is None:
             return None
-        status, headers, body, etag = entry
+        status, headers, body, etag, fill = entry
+        if fill:
+            encoding, body = _filled(body, environ.get("HTTP_ACCEPT_ENCODING", ""))
+            return status, _fill_headers(headers, encoding), body
         match = environ.get("HTTP_IF_NONE_MATCH")
         if match and etag and etag in [tag.strip() for tag in match.split(",")]:
             kept = [h for h in headers if h[0].lower() not in ("content-type", "content-encoding")]
@@ -268,11 +316,15 @@ class PageFront:
 
         def capture(status, headers, exc_info=None):
             seen["status"], seen["headers"] = status, headers
+            if environ.get(FILL_LATER):  # the headers go out with the filled body, below
+                return lambda data: None
             return start_response(status, headers, exc_info)
 
         chunks = self.next(environ, capture)
         key = environ.get(KEY_ENVIRON)
-        if key is None or not seen.get("status", "").startswith("200"):
+        fill = bool(environ.get(FILL_LATER))
+        if not fill and (key is None or environ.get("REQUEST_METHOD") != "GET"
+                         or not seen.get("status", "").startswith("200")):
             return chunks
         try:
             body = b"".join(chunks)
@@ -280,8 +332,17 @@ class PageFront:
             if hasattr(chunks, "close"):
                 chunks.close()
         headers = [(k, v) for k, v in seen["headers"] if k.lower() not in UNCACHED_HEADERS]
-        etag = next((v for k, v in headers if k.lower() == "etag"), None)
-        store.put((key, environ.get("HTTP_ACCEPT_ENCODING", "")), (seen["status"], headers, body, etag))
+        etag = None if fill else next((v for k, v in headers if k.lower() == "etag"), None)
+        accept_encoding = environ.get("HTTP_ACCEPT_ENCODING", "")
+        if key is not None and seen["status"].startswith("200"):
+            store.put((key, accept_encoding), (seen["status"], headers, body, etag, fill))
+        if not fill:
+            return [body]
+        encoding, body = _filled(body, accept_encoding)
+        timing = [(k, v) for k, v in seen["headers"] if k.lower() in ("set-cookie", "server-timing",
+                                                                      "x-request-id")]
+        start_response(seen["status"], [*_fill_headers(headers, encoding), *timing,
+                                        ("Content-Length", str(len(body)))])
         return [body]
 
 

@@ -131,6 +131,9 @@ def visit(user, kind: str, item) -> datetime | None:
     if previous is not None and activity is not None and previous >= activity:
         return previous
     row = {"user_id": user.id, "kind": kind, "target_id": target_id, "seen_at": utcnow()}
+    from .pagecache import not_kept  # (the page cache reads the marks: imported here)
+
+    not_kept()  # the person's latest mark is in the page's key, and it moves now
 
     @after_this_request
     def _save(response):
