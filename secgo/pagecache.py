@@ -1,13 +1,14 @@
 """Pages seen again are answered before Flask runs, and are never stale.
 
-A page whose view is decorated with `@cached_page` (the orders and issues lists) is kept, as the final
+A page whose view is decorated with `@cached_page` (the orders and issues lists, the order page) is kept, as the final
 answer sent (status, headers, compressed body), per user, address (path and query), the
 inputs of language and time zone (the user's settings, the language cookie,
 Accept-Language), the session's CSRF secret, the minute, Accept-Encoding and the *data
 version* of what the user may see: the organizations `authz.visible_orgs_clause` gives the
 user (every order and issue they may see has one of its two organizations there), counted,
 and the sums of their ids and of their `organizations.data_version`, and the user's latest
-read mark (secgo.readmarks: the unread marks are per user, and opening an order moves it). That counter goes up in
+read mark that can matter (secgo.readmarks: the unread marks are per user, and opening an
+order with news moves it; a mark at or before the person's floor is left out). That counter goes up in
 the same transaction as any change to the organization's orders, their updates,
 confirmations, links and issues, and to the organization itself or its cluster (then its
 trading partners' go up too: its name is on their pages): one `after_flush` hook on the app's session
@@ -60,7 +61,7 @@ from .models import (AuditEvent, Cluster, Issue, Notification, Order, Organizati
                      UserSession, utcnow)
 from .models.user import ROLES, parse_login_id
 from .ops.observe import kept_answer_seen
-from .readmarks import mark_version_expr
+from .readmarks import mark_floor_low, mark_version_expr
 
 MAX_BYTES = 8 * 1024 * 1024  # per process
 KEY_ENVIRON = "secgo.page_key"
@@ -99,14 +100,14 @@ def _seen_by_role(aggregate):
 
 def user_and_version_statement():
     """The user of a live sign-in and the data version of what they may see, in one SELECT
-    (binds: sid, secret_hash, seen_after)."""
+    (binds: sid, secret_hash, seen_after, mark_floor)."""
     return (
         select(_me.id, and_(_me.active, _me.password_hash.is_not(None)),  # User.is_active
                _me.locale, _me.timezone, _me.role, _me.display_name, _me.organization_id,
                _seen_by_role(func.count()),
                _seen_by_role(func.coalesce(func.sum(Organization.id), 0)),
                _seen_by_role(func.coalesce(func.sum(Organization.data_version), 0)),
-               mark_version_expr(_me.id))
+               mark_version_expr(_me.id, _me.created_at, bindparam("mark_floor")))
         .select_from(UserSession).join(_me, _me.id == UserSession.user_id)
         .where(UserSession.id == bindparam("sid"),
                UserSession.secret_hash == bindparam("secret_hash"),
@@ -117,7 +118,7 @@ def user_and_version_statement():
 class _Compiled:
     """The statement compiled for one engine's dialect: SQL text, and how to bind its values."""
 
-    GIVEN = ("sid", "secret_hash", "seen_after")
+    GIVEN = ("sid", "secret_hash", "seen_after", "mark_floor")
 
     def __init__(self, dialect):
         compiled = user_and_version_statement().compile(dialect=dialect)
@@ -135,8 +136,9 @@ class _Compiled:
             else:
                 self.values[name] = processor(self.values[name])
 
-    def params(self, sid, secret_hash, seen_after):
-        values = dict(self.values, sid=sid, secret_hash=secret_hash, seen_after=seen_after)
+    def params(self, sid, secret_hash, seen_after, mark_floor):
+        values = dict(self.values, sid=sid, secret_hash=secret_hash, seen_after=seen_after,
+                      mark_floor=mark_floor)
         for name, processor in self.processors.items():
             values[name] = processor(values[name])
         return values if self.positions is None else [values[n] for n in self.positions]
@@ -158,7 +160,8 @@ def user_and_version(engine, connection, login_id: str, idle_limit):
         compiled = _compiled[engine] = _Compiled(engine.dialect)
     cursor = connection.cursor()
     try:
-        cursor.execute(compiled.sql, compiled.params(*parsed, utcnow() - idle_limit))
+        now = utcnow()
+        cursor.execute(compiled.sql, compiled.params(*parsed, now - idle_limit, mark_floor_low(now)))
         return cursor.fetchone()
     finally:
         cursor.close()

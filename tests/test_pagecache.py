@@ -587,10 +587,13 @@ def test_the_read_mark_still_moves_and_the_divider_shows_what_is_new(app, world,
                 ReadMark.user_id == world.users["producer"], ReadMark.kind == "order"))
 
     _kept_order_page(app, producer)
+    _in_request(app, _status_update)  # news on the order
+    assert "Truck left" in _page(producer)
     seen = mark()
     assert seen is not None
     assert "New since your last visit" not in _page(producer)
-    _in_request(app, _confirmation)  # news on the order
+    assert not _rendered(app, producer, WORLD_ORDER)
+    _in_request(app, _confirmation)  # news again
     page = _page(producer)
     assert "New since your last visit" in page and "confirmed by" in page
     assert mark() > seen  # the mark moved, outside the page's read transaction
