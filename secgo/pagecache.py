@@ -200,7 +200,7 @@ def _filled(body: bytes, accept_encoding: str) -> tuple[str, bytes]:
     """(encoding, bytes) of a kept body with a fresh UUID in each of its placeholders."""
     parts = body.split(_PLACEHOLDER)
     ids = [str(uuid.uuid4()).encode() for _ in range(len(parts) - 1)]
-    filled = b"".join(chain.from_iterable(zip(parts, ids))) + parts[-1]
+    filled = b"".join(chain.from_iterable(zip(parts[:-1], ids, strict=True))) + parts[-1]
     return encode_for(accept_encoding, filled)
 
 
