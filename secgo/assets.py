@@ -29,6 +29,7 @@ from pathlib import Path
 import brotli
 from flask import current_app, g, request, url_for
 from werkzeug.exceptions import NotFound
+from werkzeug.http import parse_accept_header
 from werkzeug.security import safe_join
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -196,8 +197,16 @@ def serve_static(filename):
     return response.make_conditional(request)
 
 
+# Set in the WSGI environ by a page whose body carries one-time values still to be filled in
+# (secgo/pagecache.py): it compresses each answer itself, once the values are in.
+FILL_LATER = "secgo.fill_later"
+
+
 def _compress(response):
     """Compress a buffered text answer when the client accepts it; leave anything else."""
+    if request.environ.get(FILL_LATER):
+        response.vary.add("Accept-Encoding")
+        return response
     if (
         response.direct_passthrough
         and response.status_code == 200
@@ -244,6 +253,16 @@ def _compress(response):
     response.set_data(_compressed.get_or_make((digest, encoding), lambda: _encode(data, encoding)))
     response.headers["Content-Encoding"] = encoding
     return response
+
+
+def encode_for(accept_encoding: str, data: bytes) -> tuple[str, bytes]:
+    """(encoding, body) of a page answer for an Accept-Encoding header, outside a request."""
+    if len(data) >= MIN_SIZE:
+        accept = parse_accept_header(accept_encoding)
+        for encoding in ("br", "gzip"):
+            if accept[encoding] > 0:
+                return encoding, _encode(data, encoding)
+    return "identity", data
 
 
 def _encode(data: bytes, encoding: str) -> bytes:

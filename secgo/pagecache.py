@@ -1,13 +1,14 @@
 """Pages seen again are answered before Flask runs, and are never stale.
 
-A page whose view is decorated with `@cached_page` (the orders and issues lists) is kept, as the final
+A page whose view is decorated with `@cached_page` (the orders and issues lists, the order page) is kept, as the final
 answer sent (status, headers, compressed body), per user, address (path and query), the
 inputs of language and time zone (the user's settings, the language cookie,
 Accept-Language), the session's CSRF secret, the minute, Accept-Encoding and the *data
 version* of what the user may see: the organizations `authz.visible_orgs_clause` gives the
 user (every order and issue they may see has one of its two organizations there), counted,
 and the sums of their ids and of their `organizations.data_version`, and the user's latest
-read mark (secgo.readmarks: the unread marks are per user, and opening an order moves it). That counter goes up in
+read mark that can matter (secgo.readmarks: the unread marks are per user, and opening an
+order with news moves it; a mark at or before the person's floor is left out). That counter goes up in
 the same transaction as any change to the organization's orders, their updates,
 confirmations, links and issues, and to the organization itself or its cluster (then its
 trading partners' go up too: its name is on their pages): one `after_flush` hook on the app's session
@@ -22,10 +23,23 @@ reads the user and the data version; on a hit it answers (or answers 304 to a ma
 If-None-Match) without running Flask. That query is built with SQLAlchemy Core from the
 `authz` rule and compiled once per engine, then run on the driver's connection (a hit costs
 a fraction of a millisecond). Anything else, and every miss, goes to Flask, and the view's
-answer is kept on its way out. Pages with a one-time value (a client UUID for the outbox) are
-never decorated, and a session with a flash message waiting is never served.
+answer is kept on its way out. A session with a flash message waiting is never served.
+
+A page whose forms carry one-time client ids (the order page: a form posted without
+JavaScript is stored once by its id, so two answers must never carry the same one) asks for
+them with `one_time_id()`: while the page is being kept, that gives a placeholder, the body is
+kept uncompressed, and every answer, the first one too, gets a fresh UUID for each placeholder
+and is compressed then (about a millisecond, against several for a render); such an answer
+has no ETag, so a browser never revalidates an old copy with its used ids. Opening the order
+page moves the person's read mark when there is news: that answer is not kept (the mark
+is in the key: it would never be asked for again), so a page answered from memory is always
+one whose visit would have moved nothing. What the order page shows and no organization's
+version covers is the route's expected arrival (a rollup refreshed in the background): a
+kept page shows a refresh at most a minute late, as it shows relative times.
 """
+import secrets
 import time
+import uuid
 import weakref
 from functools import wraps
 from itertools import chain
@@ -39,7 +53,7 @@ from sqlalchemy.orm import Session, aliased
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 
-from .assets import Recent
+from .assets import FILL_LATER, Recent, encode_for
 from .authz import visible_orgs_clause
 from .extensions import db
 from .i18n import LANG_COOKIE
@@ -47,15 +61,20 @@ from .models import (AuditEvent, Cluster, Issue, Notification, Order, Organizati
                      UserSession, utcnow)
 from .models.user import ROLES, parse_login_id
 from .ops.observe import kept_answer_seen
-from .readmarks import mark_version_expr
+from .readmarks import mark_floor_low, mark_version_expr
 
 MAX_BYTES = 8 * 1024 * 1024  # per process
 KEY_ENVIRON = "secgo.page_key"
 UNCACHED_HEADERS = {"set-cookie", "server-timing", "content-length", "x-request-id"}
 
 
-# Kept answers: (status, headers, body, etag); a body's bytes plus room for its headers.
+# Kept answers: (status, headers, body, etag, fill); a body's bytes plus room for its headers.
+# fill: the body is uncompressed and carries placeholders for one-time ids (see one_time_id).
 store = Recent(MAX_BYTES, size=lambda entry: len(entry[2]) + 2048)
+
+# Never in a page otherwise: unguessable, made anew in every process (kept pages are per process).
+PLACEHOLDER = f"one-time-id-{secrets.token_hex(12)}"
+_PLACEHOLDER = PLACEHOLDER.encode()
 
 
 # The signed-in user's row in the statement below. authz's rule is applied to "a user of this
@@ -81,14 +100,14 @@ def _seen_by_role(aggregate):
 
 def user_and_version_statement():
     """The user of a live sign-in and the data version of what they may see, in one SELECT
-    (binds: sid, secret_hash, seen_after)."""
+    (binds: sid, secret_hash, seen_after, mark_floor)."""
     return (
         select(_me.id, and_(_me.active, _me.password_hash.is_not(None)),  # User.is_active
                _me.locale, _me.timezone, _me.role, _me.display_name, _me.organization_id,
                _seen_by_role(func.count()),
                _seen_by_role(func.coalesce(func.sum(Organization.id), 0)),
                _seen_by_role(func.coalesce(func.sum(Organization.data_version), 0)),
-               mark_version_expr(_me.id))
+               mark_version_expr(_me.id, _me.created_at, bindparam("mark_floor")))
         .select_from(UserSession).join(_me, _me.id == UserSession.user_id)
         .where(UserSession.id == bindparam("sid"),
                UserSession.secret_hash == bindparam("secret_hash"),
@@ -99,7 +118,7 @@ def user_and_version_statement():
 class _Compiled:
     """The statement compiled for one engine's dialect: SQL text, and how to bind its values."""
 
-    GIVEN = ("sid", "secret_hash", "seen_after")
+    GIVEN = ("sid", "secret_hash", "seen_after", "mark_floor")
 
     def __init__(self, dialect):
         compiled = user_and_version_statement().compile(dialect=dialect)
@@ -117,8 +136,9 @@ class _Compiled:
             else:
                 self.values[name] = processor(self.values[name])
 
-    def params(self, sid, secret_hash, seen_after):
-        values = dict(self.values, sid=sid, secret_hash=secret_hash, seen_after=seen_after)
+    def params(self, sid, secret_hash, seen_after, mark_floor):
+        values = dict(self.values, sid=sid, secret_hash=secret_hash, seen_after=seen_after,
+                      mark_floor=mark_floor)
         for name, processor in self.processors.items():
             values[name] = processor(values[name])
         return values if self.positions is None else [values[n] for n in self.positions]
@@ -140,7 +160,8 @@ def user_and_version(engine, connection, login_id: str, idle_limit):
         compiled = _compiled[engine] = _Compiled(engine.dialect)
     cursor = connection.cursor()
     try:
-        cursor.execute(compiled.sql, compiled.params(*parsed, utcnow() - idle_limit))
+        now = utcnow()
+        cursor.execute(compiled.sql, compiled.params(*parsed, now - idle_limit, mark_floor_low(now)))
         return cursor.fetchone()
     finally:
         cursor.close()
@@ -159,6 +180,33 @@ def page_key(environ, cookies, session_data, user_id: int, row) -> tuple | None:
             cookies.get(LANG_COOKIE, ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""),
             session_data["csrf_token"], int(time.time() // 60), int(orgs), int(org_ids),
             int(version), str(marked))
+
+
+def one_time_id() -> str:
+    """A client id for a form of the page being rendered: fresh in every answer, also of a
+    kept page (a placeholder here, a new UUID for each of its places in each answer)."""
+    if request.method == "GET" and KEY_ENVIRON in request.environ:
+        request.environ[FILL_LATER] = True
+        return PLACEHOLDER
+    return str(uuid.uuid4())
+
+
+def not_kept() -> None:
+    """This answer is not to be kept (what its key says changes as it is made)."""
+    request.environ.pop(KEY_ENVIRON, None)
+
+
+def _filled(body: bytes, accept_encoding: str) -> tuple[str, bytes]:
+    """(encoding, bytes) of a kept body with a fresh UUID in each of its placeholders."""
+    parts = body.split(_PLACEHOLDER)
+    ids = [str(uuid.uuid4()).encode() for _ in range(len(parts) - 1)]
+    filled = b"".join(chain.from_iterable(zip(parts[:-1], ids, strict=True))) + parts[-1]
+    return encode_for(accept_encoding, filled)
+
+
+def _fill_headers(headers, encoding: str) -> list:
+    kept = [(k, v) for k, v in headers if k.lower() not in ("content-encoding", "etag")]
+    return kept if encoding == "identity" else [*kept, ("Content-Encoding", encoding)]
 
 
 def cached_page(view):
@@ -256,7 +304,10 @@ class PageFront:
         entry = store.get((key, environ.get("HTTP_ACCEPT_ENCODING", ""))) if key else None
         if entry is None:
             return None
-        status, headers, body, etag = entry
+        status, headers, body, etag, fill = entry
+        if fill:
+            encoding, body = _filled(body, environ.get("HTTP_ACCEPT_ENCODING", ""))
+            return status, _fill_headers(headers, encoding), body
         match = environ.get("HTTP_IF_NONE_MATCH")
         if match and etag and etag in [tag.strip() for tag in match.split(",")]:
             kept = [h for h in headers if h[0].lower() not in ("content-type", "content-encoding")]
@@ -268,11 +319,15 @@ class PageFront:
 
         def capture(status, headers, exc_info=None):
             seen["status"], seen["headers"] = status, headers
+            if environ.get(FILL_LATER):  # the headers go out with the filled body, below
+                return lambda data: None
             return start_response(status, headers, exc_info)
 
         chunks = self.next(environ, capture)
         key = environ.get(KEY_ENVIRON)
-        if key is None or not seen.get("status", "").startswith("200"):
+        fill = bool(environ.get(FILL_LATER))
+        if not fill and (key is None or environ.get("REQUEST_METHOD") != "GET"
+                         or not seen.get("status", "").startswith("200")):
             return chunks
         try:
             body = b"".join(chunks)
@@ -280,8 +335,17 @@ class PageFront:
             if hasattr(chunks, "close"):
                 chunks.close()
         headers = [(k, v) for k, v in seen["headers"] if k.lower() not in UNCACHED_HEADERS]
-        etag = next((v for k, v in headers if k.lower() == "etag"), None)
-        store.put((key, environ.get("HTTP_ACCEPT_ENCODING", "")), (seen["status"], headers, body, etag))
+        etag = None if fill else next((v for k, v in headers if k.lower() == "etag"), None)
+        accept_encoding = environ.get("HTTP_ACCEPT_ENCODING", "")
+        if key is not None and seen["status"].startswith("200"):
+            store.put((key, accept_encoding), (seen["status"], headers, body, etag, fill))
+        if not fill:
+            return [body]
+        encoding, body = _filled(body, accept_encoding)
+        timing = [(k, v) for k, v in seen["headers"] if k.lower() in ("set-cookie", "server-timing",
+                                                                      "x-request-id")]
+        start_response(seen["status"], [*_fill_headers(headers, encoding), *timing,
+                                        ("Content-Length", str(len(body)))])
         return [body]
 
 

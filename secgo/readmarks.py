@@ -22,7 +22,7 @@ Marks are per person, so the page cache's key carries the person's latest mark
 from datetime import datetime, timedelta
 
 from flask import after_this_request, current_app, g, has_request_context
-from sqlalchemy import and_, event, func, select
+from sqlalchemy import and_, event, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -123,14 +123,23 @@ def visit(user, kind: str, item) -> datetime | None:
     (its own short transaction, after the page rendered: a mark that cannot be saved is
     logged and never costs the page). A mark already later than the item's activity is left
     as it is: nothing would change (it is read, and no divider moves), and the person's kept
-    lists stay kept (the page cache's key carries their latest mark)."""
+    lists stay kept (the page cache's key carries their latest mark). So is an item never
+    opened whose activity is before the person's floor: it is not news, and a mark would
+    change nothing but the key of every page they have kept (and its first divider: an item
+    opened only when it was old shows none, as one never opened)."""
     activity_column, id_column = _ACTIVITY[kind]
     target_id = getattr(item, id_column.key)
     previous = last_seen(user, kind, target_id)
     activity = getattr(item, activity_column.key)
     if previous is not None and activity is not None and previous >= activity:
         return previous
-    row = {"user_id": user.id, "kind": kind, "target_id": target_id, "seen_at": utcnow()}
+    now = utcnow()
+    if previous is None and activity is not None and activity <= floor(user, now):
+        return None
+    row = {"user_id": user.id, "kind": kind, "target_id": target_id, "seen_at": now}
+    from .pagecache import not_kept  # (the page cache reads the marks: imported here)
+
+    not_kept()  # the person's latest mark is in the page's key, and it moves now
 
     @after_this_request
     def _save(response):
@@ -181,10 +190,19 @@ def _mark_own_activity(session, _flush_context) -> None:
         ])
 
 
-def mark_version_expr(user_id_column):
-    """SQL: the latest mark of a user (the page cache's key: it moves with every mark)."""
+def mark_version_expr(user_id_column, created_at_column, low):
+    """SQL: the latest mark of a user that can matter to the unread rule (the page cache's
+    key): later than the person's floor (`low`: UNREAD_DAYS ago, a time or a bindparam; and
+    their account's creation). A mark at or before the floor is as good as none: when it
+    falls behind, the person's pages need not change."""
     return select(func.max(ReadMark.seen_at)).where(
-        ReadMark.user_id == user_id_column).scalar_subquery()
+        ReadMark.user_id == user_id_column, ReadMark.seen_at > low,
+        or_(created_at_column.is_(None), ReadMark.seen_at > created_at_column)).scalar_subquery()
+
+
+def mark_floor_low(now: datetime | None = None) -> datetime:
+    """The time-bound part of floor(): `low` of mark_version_expr."""
+    return (now or utcnow()) - timedelta(days=UNREAD_DAYS)
 
 
 def init_app(app) -> None:

@@ -1,7 +1,13 @@
-"""The orders list is served again from the page cache, and never shows stale data."""
-import pytest
-from sqlalchemy import select
+"""The orders and issues lists and the order page are served again from the page cache, and
+never show stale data or someone else's."""
+import gzip
+import re
 
+import brotli
+import pytest
+from sqlalchemy import func, select
+
+from secgo import pagecache
 from secgo.extensions import db
 from secgo.models import Organization, StatusUpdate
 from tests.test_orders import count_queries, make_order, post_update
@@ -429,3 +435,190 @@ def test_the_version_hook_is_on_the_apps_session_only_and_only_once(app, world, 
         db.session.scalar(select(Order).where(Order.reference == "SEC-WRLD01")).product = "Jasmine"
         db.session.commit()
         assert version() == before + 1  # one hook, however many apps were made
+
+
+# --- the order page: kept too, with one-time client ids in every answer ---------------------
+
+WORLD_ORDER = "/orders/SEC-WRLD01"
+CLIENT_ID = re.compile(r'name="client_id" value="([^"]+)"')
+
+
+def _page(client, path=WORLD_ORDER, **headers) -> str:
+    response = client.get(path, headers=headers)
+    assert response.status_code == 200, response.status_code
+    assert "ETag" not in response.headers  # never revalidated: an old copy carries used ids
+    data = response.data
+    encoding = response.headers.get("Content-Encoding")
+    if encoding == "br":
+        data = brotli.decompress(data)
+    elif encoding == "gzip":
+        data = gzip.decompress(data)
+    return data.decode()
+
+
+def _kept_order_page(app, client, path=WORLD_ORDER) -> str:
+    """Open the order page until it is answered from the cache (the first visit moves the read
+    mark, so that answer is not kept); that answer."""
+    for _ in range(3):  # a first visit (the mark moves), one kept, one from the cache
+        if not _rendered(app, client, path):
+            return _page(client, path)
+    raise AssertionError(f"{path} is never answered from the cache")
+
+
+@pytest.fixture
+def producer(app, world, one_minute):
+    """The producer signed in on its own client; the world's order has an update to confirm."""
+    from tests.conftest import Auth
+    from tests.factories import matrix_update
+
+    with app.app_context():
+        matrix_update(world)
+    client = app.test_client()
+    Auth(client).login("producer")
+    return client
+
+
+def test_the_order_page_seen_again_is_answered_from_the_cache_with_new_client_ids_each_time(
+        app, world, producer):
+    page = _kept_order_page(app, producer)
+    ids = [CLIENT_ID.findall(_page(producer, **{"Accept-Encoding": encoding}))
+           for encoding in ("br", "gzip", "", "br")]
+    ids.append(CLIENT_ID.findall(page))
+    assert len(ids[0]) >= 2  # the update form and the documents form, each its own id
+    every = [one for answer in ids for one in answer]
+    assert len(set(every)) == len(every)  # never two alike, in one answer or two
+    assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", one)
+               for one in every)
+    assert pagecache.PLACEHOLDER not in page
+    assert count_queries(app, producer, WORLD_ORDER) <= 3  # the sign-in and data version only
+
+
+def test_a_form_posted_without_javascript_from_the_kept_page_is_stored_once(app, world, producer):
+    def notes():
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(StatusUpdate)
+                                     .where(StatusUpdate.note == "Bags counted"))
+
+    first, second = (CLIENT_ID.findall(_kept_order_page(app, producer))[0],
+                     CLIENT_ID.findall(_page(producer))[0])
+    for client_id in (first, first, second):  # a double tap on one answer, then another answer
+        response = post_update(producer, "SEC-WRLD01", "note", "Bags counted", client_id=client_id)
+        assert response.status_code == 303
+    assert notes() == 2
+
+
+def test_a_change_to_the_order_shows_at_once_by_another_user_or_another_instance(
+        app, world, producer, tmp_path):
+    from tests.conftest import Auth, make_app
+
+    _kept_order_page(app, producer)
+    _in_request(app, _confirmation)  # the customer, as another session would
+    page = _page(producer)
+    assert "confirmed by" in page
+    other = make_app(tmp_path / "second", app.config["SQLALCHEMY_DATABASE_URI"],
+                     WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)  # another instance, same db
+    customer = other.test_client()
+    Auth(customer).login("customer")
+    _page(customer)
+    assert post_update(customer, "SEC-WRLD01", "note", "Seen at the gate").status_code == 303
+    assert _rendered(app, producer, WORLD_ORDER)
+    assert "Seen at the gate" in _page(producer)
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("change", [
+    _status_update, _confirmation, _delivery, _issue, _tracking_link, _producer_renamed,
+    _customer_renamed, _cluster_renamed])
+def test_a_change_rerenders_the_order_page_of_everyone_who_sees_it(app, world, producer, change):
+    clients = _signed_in(app, SEES_WORLD_ORDER)
+    for client in clients.values():
+        _kept_order_page(app, client)
+    assert _rerendered(app, clients, WORLD_ORDER) == set()
+    _in_request(app, change)
+    assert _rerendered(app, clients, WORLD_ORDER) == SEES_WORLD_ORDER
+    if change in (_status_update, _confirmation, _delivery, _issue):  # news: the marks moved ...
+        assert _rerendered(app, clients, WORLD_ORDER) == SEES_WORLD_ORDER  # ... so once more
+    assert _rerendered(app, clients, WORLD_ORDER) == set()
+
+
+def test_someone_elses_order_is_never_answered_from_the_cache(app, world, one_minute):
+    from secgo.auth import services
+    from secgo.models import User
+
+    clients = _signed_in(app, ["producer", "coordinator", "customer"])
+    for client in clients.values():
+        _kept_order_page(app, client)
+    with app.app_context():  # the producer moves to another organization
+        db.session.get(User, world.users["producer"]).organization_id = world.orgs["weaver"]
+        db.session.commit()
+    assert clients["producer"].get(WORLD_ORDER).status_code == 404
+    with app.app_context():  # the coordinator now coordinates another cluster
+        from secgo.models import Cluster
+
+        db.session.get(User, world.users["coordinator"]).clusters = [
+            db.session.get(Cluster, world.clusters["silk"])]
+        db.session.commit()
+    assert clients["coordinator"].get(WORLD_ORDER).status_code == 404
+    with app.app_context():
+        db.session.get(User, world.users["customer"]).active = False
+        db.session.commit()
+    assert clients["customer"].get(WORLD_ORDER).status_code == 302
+    clients = _signed_in(app, ["other_customer"])
+    assert clients["other_customer"].get(WORLD_ORDER).status_code == 404
+    with app.app_context():
+        db.session.get(User, world.users["customer"]).active = True
+        db.session.commit()
+    clients = _signed_in(app, ["customer"])
+    _kept_order_page(app, clients["customer"])
+    with app.app_context():
+        services.change_password(db.session.get(User, world.users["customer"]), "another long password")
+        db.session.commit()
+    assert clients["customer"].get(WORLD_ORDER).status_code == 302
+
+
+def test_the_read_mark_still_moves_and_the_divider_shows_what_is_new(app, world, producer):
+    from secgo.models import ReadMark
+
+    def mark():
+        with app.app_context():
+            return db.session.scalar(select(ReadMark.seen_at).where(
+                ReadMark.user_id == world.users["producer"], ReadMark.kind == "order"))
+
+    _kept_order_page(app, producer)
+    _in_request(app, _status_update)  # news on the order
+    assert "Truck left" in _page(producer)
+    seen = mark()
+    assert seen is not None
+    assert "New since your last visit" not in _page(producer)
+    assert not _rendered(app, producer, WORLD_ORDER)
+    _in_request(app, _confirmation)  # news again
+    page = _page(producer)
+    assert "New since your last visit" in page and "confirmed by" in page
+    assert mark() > seen  # the mark moved, outside the page's read transaction
+    page = _page(producer)  # rendered again (the mark is in the key), then kept
+    assert "New since your last visit" not in page
+    assert not _rendered(app, producer, WORLD_ORDER)
+    with app.app_context():
+        unread = db.session.scalar(select(func.count()).select_from(ReadMark)
+                                   .where(ReadMark.user_id == world.users["producer"]))
+    assert unread == 1
+
+
+def test_a_flash_message_is_shown_once_and_never_kept(app, world, producer):
+    _kept_order_page(app, producer)
+    with producer.session_transaction() as session:
+        session["_flashes"] = [("success", "Saved for you")]
+    assert "Saved for you" in _page(producer)
+    assert "Saved for you" not in _page(producer)
+    assert not _rendered(app, producer, WORLD_ORDER)
+    assert "Saved for you" not in _page(producer)
+
+
+def test_a_head_request_never_keeps_an_empty_page(app, world, producer):
+    _kept_order_page(app, producer)
+    for path in ("/orders", WORLD_ORDER):
+        pagecache.store.items.clear()
+        assert producer.head(path).status_code == 200
+        assert "<html" in _page(producer, path)

@@ -230,3 +230,26 @@ def test_opening_an_order_with_nothing_new_keeps_the_orders_list_kept(app, world
     assert NEW in card(page(client, "/orders"), ref)
     page(client, f"/orders/{ref}")  # news: marked read, and the list shows it at once
     assert NEW not in card(page(client, "/orders"), ref)
+
+
+def test_opening_an_order_that_was_not_news_keeps_the_lists_kept_and_marks_it_read(app, world, client, auth):
+    ref = make_order(app, world)
+    with app.app_context():  # activity before the customer's floor: not news
+        order = db.session.scalar(select(Order).where(Order.reference == ref))
+        order.last_activity_at = utcnow() - timedelta(days=readmarks.UNREAD_DAYS + 1)
+        db.session.commit()
+    auth.login("customer")
+    page(client, "/orders")
+    kept = count_queries(app, client, "/orders")
+    assert DIVIDER not in page(client, f"/orders/{ref}")
+    assert count_queries(app, client, "/orders") == kept  # the list still answered from the cache
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(ReadMark)) == 0  # no news: no mark
+    auth.logout()
+    auth.login("producer")
+    assert post_update(client, ref, "dispatched", "Truck left Takeo").status_code == 303
+    auth.logout()
+    auth.login("customer")
+    assert NEW in card(page(client, "/orders"), ref)
+    assert "Truck left Takeo" in page(client, f"/orders/{ref}")  # news: marked read
+    assert NEW not in card(page(client, "/orders"), ref)

@@ -14,7 +14,7 @@ from ..errors import ApiError, wants_json
 from ..extensions import db, limiter
 from ..idempotency import new_client_id
 from ..limits import LIMITS
-from ..pagecache import cached_page
+from ..pagecache import cached_page, one_time_id
 from ..models import (
     BORDER_CROSSINGS,
     CATEGORIES,
@@ -150,10 +150,13 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
 
 @bp.get("/orders/<reference>")
 @login_required
+@cached_page
 def detail(reference):
     order = services.get_order(current_user, reference)
     # Opening the page marks the order seen; the timeline marks what is new since last time.
-    return render_detail(order, last_seen=readmarks.visit(current_user, "order", order))
+    # The forms' client ids are one-time in every answer, a kept one too (pagecache).
+    return render_detail(order, last_seen=readmarks.visit(current_user, "order", order),
+                         client_id=one_time_id())
 
 
 def _post_update(posted, order):
