@@ -31,7 +31,7 @@ from .services import (
 
 PREVIEW_MAX_BYTES = 60 * 1024  # what the phone makes (photos.js PREVIEW_BYTES)
 PREVIEW_UPLOAD_BYTES = 64 * 1024  # what the server takes as a preview
-PREVIEW_QUALITIES = (80, 70, 60, 50, 40)
+PREVIEW_QUALITIES = (85, 75, 65, 55, 45, 35, 30, 25, 20)
 MAX_KEYS = 50  # previews one wanted() question may ask about
 # Same picture: the two, made 32 x 32 and gray, differ by at most this much on average (of
 # 255; a 60 KB preview against its own full photo: about 2; another photo: 20 and more; the
