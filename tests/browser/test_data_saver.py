@@ -6,7 +6,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from secgo.extensions import db
-from secgo.models import Attachment, StatusUpdate
+from secgo.models import StatusUpdate
 from tests.browser import offline_live
 from tests.browser.offline_live import wait_js
 from tests.browser.test_offline import ORDER, big_photo, login, post_update, start
