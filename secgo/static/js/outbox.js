@@ -76,7 +76,9 @@ export async function enqueue(form, submitter) {
   const files = [];
   const fulls = []; // the data saver: full photos that follow their previews
   const previewKeys = [];
-  const saver = saverOn();
+  const who = await owner();
+  // A tracking link's report has no sender to send the full photo later: always whole.
+  const saver = saverOn() && !isLinkItem({ user: who });
   let csrf = '';
   for (const [name, value] of formData(form, submitter).entries()) {
     if (name === 'csrf_token') csrf = value; // sent as a header: a fresher one may replace it
@@ -115,7 +117,7 @@ export async function enqueue(form, submitter) {
     created: Date.now(),
     state: 'pending',
     error: null,
-    user: await owner(),
+    user: who,
     page: location.pathname + location.search,
     ...describe(form, submitter),
   };
