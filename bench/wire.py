@@ -8,17 +8,21 @@ the server goes through a counting proxy on 127.0.0.1, so the figures are the by
 wire, both ways, headers included, from the tap on "send" until the report is stored and the
 page has settled. Then the same reports on emulated 2G (250 kbit/s down, 50 kbit/s up,
 300 ms round trip): seconds from the tap until the server has stored the report; and the
-first paint of /orders from a cold cache on 2G.
+first paint of /orders from a cold cache on 2G. Last, with the data saver on (the producer's
+setting): an update with one photo, which goes as a preview of at most 60 KB while the full
+photo stays in the phone's outbox (held for Wi-Fi), on both links.
 
     .venv/bin/python bench/wire.py            # exit 1 when a budget is broken
 
 Budgets (issue 19): text update <= 2 KB each way and <= 3 s on 2G; an update with one photo
-<= 250 KB without the data saver; /orders first paint <= 3 s on 2G.
+<= 250 KB without the data saver, <= 70 KB with it (preview <= 60 KB) and <= 15 s on 2G;
+/orders first paint <= 3 s on 2G. A broken budget or a missing measure exits 1.
 """
 import argparse
 import asyncio
 import os
 import random
+import shutil
 import sys
 import tempfile
 import threading
@@ -30,7 +34,9 @@ import common  # noqa: E402
 
 CHROMIUM = os.environ.get("SECGO_CHROMIUM", "/usr/bin/chromium")
 TWO_G = {"offline": False, "latency": 300, "downloadThroughput": 250_000 / 8, "uploadThroughput": 50_000 / 8}
-BUDGETS = {"text_up_kb": 2, "text_down_kb": 2, "photo_total_kb": 250, "text_2g_s": 3, "first_paint_2g_s": 3}
+BUDGETS = {"text_up_kb": 2, "text_down_kb": 2, "photo_total_kb": 250, "text_2g_s": 3, "first_paint_2g_s": 3,
+           "saver_total_kb": 70, "saver_2g_s": 15, "preview_kb": 60}
+SAVER = "update with one photo, data saver"
 
 
 class Proxy:
@@ -261,6 +267,26 @@ def send(page, base, url, ref, kind, text, photos, proxy, network=None) -> dict:
             "seconds": round(seconds, 2)}
 
 
+def preview_of(url: str, note: str, instance: Path) -> dict:
+    """The stored photo of the update with this note: its size, whether it is marked a preview."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(text(
+                "SELECT a.size, a.width, a.height, a.preview, a.sha256 FROM attachments a "
+                "JOIN update_photos p ON p.attachment_id = a.id "
+                "JOIN status_updates u ON u.id = p.update_id WHERE u.note = :note"), {"note": note}).first()
+    finally:
+        engine.dispose()
+    if row is None:
+        return {"preview_kb": None, "preview_size": None, "marked_preview": False}
+    folder = instance / "uploads"
+    return {"preview_kb": round(row[0] / 1024, 1), "preview_size": f"{row[1]}x{row[2]}",
+            "marked_preview": bool(row[3]), "preview_path": str(folder / row[4][:2] / f"{row[4]}.jpg")}
+
+
 def first_paint(browser, base, cookies, proxy) -> float:
     """/orders on 2G from a cold cache (a new profile, signed in with the same cookies)."""
     context = browser.new_context(viewport={"width": 360, "height": 740})
@@ -292,7 +318,7 @@ def run(args) -> dict:
             producer = db.session.scalar(db.select(User).where(User.username == "demo-producer"))
             customer_org = db.session.scalar(db.select(Order.customer_org_id)
                                              .where(Order.producer_org_id == producer.organization_id))
-            for _ in range(4):
+            for _ in range(6):
                 services.create_order(producer, {
                     "customer_org_id": customer_org, "product": "Organic jasmine rice", "quantity": "2000",
                     "unit": "kg", "origin": "Takeo", "destination": "Bangkok"})
@@ -339,6 +365,27 @@ def run(args) -> dict:
                           f"{row['report_down_kb']:5.1f} down KB; all {row['all_up_kb']:7.1f} up "
                           f"{row['all_down_kb']:6.1f} down KB; {row['seconds']:6.2f} s", flush=True)
                     print("       ", "; ".join(row["requests"]), flush=True)
+            # The data saver, as the producer turns it on in Settings.
+            page.goto(f"{base}/settings")
+            page.check("#saver input[name=data_saver]")
+            page.click("#saver button")
+            page.wait_for_load_state()
+            for network_name, network in (("fast", None), ("2G", TWO_G)):
+                text_ = f"wire {network_name} saver {random.randrange(10**8)}"
+                row = {"report": SAVER, "network": network_name,
+                       **send(page, base, url, next(updates), "update", text_, photos[:1], proxy, network)}
+                row.update(preview_of(url, text_, tmp / "instance"))
+                row["held_in_outbox"] = page.evaluate(
+                    "async () => (await self.SecgoOutbox.allItems()).filter((i) => i.hold && !i.now).length")
+                out["rows"].append(row)
+                print(f"  {network_name:4s} {SAVER:24s} report {row['report_up_kb']:7.1f} up "
+                      f"{row['report_down_kb']:5.1f} down KB; preview {row['preview_kb']} KB "
+                      f"{row['preview_size']}; {row['seconds']:6.2f} s; full photos held: "
+                      f"{row['held_in_outbox']}", flush=True)
+                print("       ", "; ".join(row["requests"]), flush=True)
+                if args.keep_preview and network is None:
+                    shutil.copy(row.pop("preview_path"), args.keep_preview)
+                row.pop("preview_path", None)
             out["first_paint_2g_s"] = first_paint(browser, base, context.cookies(), proxy)
             print(f"  /orders first paint on 2G, cold cache: {out['first_paint_2g_s']} s", flush=True)
             browser.close()
@@ -351,6 +398,22 @@ def check(out: dict) -> list[str]:
     text_fast, photo_fast = rows[("text update", "fast")], rows[("update with one photo", "fast")]
     text_2g = rows[("text update", "2G")]
     broken = []
+    for network in ("fast", "2G"):
+        saver = rows.get((SAVER, network))
+        if saver is None:
+            broken.append(f"{SAVER} on {network}: not measured")
+            continue
+        total = saver["report_up_kb"] + saver["report_down_kb"]
+        if total > BUDGETS["saver_total_kb"]:
+            broken.append(f"{SAVER} on {network}: {total:.0f} KB (budget 70 KB)")
+        if not saver.get("marked_preview") or (saver.get("preview_kb") or 999) > BUDGETS["preview_kb"]:
+            broken.append(f"{SAVER} on {network}: preview {saver.get('preview_kb')} KB, marked "
+                          f"{saver.get('marked_preview')} (budget 60 KB, stored as a preview)")
+        if not saver.get("held_in_outbox"):
+            broken.append(f"{SAVER} on {network}: the full photo is not held in the outbox")
+    saver_2g = rows.get((SAVER, "2G"))
+    if saver_2g is not None and saver_2g["seconds"] > BUDGETS["saver_2g_s"]:
+        broken.append(f"{SAVER} on 2G {saver_2g['seconds']} s (budget 15 s)")
     if text_fast["report_up_kb"] > BUDGETS["text_up_kb"] or text_fast["report_down_kb"] > BUDGETS["text_down_kb"]:
         broken.append(f"text update {text_fast['report_up_kb']} KB up / {text_fast['report_down_kb']} KB down "
                       "(budget 2 KB each way)")
@@ -361,8 +424,6 @@ def check(out: dict) -> list[str]:
         broken.append(f"text update on 2G {text_2g['seconds']} s (budget 3 s)")
     if not out["first_paint_2g_s"] or out["first_paint_2g_s"] > BUDGETS["first_paint_2g_s"]:
         broken.append(f"/orders first paint on 2G {out['first_paint_2g_s']} s (budget 3 s)")
-    broken.append("data saver (photo previews <= 60 KB, update with one photo <= 70 KB and <= 15 s on 2G): "
-                  "not built yet, not measured")
     if out["server_errors"]:
         broken.append(f"server logged {len(out['server_errors'])} errors")
     return broken
@@ -384,6 +445,8 @@ def report(out: dict, broken: list[str]) -> str:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep-preview", metavar="FILE",
+                        help="copy the stored data-saver preview there, to look at it")
     args = parser.parse_args(argv)
     out = run(args)
     broken = check(out)

@@ -57,8 +57,8 @@ from .assets import FILL_LATER, Recent, encode_for
 from .authz import visible_orgs_clause
 from .extensions import db
 from .i18n import LANG_COOKIE
-from .models import (AuditEvent, Cluster, Issue, Notification, Order, Organization, PushDelivery, ReadMark, User,
-                     UserSession, utcnow)
+from .models import (Attachment, AuditEvent, Cluster, Issue, Notification, Order, Organization, PushDelivery,
+                     ReadMark, User, UserSession, utcnow)
 from .models.user import ROLES, parse_login_id
 from .ops.observe import kept_answer_seen
 from .readmarks import mark_floor_low, mark_version_expr
@@ -107,7 +107,7 @@ def user_and_version_statement():
                _seen_by_role(func.count()),
                _seen_by_role(func.coalesce(func.sum(Organization.id), 0)),
                _seen_by_role(func.coalesce(func.sum(Organization.data_version), 0)),
-               mark_version_expr(_me.id, _me.created_at, bindparam("mark_floor")))
+               mark_version_expr(_me.id, _me.created_at, bindparam("mark_floor")), _me.data_saver)
         .select_from(UserSession).join(_me, _me.id == UserSession.user_id)
         .where(UserSession.id == bindparam("sid"),
                UserSession.secret_hash == bindparam("secret_hash"),
@@ -172,14 +172,14 @@ def page_key(environ, cookies, session_data, user_id: int, row) -> tuple | None:
     row (user_and_version); None when the page must not be cached."""
     if "_flashes" in session_data or "csrf_token" not in session_data or row is None:
         return None
-    _user_id, _active, locale, tz, role, name, org, orgs, org_ids, version, marked = row
+    _user_id, _active, locale, tz, role, name, org, orgs, org_ids, version, marked, saver = row
     if orgs is None:  # a role that sees no organization
         return None
     return (environ.get("PATH_INFO"), environ.get("QUERY_STRING", ""), user_id, locale, tz,
             role, name, org,
             cookies.get(LANG_COOKIE, ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""),
             session_data["csrf_token"], int(time.time() // 60), int(orgs), int(org_ids),
-            int(version), str(marked))
+            int(version), str(marked), bool(saver), environ.get("HTTP_SAVE_DATA", ""))
 
 
 def one_time_id() -> str:
@@ -414,6 +414,12 @@ def _bump_versions(session: Session, _flush_context) -> None:
             # A person's name is on the pages of their organization's orders and partners
             # (a coordinator's: of their clusters' producers).
             edited.update(_orgs_of(obj, conn=session.connection()))
+        elif isinstance(obj, Attachment):
+            # A preview's full photo came, or someone asked for it: the pages it is on.
+            if obj in session.dirty and session.is_modified(obj, include_collections=False):
+                from .attachments.services import _linked_orders
+
+                order_ids.update(session.connection().scalars(_linked_orders(obj.id)))
         elif getattr(obj, "order_id", None) is not None:  # updates, confirmations, links
             order_ids.add(obj.order_id)
         elif getattr(obj, "issue_id", None) is not None:  # comments, issue events

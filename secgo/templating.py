@@ -10,6 +10,24 @@ def photo_url(attachment, thumb=False) -> str:
     return url_for("attachments.thumb" if thumb else "attachments.photo", attachment_id=attachment.id)
 
 
+def data_saver() -> bool:
+    """Photos go first as small previews (secgo.attachments.saver): the person chose it in
+    Settings, or the browser asks (`Save-Data: on`; its script also reads saveData itself)."""
+    from flask import request
+    from flask_login import current_user
+
+    if current_user and current_user.is_authenticated and getattr(current_user, "data_saver", False):
+        return True
+    return request.headers.get("Save-Data", "").strip().lower() == "on"
+
+
+def signed_in_user():
+    """The signed-in user or None, for macros imported without the page's context."""
+    from flask_login import current_user
+
+    return current_user if current_user and current_user.is_authenticated else None
+
+
 def order_url(order) -> str | None:
     """The order's page, when the orders blueprint has one."""
     if "orders.detail" in current_app.view_functions:
@@ -22,5 +40,6 @@ def init_app(app):
     the limit the server checks); the formatting filters are in secgo.i18n."""
     from . import phrases
 
-    app.jinja_env.globals.update(photo_url=photo_url, order_url=order_url, limits=LIMITS)
+    app.jinja_env.globals.update(photo_url=photo_url, order_url=order_url, limits=LIMITS,
+                                 data_saver=data_saver, signed_in_user=signed_in_user)
     phrases.init_app(app)

@@ -29,7 +29,8 @@ from .models import TrackingLink
 
 VOICE_FIELD = "voice"  # a voice note's file field on every form that takes one
 DOCUMENT_FIELD = "document"  # a paper's file field (documents; a delivery's signed note)
-NOT_FIELDS = {"csrf_token", "client_id", "photo_ids"}  # the request's own, not the write's
+PREVIEW_KEYS = "preview_keys"  # the data saver: one per photo file, "" for a full photo
+NOT_FIELDS = {"csrf_token", "client_id", "photo_ids", PREVIEW_KEYS}  # the request's own, not the write's
 # A plain form shows these next to the form, with what was typed (507: the photo could not
 # be stored; the rest can be sent again as it is).
 PAGE_REFUSALS = (409, 413, 415, 422, 507)
@@ -78,6 +79,7 @@ class Posted:
     document_file: object = None  # a delivery's paper, the signed delivery note (field "document")
     document_digest: str | None = None
     lists: dict = field(default_factory=dict)  # a form's name -> all its values
+    preview_keys: list = field(default_factory=list)  # secgo.attachments.saver
 
     def getlist(self, name: str) -> list:
         """Every value a form sent under this name (ticked checkboxes, a multiple choice)."""
@@ -101,6 +103,8 @@ class Posted:
             payload["signature"] = self.signature_digest
         if self.document_digest:
             payload["document"] = self.document_digest
+        if self.preview_keys:
+            payload["preview_keys"] = self.preview_keys
         return payload
 
     @property
@@ -109,8 +113,9 @@ class Posted:
         return any(d["answer"] is None for d in self.doubts.values())
 
     def photos(self, user) -> list:
-        """The write's photos: new files cleaned and stored, plus ids uploaded earlier."""
-        return photos_from_request(user, self.files, self.photo_ids)
+        """The write's photos: new files cleaned and stored (a preview under its key), plus
+        ids uploaded earlier."""
+        return photos_from_request(user, self.files, self.photo_ids, self.preview_keys)
 
     def voice(self, user):
         """The write's voice note, checked, re-encoded and stored; None without one."""
@@ -176,7 +181,7 @@ def _refuse_bad_answers(body: dict, names) -> None:
 
 def parse(write: Write) -> Posted:
     """Read the request once (form or JSON) into a Posted; its input is never changed."""
-    files, photo_ids, voice, signature, document, lists = [], [], None, None, None, {}
+    files, photo_ids, voice, signature, document, lists, keys = [], [], None, None, None, {}, []
     # The API's JSON writes also take a multipart form: its fields, photos and a voice note.
     multipart = write.body in ("json", "json?") and request.mimetype == "multipart/form-data"
     if write.body == "form" or multipart:
@@ -184,6 +189,7 @@ def parse(write: Write) -> Posted:
         lists = {k: v for k, v in request.form.lists() if k not in NOT_FIELDS}
         files = [f for f in request.files.getlist(write.files) if f and f.filename]
         photo_ids = _form_photo_ids()
+        keys = request.form.getlist(PREVIEW_KEYS)
         voice = request.files.get(VOICE_FIELD)
         voice = voice if voice and voice.filename else None
         signature = request.files.get(SIGNATURE_FIELD)
@@ -202,7 +208,7 @@ def parse(write: Write) -> Posted:
     return Posted(fields, files, [_digest(f) for f in files], photo_ids, request_key(),
                   texts, doubts, voice, _digest(voice) if voice else None,
                   signature, _digest(signature) if signature else None,
-                  document, _digest(document) if document else None, lists)
+                  document, _digest(document) if document else None, lists, keys)
 
 
 class _Action:

@@ -123,6 +123,36 @@ def matrix_photo(world, *, uploader="producer", reference=WORLD_ORDER) -> int:
     return photo.id
 
 
+def saver_pictures() -> tuple[bytes, bytes]:
+    """The same small picture twice, as the data saver sends it: (preview, full photo)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (640, 480), (40, 120, 60))
+    ImageDraw.Draw(img).rectangle([100, 80, 400, 300], fill=(220, 40, 40))
+    out = []
+    for side in (320, 640):
+        copy = img.copy()
+        copy.thumbnail((side, side))
+        buffer = io.BytesIO()
+        copy.save(buffer, "JPEG")
+        out.append(buffer.getvalue())
+    return out[0], out[1]
+
+
+def matrix_preview(world, *, uploader="producer", reference=WORLD_ORDER) -> tuple[int, str]:
+    """A photo the producer sent as a preview with an update on the order; (id, its photo key)."""
+    import uuid
+
+    from secgo.attachments.saver import save_preview
+
+    key = str(uuid.uuid4())
+    photo = save_preview(_user(world, uploader), saver_pictures()[0], key)
+    matrix_update(world, author=uploader, reference=reference, photos=[photo])
+    return photo.id, key
+
+
 def matrix_link(world, *, reference=WORLD_ORDER, creator="producer") -> tuple[int, str]:
     """A live tracking link on the order, made by its producer; (id, secret token)."""
     from secgo.orders.services import create_tracking_link

@@ -10,6 +10,8 @@ from ..attachments.services import (
     SIGNATURE_MIN,
     save_photo,
 )
+from ..attachments import saver
+from ..attachments.routes import saver_writes
 from ..attachments.voice import MAX_VOICE_BYTES, MAX_VOICE_SECONDS
 from ..attachments.voice import MIME as VOICE_MIME
 from ..errors import ApiError
@@ -33,7 +35,7 @@ def num(value) -> str | None:
 def photo_json(p) -> dict:
     return {"id": p.id, "url": url_for("attachments.photo", attachment_id=p.id),
             "thumb_url": url_for("attachments.thumb", attachment_id=p.id),
-            "width": p.width, "height": p.height}
+            "width": p.width, "height": p.height, "preview": p.preview}
 
 
 def voice_json(v) -> dict | None:
@@ -252,6 +254,28 @@ def attachments_create():
     return submit(UPLOAD, require_login())
 
 
+# The data saver (secgo.attachments.saver): previews first, the full photo once, on its own.
+FULL_PHOTO, WANT_FULL = saver_writes()
+
+
+@bp.post("/photos/<key>/full")
+def photo_full(key):
+    return submit(FULL_PHOTO, require_login(), key)
+
+
+@bp.post("/attachments/<int:attachment_id>/want")
+def photo_want(attachment_id):
+    return submit(WANT_FULL, require_login(), attachment_id)
+
+
+@bp.get("/photos/wanted")
+def photos_wanted():
+    """Which of the caller's previews (ids in `keys`) someone asked the full photo of."""
+    user = require_login()
+    keys = request.args.get("keys", "")[:saver.MAX_KEYS * 37].split(",")
+    return {"wanted": saver.wanted(user, keys)}
+
+
 CREATE_LINK = Write("orders.link", new_tracking_link, body="json")
 
 
@@ -355,7 +379,10 @@ PHOTO = schema("Photo", {
     "type": "object",
     "properties": {"id": {"type": "integer"}, "url": {"type": "string"},
                    "thumb_url": {"type": "string"}, "width": {"type": "integer"},
-                   "height": {"type": "integer"}},
+                   "height": {"type": "integer"},
+                   "preview": {"type": "boolean",
+                               "description": "A small preview (the data saver); the full photo "
+                                              "follows through POST /photos/{key}/full"}},
 })
 VOICE = schema("VoiceNote", {
     "type": ["object", "null"],
@@ -375,7 +402,15 @@ def with_voice(body_ref) -> dict:
         "multipart/form-data": {"schema": {"allOf": [body_ref, {"type": "object", "properties": {
             "voice": {"type": "string", "contentMediaType": "audio/*",
                       "description": f"At most {MAX_VOICE_SECONDS} s and "
-                                     f"{MAX_VOICE_BYTES // (1024 * 1024)} MB"}}}]}},
+                                     f"{MAX_VOICE_BYTES // (1024 * 1024)} MB"},
+            "photos": {"type": "array", "maxItems": MAX_PHOTOS,
+                       "items": {"type": "string", "contentMediaType": "image/*"}},
+            "preview_keys": {"type": "array", "items": {"type": "string"},
+                             "description": "The data saver: one per file in `photos`, in order: "
+                                            "a UUID marks that file as a small preview "
+                                            f"(at most {saver.PREVIEW_MAX_BYTES // 1024} KB) whose "
+                                            "full photo follows through POST /photos/{key}/full; "
+                                            "empty for a full photo"}}}]}},
     }}
 
 
@@ -633,6 +668,52 @@ register("/attachments", {
             "properties": {"file": {"type": "string", "contentMediaType": "image/jpeg"}}}}}},
         "responses": {"201": {"description": "Stored", **_json(PHOTO)},
                       **error_responses(*WRITE_ERRORS)},
+    },
+})
+PHOTO_STATE = schema("PhotoState", {
+    "type": "object",
+    "properties": {"id": {"type": "integer"}, "preview": {"type": "boolean"},
+                   "size": {"type": "integer", "description": "Bytes of the photo served now"},
+                   "width": {"type": "integer"}, "height": {"type": "integer"},
+                   "wanted": {"type": "boolean", "description": "Someone asked for the full photo"}},
+})
+PHOTO_KEY_PARAM = {"name": "key", "in": "path", "required": True,
+                   "description": "The photo's id sent with its preview (form field `preview_keys` "
+                                  "of a write's multipart form: one per photo file, empty for a "
+                                  "full photo)",
+                   "schema": {"type": "string", "format": "uuid"}}
+register("/photos/{key}/full", {
+    "post": {
+        "summary": "The data saver: the full photo replaces its preview (once, by its uploader, "
+                   "only the same picture: another one is refused with 422 and changes nothing)",
+        "parameters": [PHOTO_KEY_PARAM, IDEMPOTENCY_PARAM],
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["photo"],
+            "properties": {"photo": {"type": "string", "contentMediaType": "image/jpeg"}}}}}},
+        "responses": {"200": {"description": "The full photo is served now", **_json(PHOTO_STATE)},
+                      **error_responses(*WRITE_ERRORS, 404)},
+    },
+})
+register("/attachments/{attachment_id}/want", {
+    "post": {
+        "summary": "Ask for the full photo of a preview (a party of its order); its sender's "
+                   "outbox sends it at its next sync",
+        "parameters": [{"name": "attachment_id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}}, IDEMPOTENCY_PARAM],
+        "responses": {"200": {"description": "Recorded", **_json(PHOTO_STATE)},
+                      **error_responses(*WRITE_ERRORS, 404)},
+    },
+})
+register("/photos/wanted", {
+    "get": {
+        "summary": "Which of the caller's previews someone asked the full photo of",
+        "parameters": [{"name": "keys", "in": "query", "required": True,
+                        "description": f"Photo ids, comma-separated (at most {saver.MAX_KEYS})",
+                        "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "The ids asked for", **_json({
+            "type": "object", "properties": {"wanted": {"type": "array", "items": {
+                "type": "string", "format": "uuid"}}}})},
+                      **error_responses(401)},
     },
 })
 LINK = schema("TrackingLink", {

@@ -1,10 +1,11 @@
 from flask import Response, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..errors import ApiError
 from ..extensions import db
 from ..models import Attachment
-from . import bp
+from . import bp, saver
 from .services import can_see, storage_path
 
 
@@ -71,7 +72,8 @@ def send_photo(attachment: Attachment, thumb: bool = False):
     else:
         response = Response(path.read_bytes(), mimetype="image/jpeg")
     response.set_etag(etag)
-    response.headers["Cache-Control"] = "private, max-age=86400"
+    # A preview's full photo may come at any time (secgo.attachments.saver): ask again each time.
+    response.headers["Cache-Control"] = "private, no-cache" if attachment.preview else "private, max-age=86400"
     response.headers["Content-Disposition"] = "inline"
     return response
 
@@ -93,3 +95,40 @@ def photo(attachment_id):
 @login_required
 def thumb(attachment_id):
     return send_photo(_visible(attachment_id), thumb=True)
+
+
+# --- the data saver (secgo.attachments.saver): the full photo follows its preview ------------
+# (secgo.writes reads photos through this package: its Writes are made on first use.)
+WANTED_FLASH = _l("Asked. The full photo comes when the sender has a good connection.")
+
+
+def saver_writes():
+    """The data saver's two writes: the full photo (page and API), the wish for it."""
+    from ..writes import Write
+
+    return (Write("attachments.full", saver.run_full, files="photo"),
+            Write("attachments.want", saver.run_want, body=None, flash=WANTED_FLASH))
+
+
+@bp.post("/photos/<key>/full")
+@login_required
+def full_photo(key):
+    from ..writes import submit
+
+    return submit(saver_writes()[0], current_user, key)
+
+
+@bp.post("/attachments/<int:attachment_id>/want")
+@login_required
+def want_full(attachment_id):
+    from ..writes import submit
+
+    return submit(saver_writes()[1], current_user, attachment_id)
+
+
+@bp.get("/photos/wanted")
+@login_required
+def wanted():
+    """The outbox asks, while it holds full photos, which of them someone has asked for."""
+    keys = request.args.get("keys", "")[:saver.MAX_KEYS * 37].split(",")
+    return {"wanted": saver.wanted(current_user, keys)}, 200, {"Cache-Control": "no-store"}

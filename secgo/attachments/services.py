@@ -65,7 +65,8 @@ def _open_image(data: bytes, formats=FORMATS):
     return img
 
 
-def clean_photo(data: bytes, *, formats=FORMATS, max_side=MAX_SIDE) -> tuple[bytes, bytes, int, int]:
+def clean_photo(data: bytes, *, formats=FORMATS, max_side=MAX_SIDE,
+                qualities=(82,), max_bytes=None) -> tuple[bytes, bytes, int, int]:
     """Check a photo by its content; return (JPEG, thumbnail JPEG, width, height) without
     metadata. Documents (secgo.documents) take HEIC too and keep more pixels for the text."""
     if not data:
@@ -83,8 +84,11 @@ def clean_photo(data: bytes, *, formats=FORMATS, max_side=MAX_SIDE) -> tuple[byt
     img.thumbnail((max_side, max_side))
     # A fresh image carries pixels only: no EXIF, GPS, ICC, XMP or comments.
     clean = Image.frombytes("RGB", img.size, img.tobytes())
-    out = io.BytesIO()
-    clean.save(out, "JPEG", quality=82, optimize=True)
+    for quality in qualities:  # a preview (secgo.attachments.saver) stays as small as it came
+        out = io.BytesIO()
+        clean.save(out, "JPEG", quality=quality, optimize=True)
+        if max_bytes is None or out.tell() <= max_bytes:
+            break
     thumb = clean.copy()
     thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
     tout = io.BytesIO()
@@ -184,13 +188,14 @@ def save_photo(user, data: bytes) -> Attachment:
 
 
 def _store(user, jpeg: bytes, thumb: bytes, width: int, height: int, *, mime: str = "image/jpeg",
-           field: str = "photos") -> Attachment:
+           field: str = "photos", fresh: bool = False) -> Attachment:
     """Store a cleaned picture (or a cleaned PDF, mime application/pdf) once per uploader: the
-    files first, then its row."""
+    files first, then its row (fresh: a row of its own, as a preview that will change)."""
     digest = hashlib.sha256(jpeg).hexdigest()
     user_id = user.id if user is not None else None
-    row = db.session.scalar(
-        select(Attachment).where(Attachment.sha256 == digest, Attachment.uploaded_by_id == user_id)
+    row = None if fresh else db.session.scalar(
+        select(Attachment).where(Attachment.sha256 == digest, Attachment.uploaded_by_id == user_id,
+                                 Attachment.photo_key.is_(None))  # a preview's row changes
     ) if user_id is not None else None
     if row is not None:
         return row
@@ -202,13 +207,20 @@ def _store(user, jpeg: bytes, thumb: bytes, width: int, height: int, *, mime: st
     return row
 
 
-def photos_from_request(user, files, ids=()) -> list[Attachment]:
-    """Photos of a write: new files (cleaned and stored) plus ids uploaded earlier by this user."""
+def photos_from_request(user, files, ids=(), preview_keys=()) -> list[Attachment]:
+    """Photos of a write: new files (cleaned and stored) plus ids uploaded earlier by this user;
+    with preview_keys (the data saver: one per file, "" for a full photo) a file with a key is
+    a small preview, stored under that key until its full photo follows."""
+    from .saver import check_keys, save_preview  # the saver builds on this module's intake
+
     files = [f for f in files if f and f.filename]
     ids = list(ids or [])
     if len(files) + len(ids) > MAX_PHOTOS:
         _refuse(422, _l("At most %(n)s photos.", n=MAX_PHOTOS))
-    photos = [save_photo(user, f.read(MAX_PHOTO_BYTES + 1)) for f in files]
+    keys = check_keys(user, preview_keys, len(files))
+    photos = [save_preview(user, f.read(MAX_PHOTO_BYTES + 1), key) if key
+              else save_photo(user, f.read(MAX_PHOTO_BYTES + 1))
+              for f, key in zip(files, keys, strict=True)]
     if ids:
         if user is None or not all(is_id(i) for i in ids):
             _refuse(422, _l("Unknown photo."), field="photo_ids")

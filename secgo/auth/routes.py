@@ -111,6 +111,11 @@ def settings():
                 flash(_("Password changed. Your other devices are logged out and your API tokens "
                         "no longer work."), "success")
                 return redirect(url_for("auth.settings"))
+        if action == "saver":  # a checkbox: ticked or not, nothing else to check
+            current_user.data_saver = request.form.get("data_saver") == "on"
+            db.session.commit()
+            flash(_("Data saver is on.") if current_user.data_saver else _("Data saver is off."), "success")
+            return redirect(url_for("auth.settings") + "#saver")
         if action == "token" and token_form.validate():
             new_token = services.create_api_token(current_user, token_form.name.data)
             db.session.commit()

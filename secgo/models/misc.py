@@ -1,7 +1,7 @@
 """Attachments, idempotency keys, push subscriptions, the notification outbox, reminders."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -14,6 +14,7 @@ class Attachment(db.Model):
     the instance folder by content hash."""
 
     __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("uploaded_by_id", "photo_key", name="uq_attachments_photo_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # One row per uploader (who may reference it in a write); the file itself is shared.
@@ -25,6 +26,11 @@ class Attachment(db.Model):
     duration_ms: Mapped[int | None] = mapped_column(Integer)  # voice notes (secgo.attachments.voice)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The data saver (secgo.attachments.saver): a small preview sent first under the phone's
+    # own id for the photo; the full photo replaces it later (preview False again), once.
+    preview: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    photo_key: Mapped[str | None] = mapped_column(String(36))
+    wanted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a viewer asked for the full one
 
     @property
     def is_voice(self) -> bool:

@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, false
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -78,6 +78,8 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(5), default="en")
     timezone: Mapped[str] = mapped_column(String(40), default="Asia/Bangkok")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Photos go first as small previews, the full ones on Wi-Fi (secgo.attachments.saver).
+    data_saver: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when an admin erased the person's data (secgo/privacy): the row stays, anonymized,

@@ -13,7 +13,9 @@ from tests.factories import (
     matrix_link,
     matrix_order,
     matrix_photo,
+    matrix_preview,
     matrix_update,
+    saver_pictures,
 )
 
 from .common import (  # noqa: F401
@@ -162,10 +164,33 @@ ROUTES = {
         "POST", "/api/v1/attachments", api(201),
         multipart(lambda w: {"file": (io.BytesIO(jpeg_bytes()), "photo.jpg")}),
     ),
+    # The data saver: only the preview's uploader sends its full photo; any party of the order
+    # asks for it; the rest never learn the photo exists.
+    "attachments.full_photo": (
+        "POST", lambda w: f"/photos/{matrix_preview(w)[1]}/full",
+        {**logged_in(404), "producer": 200},
+        multipart(lambda w: {"photo": (io.BytesIO(saver_pictures()[1]), "full.jpg")}),
+    ),
+    "api.photo_full": (
+        "POST", lambda w: f"/api/v1/photos/{matrix_preview(w)[1]}/full",
+        {**api(404), "producer": 200},
+        multipart(lambda w: {"photo": (io.BytesIO(saver_pictures()[1]), "full.jpg")}),
+    ),
+    "attachments.want_full": (
+        "POST", lambda w: f"/attachments/{matrix_preview(w)[0]}/want", order_side(303), None,
+    ),
+    "api.photo_want": (
+        "POST", lambda w: f"/api/v1/attachments/{matrix_preview(w)[0]}/want",
+        {**order_side(200, anon=401)}, None,
+    ),
+    "attachments.wanted": ("GET", "/photos/wanted?keys=x", logged_in(200), None),
+    "api.photos_wanted": ("GET", "/api/v1/photos/wanted?keys=x", api(200), None),
 }
 
 TRACKING = "the tracking-link token in the URL is the credential, not the session"
 UNIFORM = {
+    "attachments.wanted": "each caller hears only of their own previews (tests/test_data_saver.py)",
+    "api.photos_wanted": "each caller hears only of their own previews (tests/test_data_saver.py)",
     "orders.new": "every role may create an order (from its own side; tested on api.orders_create)",
     "orders.track": TRACKING,
     "orders.track_receipt": TRACKING,

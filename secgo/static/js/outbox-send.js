@@ -11,6 +11,7 @@
 //   408, 425, 429, 5xx, network error or timeout, 3xx
 //                  retry: kept, with everything after it; not before its Retry-After
 //   other 4xx      failed: kept with the server's message for the user to fix or discard
+// A held full photo (the data saver) is not sent until mayGo() says so.
 /* eslint-env browser, serviceworker */
 (function (scope) {
   'use strict';
@@ -179,16 +180,55 @@
     return { outcome, error, retryAfter: retryAfterMs(response) };
   }
 
+  // The data saver: a full photo whose preview went first waits (item.hold) until the link is
+  // Wi-Fi or a cable, the saver is off, its sender taps "Send full photo now" or someone asked
+  // for it (item.now). The service worker's Background Sync follows the same rule.
+  function fastLink() {
+    const link = scope.navigator && scope.navigator.connection;
+    return !!link && (link.type === 'wifi' || link.type === 'ethernet');
+  }
+
+  async function saverOff() {
+    const link = scope.navigator && scope.navigator.connection;
+    if (link && link.saveData) return false;
+    return (await idb('meta', 'readonly', (s) => s.get('saver'))) === false;
+  }
+
+  async function mayGo(item) {
+    return !item.hold || !!item.now || fastLink() || saverOff();
+  }
+
+  // While the user's outbox holds full photos, ask which of them someone asked for.
+  async function markWanted(user) {
+    const held = (await allItems()).filter((i) => i.hold && !i.now && i.state === 'pending' && i.user === user);
+    if (!held.length) return;
+    try {
+      const keys = held.map((i) => i.photoKey).slice(0, 50).join(',');
+      const response = await fetch(`/photos/wanted?keys=${keys}`,
+        { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } });
+      if (!response.ok || response.redirected) return;
+      const wanted = new Set((await response.json()).wanted || []);
+      for (const item of held) if (wanted.has(item.photoKey)) await putItem({ ...item, now: true });
+    } catch (err) {
+      // Offline or signed out: the held photos wait, and are asked about next time.
+    }
+  }
+
   // Send the user's pending items (and any tracking link's) in order, one at a time across tabs and the worker, until
   // the queue is empty ({outcome: 'done'}) or an item must wait (its 'login' or 'retry'
   // result). onResult(item, result) hears each try.
   async function drain(user, pageToken, onResult) {
     const run = async () => {
       let after = 0;
+      if (user) await markWanted(user);
       for (;;) {
         const items = await allItems(); // read again: items may come and go meanwhile
-        const item = items.find((i) => i.seq > after && i.state === 'pending'
-          && ((user && i.user === user) || isLinkItem(i)));
+        let item = null;
+        for (const i of items) {
+          if (i.seq > after && i.state === 'pending' && ((user && i.user === user) || isLinkItem(i))) {
+            if (await mayGo(i)) { item = i; break; }
+          }
+        }
         if (!item) return { outcome: 'done' };
         after = item.seq;
         const result = await send(item, pageToken, false);
@@ -210,6 +250,7 @@
     outcomeOf,
     send,
     drain,
+    mayGo,
     freshToken: () => freshToken,
   });
 }(self));

@@ -5,6 +5,8 @@
 // What each answer does to an item is outbox-send.js's, which the service worker uses too.
 // A sent item whose answer carries `zawgyi_suggestion` stays, without its photos, as the
 // question "did you mean ...?" (state 'asked', shown and answered by zawgyi.js).
+// With the data saver on, photos go as small previews and each full photo waits as its own
+// item (hold: true) until Wi-Fi, a tap on "Send full photo now", or someone asks for it.
 import { formatMoment, gettext, ngettext, loadCatalog } from './i18n.js';
 import './outbox-send.js'; // a classic script (the worker's importScripts): sets self.SecgoOutbox
 
@@ -34,6 +36,12 @@ async function owner() {
 }
 
 // --- queueing -------------------------------------------------------------------------------
+
+// The data saver: chosen in Settings or asked by the browser (the page's data-saver says both
+// the setting and a Save-Data header; saveData is the browser's own word).
+export function saverOn() {
+  return 'saver' in document.body.dataset || !!(navigator.connection && navigator.connection.saveData);
+}
 
 function uuid() {
   const b = crypto.getRandomValues(new Uint8Array(16));
@@ -66,6 +74,11 @@ export async function enqueue(form, submitter) {
   const key = uuid();
   const fields = [];
   const files = [];
+  const fulls = []; // the data saver: full photos that follow their previews
+  const previewKeys = [];
+  const who = await owner();
+  // A tracking link's report has no sender to send the full photo later: always whole.
+  const saver = saverOn() && !isLinkItem({ user: who });
   let csrf = '';
   for (const [name, value] of formData(form, submitter).entries()) {
     if (name === 'csrf_token') csrf = value; // sent as a header: a fresher one may replace it
@@ -81,10 +94,19 @@ export async function enqueue(form, submitter) {
     } else if (value.size > 0 || value.name) {
       // Loaded only when a photo is queued: it stays off the first load of every page.
       const { preparePhoto } = await import('./photos.js');
-      const photo = await preparePhoto(value);
-      files.push({ name, blob: photo.blob, filename: photo.filename });
+      const photo = await preparePhoto(value, { saver: saver && name === 'photos' });
+      if (photo.preview) {
+        const photoKey = uuid();
+        files.push({ name, blob: photo.preview.blob, filename: photo.preview.filename, photoKey });
+        fulls.push({ photoKey, blob: photo.blob, filename: photo.filename });
+        previewKeys.push(photoKey);
+      } else {
+        files.push({ name, blob: photo.blob, filename: photo.filename });
+        if (name === 'photos') previewKeys.push('');
+      }
     }
   }
+  if (fulls.length) previewKeys.forEach((k) => fields.push(['preview_keys', k]));
   const action = new URL(form.getAttribute('action') || location.href, location.href);
   const item = {
     key,
@@ -95,11 +117,30 @@ export async function enqueue(form, submitter) {
     created: Date.now(),
     state: 'pending',
     error: null,
-    user: await owner(),
+    user: who,
     page: location.pathname + location.search,
     ...describe(form, submitter),
   };
   item.seq = await putItem(item);
+  for (const full of fulls) { // after the report: its preview is on the server first
+    await putItem({
+      key: uuid(),
+      url: `/photos/${full.photoKey}/full`,
+      fields: [],
+      files: [{ name: 'photo', blob: full.blob, filename: full.filename }],
+      csrf,
+      created: item.created,
+      state: 'pending',
+      error: null,
+      hold: true,
+      photoKey: full.photoKey,
+      parent: key,
+      user: item.user,
+      page: item.page,
+      label: gettext('Full photo'),
+      summary: item.label,
+    });
+  }
   if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
   return item;
 }
@@ -190,9 +231,9 @@ function el(tag, className, text) {
 }
 
 function stateChip(item) {
-  return item.state === 'failed'
-    ? el('span', 'chip chip-failed', gettext('not sent'))
-    : el('span', 'chip chip-waiting', gettext('waiting to send'));
+  if (item.state === 'failed') return el('span', 'chip chip-failed', gettext('not sent'));
+  if (item.hold && !item.now) return el('span', 'chip chip-waiting', gettext('waiting for Wi-Fi'));
+  return el('span', 'chip chip-waiting', gettext('waiting to send'));
 }
 
 function entry(item, tag) {
@@ -294,7 +335,9 @@ function showOutboxView(mine, others) {
       node.append(row);
     }
     const actions = el('div', 'outbox-actions');
-    const retry = el('button', 'btn small', item.state === 'failed' ? gettext('Try again') : gettext('Send now'));
+    const held = item.hold && !item.now && item.state === 'pending';
+    const retry = el('button', 'btn small', item.state === 'failed' ? gettext('Try again')
+      : held ? gettext('Send full photo now') : gettext('Send now'));
     retry.type = 'button';
     retry.dataset.outboxRetry = String(item.seq);
     const discard = el('button', 'btn small danger', gettext('Discard'));
@@ -353,7 +396,24 @@ export async function refresh() {
   showLoginPrompt(mine.filter((i) => i.state === 'pending').length);
   showOnPage(mine);
   showOutboxView(mine, others);
+  showSendFull(mine);
   await showAsked(asked);
+}
+
+// Under a preview on its order's page (templates/_preview.html): "Send full photo now", when
+// this phone holds that full photo.
+function showSendFull(mine) {
+  const held = new Set(mine.filter((i) => i.hold && i.state === 'pending').map((i) => i.photoKey));
+  document.querySelectorAll('[data-send-full]').forEach((button) => {
+    button.hidden = !held.has(button.dataset.sendFull);
+  });
+}
+
+async function sendFullNow(photoKey) {
+  const item = (await allItems()).find((i) => i.hold && i.photoKey === photoKey);
+  if (item) await putItem({ ...item, now: true, state: 'pending', error: null });
+  failures = 0;
+  await replay();
 }
 
 async function showAsked(asked) {
@@ -375,18 +435,27 @@ async function onOutboxClick(event) {
   const retry = event.target.closest('[data-outbox-retry]');
   const discard = event.target.closest('[data-outbox-discard]');
   const choice = event.target.closest('[data-zawgyi-choice]');
-  if (choice) {
+  const full = event.target.closest('[data-send-full]');
+  if (full) {
+    await sendFullNow(full.dataset.sendFull);
+  } else if (choice) {
     await (await import('./zawgyi.js')).choose(choice, tools);
   } else if (retry) {
     const seq = Number(retry.dataset.outboxRetry);
     const item = (await allItems()).find((i) => i.seq === seq);
-    if (item) await putItem({ ...item, state: 'pending', error: null });
+    if (item) await putItem({ ...item, state: 'pending', error: null, now: true });
     failures = 0;
     await replay();
   } else if (discard) {
     // The one way an item leaves without being sent: the user says so.
     if (!window.confirm(gettext('Discard this report? It will not be sent.'))) return;
-    await deleteItem(Number(discard.dataset.outboxDiscard));
+    const seq = Number(discard.dataset.outboxDiscard);
+    const items = await allItems();
+    const item = items.find((i) => i.seq === seq);
+    await deleteItem(seq);
+    for (const child of items) { // a report's full photos go with it
+      if (item && child.parent === item.key) await deleteItem(child.seq);
+    }
     await refresh();
   }
 }
@@ -498,10 +567,18 @@ async function onSubmit(event) {
   } else if (gone) {
     showSent(item.label);
   } else if (result.outcome === 'failed' && prompt && form.isConnected) {
-    // Refused at once: what to fix is shown in the form, with what was typed put back.
+    // Refused at once: what to fix is shown in the form, with what was typed put back (the
+    // full photos, not their previews).
     await deleteItem(item.seq);
+    const children = (await allItems()).filter((i) => i.parent === item.key);
+    for (const child of children) await deleteItem(child.seq);
+    const full = new Map(children.map((c) => [c.photoKey, c.files[0]]));
     await refresh();
-    restoreForm(form, item);
+    restoreForm(form, {
+      ...item,
+      fields: item.fields.filter(([name]) => name !== 'preview_keys'),
+      files: item.files.map((f) => (f.photoKey && full.has(f.photoKey) ? { ...full.get(f.photoKey), name: f.name } : f)),
+    });
     showFormErrors(form, result.error);
     delete form.dataset.outboxBusy; // fixed at once and sent again: not a double tap
   }
@@ -515,6 +592,9 @@ export function initOutbox() {
     failures = 0;
     replay();
   });
+  // The data saver: the worker and later pages know whether it is on; Wi-Fi sends held photos.
+  idb('meta', 'readwrite', (s) => s.put(saverOn(), 'saver')).catch(() => {});
+  navigator.connection?.addEventListener?.('change', () => replay());
   navigator.serviceWorker?.addEventListener('message', (event) => {
     const type = event.data && event.data.type;
     if (type === 'outbox-sent') onSent(event.data.page, event.data.label);
