@@ -7,6 +7,7 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
+from secgo.attachments.services import storage_path
 from secgo.extensions import db
 from secgo.models import Attachment, IdempotencyKey, Organization, StatusUpdate, User
 from tests.test_orders import NO_CSRF, make_order
@@ -117,6 +118,9 @@ def test_the_full_photo_replaces_the_preview_and_every_page_shows_it_at_once(app
     assert served.headers["Cache-Control"] == "private, max-age=86400"
     page = client.get(f"/orders/{ref}").get_data(as_text=True)
     assert "Small preview (" not in page
+    with app.app_context():  # the preview's files are gone, the full photo's are there
+        assert not storage_path(photo).exists() and not storage_path(photo, thumb=True).exists()
+        assert storage_path(after).exists() and storage_path(after, thumb=True).exists()
 
 
 def test_sending_the_full_photo_again_with_its_key_gives_the_first_answer(app, client, previewed):
@@ -137,6 +141,8 @@ def test_a_different_picture_is_refused_and_changes_nothing(app, client, preview
     assert "not the same picture" in response.get_json()["error"]["message"]
     after = the_photo(app)
     assert after.preview and after.sha256 == photo.sha256 and versions(app) == before
+    with app.app_context():  # the preview is still served
+        assert storage_path(photo).exists() and storage_path(photo, thumb=True).exists()
     small = send_full(client, photo_key, jpeg(scene(0), side=320))
     assert small.status_code == 422  # smaller than its preview: not the full photo
     assert send_full(client, photo_key, FULL).status_code == 200  # then the right one goes

@@ -25,6 +25,7 @@ from .services import (
     _refuse,
     _store,
     clean_photo,
+    remove_when_committed,
     storage_path,
     store_files,
 )
@@ -129,6 +130,11 @@ def send_full(user, key: str, data: bytes | None) -> Attachment:
     if not _same(storage_path(row), jpeg):
         _refuse(422, _l("This is not the same picture as its preview. Nothing was changed."),
                 field="photo")
+    # The preview's files go once this commits, unless another photo has the same bytes
+    # (files are named by their content).
+    if not db.session.scalar(select(exists().where(Attachment.sha256 == row.sha256,
+                                                   Attachment.id != row.id))):
+        remove_when_committed(storage_path(row), storage_path(row, thumb=True))
     row.sha256 = hashlib.sha256(jpeg).hexdigest()
     store_files("photo", "full photo", (storage_path(row), jpeg), (storage_path(row, thumb=True), thumb))
     row.size, row.width, row.height = len(jpeg), width, height

@@ -9,7 +9,8 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import exists, select
+from sqlalchemy import event, exists, select
+from sqlalchemy.orm import Session
 
 from ..authz import visible_orders_clause
 from ..errors import MESSAGES, ApiError
@@ -127,6 +128,27 @@ def _remove(path: Path) -> None:
         pass
     except OSError as err:
         log.error("could not remove %s: %s", path, err.strerror or err)
+
+
+_LEFT = "secgo.files_left"  # session.info: files a transaction leaves, removed once it commits
+
+
+def remove_when_committed(*paths: Path) -> None:
+    """Remove these files of ours once the session's transaction commits (a row that no longer
+    points to them); nothing is removed when it rolls back."""
+    db.session.info.setdefault(_LEFT, []).extend(paths)
+
+
+@event.listens_for(Session, "after_commit")
+def _remove_left_files(session) -> None:
+    for path in session.info.pop(_LEFT, ()):
+        _remove(path)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _keep_left_files(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop(_LEFT, None)
 
 
 def store_files(field: str, what: str, *files: tuple[Path, bytes]) -> None:
