@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..attachments.voice import load_voices
 from .. import readmarks
 from .. import phrases
-from ..authz import coordinator_cluster_ids, visible_orders_clause
+from ..authz import visible_orders_clause
 from ..errors import ApiError
 from ..extensions import db
 from ..idempotency import new_client_id
@@ -23,10 +23,10 @@ PAGE_SIZE = 50
 
 def visible_clusters(user) -> list[Cluster]:
     """Clusters of the producers whose orders the user may see (for the filter): one query."""
+    if user.role == "coordinator":  # their clusters, loaded once per request (the dashboard's scope too)
+        return sorted(user.clusters, key=lambda c: (c.name, c.id))
     if user.role == "admin":
         ids = select(Cluster.id)
-    elif user.role == "coordinator":
-        ids = coordinator_cluster_ids(user)
     else:
         ids = select(Organization.cluster_id).join(
             Order, Order.producer_org_id == Organization.id
