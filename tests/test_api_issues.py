@@ -48,6 +48,22 @@ def test_the_list_filters_and_pages(app, world, client):
     assert client.get("/api/v1/issues?limit=" + "9" * 5000).status_code == 422
 
 
+def test_a_long_issue_list_stops_counting_and_says_there_are_more(app, world, client, monkeypatch):
+    from secgo import counting
+
+    monkeypatch.setattr(counting, "COUNT_AHEAD", 2)  # 1,000 rows past the page in real life
+    login(client, "producer")
+    for title in ("Invoice", "Late truck", "Wet bags"):
+        client.post(f"/api/v1/orders/{world.issue_order}/issues",
+                    json={"category": "payment", "severity": "low", "title": title})
+    first = client.get("/api/v1/issues?limit=1").get_json()
+    assert (first["total"], first["more"], len(first["items"])) == (2, True, 1)
+    last = client.get("/api/v1/issues?limit=1&offset=3").get_json()
+    assert (last["total"], last["more"], len(last["items"])) == (4, False, 1)
+    page = client.get("/issues?tab=all").get_data(as_text=True)
+    assert "Issues found: more than 2" in page
+
+
 def test_comment_and_transitions_through_the_api(app, world, client):
     login(client, "producer")
     url = f"/api/v1/issues/{world.issue}"

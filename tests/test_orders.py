@@ -294,6 +294,30 @@ def test_orders_list_paginates(app, world, client, auth):
     assert client.get("/orders?page=banana").status_code == 200
 
 
+def test_a_long_list_stops_counting_and_says_more_than(app, world, client, auth, monkeypatch):
+    """With a million orders the list counts a set number of rows past the page (1,000), not
+    all of them: here that number is made two pages."""
+    from secgo import counting
+
+    monkeypatch.setattr(counting, "COUNT_AHEAD", 2 * services.PER_PAGE)
+    for i in range(2 * services.PER_PAGE + 3):
+        make_order(app, world, product=f"Lot {i}")
+    auth.login("producer")
+    first = client.get("/orders").get_data(as_text=True)
+    assert "Page 1 of more than 2" in first and 'rel="next"' in first
+    api = client.get("/api/v1/orders").get_json()
+    assert (api["total"], api["more"], api["pages"]) == (2 * services.PER_PAGE, True, 2)
+    second = client.get("/orders?page=2").get_data(as_text=True)  # the count reaches the end
+    assert "Page 2 of 3" in second and 'rel="next"' in second and "more than" not in second
+    third = client.get("/orders?page=3").get_data(as_text=True)
+    assert "Page 3 of 3" in third and 'rel="next"' not in third
+    with app.app_context():
+        total = db.session.scalar(select(db.func.count(Order.id)))  # the world's own order too
+    assert third.count('class="card order-card"') == total - 2 * services.PER_PAGE
+    exact = client.get("/api/v1/orders?page=2").get_json()
+    assert (exact["total"], exact["more"]) == (total, False)
+
+
 def count_queries(app, client, url):
     statements = []
 

@@ -14,8 +14,8 @@ from ..models import CATEGORIES, SEVERITIES, STATES
 from ..orders.services import get_order
 from ..writes import Write, submit
 from . import bp
-from .openapi import (IDEMPOTENCY_PARAM, UNREAD_NOTE, WRITE_ERRORS, error_responses, ref, register,
-                      schema)
+from .openapi import (IDEMPOTENCY_PARAM, MORE_PROPERTY, UNREAD_NOTE, WRITE_ERRORS, error_responses,
+                      ref, register, schema)
 from .orders import (PHRASE, VOICE, ZAWGYI, ZAWGYI_NOTE, encoding_field, phrases_in, voice_json,
                      with_voice)
 from .routes import require_login
@@ -86,13 +86,13 @@ def issues_list():
     if not (limit.isdecimal() and offset.isdecimal() and len(limit) < 6 and len(offset) < 10):
         raise ApiError(422, fields={"limit": _l("Use whole numbers.")})
     limit = min(max(int(limit), 1), MAX_LIMIT)
-    items, total = services.list_issues(
+    items, total, more = services.list_issues(
         user, tab, services.parse_filters(request.args), limit=limit, offset=int(offset)
     )
     unread = readmarks.unread_ids(user, "issue", [i.id for i in items])
     load_voices(items)
     return jsonify({"items": [{**issue_json(i, user), "unread": i.id in unread} for i in items],
-                    "total": total, "limit": limit, "offset": int(offset)})
+                    "total": total, "more": more, "limit": limit, "offset": int(offset)})
 
 
 def _raise(posted, user, order):
@@ -254,7 +254,7 @@ register("/issues", {"get": {
     "parameters": _FILTER_PARAMS,
     "responses": {"200": {"description": "A page of issues", **_json({
         "type": "object", "properties": {"items": {"type": "array", "items": ref("Issue")},
-                                         "total": {"type": "integer"}}})},
+                                         "total": {"type": "integer"}, **MORE_PROPERTY}})},
         **error_responses(401, 422)},
 }})
 register("/orders/{reference}/issues", {"post": {

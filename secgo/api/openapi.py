@@ -1,4 +1,5 @@
 """The OpenAPI 3.1 document, assembled from the fragments each API module registers."""
+from ..counting import COUNT_AHEAD
 from ..readmarks import UNREAD_DAYS
 
 PATHS: dict[str, dict] = {}
@@ -66,6 +67,11 @@ IDEMPOTENCY_PARAM = {
 
 
 # The lists' unread flag (secgo.readmarks); reading through the API marks nothing seen.
+# Lists count their rows up to secgo.counting.COUNT_AHEAD past the page asked for.
+MORE_PROPERTY = {"more": {"type": "boolean", "description": (
+    f"true when there are more than `total`: a list counts at most {COUNT_AHEAD:,} rows past "
+    "the page asked for")}}
+
 UNREAD_NOTE = ("News by someone else since the caller last opened its page in the app (or "
                f"last acted on it), within the last {UNREAD_DAYS} days. Reading through the API "
                "marks nothing seen.")

@@ -22,8 +22,8 @@ from ..orders import handover, labels, services
 from ..orders.routes import LABELS_PDF_LIMIT, end_tracking_link, labels_response, new_tracking_link
 from ..writes import Write, submit
 from . import bp
-from .openapi import (IDEMPOTENCY_PARAM, UNREAD_NOTE, WRITE_ERRORS, error_responses, register,
-                      schema)
+from .openapi import (IDEMPOTENCY_PARAM, MORE_PROPERTY, UNREAD_NOTE, WRITE_ERRORS, error_responses,
+                      register, schema)
 from .routes import require_login
 
 
@@ -105,7 +105,7 @@ def orders_list():
     return {
         "items": [{**order_json(r.order, r.awaiting, r.open_issues, today), "unread": r.unread}
                   for r in page.rows],
-        "page": page.page, "pages": page.pages, "total": page.total,
+        "page": page.page, "pages": page.pages, "total": page.total, "more": page.more,
     }
 
 
@@ -560,7 +560,7 @@ register("/orders", {
         "responses": {"200": {"description": "One page of orders", **_json({
             "type": "object", "properties": {
                 "items": {"type": "array", "items": ORDER}, "page": {"type": "integer"},
-                "pages": {"type": "integer"}, "total": {"type": "integer"}}})},
+                "pages": {"type": "integer"}, "total": {"type": "integer"}, **MORE_PROPERTY}})},
             **error_responses(401, 422)},
     },
     "post": {

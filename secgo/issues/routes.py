@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from ..attachments.voice import load_voices
 from .. import readmarks
+from ..counting import page_count
 from .. import phrases
 from ..authz import visible_orders_clause
 from ..errors import ApiError
@@ -44,12 +45,12 @@ def index():
     filters = services.parse_filters(request.args)
     page = request.args.get("page", "1")
     page = int(page) if page.isdecimal() and 0 < len(page) < 6 else 1
-    issues, total = services.list_issues(
+    issues, total, more = services.list_issues(
         current_user, tab, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
     return render_template(
-        "issues/index.html", issues=issues, total=total, tab=tab, filters=filters, page=page,
-        pages=max(1, -(-total // PAGE_SIZE)), clusters=visible_clusters(current_user), now=utcnow(),
+        "issues/index.html", issues=issues, total=total, more=more, tab=tab, filters=filters, page=page,
+        pages=page_count(total, PAGE_SIZE, page, more), clusters=visible_clusters(current_user), now=utcnow(),
         unread=readmarks.unread_ids(current_user, "issue", [i.id for i in issues]),
     )
 

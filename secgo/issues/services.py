@@ -3,13 +3,14 @@ from dataclasses import dataclass
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from .. import notify
 from .. import phrases as _phrases
 from ..authz import order_audience, order_side, visible_issues_clause
 from ..errors import ApiError
+from ..counting import total_from
 from ..extensions import db
 from ..i18n import fold
 from ..limits import LIMITS, clean_text
@@ -440,10 +441,11 @@ def issues_query(user, tab="all", filters=None):
     return stmt.where(*clauses)
 
 
-def list_issues(user, tab="all", filters=None, *, limit=50, offset=0) -> tuple[list[Issue], int]:
-    """The user's issues for a tab and filters, newest activity first, with the total count."""
+def list_issues(user, tab="all", filters=None, *, limit=50, offset=0) -> tuple[list[Issue], int, bool]:
+    """The user's issues for a tab and filters, newest activity first, with the total count
+    (up to secgo.counting.COUNT_AHEAD past offset) and whether there are more than that."""
     stmt = issues_query(user, tab, filters)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    total, more = total_from(stmt.with_only_columns(Issue.id), offset)
     rows = db.session.scalars(
         stmt.options(joinedload(Issue.order).joinedload(Order.producer_org).joinedload(Organization.cluster),
                      joinedload(Issue.order).joinedload(Order.customer_org),
@@ -451,7 +453,7 @@ def list_issues(user, tab="all", filters=None, *, limit=50, offset=0) -> tuple[l
         .order_by(Issue.updated_at.desc(), Issue.id.desc())
         .limit(limit).offset(offset)
     ).unique().all()
-    return rows, total
+    return rows, total, more
 
 
 def get_issue(user, issue_id) -> Issue:

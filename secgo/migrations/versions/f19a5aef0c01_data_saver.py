@@ -2,7 +2,7 @@
 
 Revision ID: f19a5aef0c01
 Revises: e20c0ffee020
-Create Date: 2026-11-29 09:00:00
+Create Date: 2026-11-28 22:00:00
 
 """
 from alembic import op
