@@ -16,6 +16,7 @@ from ..extensions import db
 from ..i18n import BORDER_LABELS, CATEGORY_LABELS, DOCUMENT_LABELS, SEVERITY_LABELS, STATE_LABELS, STATUS_LABELS
 from ..issues.services import filter_clauses, order_filter_clauses, parse_filters
 from ..models import CHECKED_STATUSES, Cluster, Issue, Order, Organization, StatusUpdate, utcnow
+from ..models.issue import urgency_order
 from ..orders.services import awaiting_count_expr, open_issues_expr, today as viewer_today
 
 DEFAULT_PERIOD_DAYS = 90
@@ -26,7 +27,6 @@ SHORT_LIST = 10  # overdue orders, and updates waiting for the customer
 UNCONFIRMED_HOURS = 24
 COUNT_CAP = 100  # the dashboard counts overdue orders and updates awaiting confirmation up to
 # this, then says "100+": the counts stay as cheap with a million orders as with a hundred
-SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
 
 
 @dataclass
@@ -105,10 +105,6 @@ def _issues_from(stmt, filters: dict, *, with_order=False):
     return stmt
 
 
-def _severity_rank():
-    return case(SEVERITY_RANK, value=Issue.severity, else_=0)
-
-
 def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hours: int) -> dict:
     """Everything the coordinator dashboard shows, in a fixed number of queries."""
     scope = _issue_scope(user, filters)
@@ -116,10 +112,7 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     open_scope = [*scope, Issue.is_open]
     unanswered = Issue.awaits_answer & (Issue.created_at < unanswered_before)
 
-    urgency = (
-        _severity_rank().desc(), Issue.first_response_at.is_(None).desc(),
-        func.coalesce(Issue.first_response_at, Issue.created_at).asc(), Issue.id.asc(),
-    )
+    urgency = urgency_order()
     # The most urgent, chosen on the issues alone; then their orders and clusters.
     most_urgent = _issues_from(select(Issue.id), filters).where(*open_scope).order_by(*urgency)
     today = viewer_today(now)

@@ -40,6 +40,8 @@ def schema_objects_for(dialect_name: str):
     def include_object(obj, name, type_, reflected, _compare_to):
         if type_ == "table" and reflected and name.startswith("orders_search"):
             return False  # SQLite's search index (models.order.SQLITE_SEARCH_DDL), not a model
+        if type_ == "index" and obj.info.get("expressions"):
+            return False  # on expressions: not reflected; tests check the migration makes it
         condition = getattr(obj, "_ddl_if", None)
         return condition is None or condition.dialect in (None, dialect_name)
 
