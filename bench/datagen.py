@@ -162,12 +162,16 @@ def fill(engine, *, orders=100_000, updates_per_order=10, issues=20_000, users=2
     with engine.begin() as conn:
         w = Writer(conn)
         clusters = [r[0] for r in conn.execute(select(Cluster.id))]
-        # Organizations: 10 producers per cluster, 100 customers.
+        # Organizations: 10 producers per cluster and 100 customers for every 100,000 orders
+        # (a corridor ten times the size has ten times the producers and buyers, each with
+        # about as many orders and people as before).
+        per_100k = max(1, round(orders / 100_000))
         org_rows = [{"kind": "producer", "name": f"Bench producer {c}-{k}", "country": "KH",
                      "province": "Takeo", "cluster_id": c, "created_at": now}
-                    for c in clusters for k in range(10)]
+                    for c in clusters for k in range(10 * per_100k)]
         org_rows += [{"kind": "customer", "name": f"Bench customer {k}", "country": "TH",
-                      "province": "Bangkok", "cluster_id": None, "created_at": now} for k in range(100)]
+                      "province": "Bangkok", "cluster_id": None, "created_at": now}
+                     for k in range(100 * per_100k)]
         w.write(Organization.__table__, org_rows)
         producers = [r[0] for r in conn.execute(select(Organization.id).where(Organization.kind == "producer"))]
         customers = [r[0] for r in conn.execute(select(Organization.id).where(Organization.kind == "customer"))]
