@@ -216,6 +216,12 @@ TEXT_ATTACKS = {
     "Accept-Language": (_get("/orders", headers={"Accept-Language": "th\x00"}), BAD),
     "Bearer token": (lambda c, s: c.get("/api/v1/orders", headers={"Authorization": "Bearer ab\x00c"}), BAD),
     "cookie": (lambda c, s: (c.set_cookie("lang", "th\x00"), c.get("/orders"))[1], BAD),
+    # the data saver: a photo's id in the URL, the ids the outbox asks about, an attachment number
+    "photo key NUL": (_form("/photos/ab%00cd/full", {}, "producer"), NOT_FOUND),
+    "photo key huge": (_form("/photos/" + "a" * HUGE + "/full", {}, "producer"), NOT_FOUND),
+    "photo key api huge": (_api("post", "/api/v1/photos/" + "a" * HUGE + "/full", "producer"), NOT_FOUND),
+    "wanted keys NUL": (_get("/photos/wanted?keys=ab%00cd", "producer"), BAD_OR_INVALID + (200,)),
+    "want huge id": (_form("/attachments/" + "9" * 40 + "/want", {}, "customer"), NOT_FOUND),
 }
 
 
