@@ -46,6 +46,11 @@ def _lookup(user_key, key):
     )
 
 
+def already_stored(user_key: str, key: str | None) -> bool:
+    """Whether a write with this key is stored already (run_once will replay its answer)."""
+    return key is not None and _lookup(user_key, key) is not None
+
+
 def request_target() -> str:
     """What the current request writes to: its URL's arguments (order reference, update, issue,
     link ...); "" for a request that names none (a new order)."""

@@ -22,7 +22,7 @@ from .attachments.voice import voice_from_request
 from .errors import ApiError, wants_json
 from .extensions import db
 from .i18n import ZAWGYI_ANSWERS, ZawgyiQuestion, check_zawgyi, zawgyi_answer
-from .idempotency import request_key, run_once
+from .idempotency import already_stored, request_key, run_once
 from .ids import id_list
 from .inputs import json_body
 from .models import TrackingLink
@@ -47,6 +47,11 @@ class Write:
     refused(refusal, *args) re-renders a plain form refused with PAGE_REFUSALS (None: the
     error page); shown_page(body, *args) is a plain form's page for a fresh write with shown
     values; flash is said after a plain form's redirect; files names the photos' form field.
+    outside(posted, *args), when given, prepares a call to an outside service (a text
+    message): it checks and reads what it needs, refusing with ApiError, and returns the call.
+    submit makes that call with no transaction open, so no database lock waits on the other
+    server, and before anything is written; once per new key (a stored answer is replayed
+    without it). The call's result is run's last argument.
     """
 
     scope: str
@@ -57,6 +62,7 @@ class Write:
     shown_page: Callable | None = None
     flash: str | None = None
     files: str = "photos"
+    outside: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +217,16 @@ def parse(write: Write) -> Posted:
                   document, _digest(document) if document else None, lists, keys)
 
 
+def end_reads() -> None:
+    """End the session's transaction (it has only read), keeping what it read loaded."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 class _Action:
     """run_once's action: the Write's run, with what it shows once kept out of the stored row."""
 
@@ -232,6 +248,10 @@ def submit(write: Write, *args, caller=None):
         posted = parse(write)
         if posted.unanswered and not wants_json():  # a plain form asks before saving
             raise ZawgyiQuestion(posted.doubts)
+        if write.outside and not already_stored(caller_key(caller or current_user), posted.key):
+            call = write.outside(posted, *args)
+            end_reads()
+            args = (*args, call())
         action = _Action(write, posted, args)
         status, body, location = run_once(
             caller_key(caller or current_user), posted.key, write.scope, posted.payload, action

@@ -25,6 +25,7 @@ class _Fake(LocalHTTPService):
         self.errors: list[str] = []
         self.script: list[tuple] = []
         self.delay = 0.0
+        self.during = None  # called (in the fake's thread) as each request arrives
         self._start_server()
 
     def _handler(self):
@@ -47,6 +48,8 @@ class _Fake(LocalHTTPService):
                     fake.requests.append({"method": method, "path": self.path, "headers": headers,
                                           "raw": raw})
                     scripted = fake.script.pop(0) if fake.script else None
+                if fake.during:
+                    fake.during()
                 if scripted is not None:
                     status, body, extra = (list(scripted) + [None, None])[:3]
                 else:

@@ -1,10 +1,12 @@
 """Linking Telegram and confirming an SMS number from the settings page, the bot's webhook,
 the short links text messages carry, and the channels in API v1."""
 import re
+import uuid
 
 import pytest
 from flask_babel import force_locale, gettext
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import OperationalError
 
 from secgo.extensions import db
 from secgo.models import ChannelLink, Notification, User
@@ -201,6 +203,59 @@ def test_a_gateway_that_cannot_send_the_code_stores_nothing(app, world, client, 
     answer = client.post("/settings/sms/number", data={"csrf_token": csrf(client), "phone": "+85512345678"})
     assert answer.status_code == 422 and "could not be sent" in answer.get_data(as_text=True)
     assert row(app, "producer", "sms") is None
+
+
+def held_by_others(url: str) -> str | None:
+    """What another connection finds held in the database right now: SQLite's write lock, or
+    on PostgreSQL a transaction left open; None when nothing is."""
+    engine = create_engine(url, connect_args={"timeout": 0} if url.startswith("sqlite") else {})
+    try:
+        with engine.connect() as conn:
+            if url.startswith("sqlite"):
+                try:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                except OperationalError as err:
+                    return str(err)
+                conn.exec_driver_sql("ROLLBACK")
+                return None
+            open_ones = conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'")).scalar()
+            return f"{open_ones} transactions open" if open_ones else None
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("via", ["page", "api"])
+def test_no_one_waits_on_the_database_while_the_gateway_sends_a_code(app, world, client, auth, fakes, via):
+    _telegram, sms = fakes
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    held = []
+    sms.during = lambda: held.append(held_by_others(url))
+    sms.delay = 0.3  # a gateway taking its time: other people's writes must not queue behind it
+    auth.login("producer")
+    if via == "page":
+        answer = client.post("/settings/sms/number", data={"csrf_token": csrf(client), "phone": "+85512345678"})
+        assert answer.status_code == 303
+    else:
+        answer = client.post("/api/v1/channels/sms/number", json={"phone": "+85512345678"},
+                             headers={"X-CSRFToken": csrf(client)})
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert held == [None]
+    code = re.search(r"\b(\d{6})\b", sms.messages[0]["textMessage"]["text"]).group(1)
+    ok = client.post("/settings/sms/confirm", data={"csrf_token": csrf(client), "code": code})
+    assert ok.status_code == 303 and row(app, "producer", "sms").address == "+85512345678"
+
+
+def test_a_code_request_sent_twice_texts_once_and_its_code_works(app, world, client, auth, fakes):
+    _telegram, sms = fakes
+    auth.login("producer")
+    form = {"csrf_token": csrf(client), "phone": "+85512345678", "client_id": str(uuid.uuid4())}
+    assert [client.post("/settings/sms/number", data=form).status_code for _ in range(2)] == [303, 303]
+    assert len(sms.messages) == 1
+    code = re.search(r"\b(\d{6})\b", sms.messages[0]["textMessage"]["text"]).group(1)
+    ok = client.post("/settings/sms/confirm", data={"csrf_token": csrf(client), "code": code})
+    assert ok.status_code == 303 and row(app, "producer", "sms").address == "+85512345678"
 
 
 def test_sending_codes_is_rate_limited_per_person(app, world, client, auth, fakes):

@@ -60,8 +60,12 @@ def _telegram_link(posted, user):
     return 201, {"expires_at": row.secret_expires_at.isoformat()}, None, {"link": link}
 
 
-def _sms_number(posted, user):
-    return 200, services.to_dict("sms", services.sms_request_code(user, posted.data.get("phone"))), None
+def _sms_code_call(posted, user):
+    return services.sms_code_call(user, posted.data.get("phone"), posted.key)
+
+
+def _sms_number(posted, user, sent):
+    return 200, services.to_dict("sms", services.sms_store_code(user, sent)), None
 
 
 def _sms_confirm(posted, user):
@@ -71,7 +75,7 @@ def _sms_confirm(posted, user):
 SET = Write("api.channel_set", _set, body="json")
 UNLINK = Write("api.channel_unlink", _unlink, body=None)
 TELEGRAM_LINK = Write("api.telegram_link", _telegram_link, body="json?")
-SMS_NUMBER = Write("api.sms_number", _sms_number, body="json")
+SMS_NUMBER = Write("api.sms_number", _sms_number, body="json", outside=_sms_code_call)
 SMS_CONFIRM = Write("api.sms_confirm", _sms_confirm, body="json")
 
 

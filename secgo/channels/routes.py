@@ -73,9 +73,12 @@ def _unlink(posted, user, channel):
     return 200, services.to_dict(channel, None), _back(channel)
 
 
-def _sms_number(posted, user):
-    row = services.sms_request_code(user, posted.data.get("phone"))
-    return 200, services.to_dict("sms", row), _back("sms")
+def _sms_code_call(posted, user):
+    return services.sms_code_call(user, posted.data.get("phone"), posted.key)
+
+
+def _sms_number(posted, user, sent):
+    return 200, services.to_dict("sms", services.sms_store_code(user, sent)), _back("sms")
 
 
 def _sms_confirm(posted, user):
@@ -88,7 +91,7 @@ TELEGRAM_LINK = Write("channels.telegram_link", _telegram_link, refused=_refused
 TOGGLE = Write("channels.toggle", _toggle, refused=_refused, flash=_l("Saved."))
 UNLINK = Write("channels.unlink", _unlink, refused=_refused,
                flash=_l("Nothing more will be sent there."))
-SMS_NUMBER = Write("channels.sms_number", _sms_number, refused=_refused,
+SMS_NUMBER = Write("channels.sms_number", _sms_number, refused=_refused, outside=_sms_code_call,
                    flash=_l("We sent a code by text message. Type it below."))
 SMS_CONFIRM = Write("channels.sms_confirm", _sms_confirm, refused=_refused,
                     flash=_l("Your number is confirmed. Notifications will come by text message."))

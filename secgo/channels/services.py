@@ -195,25 +195,45 @@ def code_text(code: str) -> str:
     return _("SEC GO! code: %(code)s. Type it on the settings page to get notifications by text message.", code=code)
 
 
-def sms_request_code(user, raw) -> ChannelLink:
-    """Check the number, and text it a 6-digit code that confirms it is the person's.
+def sms_code_call(user, raw, key: str | None):
+    """Check the number, and return the call that texts it a 6-digit code confirming it is
+    the person's, made with no transaction open (secgo.writes: `Write.outside`). It returns
+    (number, code) once the gateway took the message; a refusal (422) writes nothing.
 
-    The number already confirmed keeps getting messages until the new one is confirmed."""
+    The code follows from the request's key, so a request sent twice at once (the outbox
+    retrying a slow answer) texts the same code twice, never one that does not work."""
     _require("sms")
     number = parse_phone(raw, region_of(user))
+    if key is None:
+        code = f"{secrets.randbelow(10**6):06d}"
+    else:
+        mac = hmac.new(current_app.config["SECRET_KEY"].encode(),
+                       f"sms-code-of:{user.id}:{number}:{key}".encode(), hashlib.sha256)
+        code = f"{int.from_bytes(mac.digest()[:8], 'big') % 10**6:06d}"
+    with force_locale(user.locale or "en"):
+        text = code_text(code)
+
+    def call():
+        with requests.Session() as http:
+            outcome = clients.sms_send(http, number, text)
+        if outcome.kind != "sent":
+            current_app.logger.warning("SMS code not sent: %s", outcome.error)
+            raise ApiError(422, fields={"phone": NOT_SENT})
+        return number, code
+
+    return call
+
+
+def sms_store_code(user, sent) -> ChannelLink:
+    """The code just texted (sms_code_call) waits to be typed back.
+
+    The number already confirmed keeps getting messages until the new one is confirmed."""
+    number, code = sent
     row = _row(user, "sms")
-    code = f"{secrets.randbelow(10**6):06d}"
     row.pending, row.attempts = number, 0
     row.secret_hash = _code_hash(user.id, number, code)
     row.secret_expires_at = utcnow() + timedelta(minutes=current_app.config["SMS_CODE_TTL_MINUTES"])
     db.session.flush()
-    with force_locale(user.locale or "en"):
-        text = code_text(code)
-    with requests.Session() as http:
-        outcome = clients.sms_send(http, number, text)
-    if outcome.kind != "sent":
-        current_app.logger.warning("SMS code not sent: %s", outcome.error)
-        raise ApiError(422, fields={"phone": NOT_SENT})
     return row
 
 
