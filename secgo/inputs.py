@@ -125,11 +125,15 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _has_nul(pairs) -> bool:
-    return any("\x00" in key or "\x00" in value for key, value in pairs)
+    """NUL in a name or value; a part of a multipart body with no name (None) counts too:
+    it is as malformed, and no field could take it."""
+    return any(key is None or value is None or "\x00" in key or "\x00" in value
+               for key, value in pairs)
 
 
 def refuse_nul() -> None:
-    """Before every request: NUL in the path is a 404, anywhere else in the request a 400."""
+    """Before every request: NUL in the path is a 404, anywhere else in the request (or a
+    form's part without a name) a 400."""
     if "\x00" in request.path:
         raise ApiError(404)
     if (_has_nul(request.args.items(multi=True)) or _has_nul(request.headers.items())

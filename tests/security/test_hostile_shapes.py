@@ -125,6 +125,13 @@ def _form(path, data, who=None, **kw):
 
 
 NOTE_BODY = {"status": "note", "note": "checked"}
+_MULTIPART = "multipart/form-data; boundary=XX"
+NAMELESS_PART = {"content_type": _MULTIPART, "data": (
+    b'--XX\r\nContent-Disposition: form-data; name="receiver_name"\r\n\r\nDara\r\n'
+    b"--XX\r\nContent-Disposition: form-data\r\n\r\nhello\r\n--XX--\r\n")}
+NAMELESS_FILE = {"content_type": _MULTIPART, "data": (
+    b'--XX\r\nContent-Disposition: form-data; name="status"\r\n\r\nnote\r\n'
+    b'--XX\r\nContent-Disposition: form-data; filename="a.jpg"\r\n\r\n\xff\xd8\xff\r\n--XX--\r\n')}
 NOT_FOUND, BAD, BAD_OR_INVALID = (404,), (400,), (400, 422)
 
 TEXT_ATTACKS = {
@@ -222,6 +229,11 @@ TEXT_ATTACKS = {
     "photo key api huge": (_api("post", "/api/v1/photos/" + "a" * HUGE + "/full", "producer"), NOT_FOUND),
     "wanted keys NUL": (_get("/photos/wanted?keys=ab%00cd", "producer"), BAD_OR_INVALID + (200,)),
     "want huge id": (_form("/attachments/" + "9" * 40 + "/want", {}, "customer"), NOT_FOUND),
+    # a multipart part with no name (the fuzzer sent one to the delivery; it was a 500)
+    "multipart field without a name, api": (_api("post", f"/api/v1/orders/{REF}/delivery", "customer",
+                                                 **NAMELESS_PART), BAD),
+    "multipart file without a name, page": (lambda c, s: s["pages"]["producer"].post(
+        f"/orders/{REF}/updates", **NAMELESS_FILE), BAD),
 }
 
 
