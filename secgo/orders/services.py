@@ -22,7 +22,7 @@ from .. import notify, phrases, readmarks
 from . import handover
 from ..authz import order_audience, order_side, visible_orders_clause
 from ..audit.services import record
-from ..counting import page_count, total_from
+from ..counting import count_up_to, page_count, total_from
 from ..errors import ApiError
 from ..extensions import db
 from ..i18n import fold
@@ -326,22 +326,47 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _contains(needle: str):
-    """SQL: the order's search text contains the folded needle. On SQLite, through the
-    trigram index (models.order.ORDERS_SEARCH) as a phrase, which matches exactly the texts
-    that contain it, for three characters or more; a shorter needle reads every order."""
-    if len(needle) >= 3 and db.session.get_bind().dialect.name == "sqlite":
-        phrase = '"' + needle.replace('"', '""') + '"'
-        return Order.id.in_(
-            select(literal_column("rowid")).select_from(table(ORDERS_SEARCH))
-            .where(literal_column(ORDERS_SEARCH).op("MATCH")(phrase))
-        )
+# A search on SQLite with more matches than this walks the person's orders newest first and
+# looks each up in the matches; with fewer, it reads the matches and sorts them.
+FEW_MATCHES = 1000
+
+
+def _needle(q: str | None) -> str:
+    return fold((q or "").replace("\x00", "").strip())[:LIMITS["q"]]  # PostgreSQL refuses NUL
+
+
+def _trigram_matches(needle: str):
+    """The rowids of the orders whose search text contains the needle, from SQLite's trigram
+    index (models.order.ORDERS_SEARCH) as a phrase (exact for three characters or more); None
+    when that index cannot answer."""
+    if len(needle) < 3 or db.session.get_bind().dialect.name != "sqlite":
+        return None
+    phrase = '"' + needle.replace('"', '""') + '"'
+    return (select(literal_column("rowid")).select_from(table(ORDERS_SEARCH))
+            .where(literal_column(ORDERS_SEARCH).op("MATCH")(phrase)))
+
+
+def _many_matches(q: str | None) -> bool:
+    """Whether a search on SQLite's trigram index matches more than FEW_MATCHES orders (of
+    anyone's: one cheap read of the index, whoever asks)."""
+    matches = _trigram_matches(_needle(q))
+    return matches is not None and count_up_to(matches, FEW_MATCHES + 1) > FEW_MATCHES
+
+
+def _contains(needle: str, walk: bool = False):
+    """SQL: the order's search text contains the folded needle; on SQLite through the trigram
+    index, a shorter needle reads every order. walk: the matches are only looked up, never
+    read first (`orders.id + 0` keeps SQLite from driving the query by them), so the query
+    walks an index of the person's orders in activity order and stops at the page's end."""
+    matches = _trigram_matches(needle)
+    if matches is not None:
+        return ((Order.id + 0) if walk else Order.id).in_(matches)
     return Order.search_text.like(f"%{_like_escape(needle)}%", escape="\\")
 
 
-def orders_query(actor, *, status=None, q=None, awaiting=False):
+def orders_query(actor, *, status=None, q=None, awaiting=False, walk=False):
     """SELECT (Order, awaiting count, open issues, news for the actor) of what the actor sees,
-    newest activity first."""
+    newest activity first (walk: see _contains)."""
     awaiting_expr = awaiting_count_expr()
     issues_expr = open_issues_expr()
     stmt = select(Order, awaiting_expr.label("awaiting"), issues_expr.label("open_issues"),
@@ -353,9 +378,9 @@ def orders_query(actor, *, status=None, q=None, awaiting=False):
     elif status == "open":
         stmt = stmt.where(~Order.is_final)
     if q:
-        needle = fold(q.replace("\x00", "").strip())[:LIMITS["q"]]  # PostgreSQL refuses NUL
+        needle = _needle(q)
         if needle:
-            stmt = stmt.where(_contains(needle))
+            stmt = stmt.where(_contains(needle, walk))
     if awaiting:
         stmt = stmt.where(awaiting_expr > 0)
     return stmt
@@ -387,14 +412,15 @@ class Page:
 
 
 def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=PER_PAGE) -> Page:
-    """One page of the actor's orders: two queries whatever the number of orders (one for a
-    search on SQLite), the count stopping a thousand rows past the page (secgo.counting)."""
-    stmt = orders_query(actor, status=status, q=q, awaiting=awaiting)
+    """One page of the actor's orders: two queries whatever the number of orders (two or three
+    for a search on SQLite), the count stopping a thousand rows past the page (secgo.counting)."""
+    many = bool(q) and _many_matches(q)
+    stmt = orders_query(actor, status=status, q=q, awaiting=awaiting, walk=many)
     newest = (Order.last_activity_at.desc(), Order.id.desc())
     eager = (joinedload(Order.producer_org), joinedload(Order.customer_org))
-    if q and db.engine.dialect.name == "sqlite":
-        # SQLite has no index for LIKE '%word%': every order is read once, and the same pass
-        # counts the matches (count(*) OVER ()) instead of a second reading for the total.
+    if q and not many and db.engine.dialect.name == "sqlite":
+        # A search with few matches on SQLite: the matches are read once, and the same pass
+        # counts them (count(*) OVER ()) instead of a second reading for the total.
         # Only the narrow (id, total) rows are sorted; the page's orders are read after.
         ids = (
             select(Order.id, func.count().over().label("total")).where(stmt.whereclause)
