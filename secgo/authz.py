@@ -33,6 +33,12 @@ def _visible_clause(user, producer_org_id, customer_org_id):
     return false()
 
 
+def sees_one_organization(user) -> bool:
+    """Whether the user sees the orders of one organization only (their own): at most a few
+    thousand, however many the corridor has."""
+    return user is not None and user.is_authenticated and user.role in ("producer", "customer")
+
+
 def visible_orgs_clause(user):
     """A WHERE clause on Organization: the organizations on whose side the user sees orders.
 

@@ -74,8 +74,11 @@ class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
-        Index("ix_orders_producer_activity", "producer_org_id", "last_activity_at"),
-        Index("ix_orders_customer_activity", "customer_org_id", "last_activity_at"),
+        # Lists, newest activity first: the id breaks ties (orders written by one import share
+        # a moment), so an index gives the exact order and a page reads only its own rows.
+        Index("ix_orders_last_activity_at", "last_activity_at", "id"),
+        Index("ix_orders_producer_activity", "producer_org_id", "last_activity_at", "id"),
+        Index("ix_orders_customer_activity", "customer_org_id", "last_activity_at", "id"),
         # Coordinator dashboard: overdue orders (due before today, not final) per producer.
         Index("ix_orders_producer_overdue", "producer_org_id", "due_date", "status",
               sqlite_where=text("status NOT IN ('delivered', 'cancelled')"),
@@ -109,7 +112,7 @@ class Order(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     client_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The papers its crossing's checklist needs and it lacks ("invoice,packing_list"), None
     # when none is missing (secgo.documents.services keeps it; the dashboard lists these).
     missing_documents: Mapped[str | None] = mapped_column(String(300))

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import notify, phrases, readmarks
 from . import handover
-from ..authz import order_audience, order_side, visible_orders_clause
+from ..authz import order_audience, order_side, sees_one_organization, visible_orders_clause
 from ..audit.services import record
 from ..counting import count_up_to, page_count, total_from
 from ..errors import ApiError
@@ -346,22 +346,29 @@ def _trigram_matches(needle: str):
             .where(literal_column(ORDERS_SEARCH).op("MATCH")(phrase)))
 
 
-def _many_matches(q: str | None) -> bool:
-    """Whether a search on SQLite's trigram index matches more than FEW_MATCHES orders (of
-    anyone's: one cheap read of the index, whoever asks)."""
+def _walk(actor, q: str | None) -> bool:
+    """Whether a search walks the person's orders newest first and tests each, rather than
+    reading the word's matches first: when the person sees one organization's orders (fewer
+    than a common word matches in the corridor), or, on SQLite, when the word matches more
+    than FEW_MATCHES orders (counted on the trigram index alone: one cheap read)."""
+    if not q:
+        return False
+    if sees_one_organization(actor):
+        return True
     matches = _trigram_matches(_needle(q))
     return matches is not None and count_up_to(matches, FEW_MATCHES + 1) > FEW_MATCHES
 
 
 def _contains(needle: str, walk: bool = False):
     """SQL: the order's search text contains the folded needle; on SQLite through the trigram
-    index, a shorter needle reads every order. walk: the matches are only looked up, never
-    read first (`orders.id + 0` keeps SQLite from driving the query by them), so the query
+    index, a shorter needle reads every order. walk: the search index is kept from driving
+    the query (`orders.id + 0` on SQLite, `search_text || ''` on PostgreSQL), so the query
     walks an index of the person's orders in activity order and stops at the page's end."""
     matches = _trigram_matches(needle)
     if matches is not None:
         return ((Order.id + 0) if walk else Order.id).in_(matches)
-    return Order.search_text.like(f"%{_like_escape(needle)}%", escape="\\")
+    text = Order.search_text.concat("") if walk else Order.search_text
+    return text.like(f"%{_like_escape(needle)}%", escape="\\")
 
 
 def orders_query(actor, *, status=None, q=None, awaiting=False, walk=False):
@@ -414,13 +421,14 @@ class Page:
 def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=PER_PAGE) -> Page:
     """One page of the actor's orders: two queries whatever the number of orders (two or three
     for a search on SQLite), the count stopping a thousand rows past the page (secgo.counting)."""
-    many = bool(q) and _many_matches(q)
-    stmt = orders_query(actor, status=status, q=q, awaiting=awaiting, walk=many)
+    walk = _walk(actor, q)
+    stmt = orders_query(actor, status=status, q=q, awaiting=awaiting, walk=walk)
     newest = (Order.last_activity_at.desc(), Order.id.desc())
     eager = (joinedload(Order.producer_org), joinedload(Order.customer_org))
-    if q and not many and db.engine.dialect.name == "sqlite":
-        # A search with few matches on SQLite: the matches are read once, and the same pass
-        # counts them (count(*) OVER ()) instead of a second reading for the total.
+    if q and not walk and db.engine.dialect.name == "sqlite":
+        # A search with few matches on SQLite, by an admin or coordinator: the matches are
+        # read once, and the same pass counts them (count(*) OVER ()) instead of a second
+        # reading for the total.
         # Only the narrow (id, total) rows are sorted; the page's orders are read after.
         ids = (
             select(Order.id, func.count().over().label("total")).where(stmt.whereclause)
