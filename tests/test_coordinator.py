@@ -161,7 +161,9 @@ def _bulk(world, orders, issues, updates):
     first = db.session.scalar(select(Order.id).where(Order.reference == "SEC-B000000"))
     db.session.execute(insert(Issue), [
         {"order_id": first + n * 4, "producer_org_id": world.orgs["farm" if n * 4 % 3 else "weaver"],
-         "customer_org_id": world.orgs["buyer"], "category": ("delay", "quality", "payment")[n % 3],
+         "customer_org_id": world.orgs["buyer"],
+         "border_crossing": ("bavet_moc_bai", "aranyaprathet_poipet", None)[n * 4 % 3],  # = the order's
+         "category": ("delay", "quality", "payment")[n % 3],
          "severity": ("low", "medium", "high")[n % 3], "title": f"Bulk {n}", "description": "",
          "state": ("open", "acknowledged", "resolved", "closed", "reopened")[n % 5],
          "raised_by_side": "customer", "created_at": start + timedelta(hours=n % 2000),

@@ -1,0 +1,34 @@
+"""issues: the border crossing of the issue's order, copied onto the issue
+
+Revision ID: b7d4e2c19f30
+Revises: a19d0c4e7b21
+Create Date: 2026-11-29 01:20:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = 'b7d4e2c19f30'
+down_revision = 'a19d0c4e7b21'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # An ALTER TABLE ... ADD COLUMN on both engines (batch mode does not copy the table for it).
+    with op.batch_alter_table('issues', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('border_crossing', sa.String(length=40), nullable=True))
+    # An order's crossing is set when it is made and never changes: copy it once; new issues
+    # copy it at insert (secgo.models.issue). Only the issues of orders that have one.
+    op.execute(
+        "UPDATE issues SET border_crossing = "
+        "(SELECT orders.border_crossing FROM orders WHERE orders.id = issues.order_id) "
+        "WHERE order_id IN (SELECT id FROM orders WHERE border_crossing IS NOT NULL)"
+    )
+
+
+def downgrade():
+    # A plain DROP COLUMN (SQLite 3.35+): a batch copy of the table would, with foreign keys
+    # on, cascade into the tables that point at issues.
+    op.drop_column('issues', 'border_crossing')
