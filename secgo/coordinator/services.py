@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import get_timezone
 from flask_babel import gettext as _
-from sqlalchemy import case, func, literal, literal_column, or_, select
+from sqlalchemy import case, func, literal, literal_column, select
 from sqlalchemy.orm import aliased
 
 from .. import phrases
@@ -102,6 +102,12 @@ def _issues_from(stmt, filters: dict):
     return stmt.select_from(Issue).join(_producer, Issue.producer_org_id == _producer.id)
 
 
+def _capped(stmt):
+    """SQL for how many rows stmt selects, counted up to COUNT_CAP (then it says COUNT_CAP)."""
+    return (select(func.count()).select_from(stmt.limit(COUNT_CAP).subquery())
+            .correlate(None).scalar_subquery())
+
+
 def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hours: int) -> dict:
     """Everything the coordinator dashboard shows, in a fixed number of queries."""
     scope = _issue_scope(user, filters)
@@ -144,36 +150,26 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     unconfirmed_where = [
         *order_scope, StatusUpdate.awaiting_confirmation, StatusUpdate.recorded_at < stale_before,
     ]
-    # The figures at the top, in one statement: open issues and resolved ones waiting for
-    # their reporter to close them (one pass over the issues), overdue orders and updates
-    # waiting for the customer, both counted up to COUNT_CAP: beyond that the figure says
-    # "100+", and the counts stay as cheap with a million orders as with a hundred.
-    issue_totals = _issues_from(select(
-        func.coalesce(func.sum(case((Issue.is_open, 1), else_=0)), 0).label("open"),
-        func.coalesce(func.sum(case((Issue.is_open & unanswered, 1), else_=0)), 0)
-        .label("unanswered"),
-        func.coalesce(func.sum(case((Issue.waits_for_close, 1), else_=0)), 0)
-        .label("waiting_for_close"),
-    ), filters).where(*scope, or_(Issue.is_open, Issue.waits_for_close)).subquery()
-    overdue_total = (
-        select(func.count()).select_from(
-            select(Order.id).join(_producer, Order.producer_org_id == _producer.id)
-            .where(*overdue_where).limit(COUNT_CAP).subquery()
-        ).correlate(None).scalar_subquery()
-    )
-    unconfirmed_total = (
-        select(func.count()).select_from(
-            select(StatusUpdate.id)
-            .join(Order, StatusUpdate.order_id == Order.id)
-            .join(_producer, Order.producer_org_id == _producer.id)
-            .where(*unconfirmed_where)
-            .with_hint(StatusUpdate, "INDEXED BY ix_status_updates_awaiting_recorded", "sqlite")
-            .limit(COUNT_CAP).subquery()
-        ).correlate(None).scalar_subquery()
-    )
+    # The figures at the top, in one statement: open issues, unanswered ones, resolved ones
+    # waiting for their reporter to close them, overdue orders and updates waiting for the
+    # customer, each counted up to COUNT_CAP from a LIMITed subquery that an index serves:
+    # beyond the cap the figure says "100+", and the counts stay as cheap with a million
+    # orders as with a hundred (below the cap they are exact).
+    def issues_where(*where):
+        return _issues_from(select(Issue.id), filters).where(*scope, *where)
+
     totals = db.session.execute(select(
-        issue_totals.c.open, issue_totals.c.unanswered, issue_totals.c.waiting_for_close,
-        overdue_total.label("overdue"), unconfirmed_total.label("unconfirmed"),
+        _capped(issues_where(Issue.is_open)).label("open"),
+        _capped(issues_where(unanswered)).label("unanswered"),
+        _capped(issues_where(Issue.waits_for_close)).label("waiting_for_close"),
+        _capped(select(Order.id).join(_producer, Order.producer_org_id == _producer.id)
+                .where(*overdue_where)).label("overdue"),
+        _capped(select(StatusUpdate.id)
+                .join(Order, StatusUpdate.order_id == Order.id)
+                .join(_producer, Order.producer_org_id == _producer.id)
+                .where(*unconfirmed_where)
+                .with_hint(StatusUpdate, "INDEXED BY ix_status_updates_awaiting_recorded", "sqlite"))
+        .label("unconfirmed"),
     )).one()
     overdue_count, unconfirmed_count = totals.overdue, totals.unconfirmed
 
@@ -242,9 +238,9 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     )
     return {
         "urgent": urgent,
-        "open_count": int(totals.open or 0),
-        "unanswered_count": int(totals.unanswered or 0),
-        "waiting_for_close_count": int(totals.waiting_for_close or 0),
+        "open_count": totals.open,  # these five up to count_cap
+        "unanswered_count": totals.unanswered,
+        "waiting_for_close_count": totals.waiting_for_close,
         "overdue": overdue,
         "overdue_count": overdue_count,
         "unconfirmed": unconfirmed,
