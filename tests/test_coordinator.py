@@ -1,6 +1,7 @@
 """The coordinator dashboard: figures against a hand-computed fixture, CSV export, query count."""
 import csv
 import io
+from statistics import median
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -8,6 +9,7 @@ from sqlalchemy import event, insert, select
 
 from secgo.coordinator import services as dash
 from secgo.extensions import db
+from secgo.i18n import BORDER_LABELS, CATEGORY_LABELS
 from secgo.models import Issue, Order, StatusUpdate
 from tests.factories import PASSWORD
 from tests.issue_factories import at, build_fixture, person, raise_as
@@ -280,3 +282,52 @@ def test_more_than_100_open_issues_show_as_100_plus_and_fewer_exactly(app, world
     assert "<strong>99</strong><span>Open issues" in page
     assert "All 99 open issues</a>" in page
     assert "<strong>2</strong><span>No answer within 48 hours" in page
+
+
+@pytest.mark.parametrize("filters", [
+    {}, {"border": "bavet_moc_bai"}, {"category": "quality"}, {"country": "KH"},
+    {"state": "open", "country": "TH"}, {"border": "aranyaprathet_poipet", "state": "resolved"},
+])
+def test_the_breakdowns_and_medians_agree_with_the_issues_counted_one_by_one(app, world, filters):
+    with app.app_context():
+        _bulk(world, orders=1300, issues=301, updates=1)
+        issues = db.session.scalars(select(Issue)).all()
+        for n, issue in enumerate(issues):  # times to resolution of every length, some none
+            if issue.resolved_at is not None or n % 3 == 0:
+                issue.resolved_at = issue.created_at + timedelta(minutes=n * 37 % 5000)
+        db.session.commit()
+        admin = person("admin")
+        period = dash.parse_period({"from": "2026-01-05", "to": "2026-01-12"}, NOW)  # some left out
+        d = dash.dashboard(admin, filters, period, NOW, 48)
+
+        def wanted(issue):
+            order, producer = issue.order, issue.order.producer_org
+            checks = {"border": order.border_crossing, "category": issue.category, "state": issue.state,
+                      "severity": issue.severity}
+            return (period.start <= issue.created_at < period.end
+                    and all(checks[k] == v for k, v in filters.items() if k in checks)
+                    and ("country" not in filters or filters["country"] in (
+                        producer.country, order.customer_org.country)))
+
+        chosen = [i for i in issues if wanted(i)]
+        assert len(chosen) > 10
+
+        def tally(key):
+            counts = {}
+            for issue in chosen:
+                counts[key(issue)] = counts.get(key(issue), 0) + 1
+            return counts
+
+        def middle(ends):
+            values = [(end - i.created_at).total_seconds() for i, end in ends if end is not None]
+            return timedelta(seconds=round(median(values))) if values else None
+
+        def shown(pairs):
+            return {str(label): n for label, n in pairs}
+
+        assert shown(d["by_cluster"]) == tally(lambda i: i.order.producer_org.cluster.name)
+        assert shown(d["by_category"]) == tally(lambda i: str(CATEGORY_LABELS[i.category]))
+        assert shown(d["by_border"]) == tally(lambda i: str(BORDER_LABELS.get(i.order.border_crossing)
+                                                            or "No border crossing"))
+        assert d["median_first_response"] == middle((i, i.first_response_at) for i in chosen)
+        assert d["median_resolution"] == middle((i, i.resolved_at) for i in chosen)

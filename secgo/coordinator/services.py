@@ -69,24 +69,34 @@ def seconds_between(start, end):
     return func.extract("epoch", end - start)
 
 
-def _medians(values, filters, *where) -> list[float | None]:
-    """The median of each SQL expression (NULLs left out) over the rows matching where, in
-    one query: each value is ranked with its NULLs last, and the middle one or two averaged."""
-    columns = []
+def _period_figures(filters: dict, *where) -> tuple[list, list[float | None]]:
+    """The issues matching where, in one pass: their count per cluster x category x border
+    crossing (a few hundred groups at most), and the median time to first response and to
+    resolution (NULLs left out: each value is ranked with its NULLs last, and the middle one
+    or two averaged; every group's row carries the same two medians)."""
+    values = [seconds_between(Issue.created_at, Issue.first_response_at),
+              seconds_between(Issue.created_at, Issue.resolved_at)]
+    columns = [Cluster.id.label("cluster_id"), Cluster.name.label("cluster_name"), Issue.category,
+               func.coalesce(Issue.border_crossing, literal("")).label("crossing")]
     for i, value in enumerate(values):
         columns += [
             value.label(f"v{i}"),
             func.row_number().over(order_by=(value.is_(None), value)).label(f"r{i}"),
             func.count(value).over().label(f"n{i}"),
         ]
-    inner = _issues_from(select(*columns), filters).where(*where).subquery()
-    middle = [
-        func.avg(case((inner.c[f"r{i}"].in_(((inner.c[f"n{i}"] + 1) // 2,
-                                              (inner.c[f"n{i}"] + 2) // 2)), inner.c[f"v{i}"])))
-        for i in range(len(values))
-    ]
-    row = db.session.execute(select(*middle)).one()
-    return [None if result is None else round(float(result)) for result in row]
+    rows = (_issues_from(select(*columns), filters)
+            .outerjoin(Cluster, _producer.cluster_id == Cluster.id).where(*where).subquery())
+    keys = [rows.c.cluster_id, rows.c.cluster_name, rows.c.category, rows.c.crossing]
+    medians = []
+    for i in range(len(values)):
+        n = rows.c[f"n{i}"]
+        middle = case((rows.c[f"r{i}"].in_(((n + 1) // 2, (n + 2) // 2)), rows.c[f"v{i}"]))
+        medians.append(func.sum(func.sum(middle)).over()
+                       / func.nullif(func.sum(func.count(middle)).over(), 0))
+    result = db.session.execute(select(*keys, func.count(), *medians).group_by(*keys)).all()
+    groups = [row[:5] for row in result]
+    middle = result[0][5:] if result else [None] * len(values)
+    return groups, [None if m is None else round(float(m)) for m in middle]
 
 
 _producer = aliased(Organization, name="producer")
@@ -205,16 +215,8 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
         DOCUMENT_LABELS.get(t, t) for t in row.missing_documents.split(",")]) for row in papers]
 
     in_period = [*scope, Issue.created_at >= period.start, Issue.created_at < period.end]
-    # One pass over the period's issues for the three breakdowns (a few hundred groups at
-    # most: clusters x categories x border crossings), summed up here.
-    border = func.coalesce(Issue.border_crossing, literal(""))
-    groups = db.session.execute(
-        _issues_from(select(Cluster.id, Cluster.name, Issue.category, border, func.count(Issue.id)),
-                     filters)
-        .outerjoin(Cluster, _producer.cluster_id == Cluster.id)
-        .where(*in_period)
-        .group_by(Cluster.id, Cluster.name, Issue.category, border)
-    ).all()
+    # One pass over the period's issues for the three breakdowns and the two medians.
+    groups, (first_response, resolution) = _period_figures(filters, *in_period)
     clusters, categories, borders = {}, {}, {}
     for cluster_id, cluster_name, category, crossing, n in groups:
         if cluster_id is not None:
@@ -230,12 +232,6 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     by_category = largest_first(categories)
     by_border = largest_first(borders)
 
-    first_response, resolution = _medians(
-        [seconds_between(Issue.created_at, Issue.first_response_at),
-         seconds_between(Issue.created_at, Issue.resolved_at)],
-        filters, *in_period,
-        (Issue.first_response_at.is_not(None)) | (Issue.resolved_at.is_not(None)),
-    )
     return {
         "urgent": urgent,
         "open_count": totals.open,  # these five up to count_cap
