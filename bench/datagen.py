@@ -205,6 +205,9 @@ def fill(engine, *, orders=100_000, updates_per_order=10, issues=20_000, users=2
         base_id = (conn.scalar(select(func.max(Order.id))) or 0) + 1
         order_meta = []
 
+        def crossing(order_id):
+            return BORDERS[(order_id - base_id) % len(BORDERS)]
+
         def order_rows():
             for i in range(orders):
                 producer = producers[rnd.randrange(len(producers))]
@@ -218,7 +221,7 @@ def fill(engine, *, orders=100_000, updates_per_order=10, issues=20_000, users=2
                 yield {"id": base_id + i, "reference": ref, "producer_org_id": producer,
                        "customer_org_id": customer, "product": product, "quantity": rnd.randrange(1, 20000),
                        "unit": unit, "value": None, "currency": "USD", "origin": "Takeo",
-                       "destination": "Bangkok", "border_crossing": BORDERS[i % len(BORDERS)],
+                       "destination": "Bangkok", "border_crossing": crossing(base_id + i),
                        "due_date": date.today() + timedelta(days=rnd.randrange(-60, 60)),
                        "status": status, "notes": "",
                        "search_text": f"{ref.lower()} {folded[product]} bench producer {producer} bench customer {customer}",
@@ -255,7 +258,8 @@ def fill(engine, *, orders=100_000, updates_per_order=10, issues=20_000, users=2
                 state = ISSUE_STATES[j % len(ISSUE_STATES)]
                 at = created + timedelta(hours=30)
                 yield {"id": base_issue + j, "order_id": oid, "producer_org_id": producer,
-                       "customer_org_id": customer, "category": CATEGORIES[j % len(CATEGORIES)],
+                       "customer_org_id": customer, "border_crossing": crossing(oid),  # = the order's
+                       "category": CATEGORIES[j % len(CATEGORIES)],
                        "severity": ("low", "medium", "high")[j % 3], "title": f"Bench issue {j}",
                        "description": "Received fewer bags than ordered.", "description_original": None,
                        "state": state, "raised_by_id": None, "raised_by_label": "Bench",

@@ -3,11 +3,11 @@ on SQLite and on PostgreSQL, where it loads with COPY and builds the indexes aft
 import sys
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from secgo.demo import seed_demo
 from secgo.extensions import db
-from secgo.models import Order
+from secgo.models import Issue, Order
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import datagen  # noqa: E402
@@ -42,3 +42,9 @@ def test_generated_data_keeps_every_index_and_is_found_by_search(app):
         found = db.session.scalars(select(Order.reference).where(
             Order.search_text.contains("bench producer"))).all()
         assert len(found) == 60
+        # Each issue carries its order's border crossing, as the app copies it at insert.
+        pairs = db.session.execute(select(Issue.border_crossing, Order.border_crossing)
+                                   .join(Order, Issue.order_id == Order.id)
+                                   .where(Issue.title.like("Bench issue %"))).all()
+        assert len(pairs) == 12 and all(mine == its for mine, its in pairs)
+        assert db.session.scalar(select(func.count(func.distinct(Issue.border_crossing)))) > 1

@@ -1,13 +1,14 @@
 """Migrations build the schema from empty on both engines; the CLI seeds and creates users."""
 import warnings
+from datetime import datetime, timezone
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, insert, inspect, select, text
 
 from secgo.extensions import db
-from secgo.models import Order, User
+from secgo.models import Cluster, Issue, Order, Organization, User
 from secgo.models.base import schema_objects_for
 from tests.conftest import make_app
 
@@ -39,6 +40,37 @@ def test_migrations_from_empty_match_the_models(tmp_path, empty_database_url):
         assert all(" WHERE " in sql and "CASE" in sql for sql in made.values())
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        db.engine.dispose()
+
+
+def test_issues_raised_before_the_upgrade_show_their_orders_border_crossing(tmp_path, empty_database_url):
+    app = make_app(tmp_path, empty_database_url)
+    with app.app_context():
+        upgrade(revision="c3a7f19d2e58")  # issues had no crossing of their own
+        now = datetime(2026, 3, 2, tzinfo=timezone.utc)
+        with db.engine.begin() as conn:
+            cluster = conn.execute(insert(Cluster.__table__).values(
+                name="Rice", country="KH", province="Takeo", product="Rice", created_at=now)
+                .returning(Cluster.id)).scalar()
+            farm, buyer = (conn.execute(insert(Organization.__table__).values(
+                kind=kind, name=kind, country="KH", cluster_id=in_cluster, created_at=now)
+                .returning(Organization.id)).scalar()
+                for kind, in_cluster in (("producer", cluster), ("customer", None)))
+            orders = [conn.execute(insert(Order.__table__).values(
+                reference=f"SEC-MIG{n}", producer_org_id=farm, customer_org_id=buyer, product="Rice",
+                quantity=1, unit="kg", origin="Takeo", destination="Bangkok", border_crossing=crossing,
+                status="accepted", created_at=now, last_activity_at=now).returning(Order.id)).scalar()
+                for n, crossing in enumerate(("bavet_moc_bai", None))]
+            for order_id in orders:
+                conn.execute(insert(Issue.__table__).values(
+                    order_id=order_id, producer_org_id=farm, customer_org_id=buyer, category="delay",
+                    severity="low", title="Late", raised_by_side="customer", created_at=now,
+                    updated_at=now))
+        upgrade()
+        crossings = db.session.execute(select(Order.reference, Issue.border_crossing)
+                                       .join(Order, Issue.order_id == Order.id).order_by(Order.reference)).all()
+        assert crossings == [("SEC-MIG0", "bavet_moc_bai"), ("SEC-MIG1", None)]
+        db.session.remove()
         db.engine.dispose()
 
 

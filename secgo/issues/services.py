@@ -371,8 +371,9 @@ def parse_filters(args) -> dict:
     return out
 
 
-def filter_clauses(filters: dict, producer=Organization, customer=None) -> list:
-    """WHERE clauses on Issue/Order/producer organization for the parsed filters."""
+def filter_clauses(filters: dict, producer=Organization) -> list:
+    """WHERE clauses on Issue and its producer organization for the parsed filters (an issue
+    carries its order's organizations and border crossing: no join to orders)."""
     clauses = []
     if "state" in filters:
         clauses.append(Issue.state == filters["state"])
@@ -380,21 +381,26 @@ def filter_clauses(filters: dict, producer=Organization, customer=None) -> list:
         clauses.append(Issue.category == filters["category"])
     if "severity" in filters:
         clauses.append(Issue.severity == filters["severity"])
-    clauses.extend(order_filter_clauses(filters, producer, customer))
+    clauses.extend(_place_clauses(filters, producer, Issue.border_crossing, Issue.customer_org_id))
     return clauses
 
 
-def order_filter_clauses(filters: dict, producer=Organization, customer=None) -> list:
+def order_filter_clauses(filters: dict, producer=Organization) -> list:
     """WHERE clauses on Order and its producer organization (cluster, country, border)."""
+    return _place_clauses(filters, producer, Order.border_crossing, Order.customer_org_id)
+
+
+def _place_clauses(filters: dict, producer, border_crossing, customer_org_id) -> list:
+    """The cluster, border and country filters, on an order's or an issue's own columns."""
     clauses = []
     if "cluster" in filters:
         clauses.append(producer.cluster_id == filters["cluster"])
     if "border" in filters:
-        clauses.append(Order.border_crossing == filters["border"])
+        clauses.append(border_crossing == filters["border"])
     if "country" in filters:
         country = filters["country"]
         other = select(Organization.id).where(Organization.country == country)
-        clauses.append(or_(producer.country == country, Order.customer_org_id.in_(other)))
+        clauses.append(or_(producer.country == country, customer_org_id.in_(other)))
     return clauses
 
 
@@ -424,16 +430,14 @@ def tab_clause(user, tab: str):
 
 
 def issues_query(user, tab="all", filters=None):
-    """A select of the issues the user may see, joined to their order and producer."""
+    """A select of the issues the user may see (joined to their producer for its filters)."""
     filters = filters or {}
     producer = aliased(Organization, name="producer_org")
-    # Who may see an issue is on the issue (visible_issues_clause); its order is joined only
-    # for a filter on the order's columns.
+    # Who may see an issue, and what the filters ask of its order, are on the issue itself
+    # (visible_issues_clause, filter_clauses): only its producer is joined, for a filter on it.
     stmt = select(Issue).where(visible_issues_clause(user))
     if {"cluster", "country"} & filters.keys():
         stmt = stmt.join(producer, Issue.producer_org_id == producer.id)
-    if {"border", "country"} & filters.keys():
-        stmt = stmt.join(Order, Issue.order_id == Order.id)
     clauses = filter_clauses(filters, producer)
     tab_where = tab_clause(user, tab)
     if tab_where is not None:
