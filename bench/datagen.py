@@ -286,14 +286,6 @@ def fill(engine, *, orders=100_000, updates_per_order=10, issues=20_000, users=2
     # what autovacuum gives a database that has grown over years, so that index-only scans
     # do not read the table.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        if conn.dialect.name == "postgresql":
-            # An index built over update chains (the demo rows were updated) is marked to be
-            # used only once every transaction older than it has ended, anywhere on the server
-            # (pg_index.indcheckxmin): one long query of someone else's on a shared server
-            # would leave the benchmark without those indexes. Rewriting the table clears it.
-            for table in conn.scalars(text("SELECT DISTINCT indrelid::regclass::text FROM pg_index "
-                                           "WHERE indcheckxmin")).all():
-                conn.execute(text(f"VACUUM FULL {table}"))
         conn.execute(text("VACUUM ANALYZE" if conn.dialect.name == "postgresql" else "ANALYZE"))
     counts = {**counts, **sizes(engine), "seconds": round(time.perf_counter() - started, 1)}
     log(f"  done: {counts}")

@@ -17,21 +17,9 @@ change belongs to. So a page is answered from memory only while nothing it shows
 in the database, whichever process made the change, and relative times ("5 minutes ago") are
 at most a minute old.
 
-The order page (a view with a `reference` in its address) shows one order, not all the
-person's: its key holds, instead of the organizations' figures, that order's own
-`orders.data_version` — read only when the person may see the order (authz's rule on the
-order itself: NULL, so not kept, for anyone else) — the person's read mark of that order
-(the page's "new since your last visit" divider) and the two numbers of the tab bar (their
-orders and issues with news, readmarks.tab_count_exprs; a kept order page shows the numbers
-its key holds). The same hook puts the order's version up with any change to the order, its
-updates, confirmations, delivery, links, documents, photos, issues, their comments and
-events, and every order of an edited organization (its name, its cluster's and its people's
-are on the page). So a write on another order leaves the page kept unless the tab bar's
-numbers move; who may see the order is decided again at every answer, in the same query.
-
 `PageFront` wraps the WSGI app: for a GET of such a page it reads the signed session cookie,
 and in one query checks the sign-in (`UserSession.live_since`, as secgo.authn.load_user) and
-reads the user and the data version (of the order in the address, for an order page); on a hit it answers (or answers 304 to a matching
+reads the user and the data version; on a hit it answers (or answers 304 to a matching
 If-None-Match) without running Flask. That query is built with SQLAlchemy Core from the
 `authz` rule and compiled once per engine, then run on the driver's connection (a hit costs
 a fraction of a millisecond). Anything else, and every miss, goes to Flask, and the view's
@@ -45,8 +33,8 @@ and is compressed then (about a millisecond, against several for a render); such
 has no ETag, so a browser never revalidates an old copy with its used ids. Opening the order
 page moves the person's read mark when there is news: that answer is not kept (the mark
 is in the key: it would never be asked for again), so a page answered from memory is always
-one whose visit would have moved nothing. What the order page shows and no version
-covers is the route's expected arrival (a rollup refreshed in the background): a
+one whose visit would have moved nothing. What the order page shows and no organization's
+version covers is the route's expected arrival (a rollup refreshed in the background): a
 kept page shows a refresh at most a minute late, as it shows relative times.
 """
 import secrets
@@ -57,25 +45,23 @@ from functools import wraps
 from itertools import chain
 from types import SimpleNamespace
 
-from flask import current_app, g, request, session
+from flask import current_app, request, session
 from flask_login import current_user
-from sqlalchemy import (Integer, and_, bindparam, case, event, func, literal_column, or_, select,
-                        union, update)
+from sqlalchemy import (Integer, and_, bindparam, case, event, func, literal_column, select, union,
+                        update)
 from sqlalchemy.orm import Session, aliased
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 
 from .assets import FILL_LATER, Recent, encode_for
-from .authz import visible_orders_clause, visible_orgs_clause
+from .authz import visible_orgs_clause
 from .extensions import db
 from .i18n import LANG_COOKIE
 from .models import (Attachment, AuditEvent, Cluster, Issue, Notification, Order, Organization, PushDelivery,
                      ReadMark, User, UserSession, utcnow)
-from .models.base import UTCDateTime
-from .models.order import normalize_reference
 from .models.user import ROLES, parse_login_id
 from .ops.observe import kept_answer_seen
-from .readmarks import floor_expr, mark_floor_low, mark_version_expr, tab_count_exprs
+from .readmarks import mark_floor_low, mark_version_expr
 
 MAX_BYTES = 8 * 1024 * 1024  # per process
 KEY_ENVIRON = "secgo.page_key"
@@ -99,46 +85,29 @@ _ME = "page_cache_user"
 _me = aliased(User, name=_ME)
 
 
-_MY_CREATION = literal_column(f"{_ME}.created_at", UTCDateTime)
-
-
-def _stand_in(role):
-    """"A user of this role" whose id, organization and creation are the row's columns."""
-    return SimpleNamespace(is_authenticated=True, role=role,
-                           id=literal_column(f"{_ME}.id", Integer),
-                           organization_id=literal_column(f"{_ME}.organization_id", Integer),
-                           created_at=_MY_CREATION)
-
-
-def _by_role(make):
-    """make(stand-in) for the row's user: one subquery per role, of which the database
-    evaluates only the user's (NULL for no known role)."""
-    return case(*((_me.role == role, make(_stand_in(role))) for role in ROLES))
-
-
 def _seen_by_role(aggregate):
-    """The aggregate over the organizations the row's user may see."""
-    return _by_role(lambda who: select(aggregate).select_from(Organization)
-                    .where(visible_orgs_clause(who)).scalar_subquery())
+    """The aggregate over the organizations the row's user may see: one subquery per role,
+    of which the database evaluates only the user's (NULL for no known role)."""
+    whens = []
+    for role in ROLES:
+        who = SimpleNamespace(is_authenticated=True, role=role,
+                              id=literal_column(f"{_ME}.id", Integer),
+                              organization_id=literal_column(f"{_ME}.organization_id", Integer))
+        seen = select(aggregate).select_from(Organization).where(visible_orgs_clause(who))
+        whens.append((_me.role == role, seen.scalar_subquery()))
+    return case(*whens)
 
 
-def _order_seen(column):
-    """The column of the order in the address (bind "reference"), if the row's user may see it."""
-    return _by_role(lambda who: select(column).where(
-        Order.reference == bindparam("reference"), visible_orders_clause(who)).scalar_subquery())
-
-
-def _tab_count(index):
-    low = floor_expr(_MY_CREATION, bindparam("mark_floor", type_=UTCDateTime))
-    return _by_role(lambda who: tab_count_exprs(who, low=low)[index])
-
-
-def _signed_in(*columns):
-    """The user of a live sign-in, with these columns (binds: sid, secret_hash, seen_after)."""
+def user_and_version_statement():
+    """The user of a live sign-in and the data version of what they may see, in one SELECT
+    (binds: sid, secret_hash, seen_after, mark_floor)."""
     return (
         select(_me.id, and_(_me.active, _me.password_hash.is_not(None)),  # User.is_active
                _me.locale, _me.timezone, _me.role, _me.display_name, _me.organization_id,
-               *columns, _me.data_saver)
+               _seen_by_role(func.count()),
+               _seen_by_role(func.coalesce(func.sum(Organization.id), 0)),
+               _seen_by_role(func.coalesce(func.sum(Organization.data_version), 0)),
+               mark_version_expr(_me.id, _me.created_at, bindparam("mark_floor")), _me.data_saver)
         .select_from(UserSession).join(_me, _me.id == UserSession.user_id)
         .where(UserSession.id == bindparam("sid"),
                UserSession.secret_hash == bindparam("secret_hash"),
@@ -146,89 +115,53 @@ def _signed_in(*columns):
     )
 
 
-def user_and_version_statement():
-    """The user of a live sign-in and the data version of what they may see, in one SELECT
-    (binds: sid, secret_hash, seen_after, mark_floor): the lists' key."""
-    return _signed_in(_seen_by_role(func.count()),
-                      _seen_by_role(func.coalesce(func.sum(Organization.id), 0)),
-                      _seen_by_role(func.coalesce(func.sum(Organization.data_version), 0)),
-                      mark_version_expr(_me.id, _me.created_at, bindparam("mark_floor")))
-
-
-def user_and_order_statement():
-    """The user of a live sign-in, the data version of one order if they may see it (NULL
-    otherwise), their unread counts (the tab bar's numbers) and their read mark of the order,
-    in one SELECT (binds: sid, secret_hash, seen_after, mark_floor, reference): the order
-    page's key."""
-    mark = select(ReadMark.seen_at).where(
-        ReadMark.user_id == _me.id, ReadMark.kind == "order",
-        ReadMark.target_id == select(Order.id).where(Order.reference == bindparam("reference"))
-        .scalar_subquery()).scalar_subquery()
-    return _signed_in(_order_seen(Order.data_version), _tab_count(0), _tab_count(1), mark)
-
-
 class _Compiled:
-    """A statement compiled for one engine's dialect: SQL text, and how to bind its values."""
+    """The statement compiled for one engine's dialect: SQL text, and how to bind its values."""
 
-    def __init__(self, statement, given, dialect):
-        self.given = given
-        compiled = statement.compile(dialect=dialect)
+    GIVEN = ("sid", "secret_hash", "seen_after", "mark_floor")
+
+    def __init__(self, dialect):
+        compiled = user_and_version_statement().compile(dialect=dialect)
         self.sql = compiled.string
         self.positions = compiled.positiontup if compiled.positional else None
         # The constants (roles, 0) processed once here; the request's values in params().
-        self.values = compiled.construct_params(dict.fromkeys(given))
+        self.values = compiled.construct_params(dict.fromkeys(self.GIVEN))
         self.processors = {}
         for bind, name in compiled.bind_names.items():
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is None:
                 continue
-            if name in given:
+            if name in self.GIVEN:
                 self.processors[name] = processor
             else:
                 self.values[name] = processor(self.values[name])
 
-    def params(self, **given):
-        values = dict(self.values, **given)
+    def params(self, sid, secret_hash, seen_after, mark_floor):
+        values = dict(self.values, sid=sid, secret_hash=secret_hash, seen_after=seen_after,
+                      mark_floor=mark_floor)
         for name, processor in self.processors.items():
             values[name] = processor(values[name])
         return values if self.positions is None else [values[n] for n in self.positions]
 
 
-_compiled: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # engine -> {kind: _Compiled}
-_STATEMENTS = {"lists": (user_and_version_statement, ("sid", "secret_hash", "seen_after", "mark_floor")),
-               "order": (user_and_order_statement,
-                         ("sid", "secret_hash", "seen_after", "mark_floor", "reference"))}
+_compiled: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # engine -> _Compiled
 
 
-def user_and_version(engine, connection, login_id: str, idle_limit, reference=None):
-    """The user of a live sign-in (a Flask-Login id) and what the key of their page needs, from
-    a DB-API connection of the engine; None when the sign-in is unknown or ended:
-    (user id, active, locale, time zone, role, name, organization, *seen, data saver), where
-    seen is (organizations seen, sum of their ids, sum of their versions, their latest read mark)
-    for the lists, and for the order page with this reference: (the order's
-    version or None when they may not see it, unread orders, unread issues, their mark of it).
+def user_and_version(engine, connection, login_id: str, idle_limit):
+    """(user id, active, locale, time zone, role, name, organization, organizations seen,
+    sum of their ids, sum of their versions, their latest read mark) of the user of a live sign-in (a Flask-Login
+    id), from a DB-API connection of the engine; None when the sign-in is unknown or ended.
     Everything of the user that a page shows or depends on is in it."""
     parsed = parse_login_id(login_id)
     if parsed is None:
         return None
-    kind = "lists" if reference is None else "order"
-    if kind == "order":
-        reference = normalize_reference(reference)
-        if reference is None:
-            return None
-    compiled = _compiled.setdefault(engine, {}).get(kind)
+    compiled = _compiled.get(engine)
     if compiled is None:
-        make, given = _STATEMENTS[kind]
-        compiled = _compiled[engine][kind] = _Compiled(make(), given, engine.dialect)
-    sid, secret_hash = parsed
-    now = utcnow()
-    values = {"sid": sid, "secret_hash": secret_hash, "seen_after": now - idle_limit,
-              "mark_floor": mark_floor_low(now)}
-    if kind == "order":
-        values["reference"] = reference
+        compiled = _compiled[engine] = _Compiled(engine.dialect)
     cursor = connection.cursor()
     try:
-        cursor.execute(compiled.sql, compiled.params(**values))
+        now = utcnow()
+        cursor.execute(compiled.sql, compiled.params(*parsed, now - idle_limit, mark_floor_low(now)))
         return cursor.fetchone()
     finally:
         cursor.close()
@@ -239,14 +172,14 @@ def page_key(environ, cookies, session_data, user_id: int, row) -> tuple | None:
     row (user_and_version); None when the page must not be cached."""
     if "_flashes" in session_data or "csrf_token" not in session_data or row is None:
         return None
-    _user_id, _active, locale, tz, role, name, org, *seen, marked, saver = row
-    if seen[0] is None:  # a role that sees no organization, or an order not theirs
+    _user_id, _active, locale, tz, role, name, org, orgs, org_ids, version, marked, saver = row
+    if orgs is None:  # a role that sees no organization
         return None
     return (environ.get("PATH_INFO"), environ.get("QUERY_STRING", ""), user_id, locale, tz,
             role, name, org,
             cookies.get(LANG_COOKIE, ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""),
-            session_data["csrf_token"], int(time.time() // 60), *(int(n) for n in seen),
-            str(marked), bool(saver), environ.get("HTTP_SAVE_DATA", ""))
+            session_data["csrf_token"], int(time.time() // 60), int(orgs), int(org_ids),
+            int(version), str(marked), bool(saver), environ.get("HTTP_SAVE_DATA", ""))
 
 
 def one_time_id() -> str:
@@ -277,22 +210,18 @@ def _fill_headers(headers, encoding: str) -> list:
 
 
 def cached_page(view):
-    """Keep the view's answer for PageFront while the data it shows has not changed (a view
-    with a `reference` in its address is an order's page: keyed by that order's version)."""
+    """Keep the view's answer for PageFront while the data it shows has not changed."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         if current_app.config.get("PAGE_CACHE", True) and current_user.is_authenticated:
             conn = db.session.connection()
-            reference = kwargs.get("reference")
             row = user_and_version(conn.engine, conn.connection.driver_connection,
                                    current_user.get_id(),
-                                   current_app.config["REMEMBER_COOKIE_DURATION"], reference)
+                                   current_app.config["REMEMBER_COOKIE_DURATION"])
             key = page_key(request.environ, request.cookies, session, current_user.id, row)
             if key is not None:
                 request.environ[KEY_ENVIRON] = key
-                if reference is not None:  # the tab bar shows the numbers the key holds
-                    g.tab_counts = {"orders": row[8], "issues": row[9]}
         return view(*args, **kwargs)
 
     wrapper.secgo_cached_page = True
@@ -325,24 +254,22 @@ class PageFront:
                 return [body]
         return self._keep(environ, start_response)
 
-    def _cacheable(self, environ) -> dict | None:
-        """The address's arguments when it is a kept page's; None otherwise."""
+    def _cacheable(self, environ) -> bool:
         try:
-            rule, args = self.app.url_map.bind_to_environ(environ).match(return_rule=True)
+            rule, _args = self.app.url_map.bind_to_environ(environ).match(return_rule=True)
         except HTTPException:
-            return None
+            return False
         endpoint = rule.endpoint
         environ["secgo.route"] = rule.rule
         if self.endpoints is None:
             self.endpoints = {name for name, view in self.app.view_functions.items()
                               if getattr(view, "secgo_cached_page", False)}
-        return args if endpoint in self.endpoints else None
+        return endpoint in self.endpoints
 
     def _answer(self, environ):
         cookies = parse_cookie(environ)
         cookie = cookies.get(self.app.config["SESSION_COOKIE_NAME"])
-        args = self._cacheable(environ) if cookie else None
-        if args is None:
+        if not cookie or not self._cacheable(environ):
             return None
         if self.serializer is None:
             self.serializer = self.app.session_interface.get_signing_serializer(self.app)
@@ -366,7 +293,7 @@ class PageFront:
             if single:
                 driver.autocommit = True
             row = user_and_version(self.engine, driver, login_id,
-                                   self.app.config["REMEMBER_COOKIE_DURATION"], args.get("reference"))
+                                   self.app.config["REMEMBER_COOKIE_DURATION"])
         finally:
             if single:
                 driver.autocommit = False
@@ -453,36 +380,27 @@ def _orgs_of(user, conn) -> set:
 UNSEEN = (Notification, PushDelivery, ReadMark, AuditEvent)
 
 
-def _this_transaction(session) -> tuple[set, set, set, set]:
-    """(orders, issues, organizations, order pages) already bumped in the session's current
-    transaction."""
+def _this_transaction(session) -> tuple[set, set, set]:
+    """(orders, issues, organizations) already bumped in the session's current transaction."""
     transaction = session.get_transaction()
     kept = session.info.get("secgo_bumped")
     if kept is None or kept[0] is not transaction:
-        kept = (transaction, set(), set(), set(), set())
+        kept = (transaction, set(), set(), set())
         session.info["secgo_bumped"] = kept
-    return kept[1:]
+    return kept[1], kept[2], kept[3]
 
 
 def _bump_versions(session: Session, _flush_context) -> None:
     """In the flush's transaction: +1 to the organizations a change belongs to — an order's
     or issue's two organizations, those of the order or issue an update, confirmation, link,
-    comment or issue event is on, and an edited organization with its trading partners — and
-    to the orders whose page shows it: the order changed, the one an update, confirmation,
-    link, document, issue, comment or issue event is on, and every order of an edited
-    organization (its name, its cluster's, its people's are on their pages)."""
-    orgs, order_ids, issue_ids, edited, pages = set(), set(), set(), set(), set()
-    done_orders, done_issues, bumped, done_pages = _this_transaction(session)
+    comment or issue event is on, and an edited organization with its trading partners."""
+    orgs, order_ids, issue_ids, edited = set(), set(), set(), set()
+    done_orders, done_issues, bumped = _this_transaction(session)
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, UNSEEN):
             continue
-        if isinstance(obj, Order):
+        if isinstance(obj, (Order, Issue)):
             orgs.update(_org_ids(obj))
-            pages.add(obj.id)
-        elif isinstance(obj, Issue):
-            orgs.update(_org_ids(obj))
-            pages.add(obj.order_id)
-            pages.update(db.inspect(obj).attrs["order_id"].history.deleted or ())
         elif isinstance(obj, Organization):
             # A new one has no orders yet; a deleted one is gone from everyone's count.
             if obj in session.dirty and session.is_modified(obj, include_collections=False):
@@ -511,10 +429,6 @@ def _bump_versions(session: Session, _flush_context) -> None:
     issue_ids -= done_issues
     done_orders |= order_ids
     done_issues |= issue_ids
-    pages |= order_ids
-    conn = session.connection()
-    if issue_ids:
-        pages.update(conn.scalars(select(Issue.order_id).where(Issue.id.in_(issue_ids))))
     lookups = []
     for model, ids in ((Order, order_ids), (Issue, issue_ids)):
         if ids:
@@ -524,6 +438,7 @@ def _bump_versions(session: Session, _flush_context) -> None:
         orgs |= edited
         lookups += [select(Order.customer_org_id).where(Order.producer_org_id.in_(edited)),
                     select(Order.producer_org_id).where(Order.customer_org_id.in_(edited))]
+    conn = session.connection()
     if lookups:
         orgs.update(conn.scalars(union(*lookups) if len(lookups) > 1 else lookups[0]))
     orgs.discard(None)
@@ -532,17 +447,6 @@ def _bump_versions(session: Session, _flush_context) -> None:
     if orgs:
         table = Organization.__table__
         conn.execute(update(table).where(table.c.id.in_(sorted(orgs)))
-                     .values(data_version=table.c.data_version + 1))
-    pages.discard(None)
-    pages -= done_pages
-    done_pages |= pages
-    table = Order.__table__
-    if pages:
-        conn.execute(update(table).where(table.c.id.in_(sorted(pages)))
-                     .values(data_version=table.c.data_version + 1))
-    if edited:  # (rare: a rename; every page of the organization's orders shows its name)
-        conn.execute(update(table).where(or_(table.c.producer_org_id.in_(sorted(edited)),
-                                             table.c.customer_org_id.in_(sorted(edited))))
                      .values(data_version=table.c.data_version + 1))
 
 

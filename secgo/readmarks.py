@@ -20,17 +20,15 @@ Marks are per person, so the page cache's key carries the person's latest mark
 (`mark_version_expr`): a kept orders list never shows a mark that opening an order cleared.
 """
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 
 from flask import after_this_request, current_app, g, has_request_context
-from sqlalchemy import Integer, and_, bindparam, case, event, func, or_, select
+from sqlalchemy import and_, event, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from .authz import visible_enquiries_clause, visible_issues_clause, visible_orders_clause
 from .extensions import db
 from .models import Enquiry, Issue, Order, ReadMark, utcnow
-from .models.base import UTCDateTime
 from .security import write_intent
 
 UNREAD_DAYS = 30
@@ -57,12 +55,11 @@ def _mark(user_id, kind: str, target):
     ).scalar_subquery()
 
 
-def unread_expr(user, kind: str, now: datetime | None = None, low=None):
+def unread_expr(user, kind: str, now: datetime | None = None):
     """SQL: the order (kind "order"), issue ("issue") or enquiry ("enquiry") of the row has news
-    for the user (`low`: their floor, when given as SQL; floor() otherwise)."""
+    for the user."""
     activity, target = _ACTIVITY[kind]
-    if low is None:
-        low = floor(user, now)
+    low = floor(user, now)
     return and_(activity > low, activity > func.coalesce(_mark(user.id, kind, target), low))
 
 
@@ -79,39 +76,13 @@ def _capped_count(stmt):
     return select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery()).scalar_subquery()
 
 
-def tab_count_exprs(user, low=None) -> tuple:
-    """SQL: the user's orders and issues with news, each counted up to COUNT_CAP + 1 (the
-    page cache reads them in its own statement, with `user` a stand-in of columns and `low`
-    their floor as SQL)."""
-    orders = select(Order.id).where(visible_orders_clause(user), unread_expr(user, "order", low=low))
-    issues = select(Issue.id).where(visible_issues_clause(user), unread_expr(user, "issue", low=low))
-    return _capped_count(orders), _capped_count(issues)
-
-
-# role -> the tab counts' statement with the user as binds: built once, since a page made
-# again spent longer building it than the database spends running it.
-_TAB_COUNTS: dict = {}
-
-
 def tab_counts(user) -> dict:
     """{"orders": n, "issues": n}: the user's orders and issues with news, each counted up to
     COUNT_CAP + 1 (show "99+" above COUNT_CAP), in one query."""
-    stmt = _TAB_COUNTS.get(user.role)
-    if stmt is None:
-        who = SimpleNamespace(is_authenticated=True, role=user.role,
-                              id=bindparam("tab_user", type_=Integer),
-                              organization_id=bindparam("tab_org", type_=Integer))
-        stmt = select(*tab_count_exprs(who, low=bindparam("tab_floor", type_=UTCDateTime)))
-        _TAB_COUNTS[user.role] = stmt
-    row = db.session.execute(stmt, {"tab_user": user.id, "tab_org": user.organization_id,
-                                    "tab_floor": floor(user)}).one()
+    orders = select(Order.id).where(visible_orders_clause(user), unread_expr(user, "order"))
+    issues = select(Issue.id).where(visible_issues_clause(user), unread_expr(user, "issue"))
+    row = db.session.execute(select(_capped_count(orders), _capped_count(issues))).one()
     return {"orders": row[0], "issues": row[1]}
-
-
-def floor_expr(created_at_column, low):
-    """SQL: floor() of a user row (`low`: UNREAD_DAYS ago, as a bindparam)."""
-    return case((and_(created_at_column.is_not(None), created_at_column > low), created_at_column),
-                else_=low)
 
 
 def enquiry_count(user) -> int:

@@ -1,7 +1,7 @@
 """orders: the newest-activity indexes end with the id, which breaks ties in the lists' order
 
 Revision ID: c3a7f19d2e58
-Revises: b7e05d1a9c42
+Revises: a19d0c4e7b21
 Create Date: 2026-11-29 01:50:00
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 
 
 revision = 'c3a7f19d2e58'
-down_revision = 'b7e05d1a9c42'
+down_revision = 'a19d0c4e7b21'
 branch_labels = None
 depends_on = None
 
