@@ -15,6 +15,7 @@ someone else's page fails the run, whatever the speed.
     .venv/bin/python bench/traffic_mix.py --db sqlite,postgresql   # exit 1 when a target is missed
 """
 import argparse
+import json
 import random
 import re
 import sys
@@ -152,7 +153,26 @@ class Stale(Exception):
     """A page that was not the current one of the person who asked."""
 
 
-def run_mix(base: str, url: str, crowd: list[dict], seconds: int, concurrency: int, seed: int = 7) -> dict:
+def kept_share(log: Path, offset: int) -> dict:
+    """Of the pages the server's request log shows after `offset`, how many per route the
+    page cache answered (before Flask ran) and how many were rendered."""
+    tally: dict[str, dict] = {}
+    with open(log, "rb") as f:
+        f.seek(offset)
+        for line in f:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("message") != "request" or entry.get("method") != "GET":
+                continue
+            counts = tally.setdefault(entry.get("route", "?"), {"kept": 0, "rendered": 0})
+            counts["kept" if entry.get("page_cache") else "rendered"] += 1
+    return {route: c for route, c in sorted(tally.items()) if route.startswith(("/orders", "/issues"))}
+
+
+def run_mix(base: str, url: str, crowd: list[dict], seconds: int, concurrency: int, seed: int = 7,
+            log: Path | None = None) -> dict:
     """Threads pick people at random and make their next request until time is up."""
     from sqlalchemy import create_engine
 
@@ -166,6 +186,7 @@ def run_mix(base: str, url: str, crowd: list[dict], seconds: int, concurrency: i
     statuses: dict[str, dict] = {}
     stale, errors = [], []
     guard = threading.Lock()
+    log_offset = log.stat().st_size if log else 0
     stop = time.monotonic() + seconds
 
     def worker(seed):
@@ -206,7 +227,8 @@ def run_mix(base: str, url: str, crowd: list[dict], seconds: int, concurrency: i
     bad = sum(n for s in statuses.values() for code, n in s.items() if code >= 400)
     return {"requests": len(every), "rps": len(every) / elapsed, "p50_ms": round(common.percentile(every, 50), 1),
             "p95_ms": round(common.percentile(every, 95), 1), "by_kind": by_kind, "refused_or_failed": bad,
-            "stale": stale[:20], "stale_count": len(stale), "errors": errors[:20], "error_count": len(errors)}
+            "stale": stale[:20], "stale_count": len(stale), "errors": errors[:20], "error_count": len(errors),
+            "page_cache": kept_share(log, log_offset) if log else {}}
 
 
 def hello_rps(base: str, seconds: int, concurrency: int) -> float:
@@ -246,7 +268,7 @@ def run_db(kind: str, args) -> dict:
         out = {"database": kind, "data": counts, "people": {r: sum(p["role"] == r for p in crowd) for r in MIX}}
         env = common.server_env(url, tmp / "instance", SECGO_RATELIMIT_ENABLED="0")
         with common.Server(env, workers=args.workers) as server:
-            out["mix"] = run_mix(server.base, url, crowd, args.seconds, args.concurrency)
+            out["mix"] = run_mix(server.base, url, crowd, args.seconds, args.concurrency, log=server.log)
             out["server_errors"] = server.errors_in_log()
         with common.Server(common.server_env(url, tmp / "instance"), workers=args.workers,
                            app="bench.hello:app") as hello:
@@ -274,6 +296,10 @@ def report(results: list[dict], args) -> str:
                   f"hello world {r['hello_rps']:.0f} req/s; ratio **{r['ratio']}** (target ≥ {RATIO_TARGET}); "
                   f"stale or someone else's pages: {m['stale_count']}; client errors: {m['error_count']}; "
                   f"server errors: {len(r['server_errors'])} — {'ok' if ok else '**MISSED**'}", ""]
+        kept = m.get("page_cache") or {}
+        if kept:
+            lines += ["Pages answered by the page cache: " + "; ".join(
+                f"`{route}` {c['kept']} of {c['kept'] + c['rendered']}" for route, c in kept.items()), ""]
         lines += [f"- stale: {s}" for s in m["stale"]]
     return "\n".join(lines)
 
