@@ -1,5 +1,6 @@
 """Issues: raising, the state machine for every role, comments, the list and its filters."""
 import io
+from datetime import timedelta
 import re
 
 import pytest
@@ -284,6 +285,21 @@ def test_the_issue_list_has_tabs_filters_and_ages(app, world, client):
     assert "No issues match." in by_cluster
     assert client.get("/issues?tab=all&country=KH").status_code == 200
     assert client.get("/issues?tab=bogus&state=<script>&page=x").status_code == 200
+
+
+@pytest.mark.parametrize("app", [NO_CSRF], indirect=True)
+def test_the_issue_list_shows_twenty_at_a_time_and_the_older_ones_on_the_next_page(app, world, client):
+    with app.app_context():
+        order = make_order(world.orgs["farm"], world.orgs["buyer"])
+        for n in range(20):  # with the world's own issue: 21
+            raise_as("producer", order, title=f"Crate {n:02d} damaged", now=T0 + timedelta(minutes=n))
+        db.session.commit()
+    login(client, "coordinator")
+    first = client.get("/issues?tab=all").get_data(as_text=True)
+    assert first.count('class="card issue-item"') == 20
+    assert "Crate 19 damaged" in first and "Page 1 of 2" in first and "page=2" in first
+    second = client.get("/issues?tab=all&page=2").get_data(as_text=True)
+    assert second.count('class="card issue-item"') == 1 and "Crate 19 damaged" not in second
 
 
 @pytest.mark.parametrize("app", [NO_CSRF], indirect=True)

@@ -19,7 +19,7 @@ from ..writes import Write, refuse_form, submit
 from . import bp, services
 from .forms import CommentForm, RaiseIssueForm
 
-PAGE_SIZE = 50
+PAGE_SIZE = 20  # as the orders list: a page a phone on 2G draws at once
 
 
 def visible_clusters(user) -> list[Cluster]:
