@@ -80,7 +80,7 @@ class Proxy:
                 lines = head.decode("latin-1").split("\r\n")
                 method, path = (lines[0].split(" ") + ["", ""])[:2]
                 length = next((int(x.split(":", 1)[1]) for x in lines if x.lower().startswith("content-length:")), 0)
-                request = {"method": method, "path": path, "up": len(head), "down": 0}
+                request = {"method": method, "path": path, "up": len(head), "down": 0, "at": time.monotonic()}
                 with self.lock:
                     self.requests.append(request)
                 conn["request"], conn["left"] = request, length
@@ -263,7 +263,8 @@ def send(page, base, url, ref, kind, text, photos, proxy, network=None) -> dict:
     return {"report_up_kb": round(report_up / 1024, 2), "report_down_kb": round(report_down / 1024, 2),
             "all_up_kb": round(sum(r["up"] for r in sent) / 1024, 2),
             "all_down_kb": round(sum(r["down"] for r in sent) / 1024, 2),
-            "requests": [f"{r['method']} {r['path'].split('?')[0]} {r['up']}/{r['down']}" for r in sent],
+            "requests": [f"{r['method']} {r['path'].split('?')[0]} {r['up']}/{r['down']} "
+                         f"at {r['at'] - started:+.2f} s" for r in sent],
             "seconds": round(seconds, 2)}
 
 

@@ -70,6 +70,39 @@ function describe(form, submitter) {
   return { label: label.slice(0, MAX_LABEL), summary };
 }
 
+// Photos are made smaller as soon as they are chosen, while the person writes the note, and
+// the result is used when the report is queued: made after the tap, a page busy queueing gave
+// the browser no idle moment, and each of its JPEG encodings waited about a second (Chromium:
+// four seconds a photo before anything was sent). Kept per file and per data-saver choice.
+const prepared = new WeakMap();
+const OWN_FILES = new Set(['voice', 'document', 'signature']); // sent as they are
+
+function prepare(file, saver) {
+  let byChoice = prepared.get(file);
+  if (!byChoice) {
+    byChoice = new Map();
+    prepared.set(file, byChoice);
+  }
+  if (!byChoice.has(saver)) {
+    // Loaded only when a photo is chosen: it stays off the first load of every page.
+    byChoice.set(saver, import('./photos.js').then(({ preparePhoto }) => preparePhoto(file, { saver })));
+  }
+  return byChoice.get(saver);
+}
+
+function onFileChosen(event) {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || input.type !== 'file' || OWN_FILES.has(input.name)) return;
+  const form = input.closest('form[data-outbox]');
+  if (!form || !input.files) return;
+  // As enqueue() decides: a tracking link's report (its page names its owner) sends photos whole.
+  const link = /^t\d+$/.test(document.body.dataset.outboxOwner || '');
+  const saver = saverOn() && !link && input.name === 'photos';
+  for (const file of input.files) {
+    if (file.type.startsWith('image/')) prepare(file, saver).catch(() => {});
+  }
+}
+
 export async function enqueue(form, submitter) {
   const key = uuid();
   const fields = [];
@@ -92,9 +125,7 @@ export async function enqueue(form, submitter) {
     } else if (name === 'signature' && value.size > 0) {
       files.push({ name, blob: value, filename: 'signature.png' }); // a drawing: PNG, as drawn
     } else if (value.size > 0 || value.name) {
-      // Loaded only when a photo is queued: it stays off the first load of every page.
-      const { preparePhoto } = await import('./photos.js');
-      const photo = await preparePhoto(value, { saver: saver && name === 'photos' });
+      const photo = await prepare(value, saver && name === 'photos');
       if (photo.preview) {
         const photoKey = uuid();
         files.push({ name, blob: photo.preview.blob, filename: photo.preview.filename, photoKey });
@@ -587,6 +618,7 @@ async function onSubmit(event) {
 export function initOutbox() {
   if (!window.indexedDB) return;
   document.addEventListener('submit', onSubmit);
+  document.addEventListener('change', onFileChosen);
   document.addEventListener('click', onOutboxClick);
   window.addEventListener('online', () => {
     failures = 0;
