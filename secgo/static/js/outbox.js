@@ -85,7 +85,9 @@ function prepare(file, saver) {
   }
   if (!byChoice.has(saver)) {
     // Loaded only when a photo is chosen: it stays off the first load of every page.
-    byChoice.set(saver, import('./photos.js').then(({ preparePhoto }) => preparePhoto(file, { saver })));
+    const made = import('./photos.js').then(({ preparePhoto }) => preparePhoto(file, { saver }));
+    byChoice.set(saver, made);
+    made.catch(() => byChoice.delete(saver)); // a failure is not kept: queueing tries again
   }
   return byChoice.get(saver);
 }
