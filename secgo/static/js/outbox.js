@@ -92,17 +92,20 @@ function prepare(file, saver) {
   return byChoice.get(saver);
 }
 
-function onFileChosen(event) {
+// Whether a file of this field goes as a data-saver preview: a tracking link's report has no
+// sender to send the full photo later, so its photos always go whole.
+function previewFirst(who, name) {
+  return name === 'photos' && saverOn() && !isLinkItem({ user: who });
+}
+
+async function onFileChosen(event) {
   const input = event.target;
   if (!(input instanceof HTMLInputElement) || input.type !== 'file' || OWN_FILES.has(input.name)) return;
-  const form = input.closest('form[data-outbox]');
-  if (!form || !input.files) return;
-  // As enqueue() decides: a tracking link's report (its page names its owner) sends photos whole.
-  const link = /^t\d+$/.test(document.body.dataset.outboxOwner || '');
-  const saver = saverOn() && !link && input.name === 'photos';
-  for (const file of input.files) {
-    if (file.type.startsWith('image/')) prepare(file, saver).catch(() => {});
-  }
+  if (!input.closest('form[data-outbox]') || !input.files) return;
+  const files = [...input.files].filter((file) => file.type.startsWith('image/'));
+  if (!files.length) return;
+  const saver = previewFirst(await owner(), input.name);
+  for (const file of files) prepare(file, saver).catch(() => {});
 }
 
 export async function enqueue(form, submitter) {
@@ -112,8 +115,6 @@ export async function enqueue(form, submitter) {
   const fulls = []; // the data saver: full photos that follow their previews
   const previewKeys = [];
   const who = await owner();
-  // A tracking link's report has no sender to send the full photo later: always whole.
-  const saver = saverOn() && !isLinkItem({ user: who });
   let csrf = '';
   for (const [name, value] of formData(form, submitter).entries()) {
     if (name === 'csrf_token') csrf = value; // sent as a header: a fresher one may replace it
@@ -127,7 +128,7 @@ export async function enqueue(form, submitter) {
     } else if (name === 'signature' && value.size > 0) {
       files.push({ name, blob: value, filename: 'signature.png' }); // a drawing: PNG, as drawn
     } else if (value.size > 0 || value.name) {
-      const photo = await prepare(value, saver && name === 'photos');
+      const photo = await prepare(value, previewFirst(who, name));
       if (photo.preview) {
         const photoKey = uuid();
         files.push({ name, blob: photo.preview.blob, filename: photo.preview.filename, photoKey });
@@ -620,7 +621,7 @@ async function onSubmit(event) {
 export function initOutbox() {
   if (!window.indexedDB) return;
   document.addEventListener('submit', onSubmit);
-  document.addEventListener('change', onFileChosen);
+  document.addEventListener('change', (event) => { onFileChosen(event).catch(() => {}); });
   document.addEventListener('click', onOutboxClick);
   window.addEventListener('online', () => {
     failures = 0;
