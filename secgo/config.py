@@ -144,6 +144,10 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     # Rendered pages kept per user while their data is unchanged (secgo/pagecache.py).
     PAGE_CACHE = _env_bool("PAGE_CACHE", True)
+    # Where kept pages are shared by every worker and instance (secgo/pagestore.py): unset, the
+    # rate limits' Redis when they use one; `memory://`: each process keeps its own.
+    PAGE_CACHE_STORE_URI = _env("PAGE_CACHE_STORE_URI", "")
+    PAGE_CACHE_KEY_PREFIX = _env("PAGE_CACHE_KEY_PREFIX", "")  # unset: the rate limits' prefix
     PASSWORD_HASH_METHOD = "scrypt"
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute;60 per hour")
 

@@ -3,7 +3,7 @@
 A page whose view is decorated with `@cached_page` (the orders and issues lists, the order page) is kept, as the final
 answer sent (status, headers, compressed body), per user, address (path and query), the
 inputs of language and time zone (the user's settings, the language cookie,
-Accept-Language), the session's CSRF secret, the minute, Accept-Encoding and the *data
+Accept-Language), the session's CSRF secret, Accept-Encoding and the *data
 version* of what the user may see: the organizations `authz.visible_orgs_clause` gives the
 user (every order and issue they may see has one of its two organizations there), counted,
 and the sums of their ids and of their `organizations.data_version`, and the user's latest
@@ -14,8 +14,13 @@ confirmations, links and issues, and to the organization itself or its cluster (
 trading partners' go up too: its name is on their pages): one `after_flush` hook on the app's session
 (`db.session`; every write of the app goes through it), touching only the organizations the
 change belongs to. So a page is answered from memory only while nothing it shows has changed
-in the database, whichever process made the change, and relative times ("5 minutes ago") are
-at most a minute old.
+in the database, whichever process made the change; and a kept page is served for at most
+`MAX_AGE_SECONDS` after it was made, so relative times ("5 minutes ago") are at most a minute
+old (each page its own minute from its render, rather than all of them going cold together
+as the clock turns a minute).
+
+Kept pages live in secgo/pagestore.py: in the process that served them and in Redis, shared
+by every worker and instance (the key is the same wherever it is computed).
 
 `PageFront` wraps the WSGI app: for a GET of such a page it reads the signed session cookie,
 and in one query checks the sign-in (`UserSession.live_since`, as secgo.authn.load_user) and
@@ -53,7 +58,7 @@ from sqlalchemy.orm import Session, aliased
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 
-from .assets import FILL_LATER, Recent, encode_for
+from .assets import FILL_LATER, encode_for
 from .authz import visible_orgs_clause
 from .extensions import db
 from .i18n import LANG_COOKIE
@@ -61,18 +66,22 @@ from .models import (Attachment, AuditEvent, Cluster, Issue, Notification, Order
                      ReadMark, User, UserSession, utcnow)
 from .models.user import ROLES, parse_login_id
 from .ops.observe import kept_answer_seen
+from .pagestore import PageStore, code_digest
 from .readmarks import mark_floor_low, mark_version_expr
 
-MAX_BYTES = 8 * 1024 * 1024  # per process
 KEY_ENVIRON = "secgo.page_key"
+READ_KEY_ENVIRON = "secgo.page_key_read"  # PageFront's key of a page it did not have
+MAX_AGE_SECONDS = 60  # relative times on a kept page are at most this old
 UNCACHED_HEADERS = {"set-cookie", "server-timing", "content-length", "x-request-id"}
 
 
-# Kept answers: (status, headers, body, etag, fill); a body's bytes plus room for its headers.
-# fill: the body is uncompressed and carries placeholders for one-time ids (see one_time_id).
-store = Recent(MAX_BYTES, size=lambda entry: len(entry[2]) + 2048)
+# Kept answers (secgo/pagestore.py): (status, headers, body, etag, placeholder, expires);
+# placeholder: the body is uncompressed and carries it where one-time ids go (see one_time_id),
+# or b""; expires: the time (time.time()) after which it is not served.
+STORE_EXTENSION = "secgo_page_store"
 
-# Never in a page otherwise: unguessable, made anew in every process (kept pages are per process).
+# Never in a page otherwise: unguessable, made anew in every process (a page kept by another
+# process carries that process's placeholder with it).
 PLACEHOLDER = f"one-time-id-{secrets.token_hex(12)}"
 _PLACEHOLDER = PLACEHOLDER.encode()
 
@@ -178,7 +187,7 @@ def page_key(environ, cookies, session_data, user_id: int, row) -> tuple | None:
     return (environ.get("PATH_INFO"), environ.get("QUERY_STRING", ""), user_id, locale, tz,
             role, name, org,
             cookies.get(LANG_COOKIE, ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""),
-            session_data["csrf_token"], int(time.time() // 60), int(orgs), int(org_ids),
+            session_data["csrf_token"], int(orgs), int(org_ids),
             int(version), str(marked), bool(saver), environ.get("HTTP_SAVE_DATA", ""))
 
 
@@ -196,9 +205,9 @@ def not_kept() -> None:
     request.environ.pop(KEY_ENVIRON, None)
 
 
-def _filled(body: bytes, accept_encoding: str) -> tuple[str, bytes]:
+def _filled(body: bytes, placeholder: bytes, accept_encoding: str) -> tuple[str, bytes]:
     """(encoding, bytes) of a kept body with a fresh UUID in each of its placeholders."""
-    parts = body.split(_PLACEHOLDER)
+    parts = body.split(placeholder)
     ids = [str(uuid.uuid4()).encode() for _ in range(len(parts) - 1)]
     filled = b"".join(chain.from_iterable(zip(parts[:-1], ids, strict=True))) + parts[-1]
     return encode_for(accept_encoding, filled)
@@ -215,11 +224,16 @@ def cached_page(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if current_app.config.get("PAGE_CACHE", True) and current_user.is_authenticated:
-            conn = db.session.connection()
-            row = user_and_version(conn.engine, conn.connection.driver_connection,
-                                   current_user.get_id(),
-                                   current_app.config["REMEMBER_COOKIE_DURATION"])
-            key = page_key(request.environ, request.cookies, session, current_user.id, row)
+            # The key PageFront read before Flask ran, when it is this user's: the versions in
+            # it are no newer than the data the view reads now, so the page is never newer
+            # under its key than it shows (a version read later could be).
+            key = request.environ.get(READ_KEY_ENVIRON)
+            if key is None or key[2] != current_user.id:
+                conn = db.session.connection()
+                row = user_and_version(conn.engine, conn.connection.driver_connection,
+                                       current_user.get_id(),
+                                       current_app.config["REMEMBER_COOKIE_DURATION"])
+                key = page_key(request.environ, request.cookies, session, current_user.id, row)
             if key is not None:
                 request.environ[KEY_ENVIRON] = key
         return view(*args, **kwargs)
@@ -301,12 +315,15 @@ class PageFront:
         if row is None or not row[1]:  # as secgo.authn.load_user
             return None
         key = page_key(environ, cookies, data, row[0], row)
-        entry = store.get((key, environ.get("HTTP_ACCEPT_ENCODING", ""))) if key else None
-        if entry is None:
+        if key is None:
             return None
-        status, headers, body, etag, fill = entry
-        if fill:
-            encoding, body = _filled(body, environ.get("HTTP_ACCEPT_ENCODING", ""))
+        entry = self.app.extensions[STORE_EXTENSION].get((key, environ.get("HTTP_ACCEPT_ENCODING", "")))
+        if entry is None or entry[5] <= time.time():
+            environ[READ_KEY_ENVIRON] = key  # the view keeps its page under it
+            return None
+        status, headers, body, etag, placeholder, _expires = entry
+        if placeholder:
+            encoding, body = _filled(body, placeholder, environ.get("HTTP_ACCEPT_ENCODING", ""))
             return status, _fill_headers(headers, encoding), body
         match = environ.get("HTTP_IF_NONE_MATCH")
         if match and etag and etag in [tag.strip() for tag in match.split(",")]:
@@ -338,10 +355,12 @@ class PageFront:
         etag = None if fill else next((v for k, v in headers if k.lower() == "etag"), None)
         accept_encoding = environ.get("HTTP_ACCEPT_ENCODING", "")
         if key is not None and seen["status"].startswith("200"):
-            store.put((key, accept_encoding), (seen["status"], headers, body, etag, fill))
+            self.app.extensions[STORE_EXTENSION].put(
+                (key, accept_encoding),
+                (seen["status"], headers, body, etag, _PLACEHOLDER if fill else b"", time.time() + MAX_AGE_SECONDS))
         if not fill:
             return [body]
-        encoding, body = _filled(body, accept_encoding)
+        encoding, body = _filled(body, _PLACEHOLDER, accept_encoding)
         timing = [(k, v) for k, v in seen["headers"] if k.lower() in ("set-cookie", "server-timing",
                                                                       "x-request-id")]
         start_response(seen["status"], [*_fill_headers(headers, encoding), *timing,
@@ -450,6 +469,25 @@ def _bump_versions(session: Session, _flush_context) -> None:
                      .values(data_version=table.c.data_version + 1))
 
 
+def store_uri(config) -> str | None:
+    """The Redis that kept pages are shared through (None: each process keeps its own):
+    PAGE_CACHE_STORE_URI, or when that is unset the rate limits' Redis."""
+    uri = config.get("PAGE_CACHE_STORE_URI") or config.get("RATELIMIT_STORAGE_URI") or ""
+    return uri if uri.split(":", 1)[0].lower() in ("redis", "rediss", "unix") else None
+
+
+def make_store(config) -> PageStore:
+    """This app's page store; the Redis keys under PAGE_CACHE_KEY_PREFIX (or the rate limits'
+    prefix) and the code's digest."""
+    uri = store_uri(config)
+    prefix = config.get("PAGE_CACHE_KEY_PREFIX") or config.get("RATELIMIT_KEY_PREFIX") or "secgo"
+    if callable(prefix):
+        prefix = prefix()
+    secret = config.get("SECRET_KEY") or ""
+    return PageStore(uri, prefix, secret.encode() if isinstance(secret, str) else secret,
+                     code_digest() if uri else "")
+
+
 def init_app(app) -> None:
     """Put PageFront before the app; bump data versions on the app's session's flushes.
 
@@ -458,6 +496,7 @@ def init_app(app) -> None:
     process; every app shares `db`, so it is added once, however many apps are made.
     """
     app.config.setdefault("PAGE_CACHE", True)
+    app.extensions[STORE_EXTENSION] = make_store(app.config)
     if not event.contains(db.session, "after_flush", _bump_versions):
         event.listen(db.session, "after_flush", _bump_versions)
     app.wsgi_app = PageFront(app)

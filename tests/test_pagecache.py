@@ -2,6 +2,7 @@
 never show stale data or someone else's."""
 import gzip
 import re
+import time
 
 import brotli
 import pytest
@@ -172,17 +173,24 @@ SEES_WORLD_ORDER = {"producer", "customer", "coordinator", "admin"}
 UNRELATED = set(EVERYONE) - SEES_WORLD_ORDER
 
 
+class Clock:
+    """The page cache's clock, moved by the test."""
+
+    perf_counter = staticmethod(time.perf_counter)
+
+    def __init__(self):
+        self.now = time.time()
+
+    def time(self):
+        return self.now
+
+
 @pytest.fixture
 def one_minute(monkeypatch):
-    """The minute in the key stays the same (a test crossing one would see every page re-rendered)."""
-    import time
-    from types import SimpleNamespace
-
-    from secgo import pagecache
-
-    minute = (time.time() // 60) * 60
-    monkeypatch.setattr(pagecache, "time", SimpleNamespace(time=lambda: minute,
-                                                           perf_counter=time.perf_counter))
+    """The page cache's clock stands still (a kept page older than a minute is made again)."""
+    clock = Clock()
+    monkeypatch.setattr(pagecache, "time", clock)
+    return clock
 
 
 def _signed_in(app, names) -> dict:
@@ -619,6 +627,130 @@ def test_a_flash_message_is_shown_once_and_never_kept(app, world, producer):
 def test_a_head_request_never_keeps_an_empty_page(app, world, producer):
     _kept_order_page(app, producer)
     for path in ("/orders", WORLD_ORDER):
-        pagecache.store.items.clear()
+        app.extensions[pagecache.STORE_EXTENSION].clear()
         assert producer.head(path).status_code == 200
         assert "<html" in _page(producer, path)
+
+
+# --- pages are shared by every worker and instance through Redis ---------------------------
+
+SHARED = "secgo-test-shared-pages"
+
+
+def _second_instance(app, tmp_path, **config):
+    """Another app on the same database, as another worker or server would be."""
+    from tests.conftest import make_app
+
+    return make_app(tmp_path / "second", app.config["SQLALCHEMY_DATABASE_URI"],
+                    WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False, **config)
+
+
+def _same_browser(client, other_app):
+    """A client of the other instance carrying this client's cookies (the same phone)."""
+    other = other_app.test_client()
+    for name in (other_app.config["SESSION_COOKIE_NAME"], other_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")):
+        cookie = client.get_cookie(name)
+        if cookie is not None:
+            other.set_cookie(name, cookie.value)
+    return other
+
+
+@pytest.fixture
+def two_instances(app, tmp_path):
+    from tests.conftest import make_app
+
+    first = make_app(tmp_path / "first", app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=False,
+                     RATELIMIT_ENABLED=False, PAGE_CACHE_KEY_PREFIX=SHARED)
+    second = _second_instance(app, tmp_path, PAGE_CACHE_KEY_PREFIX=SHARED)
+    yield first, second
+    for one in (first, second):
+        one.extensions[pagecache.STORE_EXTENSION].clear()
+        with one.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_a_page_kept_by_one_instance_is_answered_by_another_and_a_change_there_shows_at_once(
+        world, two_instances, one_minute):
+    from tests.conftest import Auth
+
+    first, second = two_instances
+    make_order(first, world, product="Keo Romeat mango")
+    here = first.test_client()
+    Auth(here).login("producer")
+    assert _rendered(first, here, "/orders")
+    there = _same_browser(here, second)
+    assert not _rendered(second, there, "/orders")  # kept by the first, found by the second
+    assert _orders(there) == _orders(here)
+    assert post_update(there, "SEC-WRLD01", "note", "Counted at the gate").status_code == 303
+    assert _rendered(first, here, "/orders")  # the change made on the second
+    assert not _rendered(second, there, "/orders")
+    assert _kept_order_page(first, here)
+    ids = [CLIENT_ID.findall(_page(client)) for client in (here, there, there)]
+    every = [one for answer in ids for one in answer]
+    assert len(every) >= 6 and len(set(every)) == len(every)  # one-time ids, whoever answers
+
+
+def test_another_version_of_the_app_never_serves_a_kept_page(app):
+    from secgo.pagestore import PageStore
+
+    old = PageStore("redis://127.0.0.1:6379/0", SHARED, b"secret", build="old")
+    new = PageStore("redis://127.0.0.1:6379/0", SHARED, b"secret", build="new")
+    entry = ("200 OK", [("Content-Type", "text/html")], b"<p>old</p>", None, b"", time.time() + 60)
+    old.put(("key",), entry)
+    try:
+        assert new.get(("key",)) is None
+        assert PageStore("redis://127.0.0.1:6379/0", SHARED, b"secret", build="old").get(("key",)) == entry
+    finally:
+        old.clear()
+
+
+def test_a_page_written_into_redis_by_someone_else_is_never_served(world, two_instances, one_minute):
+    import redis
+
+    from tests.conftest import Auth
+
+    first, second = two_instances
+    here = first.test_client()
+    Auth(here).login("producer")
+    genuine = _orders(here)
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    names = list(client.scan_iter(match=f"{SHARED}:page:*"))
+    assert names and all(re.fullmatch(rf"{SHARED}:page:[0-9a-f]{{16}}:[0-9a-f]{{64}}", n.decode()) for n in names)
+    for name in names:  # the page's own signature, over a body of the attacker's
+        value = client.get(name)
+        forged = value.replace(b"Orders", b"<script>alert(1)</script>")
+        assert forged != value
+        client.set(name, forged, ex=60)
+    there = _same_browser(here, second)
+    assert _rendered(second, there, "/orders")  # not served: rendered again
+    page = _orders(there)
+    assert "alert(1)" not in page and page.count("Orders") == genuine.count("Orders")
+
+
+def test_pages_are_served_while_the_shared_store_is_unreachable(app, world, tmp_path, one_minute):
+    from tests.conftest import Auth
+
+    down = _second_instance(app, tmp_path, PAGE_CACHE_STORE_URI="redis://127.0.0.1:9/0")
+    client = down.test_client()
+    Auth(client).login("producer")
+    try:
+        assert _rendered(down, client, "/orders")
+        assert not _rendered(down, client, "/orders")  # kept in the process meanwhile
+        assert _rendered(down, client, "/issues")
+    finally:
+        with down.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_a_kept_page_is_served_for_a_minute_from_its_making_and_then_made_again(
+        app, world, client, auth, one_minute):
+    make_order(app, world, product="Keo Romeat mango")
+    auth.login("producer")
+    assert _rendered(app, client, "/orders")
+    one_minute.now += pagecache.MAX_AGE_SECONDS - 1  # across the turn of a clock minute, too
+    assert not _rendered(app, client, "/orders")
+    one_minute.now += 1
+    assert _rendered(app, client, "/orders")  # its relative times would be a minute old
+    assert not _rendered(app, client, "/orders")
