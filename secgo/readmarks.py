@@ -20,15 +20,17 @@ Marks are per person, so the page cache's key carries the person's latest mark
 (`mark_version_expr`): a kept orders list never shows a mark that opening an order cleared.
 """
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from flask import after_this_request, current_app, g, has_request_context
-from sqlalchemy import and_, event, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, event, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from .authz import visible_enquiries_clause, visible_issues_clause, visible_orders_clause
 from .extensions import db
 from .models import Enquiry, Issue, Order, ReadMark, utcnow
+from .models.base import UTCDateTime
 from .security import write_intent
 
 UNREAD_DAYS = 30
@@ -55,11 +57,12 @@ def _mark(user_id, kind: str, target):
     ).scalar_subquery()
 
 
-def unread_expr(user, kind: str, now: datetime | None = None):
+def unread_expr(user, kind: str, now: datetime | None = None, low=None):
     """SQL: the order (kind "order"), issue ("issue") or enquiry ("enquiry") of the row has news
-    for the user."""
+    for the user (`low`: their floor as SQL; floor(user, now) when not given)."""
     activity, target = _ACTIVITY[kind]
-    low = floor(user, now)
+    if low is None:
+        low = floor(user, now)
     return and_(activity > low, activity > func.coalesce(_mark(user.id, kind, target), low))
 
 
@@ -76,12 +79,28 @@ def _capped_count(stmt):
     return select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery()).scalar_subquery()
 
 
+# role -> the tab counts' statement, the person in it as binds: built once per role and process
+# (every page shows the counts; building the statement took longer than the database runs it).
+_TAB_COUNTS: dict = {}
+
+
+def _tab_counts_statement(role: str):
+    stmt = _TAB_COUNTS.get(role)
+    if stmt is None:
+        who = SimpleNamespace(is_authenticated=True, role=role, id=bindparam("tab_user", type_=Integer),
+                              organization_id=bindparam("tab_org", type_=Integer))
+        low = bindparam("tab_floor", type_=UTCDateTime())
+        orders = select(Order.id).where(visible_orders_clause(who), unread_expr(who, "order", low=low))
+        issues = select(Issue.id).where(visible_issues_clause(who), unread_expr(who, "issue", low=low))
+        stmt = _TAB_COUNTS[role] = select(_capped_count(orders), _capped_count(issues))
+    return stmt
+
+
 def tab_counts(user) -> dict:
     """{"orders": n, "issues": n}: the user's orders and issues with news, each counted up to
     COUNT_CAP + 1 (show "99+" above COUNT_CAP), in one query."""
-    orders = select(Order.id).where(visible_orders_clause(user), unread_expr(user, "order"))
-    issues = select(Issue.id).where(visible_issues_clause(user), unread_expr(user, "issue"))
-    row = db.session.execute(select(_capped_count(orders), _capped_count(issues))).one()
+    row = db.session.execute(_tab_counts_statement(user.role), {
+        "tab_user": user.id, "tab_org": user.organization_id, "tab_floor": floor(user)}).one()
     return {"orders": row[0], "issues": row[1]}
 
 

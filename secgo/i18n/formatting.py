@@ -6,7 +6,7 @@ from babel import Locale
 from babel.dates import TIMEDELTA_UNITS, parse_pattern
 from babel.units import format_unit
 from flask_babel import format_currency, format_date, format_datetime, format_decimal
-from flask_babel import format_time, format_timedelta, get_locale, ngettext, to_user_timezone
+from flask_babel import format_time, format_timedelta, get_locale, get_timezone, ngettext, to_user_timezone
 
 from ..models import utcnow
 
@@ -57,6 +57,23 @@ def script_date_formats(code: str) -> dict:
     }
 
 
+# (what, language, time zone, value, form) -> the text. A list writes twenty dates and
+# quantities and a timeline thirty, and Babel takes a while over each (about a tenth of a
+# page's making); the text depends on nothing else, so it is made once per process.
+_WRITTEN: dict = {}
+_WRITTEN_MAX = 8192
+
+
+def _written(key: tuple, make) -> str:
+    text = _WRITTEN.get(key)
+    if text is None:
+        text = make()
+        if len(_WRITTEN) >= _WRITTEN_MAX:
+            _WRITTEN.clear()
+        _WRITTEN[key] = text
+    return text
+
+
 def format_when(value: datetime | None, fmt: str = "medium") -> str:
     """Date and time of an aware datetime in the viewer's language and time zone.
 
@@ -67,14 +84,19 @@ def format_when(value: datetime | None, fmt: str = "medium") -> str:
         return ""
     if fmt not in ("short", "medium"):
         return format_datetime(value, fmt)
-    patterns = moment_patterns(get_locale())
+    locale = get_locale()
     this_year = fmt == "short" and to_user_timezone(value).year == to_user_timezone(utcnow()).year
-    return format_datetime(value, patterns["noyear" if this_year else "year"])
+    form = "noyear" if this_year else "year"
+    return _written(("when", str(locale), str(get_timezone()), value, form),
+                    lambda: format_datetime(value, moment_patterns(locale)[form]))
 
 
 def format_day(value: date | datetime | None, fmt: str = "medium") -> str:
     """A date (a datetime is first moved to the viewer's time zone)."""
-    return format_date(value, fmt) if value else ""
+    if not value:
+        return ""
+    zone = str(get_timezone()) if isinstance(value, datetime) else ""
+    return _written(("day", str(get_locale()), zone, value, fmt), lambda: format_date(value, fmt))
 
 
 def format_clock(value: datetime | time | None, fmt: str = "short") -> str:
@@ -147,6 +169,11 @@ def format_quantity(value, unit: str | None = None) -> str:
     """A quantity, with its unit named in the viewer's language where we know the unit."""
     if value is None:
         return ""
+    return _written(("qty", str(get_locale()), "", (value, type(value)), unit),
+                    lambda: _quantity(value, unit))
+
+
+def _quantity(value, unit: str | None) -> str:
     number = value.normalize() if isinstance(value, Decimal) else value
     if not unit:
         return format_decimal(number)
