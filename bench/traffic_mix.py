@@ -99,54 +99,60 @@ class Person:
                 "SELECT reference FROM orders WHERE producer_org_id = :org "
                 "ORDER BY last_activity_at DESC, id DESC LIMIT 1"), {"org": self.who["org"]}).scalar()
 
-    def page(self, path: str) -> tuple[str, requests.Response]:
+    def page(self, kind: str, path: str) -> tuple[str, requests.Response, float]:
+        """(kind, answer, milliseconds) of a GET, checked to be this person's page."""
+        started = time.perf_counter()
         r = self.session.get(self.base + path, timeout=60)
+        ms = (time.perf_counter() - started) * 1000
         if r.status_code == 200 and r.headers.get("Content-Type", "").startswith("text/html"):
             m = USER_RE.search(r.text)
             if not m or m[1] != str(self.who["id"]):
                 raise Stale(f"{path} for user {self.who['id']} showed user {m and m[1]}")
-        return path, r
+        return kind, r, ms
 
-    def browse(self):
+    def browse(self) -> list:
         """The next of: orders list, an order page, issues list."""
         self.step += 1
         kind = ("list", "order", "issues")[self.step % 3]
         if kind == "list":
-            return "GET /orders", *self.page("/orders")[1:]
+            return [self.page("GET /orders", "/orders")]
         if kind == "order":
-            return "GET /orders/<ref>", *self.page(f"/orders/{self.rnd.choice(self.who['orders'])}")[1:]
-        return "GET /issues", *self.page("/issues")[1:]
+            return [self.page("GET /orders/<ref>", f"/orders/{self.rnd.choice(self.who['orders'])}")]
+        return [self.page("GET /issues", "/issues")]
 
-    def post(self, path, data):
+    def post(self, kind, path, data) -> tuple[str, requests.Response, float]:
         data = {**data, "client_id": str(uuid.uuid4()), "csrf_token": self.session.headers.get("X-CSRFToken")}
-        return self.session.post(self.base + path, data=data, timeout=60,
-                                 headers={"Accept": "application/json"})
+        started = time.perf_counter()
+        r = self.session.post(self.base + path, data=data, timeout=60, headers={"Accept": "application/json"})
+        return kind, r, (time.perf_counter() - started) * 1000
 
-    def write(self):
-        """A write this person may make, then the view that must show it at once."""
+    def write(self) -> list:
+        """A write this person may make, then the view that must show it at once (each
+        request counted on its own: the view is a page served like any other)."""
         who, text = self.who, f"mix {uuid.uuid4().hex[:10]}"
         if who["role"] == "customer" and who["waiting"]:
             update_id, ref = who["waiting"].pop()
-            r = self.post(f"/orders/{ref}/updates/{update_id}/confirm", {"comment": text})
-            return "POST confirm", r
+            return [self.post("POST confirm", f"/orders/{ref}/updates/{update_id}/confirm", {"comment": text})]
         if who["role"] == "producer" or not who["issues"]:
             if who["role"] != "producer":
                 return self.browse()
             ref = self.rnd.choice(who["orders"])
-            r = self.post(f"/orders/{ref}/updates", {"status": "note", "note": text})
-            if r.status_code < 300:
-                _path, listing = self.page("/orders")
-                first = FIRST_ORDER_RE.search(listing.text)
-                if not first or first[1] != self.latest():  # (someone may have written since)
-                    raise Stale(f"/orders of {who['username']} does not lead with its latest order")
-            return "POST note", r
+            posted = self.post("POST note", f"/orders/{ref}/updates", {"status": "note", "note": text})
+            if posted[1].status_code >= 300:
+                return [posted]
+            shown = self.page("GET /orders (after a note)", "/orders")
+            first = FIRST_ORDER_RE.search(shown[1].text)
+            if not first or first[1] != self.latest():  # (someone may have written since)
+                raise Stale(f"/orders of {who['username']} does not lead with its latest order")
+            return [posted, shown]
         issue = self.rnd.choice(who["issues"])
-        r = self.post(f"/issues/{issue}/comments", {"body": text})
-        if r.status_code < 300:
-            _path, shown = self.page(f"/issues/{issue}")
-            if text not in shown.text:
-                raise Stale(f"issue {issue} does not show the comment just written")
-        return "POST comment", r
+        posted = self.post("POST comment", f"/issues/{issue}/comments", {"body": text})
+        if posted[1].status_code >= 300:
+            return [posted]
+        shown = self.page("GET /issues/<id> (after a comment)", f"/issues/{issue}")
+        if text not in shown[1].text:
+            raise Stale(f"issue {issue} does not show the comment just written")
+        return [posted, shown]
 
 
 class Stale(Exception):
@@ -172,8 +178,9 @@ def kept_share(log: Path, offset: int) -> dict:
 
 
 def run_mix(base: str, url: str, crowd: list[dict], seconds: int, concurrency: int, seed: int = 7,
-            log: Path | None = None) -> dict:
-    """Threads pick people at random and make their next request until time is up."""
+            log: Path | None = None, warmup: int = 0) -> dict:
+    """Threads pick people at random and make their next request until time is up; what
+    they do in the first `warmup` seconds is not counted (the steady state is measured)."""
     from sqlalchemy import create_engine
 
     rnd = random.Random(seed)
@@ -186,8 +193,9 @@ def run_mix(base: str, url: str, crowd: list[dict], seconds: int, concurrency: i
     statuses: dict[str, dict] = {}
     stale, errors = [], []
     guard = threading.Lock()
-    log_offset = log.stat().st_size if log else 0
-    stop = time.monotonic() + seconds
+    log_offset = [log.stat().st_size if log else 0]
+    measured_from = time.monotonic() + warmup
+    stop = measured_from + seconds
 
     def worker(seed):
         r = random.Random(seed)
@@ -195,15 +203,18 @@ def run_mix(base: str, url: str, crowd: list[dict], seconds: int, concurrency: i
             person = r.choice(persons)
             if not person.lock.acquire(blocking=False):
                 continue
+            counted = time.monotonic() >= measured_from
             try:
-                started = time.perf_counter()
-                kind, response = (person.write() if r.random() < WRITE_SHARE else person.browse())
-                ms = (time.perf_counter() - started) * 1000
+                # A write is mostly followed by its check view: writes stay WRITE_SHARE of requests.
+                done = person.write() if r.random() < WRITE_SHARE / (1 - WRITE_SHARE) else person.browse()
+                if not counted:
+                    continue
                 with guard:
-                    times.setdefault(kind, []).append(ms)
-                    statuses.setdefault(kind, {}).setdefault(response.status_code, 0)
-                    statuses[kind][response.status_code] += 1
-            except Stale as err:
+                    for kind, response, ms in done:
+                        times.setdefault(kind, []).append(ms)
+                        statuses.setdefault(kind, {}).setdefault(response.status_code, 0)
+                        statuses[kind][response.status_code] += 1
+            except Stale as err:  # counted in the warm-up too
                 with guard:
                     stale.append(str(err))
             except requests.RequestException as err:
@@ -213,22 +224,27 @@ def run_mix(base: str, url: str, crowd: list[dict], seconds: int, concurrency: i
                 person.lock.release()
 
     threads = [threading.Thread(target=worker, args=(rnd.random(),)) for _ in range(concurrency)]
-    started = time.monotonic()
     for t in threads:
         t.start()
+    if warmup:
+        time.sleep(max(0.0, measured_from - time.monotonic()))
+        log_offset[0] = log.stat().st_size if log else 0
+        print(f"  warmed up for {warmup} s; measuring {seconds} s ...", flush=True)
     for t in threads:
         t.join()
-    elapsed = time.monotonic() - started
+    elapsed = time.monotonic() - measured_from
     engine.dispose()
     every = [ms for values in times.values() for ms in values]
     by_kind = {k: {"count": len(v), "p50_ms": round(common.percentile(v, 50), 1),
                    "p95_ms": round(common.percentile(v, 95), 1), "statuses": statuses[k]}
                for k, v in sorted(times.items())}
     bad = sum(n for s in statuses.values() for code, n in s.items() if code >= 400)
-    return {"requests": len(every), "rps": len(every) / elapsed, "p50_ms": round(common.percentile(every, 50), 1),
+    writes = sum(len(v) for k, v in times.items() if k.startswith("POST"))
+    return {"requests": len(every), "write_share": round(writes / max(1, len(every)), 3),
+            "rps": len(every) / elapsed, "p50_ms": round(common.percentile(every, 50), 1),
             "p95_ms": round(common.percentile(every, 95), 1), "by_kind": by_kind, "refused_or_failed": bad,
             "stale": stale[:20], "stale_count": len(stale), "errors": errors[:20], "error_count": len(errors),
-            "page_cache": kept_share(log, log_offset) if log else {}}
+            "page_cache": kept_share(log, log_offset[0]) if log else {}}
 
 
 def hello_rps(base: str, seconds: int, concurrency: int) -> float:
@@ -266,9 +282,13 @@ def run_db(kind: str, args) -> dict:
         engine.dispose()
         crowd = people(url, args.users)
         out = {"database": kind, "data": counts, "people": {r: sum(p["role"] == r for p in crowd) for r in MIX}}
-        env = common.server_env(url, tmp / "instance", SECGO_RATELIMIT_ENABLED="0")
+        # Kept pages shared by both workers through Redis, as in production (README).
+        env = common.server_env(url, tmp / "instance", SECGO_RATELIMIT_ENABLED="0",
+                                SECGO_PAGE_CACHE_STORE_URI=args.page_store,
+                                SECGO_PAGE_CACHE_KEY_PREFIX=f"bench-mix-{uuid.uuid4().hex[:12]}")
         with common.Server(env, workers=args.workers) as server:
-            out["mix"] = run_mix(server.base, url, crowd, args.seconds, args.concurrency, log=server.log)
+            out["mix"] = run_mix(server.base, url, crowd, args.seconds, args.concurrency, log=server.log,
+                                 warmup=args.warmup)
             out["server_errors"] = server.errors_in_log()
         with common.Server(common.server_env(url, tmp / "instance"), workers=args.workers,
                            app="bench.hello:app") as hello:
@@ -283,7 +303,8 @@ def run_db(kind: str, args) -> dict:
 
 def report(results: list[dict], args) -> str:
     lines = [f"Traffic mix ({common.machine()}; gunicorn -w {args.workers} sync; scale {args.scale}; "
-             f"{args.users} people, {args.concurrency} at a time, {args.seconds} s, "
+             f"{args.users} people, {args.concurrency} at a time, {args.seconds} s measured after "
+             f"{args.warmup} s of warm-up, kept pages in {args.page_store.split(':')[0]}, "
              f"{int(WRITE_SHARE * 100)}% writes)", ""]
     for r in results:
         d, m = r["data"], r["mix"]
@@ -292,7 +313,7 @@ def report(results: list[dict], args) -> str:
                   f"people: {r['people']}", ""]
         rows = [[k, v["count"], v["p50_ms"], v["p95_ms"], v["statuses"]] for k, v in m["by_kind"].items()]
         lines.append(common.md_table(["request", "count", "p50 ms", "p95 ms", "answers"], rows))
-        lines += ["", f"Mix: {m['rps']:.0f} req/s, p50 {m['p50_ms']} ms, p95 {m['p95_ms']} ms (round trip); "
+        lines += ["", f"Mix: {m['rps']:.0f} req/s ({m.get('write_share', 0):.1%} writes), p50 {m['p50_ms']} ms, p95 {m['p95_ms']} ms (round trip); "
                   f"hello world {r['hello_rps']:.0f} req/s; ratio **{r['ratio']}** (target ≥ {RATIO_TARGET}); "
                   f"stale or someone else's pages: {m['stale_count']}; client errors: {m['error_count']}; "
                   f"server errors: {len(r['server_errors'])} — {'ok' if ok else '**MISSED**'}", ""]
@@ -310,8 +331,12 @@ def main(argv=None):
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full data size")
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=0,
+                        help="seconds of the mix before measuring (0: from a cold page cache)")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--page-store", default="redis://127.0.0.1:6379/0",
+                        help="where the workers share kept pages (memory:// for each its own)")
     args = parser.parse_args(argv)
     results = []
     for kind in args.db.split(","):
