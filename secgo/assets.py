@@ -300,6 +300,11 @@ class Recent:
                 _key, dropped = self.items.popitem(last=False)
                 self.total -= self.weigh(dropped)
 
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+            self.total = 0
+
     def get_or_make(self, key, make):
         value = self.get(key)
         if value is None:

@@ -132,8 +132,7 @@ class PageStore:
 
     def clear(self) -> None:
         """Forget every kept page of this app, here and in Redis."""
-        self.local.items.clear()
-        self.local.total = 0
+        self.local.clear()
         if self.shared:
             client = self._redis()
             for name in client.scan_iter(match=self.prefix + "*", count=500):

@@ -57,9 +57,10 @@ def script_date_formats(code: str) -> dict:
     }
 
 
-# (what, language, time zone, value, form) -> the text. A list writes twenty dates and
-# quantities and a timeline thirty, and Babel takes a while over each (about a tenth of a
-# page's making); the text depends on nothing else, so it is made once per process.
+# (what, language, and all else its text depends on) -> the text. A list writes twenty dates
+# and quantities and a timeline thirty relative times, and Babel takes a while over each
+# (about a tenth of a page's making); the text depends on nothing else, so it is made once
+# per process.
 _WRITTEN: dict = {}
 _WRITTEN_MAX = 8192
 
@@ -118,7 +119,6 @@ def format_duration(value: timedelta | None) -> str:
     return _timedelta_text(value.total_seconds(), add_direction=False) if value is not None else ""
 
 
-_SPANS: dict = {}  # (language, unit, number, direction) -> the words; lists show many of them
 THRESHOLD = 1.1
 
 
@@ -132,15 +132,10 @@ def _timedelta_text(seconds: float, add_direction: bool) -> str:
         if value >= THRESHOLD or unit == "second":
             if unit == "second" and value > 0:
                 value = max(1, value)
-            key = (str(locale), unit, int(round(value)), add_direction, add_direction and seconds >= 0)
+            key = ("span", str(locale), unit, int(round(value)), add_direction, add_direction and seconds >= 0)
             break
-    text = _SPANS.get(key)
-    if text is None:
-        text = format_timedelta(timedelta(seconds=seconds), add_direction=add_direction, threshold=THRESHOLD)
-        if len(_SPANS) >= 4096:
-            _SPANS.clear()
-        _SPANS[key] = text
-    return text
+    return _written(key, lambda: format_timedelta(timedelta(seconds=seconds), add_direction=add_direction,
+                                                  threshold=THRESHOLD))
 
 
 def format_number(value, decimals: int | None = None) -> str:
