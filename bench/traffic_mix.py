@@ -90,14 +90,19 @@ class Person:
         self.lock = threading.Lock()  # one request at a time per person, as on one phone
         self.step = 0
 
-    def latest(self) -> str:
-        """The producer's order with the latest activity, as the database has it now."""
+    def leads_rightly(self, first: str, written: str, client_id: str) -> bool:
+        """A list shown after a note leads with the order written to, or with one whose latest
+        activity is no older than that note (someone wrote to it since); a stale page leads
+        with an order last active before the note."""
         from sqlalchemy import text
 
+        if first == written:
+            return True
         with self.engine.connect() as conn:
-            return conn.execute(text(
-                "SELECT reference FROM orders WHERE producer_org_id = :org "
-                "ORDER BY last_activity_at DESC, id DESC LIMIT 1"), {"org": self.who["org"]}).scalar()
+            return bool(conn.execute(text(
+                "SELECT (SELECT last_activity_at FROM orders WHERE reference = :first "
+                "AND producer_org_id = :org) >= (SELECT recorded_at FROM status_updates "
+                "WHERE client_id = :cid)"), {"first": first, "org": self.who["org"], "cid": client_id}).scalar())
 
     def page(self, kind: str, path: str) -> tuple[str, requests.Response, float]:
         """(kind, answer, milliseconds) of a GET, checked to be this person's page."""
@@ -120,8 +125,9 @@ class Person:
             return [self.page("GET /orders/<ref>", f"/orders/{self.rnd.choice(self.who['orders'])}")]
         return [self.page("GET /issues", "/issues")]
 
-    def post(self, kind, path, data) -> tuple[str, requests.Response, float]:
-        data = {**data, "client_id": str(uuid.uuid4()), "csrf_token": self.session.headers.get("X-CSRFToken")}
+    def post(self, kind, path, data, client_id=None) -> tuple[str, requests.Response, float]:
+        data = {**data, "client_id": client_id or str(uuid.uuid4()),
+                "csrf_token": self.session.headers.get("X-CSRFToken")}
         started = time.perf_counter()
         r = self.session.post(self.base + path, data=data, timeout=60, headers={"Accept": "application/json"})
         return kind, r, (time.perf_counter() - started) * 1000
@@ -137,13 +143,14 @@ class Person:
             if who["role"] != "producer":
                 return self.browse()
             ref = self.rnd.choice(who["orders"])
-            posted = self.post("POST note", f"/orders/{ref}/updates", {"status": "note", "note": text})
+            client_id = str(uuid.uuid4())
+            posted = self.post("POST note", f"/orders/{ref}/updates", {"status": "note", "note": text}, client_id)
             if posted[1].status_code >= 300:
                 return [posted]
             shown = self.page("GET /orders (after a note)", "/orders")
             first = FIRST_ORDER_RE.search(shown[1].text)
-            if not first or first[1] != self.latest():  # (someone may have written since)
-                raise Stale(f"/orders of {who['username']} does not lead with its latest order")
+            if not first or not self.leads_rightly(first[1], ref, client_id):
+                raise Stale(f"/orders of {who['username']} does not lead with the order just written to")
             return [posted, shown]
         issue = self.rnd.choice(who["issues"])
         posted = self.post("POST comment", f"/issues/{issue}/comments", {"body": text})
