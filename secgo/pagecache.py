@@ -1,7 +1,7 @@
 """Pages seen again are answered before Flask runs, and are never stale.
 
-A page whose view is decorated with `@cached_page` (the orders and issues lists, the order page) is kept, as the final
-answer sent (status, headers, compressed body), per user, address (path and query), the
+A page whose view is decorated with `@cached_page(kind)` (the orders and issues lists, the
+order page) is kept, as the final answer sent (status, headers, compressed body), per user, address (path and query), the
 inputs of language and time zone (the user's settings, the language cookie,
 Accept-Language), the session's CSRF secret, Accept-Encoding and the *data
 version* of what the user may see: the organizations `authz.visible_orgs_clause` gives the
@@ -19,13 +19,33 @@ in the database, whichever process made the change; and a kept page is served fo
 old (each page its own minute from its render, rather than all of them going cold together
 as the clock turns a minute).
 
+The order page (kind "order", the order's `reference` in its address) shows one order, not all the
+person's: its key holds, instead of the organizations' figures, that order's own
+`orders.data_version` — read only when the person may see the order (authz's rule on the
+order itself: NULL, so not kept, for anyone else; so who may see it is decided again at every
+answer, in the same query) — the person's read mark of that order (the page's "new since your
+last visit" divider) and the two numbers of the tab bar (their orders and issues with news,
+readmarks.tab_count_exprs: a kept order page shows the numbers its key holds). The same hook
+puts the order's version up with any change to the order, its updates, confirmations,
+delivery, links, documents, photos, issues, their comments and events, and every order of an
+edited organization (its name, its cluster's and its people's are on the page) or over a
+crossing whose papers checklist changed. So a write on another order leaves the page kept
+unless the tab bar's numbers move.
+
+The issues list (kind "issues") is keyed the same way as the orders list, but by `organizations.issues_version`
+instead of `data_version` — +1 with a change to an issue, its comments or events, to the
+organizations or crossing of an order (what the list shows of it) and with an edited
+organization and its partners — with the person's latest read mark of an issue and the tab
+bar's numbers (as the order page): a note on an order leaves everyone's issues list kept
+unless their tab bar's numbers move.
+
 Kept pages live in secgo/pagestore.py: in the process that served them and in Redis, shared
 by every worker and instance (the key is the same wherever it is computed).
 
 `PageFront` wraps the WSGI app: for a GET of such a page it reads the signed session cookie,
 and in one query checks the sign-in (`UserSession.live_since`, as secgo.authn.load_user) and
-reads the user and the data version; on a hit it answers (or answers 304 to a matching
-If-None-Match) without running Flask. That query is built with SQLAlchemy Core from the
+reads the user and the versions its kind needs; on a hit it answers (or answers 304 to a
+matching If-None-Match) without running Flask. That query is built with SQLAlchemy Core from the
 `authz` rule and compiled once per engine, then run on the driver's connection (a hit costs
 a fraction of a millisecond). Anything else, and every miss, goes to Flask, and the view's
 answer is kept on its way out. A session with a flash message waiting is never served.
@@ -38,8 +58,7 @@ and is compressed then (about a millisecond, against several for a render); such
 has no ETag, so a browser never revalidates an old copy with its used ids. Opening the order
 page moves the person's read mark when there is news: that answer is not kept (the mark
 is in the key: it would never be asked for again), so a page answered from memory is always
-one whose visit would have moved nothing. What the order page shows and no organization's
-version covers is the route's expected arrival (a rollup refreshed in the background): a
+one whose visit would have moved nothing. What the order page shows and no version covers is the route's expected arrival (a rollup refreshed in the background): a
 kept page shows a refresh at most a minute late, as it shows relative times.
 """
 import secrets
@@ -50,27 +69,29 @@ from functools import wraps
 from itertools import chain
 from types import SimpleNamespace
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_login import current_user
-from sqlalchemy import (Integer, and_, bindparam, case, event, func, literal_column, select, union,
-                        update)
+from sqlalchemy import (Integer, and_, bindparam, case, event, func, literal_column, or_, select,
+                        union, update)
 from sqlalchemy.orm import Session, aliased
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 
 from .assets import FILL_LATER, encode_for
-from .authz import visible_orgs_clause
+from .authz import visible_orders_clause, visible_orgs_clause
 from .extensions import db
 from .i18n import LANG_COOKIE
-from .models import (Attachment, AuditEvent, Cluster, Issue, Notification, Order, Organization, PushDelivery,
+from .models import (Attachment, AuditEvent, Cluster, CrossingRequirement, Issue, Notification, Order, Organization, PushDelivery,
                      ReadMark, User, UserSession, utcnow)
+from .models.base import UTCDateTime
+from .models.order import normalize_reference
 from .models.user import ROLES, parse_login_id
 from .ops.observe import kept_answer_seen
 from .pagestore import PageStore, code_digest
-from .readmarks import mark_floor_low, mark_version_expr
+from .readmarks import floor_expr, mark_floor_low, mark_version_expr, tab_count_exprs
 
 KEY_ENVIRON = "secgo.page_key"
-READ_KEY_ENVIRON = "secgo.page_key_read"  # PageFront's key of a page it did not have
+READ_KEY_ENVIRON = "secgo.page_key_read"  # (key, tab numbers) PageFront read for a page it did not have
 MAX_AGE_SECONDS = 60  # relative times on a kept page are at most this old
 UNCACHED_HEADERS = {"set-cookie", "server-timing", "content-length", "x-request-id"}
 
@@ -94,29 +115,46 @@ _ME = "page_cache_user"
 _me = aliased(User, name=_ME)
 
 
-def _seen_by_role(aggregate):
-    """The aggregate over the organizations the row's user may see: one subquery per role,
-    of which the database evaluates only the user's (NULL for no known role)."""
+_MY_CREATION = literal_column(f"{_ME}.created_at", UTCDateTime)
+
+
+def _by_role(make):
+    """make(a user of each role whose id, organization and creation are the row's columns): one
+    subquery per role, of which the database evaluates only the row's user's (NULL for no
+    known role)."""
     whens = []
     for role in ROLES:
         who = SimpleNamespace(is_authenticated=True, role=role,
                               id=literal_column(f"{_ME}.id", Integer),
-                              organization_id=literal_column(f"{_ME}.organization_id", Integer))
-        seen = select(aggregate).select_from(Organization).where(visible_orgs_clause(who))
-        whens.append((_me.role == role, seen.scalar_subquery()))
+                              organization_id=literal_column(f"{_ME}.organization_id", Integer),
+                              created_at=_MY_CREATION)
+        whens.append((_me.role == role, make(who)))
     return case(*whens)
 
 
-def user_and_version_statement():
-    """The user of a live sign-in and the data version of what they may see, in one SELECT
-    (binds: sid, secret_hash, seen_after, mark_floor)."""
+def _seen_by_role(aggregate):
+    """The aggregate over the organizations the row's user may see."""
+    return _by_role(lambda who: select(aggregate).select_from(Organization)
+                    .where(visible_orgs_clause(who)).scalar_subquery())
+
+
+def _order_seen(column):
+    """The column of the order in the address (bind "reference"), if the row's user may see it."""
+    return _by_role(lambda who: select(column).where(
+        Order.reference == bindparam("reference"), visible_orders_clause(who)).scalar_subquery())
+
+
+def _tab_count(index):
+    low = floor_expr(_MY_CREATION, bindparam("mark_floor", type_=UTCDateTime))
+    return _by_role(lambda who: tab_count_exprs(who, low)[index])
+
+
+def _signed_in(*columns):
+    """The user of a live sign-in, with these columns (binds: sid, secret_hash, seen_after)."""
     return (
         select(_me.id, and_(_me.active, _me.password_hash.is_not(None)),  # User.is_active
                _me.locale, _me.timezone, _me.role, _me.display_name, _me.organization_id,
-               _seen_by_role(func.count()),
-               _seen_by_role(func.coalesce(func.sum(Organization.id), 0)),
-               _seen_by_role(func.coalesce(func.sum(Organization.data_version), 0)),
-               mark_version_expr(_me.id, _me.created_at, bindparam("mark_floor")), _me.data_saver)
+               *columns, _me.data_saver)
         .select_from(UserSession).join(_me, _me.id == UserSession.user_id)
         .where(UserSession.id == bindparam("sid"),
                UserSession.secret_hash == bindparam("secret_hash"),
@@ -124,53 +162,103 @@ def user_and_version_statement():
     )
 
 
+def user_and_version_statement():
+    """The user of a live sign-in and the data version of what they may see, in one SELECT
+    (binds: sid, secret_hash, seen_after, mark_floor): the lists' key."""
+    return _signed_in(_seen_by_role(func.count()),
+                      _seen_by_role(func.coalesce(func.sum(Organization.id), 0)),
+                      _seen_by_role(func.coalesce(func.sum(Organization.data_version), 0)),
+                      mark_version_expr(_me.id, _me.created_at, bindparam("mark_floor")))
+
+
+def user_and_issues_statement():
+    """The user of a live sign-in, the version of the issues list of the organizations they
+    may see, their unread counts (the tab bar's numbers) and their latest read mark of an
+    issue, in one SELECT (binds: sid, secret_hash, seen_after, mark_floor): the issues list's
+    key."""
+    return _signed_in(_seen_by_role(func.count()),
+                      _seen_by_role(func.coalesce(func.sum(Organization.id), 0)),
+                      _seen_by_role(func.coalesce(func.sum(Organization.issues_version), 0)),
+                      _tab_count(0), _tab_count(1),
+                      mark_version_expr(_me.id, _me.created_at, bindparam("mark_floor"), "issue"))
+
+
+def user_and_order_statement():
+    """The user of a live sign-in, the data version of one order if they may see it (NULL
+    otherwise), their unread counts (the tab bar's numbers) and their read mark of the order,
+    in one SELECT (binds: sid, secret_hash, seen_after, mark_floor, reference): the order
+    page's key."""
+    mark = select(ReadMark.seen_at).where(
+        ReadMark.user_id == _me.id, ReadMark.kind == "order",
+        ReadMark.target_id == select(Order.id).where(Order.reference == bindparam("reference"))
+        .scalar_subquery()).scalar_subquery()
+    return _signed_in(_order_seen(Order.data_version), _tab_count(0), _tab_count(1), mark)
+
+
 class _Compiled:
-    """The statement compiled for one engine's dialect: SQL text, and how to bind its values."""
+    """A statement compiled for one engine's dialect: SQL text, and how to bind its values."""
 
-    GIVEN = ("sid", "secret_hash", "seen_after", "mark_floor")
-
-    def __init__(self, dialect):
-        compiled = user_and_version_statement().compile(dialect=dialect)
+    def __init__(self, statement, given, dialect):
+        compiled = statement.compile(dialect=dialect)
         self.sql = compiled.string
         self.positions = compiled.positiontup if compiled.positional else None
         # The constants (roles, 0) processed once here; the request's values in params().
-        self.values = compiled.construct_params(dict.fromkeys(self.GIVEN))
+        self.values = compiled.construct_params(dict.fromkeys(given))
         self.processors = {}
         for bind, name in compiled.bind_names.items():
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is None:
                 continue
-            if name in self.GIVEN:
+            if name in given:
                 self.processors[name] = processor
             else:
                 self.values[name] = processor(self.values[name])
 
-    def params(self, sid, secret_hash, seen_after, mark_floor):
-        values = dict(self.values, sid=sid, secret_hash=secret_hash, seen_after=seen_after,
-                      mark_floor=mark_floor)
+    def params(self, **given):
+        values = dict(self.values, **given)
         for name, processor in self.processors.items():
             values[name] = processor(values[name])
         return values if self.positions is None else [values[n] for n in self.positions]
 
 
-_compiled: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # engine -> _Compiled
+_compiled: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # engine -> {kind: _Compiled}
+_GIVEN = ("sid", "secret_hash", "seen_after", "mark_floor")
+# The kinds of kept page (cached_page's argument): their key's statement and its binds.
+_STATEMENTS = {"orders": (user_and_version_statement, _GIVEN),
+               "issues": (user_and_issues_statement, _GIVEN),
+               "order": (user_and_order_statement, (*_GIVEN, "reference"))}
+KINDS = tuple(_STATEMENTS)
 
 
-def user_and_version(engine, connection, login_id: str, idle_limit):
-    """(user id, active, locale, time zone, role, name, organization, organizations seen,
-    sum of their ids, sum of their versions, their latest read mark) of the user of a live sign-in (a Flask-Login
-    id), from a DB-API connection of the engine; None when the sign-in is unknown or ended.
-    Everything of the user that a page shows or depends on is in it."""
+def user_and_version(engine, connection, login_id: str, idle_limit, kind="orders", reference=None):
+    """The user of a live sign-in (a Flask-Login id) and what the key of their page of this
+    kind needs, from a DB-API connection of the engine; None when the sign-in is unknown or
+    ended: (user id, active, locale, time zone, role, name, organization, *seen, their read
+    mark, data saver), where seen is, for the orders list, (organizations seen, sum of their
+    ids, sum of their versions) and the mark their latest; for the issues list, (organizations
+    seen, sum of their ids, sum of their issues lists' versions, their orders and issues with
+    news) and the mark their latest of an issue; for the page of the order with this
+    reference, (the order's data version or None when they may not see it, their orders and
+    issues with news) and the mark theirs of the order. Everything of the user that a page
+    shows or depends on is in it."""
     parsed = parse_login_id(login_id)
     if parsed is None:
         return None
-    compiled = _compiled.get(engine)
+    now = utcnow()
+    sid, secret_hash = parsed
+    values = {"sid": sid, "secret_hash": secret_hash, "seen_after": now - idle_limit,
+              "mark_floor": mark_floor_low(now)}
+    if kind == "order":
+        values["reference"] = normalize_reference(reference)
+        if values["reference"] is None:
+            return None
+    compiled = _compiled.setdefault(engine, {}).get(kind)
     if compiled is None:
-        compiled = _compiled[engine] = _Compiled(engine.dialect)
+        make, given = _STATEMENTS[kind]
+        compiled = _compiled[engine][kind] = _Compiled(make(), given, engine.dialect)
     cursor = connection.cursor()
     try:
-        now = utcnow()
-        cursor.execute(compiled.sql, compiled.params(*parsed, now - idle_limit, mark_floor_low(now)))
+        cursor.execute(compiled.sql, compiled.params(**values))
         return cursor.fetchone()
     finally:
         cursor.close()
@@ -181,14 +269,14 @@ def page_key(environ, cookies, session_data, user_id: int, row) -> tuple | None:
     row (user_and_version); None when the page must not be cached."""
     if "_flashes" in session_data or "csrf_token" not in session_data or row is None:
         return None
-    _user_id, _active, locale, tz, role, name, org, orgs, org_ids, version, marked, saver = row
-    if orgs is None:  # a role that sees no organization
+    _user_id, _active, locale, tz, role, name, org, *seen, marked, saver = row
+    if seen[0] is None:  # a role that sees no organization, or an order not theirs
         return None
     return (environ.get("PATH_INFO"), environ.get("QUERY_STRING", ""), user_id, locale, tz,
             role, name, org,
             cookies.get(LANG_COOKIE, ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""),
-            session_data["csrf_token"], int(orgs), int(org_ids),
-            int(version), str(marked), bool(saver), environ.get("HTTP_SAVE_DATA", ""))
+            session_data["csrf_token"], *(int(n) for n in seen), str(marked), bool(saver),
+            environ.get("HTTP_SAVE_DATA", ""))
 
 
 def one_time_id() -> str:
@@ -201,8 +289,10 @@ def one_time_id() -> str:
 
 
 def not_kept() -> None:
-    """This answer is not to be kept (what its key says changes as it is made)."""
+    """This answer is not to be kept (what its key says changes as it is made): its tab bar
+    counts as it is made, too."""
     request.environ.pop(KEY_ENVIRON, None)
+    g.pop("tab_counts", None)
 
 
 def _filled(body: bytes, placeholder: bytes, accept_encoding: str) -> tuple[str, bytes]:
@@ -218,27 +308,47 @@ def _fill_headers(headers, encoding: str) -> list:
     return kept if encoding == "identity" else [*kept, ("Content-Encoding", encoding)]
 
 
-def cached_page(view):
-    """Keep the view's answer for PageFront while the data it shows has not changed."""
+def tab_numbers(row, kind) -> dict | None:
+    """The tab bar's numbers the key of an order page or of the issues list holds (its row of
+    user_and_version: the two columns before the mark); None for the orders list (it counts
+    them as it is made: the organizations' versions cover every change to them)."""
+    if kind == "orders" or row is None:
+        return None
+    return {"orders": row[-4], "issues": row[-3]}
 
+
+def cached_page(kind: str):
+    """Keep the view's answer for PageFront while the data it shows has not changed; `kind`
+    (KINDS) says which versions it is keyed by: "orders" (the organizations'), "issues" (their
+    issues lists'), "order" (the order in the address's `reference`)."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+    return lambda view: _cached(view, kind)
+
+
+def _cached(view, kind):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if current_app.config.get("PAGE_CACHE", True) and current_user.is_authenticated:
             # The key PageFront read before Flask ran, when it is this user's: the versions in
             # it are no newer than the data the view reads now, so the page is never newer
             # under its key than it shows (a version read later could be).
-            key = request.environ.get(READ_KEY_ENVIRON)
+            key, numbers = request.environ.get(READ_KEY_ENVIRON) or (None, None)
             if key is None or key[2] != current_user.id:
                 conn = db.session.connection()
                 row = user_and_version(conn.engine, conn.connection.driver_connection,
                                        current_user.get_id(),
-                                       current_app.config["REMEMBER_COOKIE_DURATION"])
+                                       current_app.config["REMEMBER_COOKIE_DURATION"], kind,
+                                       kwargs.get("reference"))
                 key = page_key(request.environ, request.cookies, session, current_user.id, row)
+                numbers = tab_numbers(row, kind)
             if key is not None:
                 request.environ[KEY_ENVIRON] = key
+                if numbers is not None:  # the tab bar shows the numbers the key holds
+                    g.tab_counts = numbers
         return view(*args, **kwargs)
 
-    wrapper.secgo_cached_page = True
+    wrapper.secgo_cached_page = kind
     return wrapper
 
 
@@ -268,23 +378,26 @@ class PageFront:
                 return [body]
         return self._keep(environ, start_response)
 
-    def _cacheable(self, environ) -> bool:
+    def _cacheable(self, environ) -> tuple[str, dict] | None:
+        """(kind, the address's arguments) when it is a kept page's; None otherwise."""
         try:
-            rule, _args = self.app.url_map.bind_to_environ(environ).match(return_rule=True)
+            rule, args = self.app.url_map.bind_to_environ(environ).match(return_rule=True)
         except HTTPException:
-            return False
-        endpoint = rule.endpoint
+            return None
         environ["secgo.route"] = rule.rule
         if self.endpoints is None:
-            self.endpoints = {name for name, view in self.app.view_functions.items()
-                              if getattr(view, "secgo_cached_page", False)}
-        return endpoint in self.endpoints
+            self.endpoints = {name: view.secgo_cached_page for name, view in self.app.view_functions.items()
+                              if getattr(view, "secgo_cached_page", None)}
+        kind = self.endpoints.get(rule.endpoint)
+        return (kind, args) if kind else None
 
     def _answer(self, environ):
         cookies = parse_cookie(environ)
         cookie = cookies.get(self.app.config["SESSION_COOKIE_NAME"])
-        if not cookie or not self._cacheable(environ):
+        page = self._cacheable(environ) if cookie else None
+        if page is None:
             return None
+        kind, args = page
         if self.serializer is None:
             self.serializer = self.app.session_interface.get_signing_serializer(self.app)
         try:
@@ -307,7 +420,7 @@ class PageFront:
             if single:
                 driver.autocommit = True
             row = user_and_version(self.engine, driver, login_id,
-                                   self.app.config["REMEMBER_COOKIE_DURATION"])
+                                   self.app.config["REMEMBER_COOKIE_DURATION"], kind, args.get("reference"))
         finally:
             if single:
                 driver.autocommit = False
@@ -319,7 +432,8 @@ class PageFront:
             return None
         entry = self.app.extensions[STORE_EXTENSION].get((key, environ.get("HTTP_ACCEPT_ENCODING", "")))
         if entry is None or entry[5] <= time.time():
-            environ[READ_KEY_ENVIRON] = key  # the view keeps its page under it
+            # the view keeps its page under it, with the tab bar's numbers it holds
+            environ[READ_KEY_ENVIRON] = (key, tab_numbers(row, kind))
             return None
         status, headers, body, etag, placeholder, _expires = entry
         if placeholder:
@@ -399,27 +513,48 @@ def _orgs_of(user, conn) -> set:
 UNSEEN = (Notification, PushDelivery, ReadMark, AuditEvent)
 
 
-def _this_transaction(session) -> tuple[set, set, set]:
-    """(orders, issues, organizations) already bumped in the session's current transaction."""
+def _this_transaction(session) -> tuple[set, set, set, set, set]:
+    """(orders, issues, organizations, their issues lists, order pages) already bumped in the
+    session's current transaction."""
     transaction = session.get_transaction()
     kept = session.info.get("secgo_bumped")
     if kept is None or kept[0] is not transaction:
-        kept = (transaction, set(), set(), set())
+        kept = (transaction, set(), set(), set(), set(), set())
         session.info["secgo_bumped"] = kept
-    return kept[1], kept[2], kept[3]
+    return kept[1:]
+
+
+# What an issues list shows of an order besides its issues: its organizations and crossing.
+_ORDER_ON_ISSUES = ("producer_org_id", "customer_org_id", "border_crossing")
 
 
 def _bump_versions(session: Session, _flush_context) -> None:
     """In the flush's transaction: +1 to the organizations a change belongs to — an order's
     or issue's two organizations, those of the order or issue an update, confirmation, link,
-    comment or issue event is on, and an edited organization with its trading partners."""
-    orgs, order_ids, issue_ids, edited = set(), set(), set(), set()
-    done_orders, done_issues, bumped = _this_transaction(session)
+    comment or issue event is on, and an edited organization with its trading partners; +1 to
+    the issues list of those of an issue, comment or issue event, of an order whose
+    organizations or crossing changed, and of an edited organization with its partners; and
+    +1 to the orders whose page shows it: the order changed, the one an update, confirmation,
+    link, document, photo, issue, comment or issue event is on, and every order of an edited
+    organization (its name, its cluster's and its people's are on their pages) or over a
+    crossing whose papers checklist changed."""
+    orgs, order_ids, issue_ids, edited, pages, crossings = set(), set(), set(), set(), set(), set()
+    on_issues = set()  # organizations whose issues list changes
+    done_orders, done_issues, bumped, bumped_issues, done_pages = _this_transaction(session)
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, UNSEEN):
             continue
-        if isinstance(obj, (Order, Issue)):
+        if isinstance(obj, Order):
             orgs.update(_org_ids(obj))
+            pages.add(obj.id)
+            state = db.inspect(obj)
+            if obj in session.dirty and any(state.attrs[name].history.has_changes() for name in _ORDER_ON_ISSUES):
+                on_issues.update(_org_ids(obj))
+        elif isinstance(obj, Issue):
+            orgs.update(_org_ids(obj))
+            on_issues.update(_org_ids(obj))
+            pages.add(obj.order_id)
+            pages.update(db.inspect(obj).attrs["order_id"].history.deleted or ())
         elif isinstance(obj, Organization):
             # A new one has no orders yet; a deleted one is gone from everyone's count.
             if obj in session.dirty and session.is_modified(obj, include_collections=False):
@@ -433,6 +568,9 @@ def _bump_versions(session: Session, _flush_context) -> None:
             # A person's name is on the pages of their organization's orders and partners
             # (a coordinator's: of their clusters' producers).
             edited.update(_orgs_of(obj, conn=session.connection()))
+        elif isinstance(obj, CrossingRequirement):  # the papers checklist of its orders' pages
+            crossings.add(obj.crossing)
+            crossings.update(db.inspect(obj).attrs["crossing"].history.deleted or ())
         elif isinstance(obj, Attachment):
             # A preview's full photo came, or someone asked for it: the pages it is on.
             if obj in session.dirty and session.is_modified(obj, include_collections=False):
@@ -448,25 +586,54 @@ def _bump_versions(session: Session, _flush_context) -> None:
     issue_ids -= done_issues
     done_orders |= order_ids
     done_issues |= issue_ids
-    lookups = []
-    for model, ids in ((Order, order_ids), (Issue, issue_ids)):
-        if ids:
-            lookups += [select(model.producer_org_id).where(model.id.in_(ids)),
-                        select(model.customer_org_id).where(model.id.in_(ids))]
-    if edited:  # its name is on its partners' pages (and in what their search matches)
-        orgs |= edited
-        lookups += [select(Order.customer_org_id).where(Order.producer_org_id.in_(edited)),
-                    select(Order.producer_org_id).where(Order.customer_org_id.in_(edited))]
+    pages |= order_ids
     conn = session.connection()
-    if lookups:
-        orgs.update(conn.scalars(union(*lookups) if len(lookups) > 1 else lookups[0]))
-    orgs.discard(None)
-    orgs -= bumped
-    bumped |= orgs
-    if orgs:
+    if issue_ids:
+        for order_id, producer, customer in conn.execute(
+                select(Issue.order_id, Issue.producer_org_id, Issue.customer_org_id).where(Issue.id.in_(issue_ids))):
+            pages.add(order_id)
+            on_issues.update((producer, customer))
+    if order_ids:
+        orgs.update(conn.scalars(union(select(Order.producer_org_id).where(Order.id.in_(order_ids)),
+                                       select(Order.customer_org_id).where(Order.id.in_(order_ids)))))
+    orgs |= on_issues
+    if edited:  # its name is on its partners' pages (and in what their search matches)
+        partners = set(conn.scalars(union(
+            select(Order.customer_org_id).where(Order.producer_org_id.in_(edited)),
+            select(Order.producer_org_id).where(Order.customer_org_id.in_(edited)))))
+        orgs |= edited | partners
+        on_issues |= edited | partners
+    _bump(conn, "data_version", orgs, bumped)
+    _bump(conn, "issues_version", on_issues, bumped_issues)
+    _bump_order_pages(conn, pages - done_pages, edited, crossings)
+    done_pages |= pages
+
+
+def _bump(conn, column: str, org_ids: set, done: set) -> None:
+    """+1 to this version of these organizations, once per transaction (`done`)."""
+    org_ids = org_ids - done - {None}
+    done |= org_ids
+    if org_ids:
         table = Organization.__table__
-        conn.execute(update(table).where(table.c.id.in_(sorted(orgs)))
-                     .values(data_version=table.c.data_version + 1))
+        conn.execute(update(table).where(table.c.id.in_(sorted(org_ids)))
+                     .values({column: table.c[column] + 1}))
+
+
+def _bump_order_pages(conn, order_ids: set, edited: set, crossings: set) -> None:
+    """+1 to these orders' versions, to every order of these edited organizations and to
+    every order over these crossings (rare: a rename, a checklist changed; every page of those
+    orders shows the name or the checklist)."""
+    order_ids.discard(None)
+    table = Order.__table__
+    whole = []
+    if order_ids:
+        whole.append(table.c.id.in_(sorted(order_ids)))
+    if edited:
+        whole += [table.c.producer_org_id.in_(sorted(edited)), table.c.customer_org_id.in_(sorted(edited))]
+    if crossings:
+        whole.append(table.c.border_crossing.in_(sorted(crossings)))
+    if whole:
+        conn.execute(update(table).where(or_(*whole)).values(data_version=table.c.data_version + 1))
 
 
 def store_uri(config) -> str | None:

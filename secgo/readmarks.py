@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from flask import after_this_request, current_app, g, has_request_context
-from sqlalchemy import Integer, and_, bindparam, event, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, case, event, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -46,7 +46,7 @@ _OWN = (("order", Order, "last_activity_at"), ("issue", Issue, "updated_at"),
 
 def floor(user, now: datetime | None = None) -> datetime:
     """Activity before this is never unread for the user (no mark needed for it)."""
-    low = (now or utcnow()) - timedelta(days=UNREAD_DAYS)
+    low = mark_floor_low(now)
     created = getattr(user, "created_at", None)
     return max(low, created) if created is not None else low
 
@@ -79,6 +79,20 @@ def _capped_count(stmt):
     return select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery()).scalar_subquery()
 
 
+def tab_count_exprs(user, low) -> tuple:
+    """SQL: the user's orders and issues with news, each counted up to COUNT_CAP + 1, `low`
+    their floor as SQL (`user` may be a stand-in whose id and organization are SQL: binds
+    here, the signed-in user's columns in the page cache's own statement)."""
+    orders = select(Order.id).where(visible_orders_clause(user), unread_expr(user, "order", low=low))
+    issues = select(Issue.id).where(visible_issues_clause(user), unread_expr(user, "issue", low=low))
+    return _capped_count(orders), _capped_count(issues)
+
+
+def floor_expr(created_at, low):
+    """SQL: floor() of a user row whose creation is `created_at` (`low`: mark_floor_low())."""
+    return case((and_(created_at.is_not(None), created_at > low), created_at), else_=low)
+
+
 # role -> the tab counts' statement, the person in it as binds: built once per role and process
 # (every page shows the counts; building the statement took longer than the database runs it).
 _TAB_COUNTS: dict = {}
@@ -89,10 +103,7 @@ def _tab_counts_statement(role: str):
     if stmt is None:
         who = SimpleNamespace(is_authenticated=True, role=role, id=bindparam("tab_user", type_=Integer),
                               organization_id=bindparam("tab_org", type_=Integer))
-        low = bindparam("tab_floor", type_=UTCDateTime())
-        orders = select(Order.id).where(visible_orders_clause(who), unread_expr(who, "order", low=low))
-        issues = select(Issue.id).where(visible_issues_clause(who), unread_expr(who, "issue", low=low))
-        stmt = _TAB_COUNTS[role] = select(_capped_count(orders), _capped_count(issues))
+        stmt = _TAB_COUNTS[role] = select(*tab_count_exprs(who, bindparam("tab_floor", type_=UTCDateTime())))
     return stmt
 
 
@@ -209,14 +220,17 @@ def _mark_own_activity(session, _flush_context) -> None:
         ])
 
 
-def mark_version_expr(user_id_column, created_at_column, low):
+def mark_version_expr(user_id_column, created_at_column, low, kind: str | None = None):
     """SQL: the latest mark of a user that can matter to the unread rule (the page cache's
-    key): later than the person's floor (`low`: UNREAD_DAYS ago, a time or a bindparam; and
-    their account's creation). A mark at or before the floor is as good as none: when it
-    falls behind, the person's pages need not change."""
-    return select(func.max(ReadMark.seen_at)).where(
+    key), of one kind when given: later than the person's floor (`low`: UNREAD_DAYS ago, a
+    time or a bindparam; and their account's creation). A mark at or before the floor is as
+    good as none: when it falls behind, the person's pages need not change."""
+    stmt = select(func.max(ReadMark.seen_at)).where(
         ReadMark.user_id == user_id_column, ReadMark.seen_at > low,
-        or_(created_at_column.is_(None), ReadMark.seen_at > created_at_column)).scalar_subquery()
+        or_(created_at_column.is_(None), ReadMark.seen_at > created_at_column))
+    if kind is not None:
+        stmt = stmt.where(ReadMark.kind == kind)
+    return stmt.scalar_subquery()
 
 
 def mark_floor_low(now: datetime | None = None) -> datetime:

@@ -7,7 +7,7 @@ the app (a blueprint not installed) is left out.
 """
 from dataclasses import dataclass
 
-from flask import current_app, request, url_for
+from flask import current_app, g, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -75,8 +75,8 @@ class TabBar:
         if self._counts is None:
             self._counts = {}
             if self._endpoint not in NO_COUNTS:
-                try:
-                    self._counts = readmarks.tab_counts(self._user)
+                try:  # (a kept order page: the numbers its key holds, read by the page cache)
+                    self._counts = g.get("tab_counts") or readmarks.tab_counts(self._user)
                 except SQLAlchemyError:  # an error page after a database failure still renders
                     current_app.logger.warning("tab counts unavailable", exc_info=True)
         return self._counts

@@ -309,6 +309,10 @@ def _customer_renamed(person, order):
     db.session.get(Organization, order.customer_org_id).name = "Bangkok Fresh Market"
 
 
+def _crossing_changed(person, order):
+    order.border_crossing = "bavet_moc_bai"  # shown on the issues list under each issue
+
+
 def _cluster_renamed(person, order):
     from secgo.models import Cluster
 
@@ -319,7 +323,7 @@ def _cluster_renamed(person, order):
 @pytest.mark.parametrize("path", ["/orders", "/issues"])
 @pytest.mark.parametrize("change", [
     _new_order, _status_update, _confirmation, _delivery, _issue, _comment, _transition,
-    _tracking_link, _producer_renamed, _customer_renamed, _cluster_renamed])
+    _tracking_link, _producer_renamed, _customer_renamed, _cluster_renamed, _crossing_changed])
 def test_a_change_rerenders_the_pages_of_everyone_who_sees_it_and_no_one_else(
         app, world, one_minute, change, path):
     from tests.factories import matrix_update
@@ -331,6 +335,9 @@ def test_a_change_rerenders_the_pages_of_everyone_who_sees_it_and_no_one_else(
         client.get(path)
     assert _rerendered(app, clients, path) == set()  # all kept
     _in_request(app, change)
+    if path == "/issues" and change is _tracking_link:  # not on the list, and no news
+        assert _rerendered(app, clients, path) == set()
+        return
     assert _rerendered(app, clients, path) == SEES_WORLD_ORDER
     assert _rerendered(app, clients, path) == set()  # and kept again
 
@@ -536,17 +543,24 @@ def test_a_change_to_the_order_shows_at_once_by_another_user_or_another_instance
         db.engine.dispose()
 
 
+def _producer_person_renamed(person, order):
+    person("producer").display_name = "Sokha Chan"  # the author of the order's updates
+
+
 @pytest.mark.parametrize("change", [
-    _status_update, _confirmation, _delivery, _issue, _tracking_link, _producer_renamed,
-    _customer_renamed, _cluster_renamed])
+    _status_update, _confirmation, _delivery, _issue, _comment, _transition, _tracking_link,
+    _producer_renamed, _customer_renamed, _cluster_renamed, _producer_person_renamed])
 def test_a_change_rerenders_the_order_page_of_everyone_who_sees_it(app, world, producer, change):
     clients = _signed_in(app, SEES_WORLD_ORDER)
+    if change in (_comment, _transition):
+        _in_request(app, _issue)
     for client in clients.values():
         _kept_order_page(app, client)
     assert _rerendered(app, clients, WORLD_ORDER) == set()
     _in_request(app, change)
     assert _rerendered(app, clients, WORLD_ORDER) == SEES_WORLD_ORDER
-    if change in (_status_update, _confirmation, _delivery, _issue):  # news: the marks moved ...
+    if change in (_status_update, _confirmation, _delivery, _issue, _comment, _transition):
+        # news: the marks moved ...
         assert _rerendered(app, clients, WORLD_ORDER) == SEES_WORLD_ORDER  # ... so once more
     assert _rerendered(app, clients, WORLD_ORDER) == set()
 
@@ -754,3 +768,161 @@ def test_a_kept_page_is_served_for_a_minute_from_its_making_and_then_made_again(
     one_minute.now += 1
     assert _rendered(app, client, "/orders")  # its relative times would be a minute old
     assert not _rendered(app, client, "/orders")
+
+
+# --- the order page is keyed by its own order: writes elsewhere leave it kept ---------------
+
+TAB_COUNT = re.compile(r'href="/orders"[^>]*><span class="tab-label">[^<]*</span>(?: <span class="tab-count"[^>]*>(\d+)</span>)?')
+
+
+def _orders_tab_number(page) -> int:
+    return int(TAB_COUNT.search(page)[1] or 0)
+
+
+def _update_on(reference, name="producer", note="Truck left"):
+    def change(person, _order):
+        from secgo.models import Order
+        from secgo.orders import services
+
+        other = db.session.scalar(select(Order).where(Order.reference == reference))
+        services.post_update(person(name), other, {"status": "note", "note": note})
+    return change
+
+
+def _as_signed_in(app, world, name, change):
+    """Run the change in a request of that person (their own activity marks itself seen)."""
+    from flask_login import login_user
+
+    from secgo.models import User
+
+    with app.test_request_context():
+        login_user(db.session.get(User, world.users[name]))
+        change(lambda n: db.session.get(User, world.users[n]), None)
+        db.session.commit()
+
+
+def test_a_write_on_another_order_rerenders_only_the_order_pages_whose_tab_number_moves(
+        app, world, producer):
+    other = make_order(app, world, product="Rattan basket")  # news for everyone who sees it
+    clients = _signed_in(app, SEES_WORLD_ORDER)
+    numbers = {name: _orders_tab_number(_kept_order_page(app, client)) for name, client in clients.items()}
+    assert all(n >= 1 for n in numbers.values()), numbers  # the new order is news to each
+    assert _rerendered(app, clients, WORLD_ORDER) == set()
+    # The producer writes on the other order: for the others it was news already (the number
+    # stays); for the producer it no longer is (their own activity), so theirs moves.
+    _as_signed_in(app, world, "producer", _update_on(other))
+    assert _rerendered(app, clients, WORLD_ORDER) == {"producer"}
+    assert _orders_tab_number(_page(clients["producer"])) == numbers["producer"] - 1
+    for name in SEES_WORLD_ORDER - {"producer"}:
+        assert _orders_tab_number(_page(clients[name])) == numbers[name], name
+    # The world's order itself changes: every page of it is made again.
+    _in_request(app, _status_update)
+    assert _rerendered(app, clients, WORLD_ORDER) == SEES_WORLD_ORDER
+
+
+def test_news_on_another_order_shows_in_the_kept_order_pages_tab_bar_at_once(app, world, producer,
+                                                                               tmp_path):
+    from tests.conftest import Auth
+
+    other = make_order(app, world, product="Rattan basket")
+    clients = _signed_in(app, ["customer"])
+    customer = clients["customer"]
+    _kept_order_page(app, customer, f"/orders/{other}")  # the customer has seen the other order
+    before = _orders_tab_number(_kept_order_page(app, customer))
+    second = _second_instance(app, tmp_path)  # another instance, same database
+    writer = second.test_client()
+    Auth(writer).login("producer")
+    assert post_update(writer, other, "note", "Packed and labelled").status_code == 303
+    assert _orders_tab_number(_page(customer)) == before + 1  # news elsewhere: the number moves
+    assert not _rendered(app, customer, WORLD_ORDER)  # and that page is kept again
+    with second.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_order_pages_and_issues_lists_key_reads_the_tab_numbers_as_the_tab_bar_counts_them(app, world, producer):
+    from secgo import readmarks
+    from secgo.models import User, UserSession, hash_token
+    from secgo.pagecache import user_and_version
+
+    make_order(app, world, product="Rattan basket")
+    make_order(app, world, product="Ikat silk", producer="weaver", customer="buyer")
+    with app.app_context():
+        for name in EVERYONE:
+            user = db.session.get(User, world.users[name])
+            user.login_id = f"{name}-sign-in"  # authenticated for authz
+            counts = readmarks.tab_counts(user)
+            sign_in = UserSession(user_id=user.id, secret_hash=hash_token("s" * 32))
+            db.session.add(sign_in)
+            db.session.commit()
+            conn = db.session.connection()
+            row = user_and_version(conn.engine, conn.connection.driver_connection,
+                                   f"{sign_in.id}.{'s' * 32}", app.config["REMEMBER_COOKIE_DURATION"],
+                                   "order", "sec-wrld01")
+            assert pagecache.tab_numbers(row, "order") == counts, name
+            assert (row[7] is not None) == (name in SEES_WORLD_ORDER), name
+            row = user_and_version(conn.engine, conn.connection.driver_connection,
+                                   f"{sign_in.id}.{'s' * 32}", app.config["REMEMBER_COOKIE_DURATION"],
+                                   "issues")
+            assert pagecache.tab_numbers(row, "issues") == counts, name
+
+
+def test_an_order_page_is_never_answered_to_who_may_no_longer_see_the_order(app, world, one_minute):
+    from secgo.models import Cluster, Order, User
+
+    clients = _signed_in(app, ["producer", "customer", "coordinator", "admin"])
+    for client in clients.values():
+        _kept_order_page(app, client)
+    with app.app_context():  # the order's customer organization changes
+        db.session.scalar(select(Order).where(Order.reference == "SEC-WRLD01")).customer_org_id = \
+            world.orgs["other_buyer"]
+        db.session.commit()
+    assert clients["customer"].get(WORLD_ORDER).status_code == 404
+    assert clients["producer"].get(WORLD_ORDER).status_code == 200
+    with app.app_context():  # the producer organization moves to another cluster
+        other = Cluster(name="Kampot pepper", country="KH", province="Kampot", product="pepper")
+        db.session.add(other)
+        db.session.flush()
+        db.session.get(Organization, world.orgs["farm"]).cluster_id = other.id
+        db.session.commit()
+    assert clients["coordinator"].get(WORLD_ORDER).status_code == 404
+    assert clients["admin"].get(WORLD_ORDER).status_code == 200
+    with app.app_context():  # the producer is deactivated
+        db.session.get(User, world.users["producer"]).active = False
+        db.session.commit()
+    assert clients["producer"].get(WORLD_ORDER).status_code == 302
+
+
+def test_a_new_papers_checklist_for_the_crossing_shows_at_once_on_its_orders_pages(app, world, producer):
+    from secgo.documents.services import set_checklist
+    from secgo.models import Order, User
+
+    with app.app_context():  # a finished order over Bavet: its "missing papers" stay as they are
+        order = db.session.scalar(select(Order).where(Order.reference == "SEC-WRLD01"))
+        order.border_crossing, order.status = "bavet_moc_bai", "delivered"
+        db.session.commit()
+    clients = _signed_in(app, ["producer", "customer"])
+    for client in clients.values():
+        assert 'class="checklist"' not in _kept_order_page(app, client)
+    with app.test_request_context():
+        set_checklist(db.session.get(User, world.users["coordinator"]), "bavet_moc_bai", "",
+                      ["phytosanitary"])
+        db.session.commit()
+    assert _rerendered(app, clients, WORLD_ORDER) == {"producer", "customer"}
+    assert 'class="checklist"' in _page(clients["customer"])
+
+
+def test_a_note_leaves_the_issues_lists_kept_unless_their_tab_number_moves(app, world, one_minute):
+    other = make_order(app, world, product="Rattan basket")  # news for everyone who sees it
+    clients = _signed_in(app, SEES_WORLD_ORDER)
+    numbers = {name: _orders_tab_number(client.get("/issues").get_data(as_text=True))
+               for name, client in clients.items()}
+    assert _rerendered(app, clients, "/issues") == set()
+    # A note on the other order: news already for the others; no longer for the producer.
+    _as_signed_in(app, world, "producer", _update_on(other))
+    assert _rerendered(app, clients, "/issues") == {"producer"}
+    for name, client in clients.items():
+        shown = _orders_tab_number(client.get("/issues").get_data(as_text=True))
+        assert shown == numbers[name] - (name == "producer"), name
+    _in_request(app, _issue)  # an issue on the world's order: on every list that shows it
+    assert _rerendered(app, clients, "/issues") == SEES_WORLD_ORDER

@@ -37,7 +37,7 @@ def visible_clusters(user) -> list[Cluster]:
 
 @bp.get("/issues")
 @login_required
-@cached_page
+@cached_page("issues")
 def index():
     tab = request.args.get("tab", "waiting")
     if tab not in services.TABS:

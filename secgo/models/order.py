@@ -41,6 +41,15 @@ STATUSES = (
 UPDATE_KINDS = STATUSES + ("note",)
 FINAL_STATUSES = ("delivered", "cancelled")
 REFERENCE_MAX = 12  # "SEC-" and six letters, with room to spare
+
+
+def normalize_reference(reference) -> str | None:
+    """A reference as stored ("sec-7k3f9q " -> "SEC-7K3F9Q"), or None when it cannot be one."""
+    if not isinstance(reference, str):
+        return None
+    reference = reference.strip().upper()
+    return reference if 0 < len(reference) <= REFERENCE_MAX else None
+
 CURRENCIES = ("KHR", "LAK", "MMK", "THB", "VND", "USD")
 CONDITIONS = ("good", "damaged", "short", "wrong_item")
 BORDER_CROSSINGS = (
@@ -119,6 +128,8 @@ class Order(db.Model):
     # The 6-digit code the receiver types at handover: shown to the producer side only
     # (secgo.orders.handover); made on first need, so older orders get one too.
     handover_code: Mapped[str | None] = mapped_column(String(6))
+    # +1 with every change to what its page shows (secgo/pagecache.py: the kept order page)
+    data_version: Mapped[int] = mapped_column(server_default="0")
 
     producer_org: Mapped[Organization] = relationship(foreign_keys=[producer_org_id])
     customer_org: Mapped[Organization] = relationship(foreign_keys=[customer_org_id])

@@ -54,6 +54,8 @@ class Organization(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # +1 with every change to its orders and issues (secgo/pagecache.py)
     data_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # +1 with every change to what its issues list shows (secgo/pagecache.py)
+    issues_version: Mapped[int] = mapped_column(server_default="0")
     # False: deactivated by an admin or coordinator (secgo/admin): its people cannot sign in
     # and it is offered for no new order; its history stays.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

@@ -15,6 +15,7 @@ from ..extensions import db, limiter
 from ..idempotency import new_client_id
 from ..limits import LIMITS
 from ..pagecache import cached_page, one_time_id
+from ..models.order import normalize_reference
 from ..models import (
     BORDER_CROSSINGS,
     CATEGORIES,
@@ -53,7 +54,7 @@ def _order_page(order) -> str:
 
 @bp.get("/orders")
 @login_required
-@cached_page
+@cached_page("orders")
 def index():
     status = request.args.get("status", "")
     q = request.args.get("q", "")[:LIMITS["q"]]
@@ -150,7 +151,7 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
 
 @bp.get("/orders/<reference>")
 @login_required
-@cached_page
+@cached_page("order")
 def detail(reference):
     order = services.get_order(current_user, reference)
     # Opening the page marks the order seen; the timeline marks what is new since last time.
@@ -517,7 +518,7 @@ def remember_tracking_link(response, link, token):
 def label(code):
     """A scanned label: the order page for who may see it, the tracking page for a tracking-link
     holder, else signing in (or 404 when signed in): the same answers as for a wrong code."""
-    reference = services.normalize_reference(code)
+    reference = normalize_reference(code)
     if reference and current_user.is_authenticated:
         order = services.find_visible_order(current_user, reference)
         if order is not None:

@@ -28,12 +28,11 @@ from ..extensions import db
 from ..i18n import fold
 from ..ids import MAX_ID
 from ..limits import LIMITS, REQUIRED, clean_text, event_time
-from ..models.order import ORDERS_SEARCH
+from ..models.order import ORDERS_SEARCH, normalize_reference
 from ..models import (
     BORDER_CROSSINGS,
     CONDITIONS,
     CURRENCIES,
-    REFERENCE_MAX,
     STATUSES,
     UPDATE_KINDS,
     DeliveryConfirmation,
@@ -450,14 +449,6 @@ def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=
         stmt.options(*eager).order_by(*newest).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return Page([Row(r[0], r[1], r[2], bool(r.unread)) for r in rows], total, page, per_page, more)
-
-
-def normalize_reference(reference) -> str | None:
-    """A reference as stored ("sec-7k3f9q " -> "SEC-7K3F9Q"), or None when it cannot be one."""
-    if not isinstance(reference, str):
-        return None
-    reference = reference.strip().upper()
-    return reference if 0 < len(reference) <= REFERENCE_MAX else None
 
 
 def find_visible_order(actor, reference) -> Order | None:
