@@ -86,10 +86,15 @@ def format_when(value: datetime | None, fmt: str = "medium") -> str:
     if fmt not in ("short", "medium"):
         return format_datetime(value, fmt)
     locale = get_locale()
-    this_year = fmt == "short" and to_user_timezone(value).year == to_user_timezone(utcnow()).year
-    form = "noyear" if this_year else "year"
-    return _written(("when", str(locale), str(get_timezone()), value, form),
-                    lambda: format_datetime(value, moment_patterns(locale)[form]))
+
+    def make():
+        this_year = fmt == "short" and to_user_timezone(value).year == to_user_timezone(utcnow()).year
+        return format_datetime(value, moment_patterns(locale)[("year", "noyear")[this_year]])
+
+    # "This year" is the same all through a quarter of an hour (every zone's offset is a
+    # multiple of one): the memo's key holds that quarter, not the year worked out each time.
+    quarter = int(utcnow().timestamp() // 900) if fmt == "short" else None
+    return _written(("when", str(locale), str(get_timezone()), value, quarter), make)
 
 
 def format_day(value: date | datetime | None, fmt: str = "medium") -> str:
