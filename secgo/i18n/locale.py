@@ -2,6 +2,8 @@
 from flask import current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale, get_translations, refresh
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import LOCALES, TIMEZONES
@@ -85,6 +87,26 @@ def request_translations():
     return translations
 
 
+# Jinja's newstyle gettext and ngettext (jinja2.ext._make_new_gettext, _make_new_ngettext),
+# reaching the catalog in one call: Jinja's own go through three Context.call()s per message
+# (`_` -> gettext -> the function given), two thirds of a message's cost on a page.
+@pass_eval_context
+def _template_gettext(eval_ctx, string, /, **variables):
+    rv = request_translations().ugettext(string)
+    if eval_ctx.autoescape:
+        rv = Markup(rv)
+    return rv % variables  # always a format string ("%%" is "%"), as Jinja's
+
+
+@pass_eval_context
+def _template_ngettext(eval_ctx, singular, plural, num, /, **variables):
+    variables.setdefault("num", num)
+    rv = request_translations().ungettext(singular, plural, num)
+    if eval_ctx.autoescape:
+        rv = Markup(rv)
+    return rv % variables
+
+
 def init_app(app):
     """Bind Flask-Babel with our selectors; templates translate through request_translations."""
     # One Babel per app: Flask-Babel keeps the catalogs it has loaded on the Babel object,
@@ -97,3 +119,5 @@ def init_app(app):
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext,
+                                 ngettext=_template_ngettext)
