@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
@@ -296,6 +297,7 @@ def new_order_defaults(actor) -> dict[str, str]:
 
 # --- finding and listing ------------------------------------------------------------------
 
+@cache  # the same for everyone: built once (every list of orders selects it)
 def awaiting_count_expr():
     """Correlated count of an order's updates that wait for the customer's confirmation."""
     return (
@@ -306,6 +308,7 @@ def awaiting_count_expr():
     )
 
 
+@cache  # as awaiting_count_expr
 def open_issues_expr():
     """Correlated count of an order's open issues (Issue.is_open)."""
     return (
