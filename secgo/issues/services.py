@@ -448,17 +448,15 @@ def issues_query(user, tab="all", filters=None):
 # What a list loads with each issue. An API item (secgo.api.issues.issue_json) shows every
 # column, the photos, who raised it, and its order's reference, crossing and producer's
 # cluster; the list page (templates/issues/index.html) only the columns below, its order's
-# reference and crossing, and the names of the order's two organizations. The orders come
-# in a second query by id: joined to the issues, every issue matching would be joined
-# before they are sorted and cut to a page.
+# reference and crossing, and the names of the order's two organizations.
 ITEM = (
-    selectinload(Issue.order).options(joinedload(Order.producer_org), joinedload(Order.customer_org)),
+    joinedload(Issue.order).options(joinedload(Order.producer_org), joinedload(Order.customer_org)),
     selectinload(Issue.photos), selectinload(Issue.raised_by),
 )
 LIST_ITEM = (
     load_only(Issue.id, Issue.order_id, Issue.title, Issue.title_phrase, Issue.state, Issue.severity,
               Issue.category, Issue.created_at, Issue.closed_at, Issue.first_response_at),
-    selectinload(Issue.order).options(
+    joinedload(Issue.order).options(
         load_only(Order.reference, Order.border_crossing, Order.producer_org_id, Order.customer_org_id),
         joinedload(Order.producer_org).load_only(Organization.name),
         joinedload(Order.customer_org).load_only(Organization.name),
@@ -471,11 +469,14 @@ def list_issues(user, tab="all", filters=None, *, limit=50, offset=0,
     """The user's issues for a tab and filters, newest activity first, with the total count
     (up to secgo.counting.COUNT_AHEAD past offset) and whether there are more than that;
     load: what is loaded with each (ITEM, or the list page's LIST_ITEM)."""
-    stmt = issues_query(user, tab, filters)
-    total, more = total_from(stmt.with_only_columns(Issue.id), offset)
+    ids = issues_query(user, tab, filters).with_only_columns(Issue.id)
+    total, more = total_from(ids, offset)
+    newest = (Issue.updated_at.desc(), Issue.id.desc())
+    # The page's ids first, then their issues with what is loaded of them: joined before
+    # the sort, every issue that matches would be joined to its order.
+    page = ids.order_by(*newest).limit(limit).offset(offset).subquery()
     rows = db.session.scalars(
-        stmt.options(*load).order_by(Issue.updated_at.desc(), Issue.id.desc())
-        .limit(limit).offset(offset)
+        select(Issue).join(page, page.c.id == Issue.id).options(*load).order_by(*newest)
     ).all()
     return rows, total, more
 
