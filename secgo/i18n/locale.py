@@ -74,9 +74,10 @@ def request_translations():
     finds the catalog again on every call. Kept per get_locale() value, so force_locale()
     and refresh() are followed.
     """
-    if not g:
+    try:
+        request_g = g._get_current_object()  # one context lookup instead of four per message
+    except RuntimeError:
         return get_translations()  # no request or app context: Flask-Babel's null catalog
-    request_g = g._get_current_object()  # one context lookup instead of four per message
     babel_ns = getattr(request_g, "_flask_babel", None)  # where Flask-Babel keeps the locale
     locale = getattr(babel_ns, "babel_locale", None) or get_locale()
     cached = getattr(request_g, "secgo_translations", None)
@@ -95,7 +96,8 @@ def _template_gettext(eval_ctx, string, /, **variables):
     rv = request_translations().ugettext(string)
     if eval_ctx.autoescape:
         rv = Markup(rv)
-    return rv % variables  # always a format string ("%%" is "%"), as Jinja's
+    # Always a format string ("%%" is "%"), as Jinja's; one without "%" is already its result.
+    return rv % variables if variables or "%" in rv else rv
 
 
 @pass_eval_context
