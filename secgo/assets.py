@@ -2,7 +2,9 @@
 
 - ``url_for('static', filename=...)`` (and the ``static_url`` template global) adds
   ``?v=<content hash>``. A request carrying the current hash is cached for a year as
-  ``immutable``; any other static request gets a short lifetime and an ETag.
+  ``immutable``; any other static request gets a short lifetime and an ETag. A file's hash
+  is read once per process, except in development (debug mode, or TEMPLATES_AUTO_RELOAD),
+  where an edited file gets its new hash at once.
 - JavaScript modules have their relative ``import`` specifiers, and stylesheets their
   relative ``url()`` references, rewritten to fingerprinted URLs when served, so a module
   graph is cached as a whole and a change in one module changes every URL that leads to it.
@@ -156,10 +158,25 @@ def _rewrite(folder, filename, data, mimetype, seen, deps) -> bytes:
     return text.encode("utf-8")
 
 
+# Fingerprints by (folder, filename), once found, while the files are taken not to change
+# under the running app: url_for('static') runs several times a page, and each check reads
+# the file's metadata and that of every module it imports. In development (templates
+# reloaded when changed: debug mode, or TEMPLATES_AUTO_RELOAD) an edited file gets its new
+# fingerprint at once.
+_fingerprints: dict[tuple[str, str], str] = {}
+
+
 def fingerprint(filename: str) -> str | None:
     """The content hash of a static file, or None when it does not exist."""
-    asset = _load(current_app.static_folder, filename)
-    return asset.digest if asset else None
+    app = current_app._get_current_object()
+    folder = app.static_folder
+    digest = None if app.jinja_env.auto_reload else _fingerprints.get((folder, filename))
+    if digest is None:
+        asset = _load(folder, filename)
+        if asset is None:
+            return None
+        digest = _fingerprints[folder, filename] = asset.digest
+    return digest
 
 
 def static_url(filename: str, **values) -> str:

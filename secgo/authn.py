@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from flask import current_app, g, request, session
 from flask_login import user_logged_in
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import ApiError, wants_json
@@ -18,6 +18,16 @@ SEEN_EVERY = timedelta(minutes=5)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
 
+# The user of a live sign-in and when it was last seen: built once (every request runs it),
+# the sign-in and the idle cut-off as binds.
+SIGNED_IN = (
+    select(User, UserSession.last_seen_at)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(UserSession.id == bindparam("sid"), UserSession.secret_hash == bindparam("secret_hash"),
+           UserSession.live_since(bindparam("seen_after")))
+)
+
+
 @login_manager.user_loader
 def load_user(login_id: str):
     """The user of a sign-in that has not ended, if the account is active; in one query."""
@@ -25,11 +35,9 @@ def load_user(login_id: str):
     if parsed is None:
         return None
     sid, secret_hash = parsed
+    seen_after = utcnow() - current_app.config["REMEMBER_COOKIE_DURATION"]  # as UserSession.live
     row = db.session.execute(
-        select(User, UserSession.last_seen_at)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.id == sid, UserSession.secret_hash == secret_hash,
-               UserSession.live(current_app.config["REMEMBER_COOKIE_DURATION"]))
+        SIGNED_IN, {"sid": sid, "secret_hash": secret_hash, "seen_after": seen_after}
     ).first()
     if row is None or not row[0].is_active:
         return None

@@ -15,7 +15,8 @@ BR = {"Accept-Encoding": "br, gzip"}
 
 @pytest.fixture
 def static_app(app, tmp_path):
-    """The app serving a copy of the static folder that a test may change."""
+    """The app in development serving a copy of the static folder that a test may change."""
+    app.jinja_env.auto_reload = True  # as in debug mode: files change under the running app
     folder = tmp_path / "static"
     shutil.copytree(STATIC, folder)
     (folder / "js" / "dep.js").write_text("export const answer = 42;\n" * 40)
@@ -68,6 +69,17 @@ def test_fingerprint_changes_when_the_file_changes(static_app):
     after = _url(static_app, "css/app.css")
     assert _version(before) != _version(after)
     assert b".changed" in static_app.test_client().get(after).get_data()
+
+
+def test_in_production_a_fingerprint_is_read_once_per_process(static_app):
+    static_app.jinja_env.auto_reload = False
+    before = _url(static_app, "css/app.css")
+    css = Path(static_app.static_folder) / "css" / "app.css"
+    css.write_text(css.read_text() + "\n.changed { color: red }\n")
+    assert _url(static_app, "css/app.css") == before
+    response = static_app.test_client().get(before)  # the file as it is now, cached briefly
+    assert b".changed" in response.get_data()
+    assert "immutable" not in response.headers["Cache-Control"]
 
 
 def test_a_module_fingerprint_changes_when_a_module_it_imports_changes(static_app):

@@ -46,7 +46,8 @@ def index():
     page = request.args.get("page", "1")
     page = int(page) if page.isdecimal() and 0 < len(page) < 6 else 1
     issues, total, more = services.list_issues(
-        current_user, tab, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        current_user, tab, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+        load=services.LIST_ITEM,
     )
     return render_template(
         "issues/index.html", issues=issues, total=total, more=more, tab=tab, filters=filters, page=page,

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, false, or_, select
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, load_only, selectinload
 
 from .. import notify
 from .. import phrases as _phrases
@@ -445,18 +445,39 @@ def issues_query(user, tab="all", filters=None):
     return stmt.where(*clauses)
 
 
-def list_issues(user, tab="all", filters=None, *, limit=50, offset=0) -> tuple[list[Issue], int, bool]:
+# What a list loads with each issue. An API item (secgo.api.issues.issue_json) shows every
+# column, the photos, who raised it, and its order's reference, crossing and producer's
+# cluster; the list page (templates/issues/index.html) only the columns below, its order's
+# reference and crossing, and the names of the order's two organizations.
+ITEM = (
+    joinedload(Issue.order).options(joinedload(Order.producer_org), joinedload(Order.customer_org)),
+    selectinload(Issue.photos), selectinload(Issue.raised_by),
+)
+LIST_ITEM = (
+    load_only(Issue.id, Issue.order_id, Issue.title, Issue.title_phrase, Issue.state, Issue.severity,
+              Issue.category, Issue.created_at, Issue.closed_at, Issue.first_response_at),
+    joinedload(Issue.order).options(
+        load_only(Order.reference, Order.border_crossing, Order.producer_org_id, Order.customer_org_id),
+        joinedload(Order.producer_org).load_only(Organization.name),
+        joinedload(Order.customer_org).load_only(Organization.name),
+    ),
+)
+
+
+def list_issues(user, tab="all", filters=None, *, limit=50, offset=0,
+                load=ITEM) -> tuple[list[Issue], int, bool]:
     """The user's issues for a tab and filters, newest activity first, with the total count
-    (up to secgo.counting.COUNT_AHEAD past offset) and whether there are more than that."""
-    stmt = issues_query(user, tab, filters)
-    total, more = total_from(stmt.with_only_columns(Issue.id), offset)
+    (up to secgo.counting.COUNT_AHEAD past offset) and whether there are more than that;
+    load: what is loaded with each (ITEM, or the list page's LIST_ITEM)."""
+    ids = issues_query(user, tab, filters).with_only_columns(Issue.id)
+    total, more = total_from(ids, offset)
+    newest = (Issue.updated_at.desc(), Issue.id.desc())
+    # The page's ids first, then their issues with what is loaded of them: joined before
+    # the sort, every issue that matches would be joined to its order.
+    page = ids.order_by(*newest).limit(limit).offset(offset).subquery()
     rows = db.session.scalars(
-        stmt.options(joinedload(Issue.order).joinedload(Order.producer_org).joinedload(Organization.cluster),
-                     joinedload(Issue.order).joinedload(Order.customer_org),
-                     selectinload(Issue.photos), selectinload(Issue.raised_by))
-        .order_by(Issue.updated_at.desc(), Issue.id.desc())
-        .limit(limit).offset(offset)
-    ).unique().all()
+        select(Issue).join(page, page.c.id == Issue.id).options(*load).order_by(*newest)
+    ).all()
     return rows, total, more
 
 

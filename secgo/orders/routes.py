@@ -63,7 +63,8 @@ def index():
         page_no = max(1, min(int(request.args.get("page", 1)), 100000))
     except ValueError:
         page_no = 1
-    page = services.list_orders(current_user, status=status, q=q, awaiting=awaiting, page=page_no)
+    page = services.list_orders(current_user, status=status, q=q, awaiting=awaiting, page=page_no,
+                                load=services.LIST_ITEM)
     return render_template(
         "orders/index.html", page=page, status=status, q=q, awaiting=awaiting,
         statuses=STATUSES, today=services.today(), can_create=current_user.role in ("producer", "customer",

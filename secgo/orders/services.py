@@ -10,13 +10,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
 from sqlalchemy import func, literal_column, select, table
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from .. import notify, phrases, readmarks
 from . import handover
@@ -295,6 +296,7 @@ def new_order_defaults(actor) -> dict[str, str]:
 
 # --- finding and listing ------------------------------------------------------------------
 
+@cache  # the same for everyone: built once (every list of orders selects it)
 def awaiting_count_expr():
     """Correlated count of an order's updates that wait for the customer's confirmation."""
     return (
@@ -305,6 +307,7 @@ def awaiting_count_expr():
     )
 
 
+@cache  # as awaiting_count_expr
 def open_issues_expr():
     """Correlated count of an order's open issues (Issue.is_open)."""
     return (
@@ -417,13 +420,26 @@ class Page:
         return self.page < self.pages
 
 
-def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=PER_PAGE) -> Page:
+# What a list loads of each order: an API item (secgo.api.orders.order_json) every column and
+# its two organizations; the list page (templates/orders/index.html) only the columns below
+# and the organizations' names.
+ITEM = (joinedload(Order.producer_org), joinedload(Order.customer_org))
+LIST_ITEM = (
+    load_only(Order.reference, Order.product, Order.quantity, Order.unit, Order.due_date, Order.status,
+              Order.producer_org_id, Order.customer_org_id),
+    joinedload(Order.producer_org).load_only(Organization.name),
+    joinedload(Order.customer_org).load_only(Organization.name),
+)
+
+
+def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=PER_PAGE,
+                load=ITEM) -> Page:
     """One page of the actor's orders: two queries whatever the number of orders (two or three
-    for a search on SQLite), the count stopping a thousand rows past the page (secgo.counting)."""
+    for a search on SQLite), the count stopping a thousand rows past the page (secgo.counting);
+    load: what is loaded of each (ITEM, or the list page's LIST_ITEM)."""
     walk = _walk(actor, q)
     stmt = orders_query(actor, status=status, q=q, awaiting=awaiting, walk=walk)
     newest = (Order.last_activity_at.desc(), Order.id.desc())
-    eager = (joinedload(Order.producer_org), joinedload(Order.customer_org))
     if q and not walk and db.engine.dialect.name == "sqlite":
         # A search with few matches on SQLite, by an admin or coordinator: the matches are
         # read once, and the same pass counts them (count(*) OVER ()) instead of a second
@@ -437,7 +453,7 @@ def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=
         # The page's rows are the ids found: the search is not run a second time for them.
         rows = db.session.execute(
             orders_query(actor).add_columns(ids.c.total).join(ids, ids.c.id == Order.id)
-            .options(*eager).order_by(*newest)
+            .options(*load).order_by(*newest)
         ).all()
         if rows or page <= 1:
             total = rows[0].total if rows else 0
@@ -446,7 +462,7 @@ def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=
     total, more = total_from(stmt.with_only_columns(Order.id), (max(1, page) - 1) * per_page)
     page = max(1, min(page, max(1, -(-total // per_page))))
     rows = db.session.execute(
-        stmt.options(*eager).order_by(*newest).limit(per_page).offset((page - 1) * per_page)
+        stmt.options(*load).order_by(*newest).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return Page([Row(r[0], r[1], r[2], bool(r.unread)) for r in rows], total, page, per_page, more)
 
