@@ -60,9 +60,10 @@ def script_date_formats(code: str) -> dict:
 # (what, language, and all else its text depends on) -> the text. A list writes twenty dates
 # and quantities and a timeline thirty relative times, and Babel takes a while over each
 # (about a tenth of a page's making); the text depends on nothing else, so it is made once
-# per process.
+# per process (up to about 10 MB: tens of thousands of texts, so that the timelines people
+# open again, twenty or thirty moments each, are not written anew).
 _WRITTEN: dict = {}
-_WRITTEN_MAX = 8192
+_WRITTEN_MAX = 32768
 
 
 def _written(key: tuple, make) -> str:
@@ -85,16 +86,17 @@ def format_when(value: datetime | None, fmt: str = "medium") -> str:
         return ""
     if fmt not in ("short", "medium"):
         return format_datetime(value, fmt)
-    locale = get_locale()
+    locale, zone = get_locale(), str(get_timezone())
+    year = None
+    if fmt == "short":  # the viewer's year now: the same all through a quarter of an hour
+        quarter = int(utcnow().timestamp() // 900)  # (every zone's offset is a multiple of one)
+        year = _written(("year", zone, quarter), lambda: to_user_timezone(utcnow()).year)
 
     def make():
-        this_year = fmt == "short" and to_user_timezone(value).year == to_user_timezone(utcnow()).year
+        this_year = year is not None and to_user_timezone(value).year == year
         return format_datetime(value, moment_patterns(locale)[("year", "noyear")[this_year]])
 
-    # "This year" is the same all through a quarter of an hour (every zone's offset is a
-    # multiple of one): the memo's key holds that quarter, not the year worked out each time.
-    quarter = int(utcnow().timestamp() // 900) if fmt == "short" else None
-    return _written(("when", str(locale), str(get_timezone()), value, quarter), make)
+    return _written(("when", str(locale), zone, value, year), make)
 
 
 def format_day(value: date | datetime | None, fmt: str = "medium") -> str:
