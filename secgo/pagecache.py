@@ -70,6 +70,8 @@ from itertools import chain
 from types import SimpleNamespace
 
 from flask import current_app, g, request, session
+from flask_babel import get_locale
+from markupsafe import Markup
 from flask_login import current_user
 from sqlalchemy import (Integer, and_, bindparam, case, event, func, literal_column, or_, select,
                         union, update)
@@ -89,6 +91,7 @@ from .models.user import ROLES, parse_login_id
 from .ops.observe import kept_answer_seen
 from .pagestore import PageStore, code_digest
 from .readmarks import floor_expr, mark_floor_low, mark_version_expr, tab_count_exprs
+from .tabs import badge
 
 KEY_ENVIRON = "secgo.page_key"
 READ_KEY_ENVIRON = "secgo.page_key_read"  # (key, tab numbers) PageFront read for a page it did not have
@@ -96,15 +99,23 @@ MAX_AGE_SECONDS = 60  # relative times on a kept page are at most this old
 UNCACHED_HEADERS = {"set-cookie", "server-timing", "content-length", "x-request-id"}
 
 
-# Kept answers (secgo/pagestore.py): (status, headers, body, etag, placeholder, expires);
+# Kept answers (secgo/pagestore.py): (status, headers, body, etag, placeholder, expires, tabs);
 # placeholder: the body is uncompressed and carries it where one-time ids go (see one_time_id),
-# or b""; expires: the time (time.time()) after which it is not served.
+# or b""; expires: the time (time.time()) after which it is not served; tabs: "token language"
+# when the body has places for the tab numbers (see tab_later), or "".
 STORE_EXTENSION = "secgo_page_store"
 
 # Never in a page otherwise: unguessable, made anew in every process (a page kept by another
 # process carries that process's placeholder with it).
 PLACEHOLDER = f"one-time-id-{secrets.token_hex(12)}"
 _PLACEHOLDER = PLACEHOLDER.encode()
+# The same for a tab's number ("<token>orders-"), and the kinds of page whose numbers are put
+# in as they are served; TABS_LATER: the numbers read with the key (the first answer's),
+# TABS_LOCALE: the language of the page that has places for them.
+TAB_TOKEN = f"tab-number-{secrets.token_hex(12)}-"
+FILLED_NUMBERS = ("order",)
+TABS_LATER = "secgo.tabs_later"
+TABS_LOCALE = "secgo.tabs_locale"
 
 
 # The signed-in user's row in the statement below. authz's rule is applied to "a user of this
@@ -264,14 +275,17 @@ def user_and_version(engine, connection, login_id: str, idle_limit, kind="orders
         cursor.close()
 
 
-def page_key(environ, cookies, session_data, user_id: int, row) -> tuple | None:
-    """The key of a page for this request, from the raw request, the session and the user's
-    row (user_and_version); None when the page must not be cached."""
+def page_key(environ, cookies, session_data, user_id: int, row, kind: str) -> tuple | None:
+    """The key of a page of this kind for this request, from the raw request, the session and
+    the user's row (user_and_version); None when the page must not be cached. An order page's
+    leaves out the tab bar's numbers: they are filled in as it is served (tab_later)."""
     if "_flashes" in session_data or "csrf_token" not in session_data or row is None:
         return None
     _user_id, _active, locale, tz, role, name, org, *seen, marked, saver = row
     if seen[0] is None:  # a role that sees no organization, or an order not theirs
         return None
+    if kind in FILLED_NUMBERS:
+        seen = seen[:-2]
     return (environ.get("PATH_INFO"), environ.get("QUERY_STRING", ""), user_id, locale, tz,
             role, name, org,
             cookies.get(LANG_COOKIE, ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""),
@@ -292,11 +306,38 @@ def not_kept() -> None:
     """This answer is not to be kept (what its key says changes as it is made): its tab bar
     counts as it is made, too."""
     request.environ.pop(KEY_ENVIRON, None)
+    request.environ.pop(TABS_LATER, None)
     g.pop("tab_counts", None)
 
 
-def _filled(body: bytes, placeholder: bytes, accept_encoding: str) -> tuple[str, bytes]:
-    """(encoding, bytes) of a kept body with a fresh UUID in each of its placeholders."""
+def tab_later(count: str) -> Markup | None:
+    """Where a kept order page's tab number goes ("orders" or "issues"), put in as each answer
+    is served (the page's key leaves the numbers out: news on another order leaves the page
+    kept); None when the page is not kept so, and its numbers are written now."""
+    if (request.method != "GET" or request.environ.get(TABS_LATER) is None
+            or KEY_ENVIRON not in request.environ):
+        return None
+    request.environ[FILL_LATER] = True
+    request.environ[TABS_LOCALE] = str(get_locale())
+    return Markup(f"{TAB_TOKEN}{count}-")
+
+
+def _tab_texts(app, tabs: str, numbers: dict | None) -> list[tuple[bytes, bytes]] | None:
+    """(place, text) of each tab number of a kept page whose `tabs` is "token language" (or
+    ""): none to fill; None when there are places but no numbers to put there."""
+    if not tabs:
+        return []
+    if numbers is None:
+        return None
+    token, locale = tabs.split(" ", 1)
+    return [(f"{token}{count}-".encode(), str(badge(locale, n, app)).encode()) for count, n in numbers.items()]
+
+
+def _filled(body: bytes, placeholder: bytes, accept_encoding: str, texts=()) -> tuple[str, bytes]:
+    """(encoding, bytes) of a kept body with its tab numbers put in (`texts`: (place, text)
+    pairs) and a fresh UUID in each of its one-time id placeholders."""
+    for place, text in texts:
+        body = body.replace(place, text)
     parts = body.split(placeholder)
     ids = [str(uuid.uuid4()).encode() for _ in range(len(parts) - 1)]
     filled = b"".join(chain.from_iterable(zip(parts[:-1], ids, strict=True))) + parts[-1]
@@ -340,12 +381,14 @@ def _cached(view, kind):
                                        current_user.get_id(),
                                        current_app.config["REMEMBER_COOKIE_DURATION"], kind,
                                        kwargs.get("reference"))
-                key = page_key(request.environ, request.cookies, session, current_user.id, row)
+                key = page_key(request.environ, request.cookies, session, current_user.id, row, kind)
                 numbers = tab_numbers(row, kind)
             if key is not None:
                 request.environ[KEY_ENVIRON] = key
-                if numbers is not None:  # the tab bar shows the numbers the key holds
+                if numbers is not None:  # the tab bar's numbers, as read with the key
                     g.tab_counts = numbers
+                    if kind in FILLED_NUMBERS:  # put in as each answer is served
+                        request.environ[TABS_LATER] = numbers
         return view(*args, **kwargs)
 
     wrapper.secgo_cached_page = kind
@@ -427,7 +470,7 @@ class PageFront:
             raw.close()
         if row is None or not row[1]:  # as secgo.authn.load_user
             return None
-        key = page_key(environ, cookies, data, row[0], row)
+        key = page_key(environ, cookies, data, row[0], row, kind)
         if key is None:
             return None
         entry = self.app.extensions[STORE_EXTENSION].get((key, environ.get("HTTP_ACCEPT_ENCODING", "")))
@@ -435,9 +478,12 @@ class PageFront:
             # the view keeps its page under it, with the tab bar's numbers it holds
             environ[READ_KEY_ENVIRON] = (key, tab_numbers(row, kind))
             return None
-        status, headers, body, etag, placeholder, _expires = entry
+        status, headers, body, etag, placeholder, _expires, tabs = entry
         if placeholder:
-            encoding, body = _filled(body, placeholder, environ.get("HTTP_ACCEPT_ENCODING", ""))
+            texts = _tab_texts(self.app, tabs, tab_numbers(row, kind))
+            if texts is None:
+                return None
+            encoding, body = _filled(body, placeholder, environ.get("HTTP_ACCEPT_ENCODING", ""), texts)
             return status, _fill_headers(headers, encoding), body
         match = environ.get("HTTP_IF_NONE_MATCH")
         if match and etag and etag in [tag.strip() for tag in match.split(",")]:
@@ -468,13 +514,17 @@ class PageFront:
         headers = [(k, v) for k, v in seen["headers"] if k.lower() not in UNCACHED_HEADERS]
         etag = None if fill else next((v for k, v in headers if k.lower() == "etag"), None)
         accept_encoding = environ.get("HTTP_ACCEPT_ENCODING", "")
+        locale = environ.get(TABS_LOCALE)
+        tabs = f"{TAB_TOKEN} {locale}" if locale else ""
         if key is not None and seen["status"].startswith("200"):
             self.app.extensions[STORE_EXTENSION].put(
                 (key, accept_encoding),
-                (seen["status"], headers, body, etag, _PLACEHOLDER if fill else b"", time.time() + MAX_AGE_SECONDS))
+                (seen["status"], headers, body, etag, _PLACEHOLDER if fill else b"",
+                 time.time() + MAX_AGE_SECONDS, tabs))
         if not fill:
             return [body]
-        encoding, body = _filled(body, _PLACEHOLDER, accept_encoding)
+        encoding, body = _filled(body, _PLACEHOLDER, accept_encoding,
+                                 _tab_texts(self.app, tabs, environ.get(TABS_LATER)) or ())
         timing = [(k, v) for k, v in seen["headers"] if k.lower() in ("set-cookie", "server-timing",
                                                                       "x-request-id")]
         start_response(seen["status"], [*_fill_headers(headers, encoding), *timing,

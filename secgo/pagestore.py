@@ -56,9 +56,10 @@ def code_digest() -> str:
 
 
 class PageStore:
-    """Kept answers by key: (status, headers, body, etag, placeholder, expires), placeholder
-    being the bytes in the body to fill with one-time ids (pagecache.one_time_id), or b"", and
-    expires the time.time() after which the page is not served."""
+    """Kept answers by key: (status, headers, body, etag, placeholder, expires, tabs),
+    placeholder being the bytes in the body to fill with one-time ids (pagecache.one_time_id),
+    or b"", expires the time.time() after which the page is not served, and tabs what says
+    where its tab numbers go (pagecache.tab_later), or ""."""
 
     def __init__(self, redis_uri: str | None = None, prefix: str = "secgo", secret: bytes = b"",
                  build: str = ""):
@@ -139,10 +140,10 @@ class PageStore:
                 client.delete(name)
 
     def _encode(self, name: str, entry) -> bytes:
-        status, headers, body, etag, placeholder, expires = entry
+        status, headers, body, etag, placeholder, expires, tabs = entry
         if placeholder:  # kept uncompressed to be filled: smaller in Redis and on the way
             body = zlib.compress(body, 1)
-        head = json.dumps([status, headers, etag, placeholder.decode(), expires]).encode()
+        head = json.dumps([status, headers, etag, placeholder.decode(), expires, tabs]).encode()
         payload = struct.pack(">I", len(head)) + head + body
         return self._sign(name, payload) + payload
 
@@ -153,7 +154,7 @@ class PageStore:
             return None
         try:
             (size,) = struct.unpack(">I", payload[:4])
-            status, headers, etag, placeholder, expires = json.loads(payload[4:4 + size])
+            status, headers, etag, placeholder, expires, tabs = json.loads(payload[4:4 + size])
             body = payload[4 + size:]
             placeholder = placeholder.encode()
             if placeholder:
@@ -161,4 +162,4 @@ class PageStore:
         except (ValueError, struct.error, zlib.error, TypeError):
             log.warning("page store: a signed page in Redis could not be read; not served")
             return None
-        return status, [tuple(h) for h in headers], body, etag, placeholder, float(expires)
+        return status, [tuple(h) for h in headers], body, etag, placeholder, float(expires), str(tabs)

@@ -7,9 +7,11 @@ the app (a blueprint not installed) is left out.
 """
 from dataclasses import dataclass
 
-from flask import current_app, g, request, url_for
+from flask import current_app, g, get_template_attribute, has_request_context, request, url_for
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import readmarks
@@ -89,6 +91,38 @@ def tab_bar() -> TabBar | None:
     return TabBar(current_user, request.endpoint or "")
 
 
+# (language, number) -> what a tab shows of it (_unread_badge.html), as written once: the
+# page cache fills it into kept order pages as they are served.
+_BADGES: dict = {}
+
+
+def badge(locale: str, n: int, app=None) -> Markup:
+    """What a tab shows of its number n in this language (a code of config.LOCALES): in a
+    request in that language, or outside any request with `app`."""
+    n = min(n, readmarks.COUNT_CAP + 1)  # all above the cap show as "99+"
+    text = _BADGES.get((locale, n))
+    if text is None:
+        if has_request_context() and str(get_locale()) == locale:
+            text = get_template_attribute("_unread_badge.html", "unread_badge")(n)
+        else:
+            with (app or current_app).test_request_context(), force_locale(locale):
+                text = get_template_attribute("_unread_badge.html", "unread_badge")(n)
+        _BADGES[locale, n] = text = Markup(text)
+    return text
+
+
+def tab_number(count: str | None, n: int) -> Markup:
+    """A tab's number in the page: its badge, or where the page cache will put it as it serves
+    a kept order page (secgo.pagecache.tab_later)."""
+    if not count:
+        return Markup()
+    from .pagecache import tab_later  # (the page cache reads the tab counts: imported here)
+
+    later = tab_later(count)
+    return later if later is not None else badge(str(get_locale()), n)
+
+
 def init_app(app) -> None:
-    """base.html draws the tab bar from tab_bar(); the count cap shows as "99+"."""
-    app.jinja_env.globals.update(tab_bar=tab_bar, UNREAD_CAP=readmarks.COUNT_CAP)
+    """base.html draws the tab bar from tab_bar() and tab_number(); the count cap shows as
+    "99+"."""
+    app.jinja_env.globals.update(tab_bar=tab_bar, tab_number=tab_number, UNREAD_CAP=readmarks.COUNT_CAP)
