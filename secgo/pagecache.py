@@ -23,9 +23,10 @@ The order page (kind "order", the order's `reference` in its address) shows one 
 person's: its key holds, instead of the organizations' figures, that order's own
 `orders.data_version` — read only when the person may see the order (authz's rule on the
 order itself: NULL, so not kept, for anyone else; so who may see it is decided again at every
-answer, in the same query) — the person's read mark of that order (the page's "new since your
-last visit" divider) and the two numbers of the tab bar (their orders and issues with news,
-readmarks.tab_count_exprs: a kept order page shows the numbers its key holds). The same hook
+answer, in the same query) — and the person's read mark of that order (the page's "new since
+your last visit" divider). The two numbers of its tab bar (their orders and issues with news,
+readmarks.tab_count_exprs) are read in the same query and put in as each answer is served
+(`tab_later`: the page is kept with places for them, like one-time ids). The same hook
 puts the order's version up with any change to the order, its updates, confirmations,
 delivery, links, documents, photos, issues, their comments and events, and every order of an
 edited organization (its name, its cluster's and its people's are on the page) or over a
@@ -35,9 +36,10 @@ unless the tab bar's numbers move.
 The issues list (kind "issues") is keyed the same way as the orders list, but by `organizations.issues_version`
 instead of `data_version` — +1 with a change to an issue, its comments or events, to the
 organizations or crossing of an order (what the list shows of it) and with an edited
-organization and its partners — with the person's latest read mark of an issue and the tab
-bar's numbers (as the order page): a note on an order leaves everyone's issues list kept
-unless their tab bar's numbers move.
+organization and its partners — and the person's latest read mark of an issue; its tab
+numbers are put in as it is served, as the order page's: a note on an order leaves everyone's
+issues list kept. Such pages (with places to fill) have no ETag and are compressed as they are
+served.
 
 Kept pages live in secgo/pagestore.py: in the process that served them and in Redis, shared
 by every worker and instance (the key is the same wherever it is computed).
@@ -113,7 +115,7 @@ _PLACEHOLDER = PLACEHOLDER.encode()
 # in as they are served; TABS_LATER: the numbers read with the key (the first answer's),
 # TABS_LOCALE: the language of the page that has places for them.
 TAB_TOKEN = f"tab-number-{secrets.token_hex(12)}-"
-FILLED_NUMBERS = ("order",)
+FILLED_NUMBERS = ("order", "issues")
 TABS_LATER = "secgo.tabs_later"
 TABS_LOCALE = "secgo.tabs_locale"
 
