@@ -1,8 +1,8 @@
 """Pages seen again are answered before Flask runs, and are never stale.
 
 A page whose view is decorated with `@cached_page(kind)` (the orders and issues lists, the
-order page) is kept, as the final answer sent (status, headers, compressed body), per user, address (path and query), the
-inputs of language and time zone (the user's settings, the language cookie,
+order page) is kept, as the final answer sent (status, headers, compressed body), per user,
+address (path and query), the inputs of language and time zone (the user's settings, the language cookie,
 Accept-Language), the session's CSRF secret, Accept-Encoding and the *data
 version* of what the user may see: the organizations `authz.visible_orgs_clause` gives the
 user (every order and issue they may see has one of its two organizations there), counted,
@@ -19,8 +19,8 @@ in the database, whichever process made the change; and a kept page is served fo
 old (each page its own minute from its render, rather than all of them going cold together
 as the clock turns a minute).
 
-The order page (kind "order", the order's `reference` in its address) shows one order, not all the
-person's: its key holds, instead of the organizations' figures, that order's own
+The order page (kind "order", the order's `reference` in its address) shows one order, not
+all the person's: its key holds, instead of the organizations' figures, that order's own
 `orders.data_version` — read only when the person may see the order (authz's rule on the
 order itself: NULL, so not kept, for anyone else; so who may see it is decided again at every
 answer, in the same query) — and the person's read mark of that order (the page's "new since
@@ -30,16 +30,16 @@ readmarks.tab_count_exprs) are read in the same query and put in as each answer 
 puts the order's version up with any change to the order, its updates, confirmations,
 delivery, links, documents, photos, issues, their comments and events, and every order of an
 edited organization (its name, its cluster's and its people's are on the page) or over a
-crossing whose papers checklist changed. So a write on another order leaves the page kept
-unless the tab bar's numbers move.
+crossing whose papers checklist changed. So a write on another order leaves the page kept,
+with its tab numbers moved.
 
-The issues list (kind "issues") is keyed the same way as the orders list, but by `organizations.issues_version`
-instead of `data_version` — +1 with a change to an issue, its comments or events, to the
-organizations or crossing of an order (what the list shows of it) and with an edited
-organization and its partners — and the person's latest read mark of an issue; its tab
-numbers are put in as it is served, as the order page's: a note on an order leaves everyone's
-issues list kept. Such pages (with places to fill) have no ETag and are compressed as they are
-served.
+The issues list (kind "issues") is keyed the same way as the orders list, but by
+`organizations.issues_version` instead of `data_version` — +1 with a change to an issue, its
+comments or events, to the organizations or crossing of an order (what the list shows of it)
+and with an edited organization and its partners — and the person's latest read mark of an
+issue; its tab numbers are put in as it is served, as the order page's: a note on an order
+leaves everyone's issues list kept. Such pages (with places to fill) have no ETag and are
+compressed as they are served.
 
 Kept pages live in secgo/pagestore.py: in the process that served them and in Redis, shared
 by every worker and instance (the key is the same wherever it is computed).
@@ -60,7 +60,8 @@ and is compressed then (about a millisecond, against several for a render); such
 has no ETag, so a browser never revalidates an old copy with its used ids. Opening the order
 page moves the person's read mark when there is news: that answer is not kept (the mark
 is in the key: it would never be asked for again), so a page answered from memory is always
-one whose visit would have moved nothing. What the order page shows and no version covers is the route's expected arrival (a rollup refreshed in the background): a
+one whose visit would have moved nothing. What the order page shows and no version covers is
+the route's expected arrival (a rollup refreshed in the background): a
 kept page shows a refresh at most a minute late, as it shows relative times.
 """
 import secrets
@@ -85,8 +86,8 @@ from .assets import FILL_LATER, encode_for
 from .authz import visible_orders_clause, visible_orgs_clause
 from .extensions import db
 from .i18n import LANG_COOKIE
-from .models import (Attachment, AuditEvent, Cluster, CrossingRequirement, Issue, Notification, Order, Organization, PushDelivery,
-                     ReadMark, User, UserSession, utcnow)
+from .models import (Attachment, AuditEvent, Cluster, CrossingRequirement, Issue, Notification, Order,
+                     Organization, PushDelivery, ReadMark, User, UserSession, utcnow)
 from .models.base import UTCDateTime
 from .models.order import normalize_reference
 from .models.user import ROLES, parse_login_id
@@ -96,7 +97,7 @@ from .readmarks import floor_expr, mark_floor_low, mark_version_expr, tab_count_
 from .tabs import badge
 
 KEY_ENVIRON = "secgo.page_key"
-READ_KEY_ENVIRON = "secgo.page_key_read"  # (key, tab numbers) PageFront read for a page it did not have
+READ_KEY_ENVIRON = "secgo.page_key_read"  # (key, tab numbers) PageFront read for a page it lacked
 MAX_AGE_SECONDS = 60  # relative times on a kept page are at most this old
 UNCACHED_HEADERS = {"set-cookie", "server-timing", "content-length", "x-request-id"}
 
@@ -313,9 +314,9 @@ def not_kept() -> None:
 
 
 def tab_later(count: str) -> Markup | None:
-    """Where a kept order page's tab number goes ("orders" or "issues"), put in as each answer
-    is served (the page's key leaves the numbers out: news on another order leaves the page
-    kept); None when the page is not kept so, and its numbers are written now."""
+    """Where the tab number "orders" or "issues" of a kept order page or issues list goes, put
+    in as each answer is served (the page's key leaves the numbers out: news on another order
+    leaves the page kept); None when the page is not kept so, and its numbers are written now."""
     if (request.method != "GET" or request.environ.get(TABS_LATER) is None
             or KEY_ENVIRON not in request.environ):
         return None
@@ -332,7 +333,8 @@ def _tab_texts(app, tabs: str, numbers: dict | None) -> list[tuple[bytes, bytes]
     if numbers is None:
         return None
     token, locale = tabs.split(" ", 1)
-    return [(f"{token}{count}-".encode(), str(badge(locale, n, app)).encode()) for count, n in numbers.items()]
+    return [(f"{token}{count}-".encode(), str(badge(locale, n, app)).encode())
+            for count, n in numbers.items()]
 
 
 def _filled(body: bytes, placeholder: bytes, accept_encoding: str, texts=()) -> tuple[str, bytes]:
@@ -352,10 +354,10 @@ def _fill_headers(headers, encoding: str) -> list:
 
 
 def tab_numbers(row, kind) -> dict | None:
-    """The tab bar's numbers the key of an order page or of the issues list holds (its row of
-    user_and_version: the two columns before the mark); None for the orders list (it counts
-    them as it is made: the organizations' versions cover every change to them)."""
-    if kind == "orders" or row is None:
+    """The tab bar's numbers read with the key of a page whose numbers are put in as it is
+    served (FILLED_NUMBERS; its row of user_and_version: the two columns before the mark); None
+    for the orders list (it counts them as it is made: its key covers every change to them)."""
+    if kind not in FILLED_NUMBERS or row is None:
         return None
     return {"orders": row[-4], "issues": row[-3]}
 
@@ -600,7 +602,8 @@ def _bump_versions(session: Session, _flush_context) -> None:
             orgs.update(_org_ids(obj))
             pages.add(obj.id)
             state = db.inspect(obj)
-            if obj in session.dirty and any(state.attrs[name].history.has_changes() for name in _ORDER_ON_ISSUES):
+            if obj in session.dirty and any(state.attrs[name].history.has_changes()
+                                            for name in _ORDER_ON_ISSUES):
                 on_issues.update(_org_ids(obj))
         elif isinstance(obj, Issue):
             orgs.update(_org_ids(obj))
@@ -642,7 +645,8 @@ def _bump_versions(session: Session, _flush_context) -> None:
     conn = session.connection()
     if issue_ids:
         for order_id, producer, customer in conn.execute(
-                select(Issue.order_id, Issue.producer_org_id, Issue.customer_org_id).where(Issue.id.in_(issue_ids))):
+                select(Issue.order_id, Issue.producer_org_id, Issue.customer_org_id)
+                .where(Issue.id.in_(issue_ids))):
             pages.add(order_id)
             on_issues.update((producer, customer))
     if order_ids:

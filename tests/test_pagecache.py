@@ -775,7 +775,8 @@ def test_a_kept_page_is_served_for_a_minute_from_its_making_and_then_made_again(
 
 # --- the order page is keyed by its own order: writes elsewhere leave it kept ---------------
 
-TAB_COUNT = re.compile(r'href="/orders"[^>]*><span class="tab-label">[^<]*</span>(?: <span class="tab-count"[^>]*>(\d+)</span>)?')
+TAB_COUNT = re.compile(r'href="/orders"[^>]*><span class="tab-label">[^<]*</span>'
+                       r'(?: <span class="tab-count"[^>]*>(\d+)</span>)?')
 
 
 def _orders_tab_number(page) -> int:
@@ -875,7 +876,8 @@ def test_news_on_another_order_shows_in_the_kept_order_pages_tab_bar_at_once(app
         db.engine.dispose()
 
 
-def test_the_order_pages_and_issues_lists_key_reads_the_tab_numbers_as_the_tab_bar_counts_them(app, world, producer):
+def test_the_order_pages_and_issues_lists_key_reads_the_tab_numbers_as_the_tab_bar_counts_them(
+        app, world, producer):
     from secgo import readmarks
     from secgo.models import User, UserSession, hash_token
     from secgo.pagecache import user_and_version
