@@ -208,6 +208,8 @@ def fill(engine, *, orders=100_000, updates_per_order=10, issues=20_000, users=2
         def crossing(order_id):
             return BORDERS[(order_id - base_id) % len(BORDERS)]
 
+        codes = random.Random(seed + 1)  # (its own stream: the rest of the data stays as it was)
+
         def order_rows():
             for i in range(orders):
                 producer = producers[rnd.randrange(len(producers))]
@@ -226,6 +228,7 @@ def fill(engine, *, orders=100_000, updates_per_order=10, issues=20_000, users=2
                        "status": status, "notes": "",
                        "search_text": f"{ref.lower()} {folded[product]} bench producer {producer} bench customer {customer}",
                        "created_by_id": authors.get(producer), "client_id": None,
+                       "handover_code": f"{codes.randrange(10 ** 6):06d}",  # as every order made now
                        "created_at": created,
                        # never in the future: a write now must bring its order to the top
                        "last_activity_at": min(created + timedelta(hours=updates_per_order * 12), now)}

@@ -367,3 +367,23 @@ def test_an_older_order_gets_its_code_on_the_producers_page_while_others_write(
     assert client.get(f"/orders/{ref}").status_code == 200
     code = code_of(app, ref)
     assert len(code) == 6 and f"{code[:3]}&#8201;{code[3:]}" in client.get(f"/orders/{ref}").get_data(as_text=True)
+
+
+@plain
+def test_an_older_orders_first_page_with_its_new_code_reads_its_history_in_the_same_queries_however_long(
+        app, world, client, auth):
+    """Making the code commits, which lets go of every row read before it: the page read the
+    order's updates again one by one (a long history, a slow first page)."""
+    from tests.test_orders import count_queries, post_update
+
+    auth.login("producer")
+    short, long = make_order(app, world, product="Short"), make_order(app, world, product="Long")
+    for ref, steps in ((short, 1), (long, 12)):
+        for i in range(steps):
+            assert post_update(client, ref, "note", f"step {i}").status_code == 303
+    with app.app_context():
+        db.session.execute(Order.__table__.update().values(handover_code=None))
+        db.session.commit()
+    counts = [count_queries(app, client, f"/orders/{ref}") for ref in (short, long)]
+    assert counts[0] == counts[1], counts
+    assert all(len(code_of(app, ref)) == 6 for ref in (short, long))

@@ -2,12 +2,16 @@
 from functools import partial
 
 import segno
-from flask import abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import (abort, current_app, get_template_attribute, make_response, redirect, render_template, request,
+                   url_for)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from .. import readmarks
+from ..assets import Recent
 from ..attachments.routes import send_photo
 from ..attachments.services import MAX_PHOTOS, belongs_to_order
 from ..errors import ApiError, wants_json
@@ -65,11 +69,33 @@ def index():
         page_no = 1
     page = services.list_orders(current_user, status=status, q=q, awaiting=awaiting, page=page_no,
                                 load=services.LIST_ITEM)
+    role = current_user.role
     return render_template(
         "orders/index.html", page=page, status=status, q=q, awaiting=awaiting,
-        statuses=STATUSES, today=services.today(), can_create=current_user.role in ("producer", "customer",
-                                                                             "coordinator", "admin"),
+        statuses=STATUSES, order_row=order_rows(role, services.today()),
+        can_create=role in ("producer", "customer", "coordinator", "admin"),
     )
+
+
+ROWS_KEPT_BYTES = 4 * 1024 * 1024  # per process: some 6,000 rows (about 700 bytes each)
+
+
+def order_rows(role: str, today):
+    """row -> its HTML in the orders list (templates/orders/_row.html), written once per
+    process for each order's version (orders.data_version: +1 in the same transaction as any
+    change to what the order shows, its organizations' names included; read in the list's own
+    query) and what else the row shows: its counts, whether it has news for the viewer, the
+    viewer's role, language and day. A list made again after one write writes one row anew."""
+    macro = get_template_attribute("orders/_row.html", "order_row")
+    kept = current_app.extensions.setdefault("secgo.order_rows", Recent(ROWS_KEPT_BYTES))
+    locale = str(get_locale())
+
+    def row_html(row) -> Markup:
+        o = row.order
+        key = (o.id, o.data_version, row.awaiting, row.open_issues, row.unread, role, locale, today)
+        return Markup(kept.get_or_make(key, lambda: str(macro(row, role, today))))
+
+    return row_html
 
 
 @bp.get("/orders/awaiting")
@@ -121,6 +147,12 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
 
     side = services.side_of(current_user, order)
     updates, delivery, issues = services.load_history(order)
+    code = None
+    if side in services.PRODUCER_SIDES and delivery is None and order.status != "cancelled":
+        if order.handover_code is None:  # an order made before handover codes: made now
+            handover.code_for(order)  # in its own transaction, whose commit lets go of every
+            updates, delivery, issues = services.load_history(order)  # row: read in 3, not one by one
+        code = order.handover_code
     papers = documents.order_documents(order, removed=True)
     shown_papers = [d for d in papers if d.deleted_at is None]
     checklist = documents.checklist(order, shown_papers)
@@ -143,8 +175,7 @@ def render_detail(order, *, form=None, errors=None, message=None, values=None, s
         pending=[u.id for u in updates if u.awaiting_confirmation],
         issues_on={i.update_id: i for i in issues if i.update_id},
         last_seen=last_seen, arrival=expected_arrival(order),
-        handover_code=handover.code_for(order) if side in services.PRODUCER_SIDES
-        and delivery is None and order.status != "cancelled" else None,
+        handover_code=code,
         receiver=current_user.display_name,
         share=share(order, url_for("orders.detail", reference=order.reference, _external=True)),
     ), status
