@@ -1,9 +1,10 @@
 """Who may see and do what: the visibility rules (the README's Security model), in one place."""
 from functools import wraps
+from types import SimpleNamespace
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import Integer, bindparam, false, or_, select, true
 
 from .models import Cluster, Issue, Order, Organization, cluster_coordinators_table
 
@@ -37,6 +38,19 @@ def sees_one_organization(user) -> bool:
     """Whether the user sees the orders of one organization only (their own): at most a few
     thousand, however many the corridor has."""
     return user is not None and user.is_authenticated and user.role in ("producer", "customer")
+
+
+def stand_in(role: str, prefix: str):
+    """A signed-in user of this role whose id and organization are binds (prefix_me,
+    prefix_org; their values: stand_in_binds): for a statement built once per role with these
+    rules in it, and run for every user of that role."""
+    return SimpleNamespace(is_authenticated=True, role=role, id=bindparam(f"{prefix}_me", type_=Integer),
+                           organization_id=bindparam(f"{prefix}_org", type_=Integer))
+
+
+def stand_in_binds(user, prefix: str) -> dict:
+    """The values of stand_in(user.role, prefix)'s binds for this user."""
+    return {f"{prefix}_me": user.id, f"{prefix}_org": user.organization_id}
 
 
 def visible_orgs_clause(user):

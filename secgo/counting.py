@@ -2,7 +2,7 @@
 many. The orders and issues lists (pages and API) count the rows up to COUNT_AHEAD past the
 start of the page asked for: enough for every page link a person follows, and the same cost
 with a million orders as with a thousand."""
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 
 from .extensions import db
 
@@ -21,9 +21,19 @@ def page_count(total: int, per_page: int, page: int, more: bool) -> int:
     return max(pages, page + 1) if more else pages
 
 
-def total_from(stmt, offset: int) -> tuple[int, bool]:
+def count_statement(stmt):
+    """SELECT the number of stmt's rows, counting no further than the bind "count_limit" (a
+    statement built once and run many times: see total_from)."""
+    return select(func.count()).select_from(stmt.limit(bindparam("count_limit", type_=Integer)).subquery())
+
+
+def total_from(stmt, offset: int, binds: dict | None = None) -> tuple[int, bool]:
     """(total, more) for a page starting at offset: the rows counted up to COUNT_AHEAD past
-    it, and whether there are more than that."""
+    it, and whether there are more than that. stmt: the rows to count, or a count_statement()
+    run with these binds."""
     limit = max(0, offset) + COUNT_AHEAD
-    counted = count_up_to(stmt, limit + 1)
+    if binds is None:
+        counted = count_up_to(stmt, limit + 1)
+    else:
+        counted = db.session.scalar(stmt, {**binds, "count_limit": limit + 1})
     return min(counted, limit), counted > limit

@@ -20,14 +20,14 @@ Marks are per person, so the page cache's key carries the person's latest mark
 (`mark_version_expr`): a kept orders list never shows a mark that opening an order cleared.
 """
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 
 from flask import after_this_request, current_app, g, has_request_context
-from sqlalchemy import Integer, and_, bindparam, case, event, func, or_, select
+from sqlalchemy import and_, bindparam, case, event, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from .authz import visible_enquiries_clause, visible_issues_clause, visible_orders_clause
+from .authz import (stand_in, stand_in_binds, visible_enquiries_clause, visible_issues_clause,
+                    visible_orders_clause)
 from .extensions import db
 from .models import Enquiry, Issue, Order, ReadMark, utcnow
 from .models.base import UTCDateTime
@@ -101,17 +101,16 @@ _TAB_COUNTS: dict = {}
 def _tab_counts_statement(role: str):
     stmt = _TAB_COUNTS.get(role)
     if stmt is None:
-        who = SimpleNamespace(is_authenticated=True, role=role, id=bindparam("tab_user", type_=Integer),
-                              organization_id=bindparam("tab_org", type_=Integer))
-        stmt = _TAB_COUNTS[role] = select(*tab_count_exprs(who, bindparam("tab_floor", type_=UTCDateTime())))
+        stmt = _TAB_COUNTS[role] = select(*tab_count_exprs(stand_in(role, "tab"),
+                                                           bindparam("tab_floor", type_=UTCDateTime())))
     return stmt
 
 
 def tab_counts(user) -> dict:
     """{"orders": n, "issues": n}: the user's orders and issues with news, each counted up to
     COUNT_CAP + 1 (show "99+" above COUNT_CAP), in one query."""
-    row = db.session.execute(_tab_counts_statement(user.role), {
-        "tab_user": user.id, "tab_org": user.organization_id, "tab_floor": floor(user)}).one()
+    row = db.session.execute(_tab_counts_statement(user.role),
+                             {**stand_in_binds(user, "tab"), "tab_floor": floor(user)}).one()
     return {"orders": row[0], "issues": row[1]}
 
 

@@ -16,19 +16,22 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
-from sqlalchemy import func, literal_column, select, table
+from sqlalchemy import Integer, bindparam, func, literal_column, select, table
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from .. import notify, phrases, readmarks
 from . import handover
-from ..authz import order_audience, order_side, sees_one_organization, visible_orders_clause
+from ..authz import (order_audience, order_side, sees_one_organization, stand_in, stand_in_binds,
+                     visible_orders_clause)
 from ..audit.services import record
-from ..counting import count_up_to, page_count, total_from
+from ..counting import count_statement, count_up_to, page_count, total_from
 from ..errors import ApiError
 from ..extensions import db
 from ..i18n import fold
 from ..ids import MAX_ID
 from ..limits import LIMITS, REQUIRED, clean_text, event_time
+from ..models.base import UTCDateTime
 from ..models.order import ORDERS_SEARCH, normalize_reference
 from ..models import (
     BORDER_CROSSINGS,
@@ -373,16 +376,17 @@ def _contains(needle: str, walk: bool = False):
     return text.like(f"%{_like_escape(needle)}%", escape="\\")
 
 
-def orders_query(actor, *, status=None, q=None, awaiting=False, walk=False):
+def orders_query(actor, *, status=None, q=None, awaiting=False, walk=False, news_floor=None):
     """SELECT (Order, awaiting count, open issues, news for the actor) of what the actor sees,
-    newest activity first (walk: see _contains)."""
+    newest activity first (walk: see _contains; status may be a bind; news_floor: the actor's
+    floor as SQL, readmarks.floor(actor) when not given)."""
     awaiting_expr = awaiting_count_expr()
     issues_expr = open_issues_expr()
     stmt = select(Order, awaiting_expr.label("awaiting"), issues_expr.label("open_issues"),
-                  readmarks.unread_expr(actor, "order").label("unread")).where(
+                  readmarks.unread_expr(actor, "order", low=news_floor).label("unread")).where(
         visible_orders_clause(actor)
     )
-    if status in STATUSES:
+    if status in STATUSES or isinstance(status, BindParameter):
         stmt = stmt.where(Order.status == status)
     elif status == "open":
         stmt = stmt.where(~Order.is_final)
@@ -432,14 +436,44 @@ LIST_ITEM = (
 )
 
 
+# (role, which status filter, awaiting, load) -> the statements of a list without a search
+# (its page of rows, its count), the person, status and page in them as binds: built once per
+# process (building and keying them took longer than the database runs them).
+_LISTS: dict = {}
+NEWEST = (Order.last_activity_at.desc(), Order.id.desc())
+
+
+def _list_statements(role: str, status, awaiting: bool, load) -> tuple:
+    which = "one" if status in STATUSES else "open" if status == "open" else None
+    key = (role, which, awaiting, load)
+    found = _LISTS.get(key)
+    if found is None:
+        stmt = orders_query(stand_in(role, "list"), status=bindparam("list_status") if which == "one" else which,
+                            awaiting=awaiting, news_floor=bindparam("list_floor", type_=UTCDateTime()))
+        found = _LISTS[key] = (
+            stmt.options(*load).order_by(*NEWEST).limit(bindparam("list_per_page", type_=Integer))
+            .offset(bindparam("list_skip", type_=Integer)),
+            count_statement(stmt.with_only_columns(Order.id)),
+        )
+    return found
+
+
 def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=PER_PAGE,
                 load=ITEM) -> Page:
     """One page of the actor's orders: two queries whatever the number of orders (two or three
     for a search on SQLite), the count stopping a thousand rows past the page (secgo.counting);
     load: what is loaded of each (ITEM, or the list page's LIST_ITEM)."""
+    if not q and actor is not None and actor.is_authenticated:
+        rows_stmt, count_stmt = _list_statements(actor.role, status, awaiting, load)
+        binds = {**stand_in_binds(actor, "list"), "list_status": status, "list_floor": readmarks.floor(actor)}
+        total, more = total_from(count_stmt, (max(1, page) - 1) * per_page, binds)
+        page = max(1, min(page, max(1, -(-total // per_page))))
+        rows = db.session.execute(rows_stmt, {**binds, "list_per_page": per_page,
+                                              "list_skip": (page - 1) * per_page}).all()
+        return Page([Row(r[0], r[1], r[2], bool(r.unread)) for r in rows], total, page, per_page, more)
     walk = _walk(actor, q)
     stmt = orders_query(actor, status=status, q=q, awaiting=awaiting, walk=walk)
-    newest = (Order.last_activity_at.desc(), Order.id.desc())
+    newest = NEWEST
     if q and not walk and db.engine.dialect.name == "sqlite":
         # A search with few matches on SQLite, by an admin or coordinator: the matches are
         # read once, and the same pass counts them (count(*) OVER ()) instead of a second
@@ -470,12 +504,17 @@ def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=
 def find_visible_order(actor, reference) -> Order | None:
     """The order with this reference if the actor may see it; None otherwise."""
     reference = normalize_reference(reference)
-    if reference is None:
+    if reference is None or actor is None or not actor.is_authenticated:
         return None
-    return db.session.scalar(
-        select(Order).where(Order.reference == reference, visible_orders_clause(actor))
-        .options(joinedload(Order.producer_org), joinedload(Order.customer_org))
-    )
+    return db.session.scalar(_visible_order_statement(actor.role),
+                             {**stand_in_binds(actor, "one"), "one_reference": reference})
+
+
+@cache  # per role, built once per process (as _list_statements)
+def _visible_order_statement(role: str):
+    who = stand_in(role, "one")
+    return (select(Order).where(Order.reference == bindparam("one_reference"), visible_orders_clause(who))
+            .options(joinedload(Order.producer_org), joinedload(Order.customer_org)))
 
 
 def get_order(actor, reference: str) -> Order:
@@ -878,23 +917,27 @@ class Entry:
     reopens: bool = False  # an update that withdrew the order's cancellation
 
 
-def load_history(order: Order):
-    """Updates (with photos and people), the delivery confirmation and the issues of an order."""
-    updates = list(db.session.scalars(
-        select(StatusUpdate).where(StatusUpdate.order_id == order.id)
+@cache  # built once per process (then keyed once: SQLAlchemy keeps a statement's cache key)
+def _history_statements() -> tuple:
+    of_order = bindparam("history_order", type_=Integer)
+    return (
+        select(StatusUpdate).where(StatusUpdate.order_id == of_order)
         .options(selectinload(StatusUpdate.photos), joinedload(StatusUpdate.author),
                  joinedload(StatusUpdate.confirmed_by), joinedload(StatusUpdate.voice))
-        .order_by(StatusUpdate.id)
-    ))
-    delivery = db.session.scalar(
-        select(DeliveryConfirmation).where(DeliveryConfirmation.order_id == order.id)
+        .order_by(StatusUpdate.id),
+        select(DeliveryConfirmation).where(DeliveryConfirmation.order_id == of_order)
         .options(selectinload(DeliveryConfirmation.photos), joinedload(DeliveryConfirmation.confirmed_by),
-                 joinedload(DeliveryConfirmation.voice))
+                 joinedload(DeliveryConfirmation.voice)),
+        select(Issue).where(Issue.order_id == of_order).order_by(Issue.id),
     )
-    issues = list(db.session.scalars(
-        select(Issue).where(Issue.order_id == order.id).order_by(Issue.id)
-    ))
-    return updates, delivery, issues
+
+
+def load_history(order: Order):
+    """Updates (with photos and people), the delivery confirmation and the issues of an order."""
+    updates, delivery, issues = _history_statements()
+    binds = {"history_order": order.id}
+    return (list(db.session.scalars(updates, binds)), db.session.scalar(delivery, binds),
+            list(db.session.scalars(issues, binds)))
 
 
 def timeline(updates, delivery, issues, documents=()) -> list[Entry]:
