@@ -963,3 +963,34 @@ def test_a_note_leaves_the_issues_lists_kept_with_their_tab_numbers_moved(app, w
         assert shown == numbers[name] - (name == "producer"), name
     _in_request(app, _issue)  # an issue on the world's order: on every list that shows it
     assert _rerendered(app, clients, "/issues") == SEES_WORLD_ORDER
+
+
+def test_on_postgresql_the_pages_key_is_read_with_its_plan_made_once_and_leaves_the_connection_as_it_was(
+        app, world, producer):
+    """The key's statement (every role's rules in one) was planned anew at each request, three
+    times the cost of running it: PageFront reads it with a generic plan, set for it alone."""
+    from secgo.models import UserSession, hash_token
+    from secgo.pagecache import user_and_version
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's plan cache")
+        sign_in = UserSession(user_id=world.users["producer"], secret_hash=hash_token("s" * 32))
+        db.session.add(sign_in)
+        db.session.commit()
+        raw = db.engine.raw_connection()
+        try:
+            driver = raw.driver_connection
+            driver.autocommit = True  # as PageFront reads it
+            for kind in ("orders", "issues", "order"):
+                rows = {user_and_version(db.engine, driver, f"{sign_in.id}.{'s' * 32}",
+                                         app.config["REMEMBER_COOKIE_DURATION"], kind, "sec-wrld01")
+                        for _ in range(8)}  # (psycopg prepares a statement at its fifth run)
+                assert len(rows) == 1 and next(iter(rows))[0] == world.users["producer"], kind
+                assert driver.execute("SHOW plan_cache_mode").fetchone()[0] == "auto"
+            plans = driver.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                                   "WHERE statement LIKE '%page_cache_user%'").fetchall()
+            assert len(plans) == 3 and all(generic > 0 and custom == 0 for generic, custom in plans), plans
+            driver.autocommit = False
+        finally:
+            raw.close()
