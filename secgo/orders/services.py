@@ -458,6 +458,16 @@ def _list_statements(role: str, status, awaiting: bool, load) -> tuple:
     return found
 
 
+def _page_of(rows, total: int, page: int, per_page: int, more: bool = False) -> Page:
+    """A Page of (Order, awaiting, open issues, unread, ...) rows."""
+    return Page([Row(r[0], r[1], r[2], bool(r.unread)) for r in rows], total, page, per_page, more)
+
+
+def _last_page_at_most(page: int, total: int, per_page: int) -> int:
+    """The page asked for, or the last one when it is past it."""
+    return max(1, min(page, max(1, -(-total // per_page))))
+
+
 def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=PER_PAGE,
                 load=ITEM) -> Page:
     """One page of the actor's orders: two queries whatever the number of orders (two or three
@@ -467,13 +477,12 @@ def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=
         rows_stmt, count_stmt = _list_statements(actor.role, status, awaiting, load)
         binds = {**stand_in_binds(actor, "list"), "list_status": status, "list_floor": readmarks.floor(actor)}
         total, more = total_from(count_stmt, (max(1, page) - 1) * per_page, binds)
-        page = max(1, min(page, max(1, -(-total // per_page))))
+        page = _last_page_at_most(page, total, per_page)
         rows = db.session.execute(rows_stmt, {**binds, "list_per_page": per_page,
                                               "list_skip": (page - 1) * per_page}).all()
-        return Page([Row(r[0], r[1], r[2], bool(r.unread)) for r in rows], total, page, per_page, more)
+        return _page_of(rows, total, page, per_page, more)
     walk = _walk(actor, q)
     stmt = orders_query(actor, status=status, q=q, awaiting=awaiting, walk=walk)
-    newest = NEWEST
     if q and not walk and db.engine.dialect.name == "sqlite":
         # A search with few matches on SQLite, by an admin or coordinator: the matches are
         # read once, and the same pass counts them (count(*) OVER ()) instead of a second
@@ -481,24 +490,24 @@ def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=
         # Only the narrow (id, total) rows are sorted; the page's orders are read after.
         ids = (
             select(Order.id, func.count().over().label("total")).where(stmt.whereclause)
-            .order_by(*newest).limit(per_page).offset((max(1, page) - 1) * per_page)
+            .order_by(*NEWEST).limit(per_page).offset((max(1, page) - 1) * per_page)
             .subquery()
         )
         # The page's rows are the ids found: the search is not run a second time for them.
         rows = db.session.execute(
             orders_query(actor).add_columns(ids.c.total).join(ids, ids.c.id == Order.id)
-            .options(*load).order_by(*newest)
+            .options(*load).order_by(*NEWEST)
         ).all()
         if rows or page <= 1:
             total = rows[0].total if rows else 0
-            return Page([Row(r[0], r[1], r[2], bool(r.unread)) for r in rows], total, max(1, page), per_page)
+            return _page_of(rows, total, max(1, page), per_page)
         # A page past the last one: count, then show the last page.
     total, more = total_from(stmt.with_only_columns(Order.id), (max(1, page) - 1) * per_page)
-    page = max(1, min(page, max(1, -(-total // per_page))))
+    page = _last_page_at_most(page, total, per_page)
     rows = db.session.execute(
-        stmt.options(*load).order_by(*newest).limit(per_page).offset((page - 1) * per_page)
+        stmt.options(*load).order_by(*NEWEST).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return Page([Row(r[0], r[1], r[2], bool(r.unread)) for r in rows], total, page, per_page, more)
+    return _page_of(rows, total, page, per_page, more)
 
 
 def find_visible_order(actor, reference) -> Order | None:
