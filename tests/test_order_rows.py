@@ -80,13 +80,14 @@ def test_a_list_with_kept_rows_is_the_list_made_whole_after_every_change(app, wo
 
 
 def test_an_order_due_today_shows_overdue_in_its_kept_row_the_next_day(app, world, client, auth, monkeypatch):
-    with app.app_context():
+    with app.test_request_context():  # today in the viewer's zone (the default one), not UTC's
+        today = services.today()
         order = db.session.scalar(select(Order).where(Order.reference == "SEC-WRLD01"))
-        order.due_date = services.today()
+        order.due_date = today
         db.session.commit()
     auth.login("producer")
     assert "Overdue" not in client.get("/orders").get_data(as_text=True)
-    tomorrow = services.today() + timedelta(days=1)
+    tomorrow = today + timedelta(days=1)
     monkeypatch.setattr(services, "today", lambda now=None: tomorrow)
     assert "Overdue" in client.get("/orders").get_data(as_text=True)
 
