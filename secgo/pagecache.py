@@ -14,10 +14,10 @@ confirmations, links and issues, and to the organization itself or its cluster (
 trading partners' go up too: its name is on their pages): one `after_flush` hook on the app's session
 (`db.session`; every write of the app goes through it), touching only the organizations the
 change belongs to. So a page is answered from memory only while nothing it shows has changed
-in the database, whichever process made the change; and a kept page is served for at most
-`MAX_AGE_SECONDS` after it was made, so relative times ("5 minutes ago") are at most a minute
-old (each page its own minute from its render, rather than all of them going cold together
-as the clock turns a minute).
+in the database, whichever process made the change. What the clock alone changes has no
+version: a kept page is served until the first moment something on it would read otherwise
+(secgo.clock: a relative time's words, as each one says when it is written; the viewer's
+midnight, for overdue and this year), and never longer than `MAX_AGE_SECONDS`.
 
 The order page (kind "order", the order's `reference` in its address) shows one order, not
 all the person's: its key holds, instead of the organizations' figures, that order's own
@@ -61,19 +61,22 @@ has no ETag, so a browser never revalidates an old copy with its used ids. Openi
 page moves the person's read mark when there is news: that answer is not kept (the mark
 is in the key: it would never be asked for again), so a page answered from memory is always
 one whose visit would have moved nothing. What the order page shows and no version covers is
-the route's expected arrival (a rollup refreshed in the background): a
-kept page shows a refresh at most a minute late, as it shows relative times.
+the route's expected arrival (a rollup refreshed in the background): a page showing one is
+kept for a minute (coordinator.promptness.ARRIVAL_SHOWN_SECONDS), so it shows a refresh at
+most a minute late.
 """
 import secrets
 import time
 import uuid
 import weakref
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 from functools import wraps
 from itertools import chain
 from types import SimpleNamespace
 
 from flask import current_app, g, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone, to_user_timezone
 from markupsafe import Markup
 from flask_login import current_user
 from sqlalchemy import (Integer, and_, bindparam, case, event, func, literal_column, or_, select,
@@ -82,6 +85,7 @@ from sqlalchemy.orm import Session, aliased
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 
+from . import clock
 from .assets import FILL_LATER, encode_for
 from .authz import visible_orders_clause, visible_orgs_clause
 from .extensions import db
@@ -98,7 +102,11 @@ from .tabs import badge
 
 KEY_ENVIRON = "secgo.page_key"
 READ_KEY_ENVIRON = "secgo.page_key_read"  # (key, tab numbers) PageFront read for a page it lacked
-MAX_AGE_SECONDS = 60  # relative times on a kept page are at most this old
+# A kept page is served until what it shows would read otherwise by the clock (secgo.clock:
+# its relative times, the viewer's midnight), and never longer than this: the bound of what
+# Redis holds (pages made in that long) and of any clock-made change the rule might miss.
+MAX_AGE_SECONDS = 300
+LIFE_ENVIRON = "secgo.page_life"  # seconds the page the view made may be served
 UNCACHED_HEADERS = {"set-cookie", "server-timing", "content-length", "x-request-id"}
 
 
@@ -381,6 +389,19 @@ def tab_numbers(row, kind) -> dict | None:
     return {"orders": row[-4], "issues": row[-3]}
 
 
+def page_life(environ) -> float:
+    """Seconds the page just made reads as it would if made again with the same data: until
+    the first of its clock-made changes (secgo.clock), the viewer's next midnight (overdue,
+    this year) and MAX_AGE_SECONDS."""
+    now = utcnow()
+    zone = get_timezone()
+    tomorrow = to_user_timezone(now).date() + timedelta(days=1)
+    midnight = zone.localize(datetime.combine(tomorrow, dt_time()))
+    left = clock.seconds_left(environ)
+    return min(MAX_AGE_SECONDS, (midnight - now).total_seconds(),
+               MAX_AGE_SECONDS if left is None else left)
+
+
 def cached_page(kind: str):
     """Keep the view's answer for PageFront while the data it shows has not changed; `kind`
     (KINDS) says which versions it is keyed by: "orders" (the organizations'), "issues" (their
@@ -412,7 +433,10 @@ def _cached(view, kind):
                     g.tab_counts = numbers
                     if kind in FILLED_NUMBERS:  # put in as each answer is served
                         request.environ[TABS_LATER] = numbers
-        return view(*args, **kwargs)
+        answer = view(*args, **kwargs)
+        if KEY_ENVIRON in request.environ:
+            request.environ[LIFE_ENVIRON] = page_life(request.environ)
+        return answer
 
     wrapper.secgo_cached_page = kind
     return wrapper
@@ -539,11 +563,12 @@ class PageFront:
         accept_encoding = environ.get("HTTP_ACCEPT_ENCODING", "")
         locale = environ.get(TABS_LOCALE)
         tabs = f"{TAB_TOKEN} {locale}" if locale else ""
-        if key is not None and seen["status"].startswith("200"):
+        life = environ.get(LIFE_ENVIRON, 0)
+        if key is not None and seen["status"].startswith("200") and life > 0:
             self.app.extensions[STORE_EXTENSION].put(
                 (key, accept_encoding),
                 (seen["status"], headers, body, etag, _PLACEHOLDER if fill else b"",
-                 time.time() + MAX_AGE_SECONDS, tabs))
+                 time.time() + life, tabs))
         if not fill:
             return [body]
         encoding, body = _filled(body, _PLACEHOLDER, accept_encoding,

@@ -308,5 +308,38 @@ def test_lengths_of_time_read_exactly_as_babel_writes_them_in_every_language(app
                     seconds = rnd.choice([rnd.uniform(-5e7, 5e7), rnd.uniform(-4000, 4000),
                                           rnd.uniform(-90, 90), 0.0, float(rnd.randint(-10**6, 10**6))])
                     for direction in (False, True):
-                        assert _timedelta_text(seconds, direction) == format_timedelta(
-                            timedelta(seconds=seconds), add_direction=direction, threshold=1.1), (lang, seconds)
+                        for smallest in ("second", "minute"):
+                            assert _timedelta_text(seconds, direction, smallest) == format_timedelta(
+                                timedelta(seconds=seconds), add_direction=direction, threshold=1.1,
+                                granularity=smallest), (lang, seconds, smallest)
+
+
+@pytest.mark.parametrize("smallest", ["second", "minute"])
+def test_a_relative_time_is_known_to_read_the_same_until_the_moment_its_words_change(app, smallest):
+    """text_lasts (how long a kept page's "5 minutes ago" stays true, secgo.clock): for a past
+    moment (the span grows) and a coming one (it shrinks), the words are the same all through
+    that time, and differ a moment after it."""
+    import random
+    from datetime import timedelta
+
+    from flask_babel import force_locale, format_timedelta
+
+    from secgo.i18n.formatting import text_lasts
+
+    def words(span):
+        return format_timedelta(timedelta(seconds=span), add_direction=True, threshold=1.1,
+                                granularity=smallest)
+
+    rnd = random.Random(11)
+    spans = [rnd.choice([rnd.uniform(0, 4e7), rnd.uniform(0, 8000), rnd.uniform(0, 200)]) for _ in range(3000)]
+    spans += [60.0, 65.9, 89.9, 3959.0, 86400 * 3.4]
+    with app.test_request_context(), force_locale("en"):
+        for sign in (-1, 1):  # -1: "… ago", the span grows; 1: "in …", it shrinks
+            for span in spans:
+                seconds = sign * span
+                lasts = text_lasts(seconds, growing=sign < 0, smallest=smallest)
+                assert lasts >= 0
+                then = words(seconds)
+                for share in (0.0, 0.3, 0.7, 0.999):  # time goes by: seconds moves by -elapsed
+                    assert words(seconds - lasts * share) == then, (seconds, lasts, share)
+                assert words(seconds - lasts - 1e-3 * max(1.0, lasts)) != then, (seconds, lasts)

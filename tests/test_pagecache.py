@@ -3,10 +3,11 @@ never show stale data or someone else's."""
 import gzip
 import re
 import time
+from datetime import timedelta
 
 import brotli
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from secgo import pagecache
 from secgo.extensions import db
@@ -761,16 +762,123 @@ def test_pages_are_served_while_the_shared_store_is_unreachable(app, world, tmp_
             db.engine.dispose()
 
 
-def test_a_kept_page_is_served_for_a_minute_from_its_making_and_then_made_again(
+def test_a_kept_page_is_served_for_at_most_five_minutes_from_its_making_and_then_made_again(
         app, world, client, auth, one_minute):
     make_order(app, world, product="Keo Romeat mango")
     auth.login("producer")
     assert _rendered(app, client, "/orders")
-    one_minute.now += pagecache.MAX_AGE_SECONDS - 1  # across the turn of a clock minute, too
+    one_minute.now += pagecache.MAX_AGE_SECONDS - 1
     assert not _rendered(app, client, "/orders")
     one_minute.now += 1
-    assert _rendered(app, client, "/orders")  # its relative times would be a minute old
+    assert _rendered(app, client, "/orders")  # nothing on it changed, but no page lives longer
     assert not _rendered(app, client, "/orders")
+
+
+# --- what the clock alone changes: relative times, the viewer's day, the route's estimate ----
+
+@pytest.fixture
+def stopped_clock(monkeypatch, one_minute):
+    """One clock, moved by the test, for the page cache, the relative times it shows and the
+    viewer's day."""
+    from datetime import UTC, datetime
+
+    from secgo import clock
+    from secgo.i18n import formatting
+
+    monkeypatch.setattr(clock, "time", one_minute)
+    now = lambda: datetime.fromtimestamp(one_minute.now, UTC)  # noqa: E731
+    monkeypatch.setattr(formatting, "utcnow", now)
+    monkeypatch.setattr(pagecache, "utcnow", now)
+    one_minute.at = now
+    return one_minute
+
+
+def _set_times(app, sql, **moments):
+    from sqlalchemy import text
+
+    with app.app_context():
+        db.session.execute(text(sql), moments)
+        db.session.commit()
+
+
+def test_an_issues_age_on_a_kept_list_changes_at_the_moment_it_would_read_otherwise(
+        app, world, client, auth, stopped_clock):
+    _in_request(app, _issue)
+    _set_times(app, "UPDATE issues SET created_at = :t", t=stopped_clock.at() - timedelta(minutes=10))
+    auth.login("producer")
+    assert _rendered(app, client, "/issues")
+    assert "Age: 10 minutes" in client.get("/issues").get_data(as_text=True)
+    stopped_clock.now += 29  # 10 min 29 s: still "10 minutes"
+    assert not _rendered(app, client, "/issues")
+    stopped_clock.now += 2  # 10 min 31 s: "11 minutes"
+    assert _rendered(app, client, "/issues")
+    assert "Age: 11 minutes" in client.get("/issues").get_data(as_text=True)
+    assert not _rendered(app, client, "/issues")
+
+
+def test_a_kept_order_page_lives_until_its_newest_relative_time_reads_otherwise(
+        app, world, producer, stopped_clock):
+    from secgo.models import Order
+
+    with app.app_context():
+        db.session.execute(update(Order).values(status="in_production"))
+        db.session.commit()
+    ago = stopped_clock.at() - timedelta(minutes=10)
+    _set_times(app, "UPDATE status_updates SET recorded_at = :t, occurred_at = :t", t=ago)
+    _set_times(app, "UPDATE orders SET created_at = :t", t=ago)
+    page = _kept_order_page(app, producer)
+    assert "10 minutes ago" in page
+    stopped_clock.now += 29
+    assert not _rendered(app, producer, WORLD_ORDER)
+    stopped_clock.now += 2
+    assert _rendered(app, producer, WORLD_ORDER)
+    assert "11 minutes ago" in _page(producer)
+    # An hour later (its texts in hours) the page is kept as long as any page is.
+    stopped_clock.now += 3600
+    _kept_order_page(app, producer)
+    stopped_clock.now += pagecache.MAX_AGE_SECONDS - 1
+    assert not _rendered(app, producer, WORLD_ORDER)
+
+
+def test_an_order_page_showing_the_routes_expected_arrival_is_kept_for_a_minute(
+        app, world, producer, stopped_clock):
+    from secgo.coordinator.promptness import ARRIVAL_SHOWN_SECONDS
+    from secgo.models import Order
+
+    with app.app_context():
+        db.session.execute(update(Order).values(status="in_transit"))
+        db.session.commit()
+    _set_times(app, "UPDATE status_updates SET recorded_at = :t, occurred_at = :t",
+               t=stopped_clock.at() - timedelta(days=3))
+    _kept_order_page(app, producer)
+    stopped_clock.now += ARRIVAL_SHOWN_SECONDS - 1
+    assert not _rendered(app, producer, WORLD_ORDER)
+    stopped_clock.now += 1  # the rollup of the route's deliveries may have moved meanwhile
+    assert _rendered(app, producer, WORLD_ORDER)
+
+
+def test_a_kept_list_is_made_again_at_the_viewers_midnight(app, world, client, auth, stopped_clock,
+                                                             monkeypatch):
+    """Overdue is judged on the viewer's today (Asia/Bangkok here, not UTC's)."""
+    from datetime import UTC, datetime
+
+    from secgo.orders import services
+
+    def durian_row():
+        return next(row for row in _orders(client).split('class="card order-card"') if "Durian" in row)
+
+    monkeypatch.setattr(services, "utcnow", stopped_clock.at)
+    make_order(app, world, product="Durian", due_date="2026-03-01")
+    auth.login("producer")
+    bangkok_midnight = datetime(2026, 3, 1, 17, 0, tzinfo=UTC)
+    stopped_clock.now = (bangkok_midnight - timedelta(minutes=1)).timestamp()
+    assert _rendered(app, client, "/orders")
+    assert "Overdue" not in durian_row()  # due today
+    stopped_clock.now += 59
+    assert not _rendered(app, client, "/orders")
+    stopped_clock.now += 1  # 2 March in Bangkok
+    assert _rendered(app, client, "/orders")
+    assert "Overdue" in durian_row()
 
 
 # --- the order page is keyed by its own order: writes elsewhere leave it kept ---------------

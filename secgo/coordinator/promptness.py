@@ -34,6 +34,7 @@ from sqlalchemy import delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from ..authz import visible_orders_clause
+from ..clock import changes_in
 from ..extensions import db
 from ..models import (
     Cluster,
@@ -557,11 +558,16 @@ def route_range(days: list) -> tuple[int, int]:
 
 # --- reading: the expected arrival, the dashboard, the CSVs ------------------------------
 
+# A page showing an expected arrival (a rollup no order's version covers) is kept this long.
+ARRIVAL_SHOWN_SECONDS = 60
+
+
 def expected_arrival(order) -> dict | None:
     """"Usually arrives in 3-5 days" for an order in transit, from at least 5 earlier
     deliveries on its route; None otherwise (one query, only for an order in transit)."""
     if order.status not in IN_TRANSIT:
         return None
+    changes_in(ARRIVAL_SHOWN_SECONDS)  # the rollup moves with deliveries on other orders
     producer = order.producer_org
     row = db.session.execute(select(RouteTime.deliveries, RouteTime.low_days, RouteTime.high_days).where(
         RouteTime.producer_country == producer.country,

@@ -7,7 +7,7 @@ from . import catalogs, formatting, labels, locale, routes
 from .catalogs import JS_KEYWORDS, JS_SOURCES, build_script_catalogs, compile_catalogs
 from .catalogs import js_msgids, script_catalog
 from .formatting import CLDR_UNITS, CURRENCIES, format_ago, format_clock, format_day
-from .formatting import format_duration, format_money, format_number, format_quantity
+from .formatting import format_duration, format_money, format_number, format_quantity, format_since
 from .formatting import format_when
 from .labels import BORDER_LABELS, CATEGORY_LABELS, DOCUMENT_LABELS, CONDITION_LABELS, COUNTRY_LABELS
 from .labels import LANGUAGE_NAMES, ROLE_LABELS, SEVERITY_LABELS, STATE_LABELS
@@ -34,7 +34,7 @@ __all__ = [
     # search
     "fold",
     # formatting
-    "CLDR_UNITS", "CURRENCIES", "format_ago", "format_clock", "format_day", "format_duration",
+    "CLDR_UNITS", "CURRENCIES", "format_ago", "format_clock", "format_day", "format_duration", "format_since",
     "format_money", "format_number", "format_quantity", "format_when",
     # labels
     "BORDER_LABELS", "CATEGORY_LABELS", "DOCUMENT_LABELS", "CONDITION_LABELS", "COUNTRY_LABELS", "LANGUAGE_NAMES",

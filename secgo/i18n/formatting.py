@@ -8,6 +8,7 @@ from babel.units import format_unit
 from flask_babel import format_currency, format_date, format_datetime, format_decimal
 from flask_babel import format_time, format_timedelta, get_locale, get_timezone, ngettext, to_user_timezone
 
+from ..clock import changes_in
 from ..models import utcnow
 
 # The viewer's language and time zone are chosen by the selectors in .locale.
@@ -115,10 +116,14 @@ def format_clock(value: datetime | time | None, fmt: str = "short") -> str:
 
 
 def format_ago(value: datetime | None) -> str:
-    """Relative time ("3 hours ago", "in 2 days") in the viewer's language."""
+    """Relative time ("3 hours ago", "in 2 days") in the viewer's language, to the minute
+    ("1 minute ago" under a minute); the page being made is told when the words will change
+    (secgo.clock)."""
     if not value:
         return ""
-    return _timedelta_text((value - utcnow()).total_seconds(), add_direction=True)
+    seconds = (value - utcnow()).total_seconds()
+    changes_in(text_lasts(seconds, growing=seconds <= 0, smallest="minute"))  # a past moment moves away
+    return _timedelta_text(seconds, add_direction=True, smallest="minute")
 
 
 def format_duration(value: timedelta | None) -> str:
@@ -126,23 +131,57 @@ def format_duration(value: timedelta | None) -> str:
     return _timedelta_text(value.total_seconds(), add_direction=False) if value is not None else ""
 
 
+def format_since(start: datetime | None, end: datetime | None = None) -> str:
+    """How long from `start` to `end` ("3 days"), or to now, to the minute: then the page
+    being made is told when the words will change (secgo.clock)."""
+    if start is None:
+        return ""
+    if end is not None:
+        return format_duration(end - start)
+    seconds = (utcnow() - start).total_seconds()
+    changes_in(text_lasts(seconds, growing=seconds >= 0, smallest="minute"))
+    return _timedelta_text(seconds, add_direction=False, smallest="minute")
+
+
 THRESHOLD = 1.1
+UNITS = [unit for unit, _per_unit in TIMEDELTA_UNITS]  # the largest first
 
 
-def _timedelta_text(seconds: float, add_direction: bool) -> str:
+def _unit(seconds: float, smallest: str = "second") -> tuple[str, int, int]:
+    """(unit, its seconds, the rounded number) Babel's format_timedelta (threshold 1.1,
+    granularity `smallest`) writes a span of `seconds` in: the largest unit it reaches 1.1 of,
+    else the smallest, where it is at least 1."""
+    for unit, per_unit in TIMEDELTA_UNITS:
+        value = abs(seconds) / per_unit
+        if value >= THRESHOLD or unit == smallest:
+            if unit == smallest and value > 0:
+                value = max(1, value)
+            return unit, per_unit, int(round(value))
+    raise ValueError(smallest)
+
+
+def text_lasts(seconds: float, growing: bool, smallest: str = "second") -> float:
+    """Seconds until a span of `seconds`, growing (since a past moment) or shrinking (until a
+    coming one), may be written otherwise: when its number rounds to the next, or the span
+    reaches (or falls under) 1.1 of a larger unit. Never after the change; a hair before it
+    where round() keeps the lower number at exactly half."""
+    span = abs(seconds)
+    unit, per_unit, number = _unit(span, smallest)
+    thresholds = [THRESHOLD * per for _unit_name, per in TIMEDELTA_UNITS[:UNITS.index(smallest)]]
+    if growing:
+        return min(mark for mark in [(number + 0.5) * per_unit, *thresholds] if mark > span) - span
+    lower = 0.0 if unit == smallest and number <= 1 else (number - 0.5) * per_unit  # never under 1
+    marks = [mark for mark in [lower, 0.0, *thresholds] if mark < span]
+    return span - max(marks) if marks else 0.0
+
+
+def _timedelta_text(seconds: float, add_direction: bool, smallest: str = "second") -> str:
     """Babel's format_timedelta (threshold 1.1), kept per language, unit and rounded number:
     its words depend on nothing else, and Babel takes a while to find them."""
-    locale = get_locale()
-    key = None
-    for unit, per_unit in TIMEDELTA_UNITS:  # the unit and number Babel will choose
-        value = abs(seconds) / per_unit
-        if value >= THRESHOLD or unit == "second":
-            if unit == "second" and value > 0:
-                value = max(1, value)
-            key = ("span", str(locale), unit, int(round(value)), add_direction, add_direction and seconds >= 0)
-            break
+    unit, _per_unit, number = _unit(seconds, smallest)
+    key = ("span", str(get_locale()), unit, number, add_direction, add_direction and seconds >= 0)
     return _written(key, lambda: format_timedelta(timedelta(seconds=seconds), add_direction=add_direction,
-                                                  threshold=THRESHOLD))
+                                                  threshold=THRESHOLD, granularity=smallest))
 
 
 def format_number(value, decimals: int | None = None) -> str:
@@ -218,6 +257,7 @@ def init_app(app):
         clock=format_clock,
         ago=format_ago,
         duration=format_duration,
+        since=format_since,
         number=format_number,
         qty=format_quantity,
         money=format_money,

@@ -12,7 +12,7 @@ from ..authz import visible_orders_clause
 from ..errors import ApiError
 from ..extensions import db
 from ..idempotency import new_client_id
-from ..models import CATEGORIES, Cluster, Order, Organization, utcnow
+from ..models import CATEGORIES, Cluster, Order, Organization
 from ..orders.services import get_order
 from ..pagecache import cached_page
 from ..writes import Write, refuse_form, submit
@@ -51,7 +51,7 @@ def index():
     )
     return render_template(
         "issues/index.html", issues=issues, total=total, more=more, tab=tab, filters=filters, page=page,
-        pages=page_count(total, PAGE_SIZE, page, more), clusters=visible_clusters(current_user), now=utcnow(),
+        pages=page_count(total, PAGE_SIZE, page, more), clusters=visible_clusters(current_user),
         unread=readmarks.unread_ids(current_user, "issue", [i.id for i in issues]),
     )
 
@@ -72,7 +72,7 @@ def _detail_page(issue, comment_form=None, error=None, status=200, failed_action
         comment_form=comment_form or CommentForm(formdata=None),
         assignees=services.assignee_choices(issue) if "reassign" in actions else [],
         note_required=services.note_required, error=error, failed_action=failed_action,
-        new_client_id=new_client_id, now=utcnow(), ACTION_LABELS=services.ACTION_LABELS,
+        new_client_id=new_client_id, ACTION_LABELS=services.ACTION_LABELS,
         EVENT_LABELS=services.EVENT_LABELS, zawgyi=zawgyi or {},
         comment_client_id=comment_client_id,
     ), status
