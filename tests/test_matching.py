@@ -18,10 +18,16 @@ from tests.issue_factories import make_order
 pytestmark = pytest.mark.parametrize("app", [{"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}],
                                      indirect=True)
 JSON = {"Accept": "application/json"}
-# Today where the test world's people are (and the corridor's default zone): after 17:00 UTC it
-# is already tomorrow in Bangkok, where steps and first orders are dated.
-TODAY = datetime.now(ZoneInfo(Config.BABEL_DEFAULT_TIMEZONE)).date()
-HELD = TODAY - timedelta(days=40)
+
+
+def today():
+    # Today where the test world's people are (and the corridor's default zone): after 17:00
+    # UTC it is already tomorrow in Bangkok, where steps and first orders are dated.
+    """The app's today (Asia/Bangkok), read when a test needs it: a run may cross midnight."""
+    return datetime.now(ZoneInfo(Config.BABEL_DEFAULT_TIMEZONE)).date()
+
+
+HELD = today() - timedelta(days=40)
 
 
 def after_event(days, hour_utc=5):
@@ -120,7 +126,7 @@ def test_each_step_is_dated_audited_and_dropping_needs_a_reason(app, world, coor
     assert r.status_code == 303
     r = coordinator.post(f"/matching/matches/{matched}/stage", data={"stage": "dropped", "client_id": "step-0002"})
     assert r.status_code == 422 and "Say why" in r.get_data(as_text=True)
-    for day, message in (((TODAY + timedelta(days=1)).isoformat(), "future"),
+    for day, message in (((today() + timedelta(days=1)).isoformat(), "future"),
                          ((HELD - timedelta(days=1)).isoformat(), "before the event"),
                          ("31/12/2026", "YYYY-MM-DD")):
         r = coordinator.post(f"/matching/matches/{matched}/stage", data={
@@ -164,7 +170,7 @@ def test_orders_placed_by_page_and_api_move_the_match_to_first_then_repeat_order
     r = buyer.post("/orders/new", data={**ORDER, "producer_org_id": str(world.orgs["farm"]),
                                         "client_id": "order-page-0001"})
     assert r.status_code == 303
-    assert stage(app, matched)[:3] == ("first_order", TODAY, None)
+    assert stage(app, matched)[:3] == ("first_order", today(), None)
     # ... a replay of the same order creates nothing and moves nothing ...
     buyer.post("/orders/new", data={**ORDER, "producer_org_id": str(world.orgs["farm"]),
                                     "client_id": "order-page-0001"})
@@ -175,7 +181,7 @@ def test_orders_placed_by_page_and_api_move_the_match_to_first_then_repeat_order
                        headers={"Idempotency-Key": "order-api-00001"})
         assert r.status_code == 201
     state, first, repeat, steps = stage(app, matched)
-    assert (state, first, repeat) == ("repeat_order", TODAY, TODAY)
+    assert (state, first, repeat) == ("repeat_order", today(), today())
     assert steps == [("matched", False), ("first_order", True), ("repeat_order", True)]
     # A third order changes nothing more.
     buyer.post("/api/v1/orders", json={**ORDER, "producer_org_id": world.orgs["farm"]},
@@ -374,7 +380,7 @@ def test_the_demo_has_a_past_forum_with_matches_at_different_stages_some_moved_b
         seed_demo()
         forum = db.session.scalar(select(MatchingEvent).where(
             MatchingEvent.name == "Mekong Business Matching Forum 2026"))
-        assert forum is not None and forum.held_on < TODAY
+        assert forum is not None and forum.held_on < today()
         stages = {m.stage for m in forum.matches}
         assert len(forum.matches) >= 4 and len(stages) >= 3, stages
         by_orders = db.session.scalar(select(func.count()).select_from(MatchStep).where(
