@@ -49,6 +49,22 @@ def test_the_coordinator_sees_hand_computed_figures_for_their_cluster(app, world
         assert d["median_resolution"] == timedelta(hours=36)  # 24 h, 48 h
 
 
+def test_each_coordinator_sees_their_own_cluster_through_the_statements_built_once(app, world):
+    """The dashboard's statements are built once per role and filters (the user, the filters'
+    values and the moments are binds): the second coordinator, with the same filters, gets
+    their own cluster's figures, never the first one's."""
+    with app.app_context():
+        build_fixture(world)
+        first = figures("coordinator", {"from": "2026-03-01", "to": "2026-03-20", "category": "delay"})
+        other = figures("other_coordinator", {"from": "2026-03-01", "to": "2026-03-20", "category": "delay"})
+        again = figures("coordinator")
+        silk = figures("other_coordinator")
+        assert first["by_cluster"] == [("Takeo organic rice", 1)]
+        assert other["by_cluster"] == [] and other["open_count"] == 0  # no delay in their cluster
+        assert silk["by_cluster"] == [("Vientiane silk", 1)] and [i["title"] for i in silk["urgent"]] == ["Unpaid"]
+        assert again["open_count"] == 3 and again["by_cluster"] == [("Takeo organic rice", 5)]
+
+
 def test_the_admin_sees_every_cluster(app, world):
     with app.app_context():
         build_fixture(world)

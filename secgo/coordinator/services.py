@@ -2,20 +2,22 @@
 import csv
 import io
 from dataclasses import dataclass
+from functools import cache
 from types import SimpleNamespace
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import get_timezone
 from flask_babel import gettext as _
-from sqlalchemy import case, func, literal, literal_column, select
+from sqlalchemy import Date, Integer, String, bindparam, case, func, literal, literal_column, select
 from sqlalchemy.orm import aliased
 
 from .. import phrases
-from ..authz import visible_issues_clause, visible_orders_clause
+from ..authz import stand_in, stand_in_binds, visible_issues_clause, visible_orders_clause
 from ..extensions import db
 from ..i18n import BORDER_LABELS, CATEGORY_LABELS, DOCUMENT_LABELS, SEVERITY_LABELS, STATE_LABELS, STATUS_LABELS
 from ..issues.services import filter_clauses, order_filter_clauses, parse_filters
 from ..models import CHECKED_STATUSES, Cluster, Issue, Order, Organization, StatusUpdate, utcnow
+from ..models.base import UTCDateTime
 from ..models.issue import urgency_order
 from ..orders.services import awaiting_count_expr, open_issues_expr, today as viewer_today
 
@@ -62,20 +64,20 @@ def parse_period(args, now: datetime) -> Period:
     return Period(start, end)
 
 
-def seconds_between(start, end):
-    """SQL for end - start in seconds, on SQLite and PostgreSQL."""
-    if db.engine.dialect.name == "sqlite":
+def seconds_between(start, end, dialect: str | None = None):
+    """SQL for end - start in seconds, on SQLite and PostgreSQL (the app's, unless given)."""
+    if (dialect or db.engine.dialect.name) == "sqlite":
         return (func.julianday(end) - func.julianday(start)) * 86400.0
     return func.extract("epoch", end - start)
 
 
-def _period_figures(filters: dict, *where) -> tuple[list, list[float | None]]:
+def _period_figures_statement(filters: dict, dialect: str, *where):
     """The issues matching where, in one pass: their count per cluster x category x border
     crossing (a few hundred groups at most), and the median time to first response and to
     resolution (NULLs left out: each value is ranked with its NULLs last, and the middle one
     or two averaged; every group's row carries the same two medians)."""
-    values = [seconds_between(Issue.created_at, Issue.first_response_at),
-              seconds_between(Issue.created_at, Issue.resolved_at)]
+    values = [seconds_between(Issue.created_at, Issue.first_response_at, dialect),
+              seconds_between(Issue.created_at, Issue.resolved_at, dialect)]
     columns = [Cluster.id.label("cluster_id"), Cluster.name.label("cluster_name"), Issue.category,
                func.coalesce(Issue.border_crossing, literal("")).label("crossing")]
     for i, value in enumerate(values):
@@ -93,9 +95,14 @@ def _period_figures(filters: dict, *where) -> tuple[list, list[float | None]]:
         middle = case((rows.c[f"r{i}"].in_(((n + 1) // 2, (n + 2) // 2)), rows.c[f"v{i}"]))
         medians.append(func.sum(func.sum(middle)).over()
                        / func.nullif(func.sum(func.count(middle)).over(), 0))
-    result = db.session.execute(select(*keys, func.count(), *medians).group_by(*keys)).all()
+    return select(*keys, func.count(), *medians).group_by(*keys)
+
+
+def _period_figures(result) -> tuple[list, list[float | None]]:
+    """(groups: cluster id and name, category, crossing, count; the two medians in seconds)
+    from _period_figures_statement's rows."""
     groups = [row[:5] for row in result]
-    middle = result[0][5:] if result else [None] * len(values)
+    middle = result[0][5:] if result else [None, None]
     return groups, [None if m is None else round(float(m)) for m in middle]
 
 
@@ -126,18 +133,31 @@ def _capped(stmt):
             .correlate(None).scalar_subquery())
 
 
-def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hours: int) -> dict:
-    """Everything the coordinator dashboard shows, in a fixed number of queries."""
+# What the dashboard's filters compare (issues.services.parse_filters' keys), as binds.
+FILTER_TYPES = {"state": String, "category": String, "severity": String, "cluster": Integer,
+                "country": String, "border": String}
+
+
+@cache
+def _dashboard_statements(role: str, filter_keys: frozenset, dialect: str) -> SimpleNamespace:
+    """The dashboard's six statements for a role and a set of filters (which ones are set, not
+    their values), built once per process: the user, the filters' values and the moments are
+    binds (dash_*; their values: _dashboard_binds). Building them anew for every request took
+    about as long as PostgreSQL took to run them."""
+    user = stand_in(role, "dash")
+    filters = {key: bindparam(f"dash_{key}", type_=FILTER_TYPES[key]()) for key in filter_keys}
+    today = bindparam("dash_today", type_=Date())
+    unanswered_before, stale_before, start, end = (
+        bindparam(f"dash_{name}", type_=UTCDateTime())
+        for name in ("unanswered_before", "stale_before", "start", "end"))
     scope = _issue_scope(user, filters)
-    unanswered_before = now - timedelta(hours=unanswered_hours)
     open_scope = [*scope, Issue.is_open]
     unanswered = Issue.awaits_answer & (Issue.created_at < unanswered_before)
 
     urgency = urgency_order()
     # The most urgent, chosen on the issues alone; then their orders and clusters.
     most_urgent = _issues_from(select(Issue.id), filters).where(*open_scope).order_by(*urgency)
-    today = viewer_today(now)
-    urgent_rows = db.session.execute(
+    urgent = (
         select(
             Issue.id, Issue.title, Issue.title_phrase, Issue.severity, Issue.state, Issue.category,
             Issue.created_at,
@@ -150,24 +170,13 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
         .outerjoin(Cluster, _producer.cluster_id == Cluster.id)
         .where(Issue.id.in_(most_urgent.limit(LIST_LIMIT).scalar_subquery()))
         .order_by(*urgency)
-    ).all()
-    urgent = [
-        {
-            **row._asdict(),
-            "title": phrases.title(row.title, row.title_phrase),  # in the viewer's language
-            "age": now - row.created_at,
-            "waiting": (now - row.created_at) if row.first_response_at is None else None,
-            "unanswered": row.first_response_at is None and row.created_at < unanswered_before,
-            "order_overdue": bool(row.order_overdue),
-        }
-        for row in urgent_rows
-    ]
+    )
     order_scope = [visible_orders_clause(user), *order_filter_clauses(filters, _producer)]
     overdue_where = [*order_scope, Order.is_overdue(today)]
-    stale_before = now - timedelta(hours=UNCONFIRMED_HOURS)
     unconfirmed_where = [
         *order_scope, StatusUpdate.awaiting_confirmation, StatusUpdate.recorded_at < stale_before,
     ]
+
     # The figures at the top, in one statement: open issues, unanswered ones, resolved ones
     # waiting for their reporter to close them, overdue orders and updates waiting for the
     # customer, each counted up to COUNT_CAP from a LIMITed subquery that an index serves:
@@ -176,7 +185,7 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     def issues_where(*where):
         return _issues_from(select(Issue.id), filters).where(*scope, *where)
 
-    totals = db.session.execute(select(
+    totals = select(
         _capped(issues_where(Issue.is_open)).label("open"),
         _capped(issues_where(unanswered)).label("unanswered"),
         _capped(issues_where(Issue.waits_for_close)).label("waiting_for_close"),
@@ -187,16 +196,14 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
                 .where(*unconfirmed_where)
                 .with_hint(StatusUpdate, "INDEXED BY ix_status_updates_awaiting_recorded", "sqlite"))
         .label("unconfirmed"),
-    )).one()
-    overdue_count, unconfirmed_count = totals.overdue, totals.unconfirmed
-
-    overdue = db.session.execute(
+    )
+    overdue = (
         select(Order.reference, Order.product, Order.due_date, Order.status,
                _producer.name.label("producer"))
         .join(_producer, Order.producer_org_id == _producer.id)
         .where(*overdue_where).order_by(Order.due_date, Order.id).limit(SHORT_LIST)
-    ).all()
-    unconfirmed = db.session.execute(
+    )
+    unconfirmed = (
         select(StatusUpdate.id, StatusUpdate.status, StatusUpdate.recorded_at, Order.reference,
                _producer.name.label("producer"))
         .join(Order, StatusUpdate.order_id == Order.id)
@@ -205,11 +212,10 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
         # Oldest first from the small partial index, stopping at the first few in scope; SQLite
         # would otherwise read every update of every order in scope and sort them.
         .with_hint(StatusUpdate, "INDEXED BY ix_status_updates_awaiting_recorded", "sqlite")
-    ).all()
-
+    )
     # Orders on their way with papers their crossing needs missing (orders.missing_documents,
     # kept by secgo.documents): the most recently active first, from a small partial index.
-    papers = db.session.execute(
+    papers = (
         select(Order.reference, Order.product, Order.status, Order.missing_documents,
                _producer.name.label("producer"))
         .join(_producer, Order.producer_org_id == _producer.id)
@@ -217,13 +223,46 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
                Order.status.in_([literal_column(f"'{s}'") for s in CHECKED_STATUSES]))
         .order_by(Order.last_activity_at.desc()).limit(SHORT_LIST)
         .with_hint(Order, "INDEXED BY ix_orders_documents_missing", "sqlite")
-    ).all()
+    )
+    # One pass over the period's issues for the three breakdowns and the two medians.
+    figures = _period_figures_statement(filters, dialect, *scope, Issue.created_at >= start,
+                                        Issue.created_at < end)
+    return SimpleNamespace(urgent=urgent, totals=totals, overdue=overdue, unconfirmed=unconfirmed,
+                           papers=papers, figures=figures)
+
+
+def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hours: int) -> dict:
+    """Everything the coordinator dashboard shows, in a fixed number of queries."""
+    statements = _dashboard_statements(user.role, frozenset(filters), db.engine.dialect.name)
+    unanswered_before = now - timedelta(hours=unanswered_hours)
+    binds = {**stand_in_binds(user, "dash"), **{f"dash_{key}": value for key, value in filters.items()},
+             "dash_today": viewer_today(now), "dash_unanswered_before": unanswered_before,
+             "dash_stale_before": now - timedelta(hours=UNCONFIRMED_HOURS),
+             "dash_start": period.start, "dash_end": period.end}
+
+    def rows(statement):
+        return db.session.execute(statement, binds).all()
+
+    urgent = [
+        {
+            **row._asdict(),
+            "title": phrases.title(row.title, row.title_phrase),  # in the viewer's language
+            "age": now - row.created_at,
+            "waiting": (now - row.created_at) if row.first_response_at is None else None,
+            "unanswered": row.first_response_at is None and row.created_at < unanswered_before,
+            "order_overdue": bool(row.order_overdue),
+        }
+        for row in rows(statements.urgent)
+    ]
+    totals = db.session.execute(statements.totals, binds).one()
+    overdue_count, unconfirmed_count = totals.overdue, totals.unconfirmed
+    overdue = rows(statements.overdue)
+    unconfirmed = rows(statements.unconfirmed)
+    papers = rows(statements.papers)
     papers_missing = [SimpleNamespace(**row._asdict(), missing=[
         DOCUMENT_LABELS.get(t, t) for t in row.missing_documents.split(",")]) for row in papers]
 
-    in_period = [*scope, Issue.created_at >= period.start, Issue.created_at < period.end]
-    # One pass over the period's issues for the three breakdowns and the two medians.
-    groups, (first_response, resolution) = _period_figures(filters, *in_period)
+    groups, (first_response, resolution) = _period_figures(rows(statements.figures))
     clusters, categories, borders = {}, {}, {}
     for cluster_id, cluster_name, category, crossing, n in groups:
         if cluster_id is not None:
