@@ -8,14 +8,14 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import get_timezone
 from flask_babel import gettext as _
-from sqlalchemy import Date, Integer, String, bindparam, case, func, literal, literal_column, select
+from sqlalchemy import Date, bindparam, case, func, literal, literal_column, select
 from sqlalchemy.orm import aliased
 
 from .. import phrases
 from ..authz import stand_in, stand_in_binds, visible_issues_clause, visible_orders_clause
 from ..extensions import db
 from ..i18n import BORDER_LABELS, CATEGORY_LABELS, DOCUMENT_LABELS, SEVERITY_LABELS, STATE_LABELS, STATUS_LABELS
-from ..issues.services import filter_clauses, order_filter_clauses, parse_filters
+from ..issues.services import filter_binds, filter_clauses, filter_stand_ins, order_filter_clauses, parse_filters
 from ..models import CHECKED_STATUSES, Cluster, Issue, Order, Organization, StatusUpdate, utcnow
 from ..models.base import UTCDateTime
 from ..models.issue import urgency_order
@@ -133,11 +133,6 @@ def _capped(stmt):
             .correlate(None).scalar_subquery())
 
 
-# What the dashboard's filters compare (issues.services.parse_filters' keys), as binds.
-FILTER_TYPES = {"state": String, "category": String, "severity": String, "cluster": Integer,
-                "country": String, "border": String}
-
-
 @cache
 def _dashboard_statements(role: str, filter_keys: frozenset, dialect: str) -> SimpleNamespace:
     """The dashboard's six statements for a role and a set of filters (which ones are set, not
@@ -145,7 +140,7 @@ def _dashboard_statements(role: str, filter_keys: frozenset, dialect: str) -> Si
     binds (dash_*; their values: _dashboard_binds). Building them anew for every request took
     about as long as PostgreSQL took to run them."""
     user = stand_in(role, "dash")
-    filters = {key: bindparam(f"dash_{key}", type_=FILTER_TYPES[key]()) for key in filter_keys}
+    filters = filter_stand_ins(filter_keys, "dash")
     today = bindparam("dash_today", type_=Date())
     unanswered_before, stale_before, start, end = (
         bindparam(f"dash_{name}", type_=UTCDateTime())
@@ -235,7 +230,7 @@ def dashboard(user, filters: dict, period: Period, now: datetime, unanswered_hou
     """Everything the coordinator dashboard shows, in a fixed number of queries."""
     statements = _dashboard_statements(user.role, frozenset(filters), db.engine.dialect.name)
     unanswered_before = now - timedelta(hours=unanswered_hours)
-    binds = {**stand_in_binds(user, "dash"), **{f"dash_{key}": value for key, value in filters.items()},
+    binds = {**stand_in_binds(user, "dash"), **filter_binds(filters, "dash"),
              "dash_today": viewer_today(now), "dash_unanswered_before": unanswered_before,
              "dash_stale_before": now - timedelta(hours=UNCONFIRMED_HOURS),
              "dash_start": period.start, "dash_end": period.end}

@@ -1,16 +1,17 @@
 """Issue rules: raising, commenting, the state machine. Pages and API call these; callers commit."""
 from dataclasses import dataclass
+from functools import cache
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import Integer, String, and_, bindparam, false, or_, select
 from sqlalchemy.orm import aliased, joinedload, load_only, selectinload
 
 from .. import notify
 from .. import phrases as _phrases
-from ..authz import order_audience, order_side, visible_issues_clause
+from ..authz import order_audience, order_side, stand_in, stand_in_binds, visible_issues_clause
 from ..errors import ApiError
-from ..counting import total_from
+from ..counting import count_statement, total_from
 from ..extensions import db
 from ..i18n import fold
 from ..limits import LIMITS, clean_text
@@ -371,6 +372,22 @@ def parse_filters(args) -> dict:
     return out
 
 
+# What each of parse_filters' values is: for statements built once with binds in their place.
+FILTER_TYPES = {"state": String, "category": String, "severity": String, "cluster": Integer,
+                "country": String, "border": String}
+
+
+def filter_stand_ins(keys, prefix: str) -> dict:
+    """Filters whose values are binds (prefix_state, ...; their values: filter_binds), for a
+    statement built once for these filters and run with anyone's values."""
+    return {key: bindparam(f"{prefix}_{key}", type_=FILTER_TYPES[key]()) for key in keys}
+
+
+def filter_binds(filters: dict, prefix: str) -> dict:
+    """The values of filter_stand_ins(filters, prefix)'s binds."""
+    return {f"{prefix}_{key}": value for key, value in filters.items()}
+
+
 def filter_clauses(filters: dict, producer=Organization) -> list:
     """WHERE clauses on Issue and its producer organization for the parsed filters (an issue
     carries its order's organizations and border crossing: no join to orders)."""
@@ -464,20 +481,34 @@ LIST_ITEM = (
 )
 
 
+@cache
+def _list_statements(role: str, tab: str, filter_keys: frozenset, load) -> tuple:
+    """(the page's issues, their count) for a role, tab and set of filters, built once per
+    process: the user, the filters' values, the page's size and start are binds (list_issues
+    gives them). Building them anew took longer than running them."""
+    ids = issues_query(stand_in(role, "issues"), tab,
+                       filter_stand_ins(filter_keys, "issues")).with_only_columns(Issue.id)
+    newest = (Issue.updated_at.desc(), Issue.id.desc())
+    # The page's ids first, then their issues with what is loaded of them: joined before
+    # the sort, every issue that matches would be joined to its order.
+    page = (ids.order_by(*newest).limit(bindparam("issues_limit", type_=Integer))
+            .offset(bindparam("issues_skip", type_=Integer)).subquery())
+    rows = select(Issue).join(page, page.c.id == Issue.id).options(*load).order_by(*newest)
+    return rows, count_statement(ids)
+
+
 def list_issues(user, tab="all", filters=None, *, limit=50, offset=0,
                 load=ITEM) -> tuple[list[Issue], int, bool]:
     """The user's issues for a tab and filters, newest activity first, with the total count
     (up to secgo.counting.COUNT_AHEAD past offset) and whether there are more than that;
     load: what is loaded with each (ITEM, or the list page's LIST_ITEM)."""
-    ids = issues_query(user, tab, filters).with_only_columns(Issue.id)
-    total, more = total_from(ids, offset)
-    newest = (Issue.updated_at.desc(), Issue.id.desc())
-    # The page's ids first, then their issues with what is loaded of them: joined before
-    # the sort, every issue that matches would be joined to its order.
-    page = ids.order_by(*newest).limit(limit).offset(offset).subquery()
-    rows = db.session.scalars(
-        select(Issue).join(page, page.c.id == Issue.id).options(*load).order_by(*newest)
-    ).all()
+    if user is None or not user.is_authenticated:
+        return [], 0, False
+    filters = filters or {}
+    rows_stmt, count_stmt = _list_statements(user.role, tab, frozenset(filters), load)
+    binds = {**stand_in_binds(user, "issues"), **filter_binds(filters, "issues")}
+    total, more = total_from(count_stmt, offset, binds)
+    rows = db.session.scalars(rows_stmt, {**binds, "issues_limit": limit, "issues_skip": offset}).all()
     return rows, total, more
 
 
