@@ -71,7 +71,8 @@ def run(args) -> dict:
 
 
 def main(argv=None):
-    """Run the fuzzing; write bench/results/fuzz.*; exit 1 on any failure."""
+    """Run the fuzzing; write bench/results/fuzz.* (fuzz-postgresql.* for PostgreSQL); exit 1
+    on any failure."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="sqlite", choices=("sqlite", "postgresql"))
     parser.add_argument("--users", default="demo-producer,demo-customer,demo-coordinator")
@@ -94,7 +95,7 @@ def main(argv=None):
         lines += [f"- `{e}`" for e in result.get("exceptions", [])]
     text = "\n".join(lines)
     print(text)
-    common.write_results("fuzz", result, text)
+    common.write_results("fuzz" if args.db == "sqlite" else f"fuzz-{args.db}", result, text)
     print("FUZZ OK" if result["ok"] else "FUZZ FAILED")
     return 0 if result["ok"] else 1
 

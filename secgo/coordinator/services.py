@@ -137,7 +137,7 @@ def _capped(stmt):
 def _dashboard_statements(role: str, filter_keys: frozenset, dialect: str) -> SimpleNamespace:
     """The dashboard's six statements for a role and a set of filters (which ones are set, not
     their values), built once per process: the user, the filters' values and the moments are
-    binds (dash_*; their values: _dashboard_binds). Building them anew for every request took
+    binds (dash_*; dashboard() gives their values). Building them anew for every request took
     about as long as PostgreSQL took to run them."""
     user = stand_in(role, "dash")
     filters = filter_stand_ins(filter_keys, "dash")
