@@ -354,7 +354,10 @@ def raise_issue(order, actor, *, category, severity, title, description="", phot
 # --- finding issues ---------------------------------------------------------------------------
 
 TABS = ("waiting", "mine", "all")
-FILTERS = ("state", "category", "severity", "cluster", "country", "border")
+# The list filters, and what each value is (for statements built once with binds in their place).
+FILTER_TYPES = {"state": String, "category": String, "severity": String, "cluster": Integer,
+                "country": String, "border": String}
+FILTERS = tuple(FILTER_TYPES)
 
 
 def parse_filters(args) -> dict:
@@ -370,11 +373,6 @@ def parse_filters(args) -> dict:
     if cluster.isdecimal() and len(cluster) < 10:
         out["cluster"] = int(cluster)
     return out
-
-
-# What each of parse_filters' values is: for statements built once with binds in their place.
-FILTER_TYPES = {"state": String, "category": String, "severity": String, "cluster": Integer,
-                "country": String, "border": String}
 
 
 def filter_stand_ins(keys, prefix: str) -> dict:
