@@ -55,6 +55,13 @@ def browser_context(browser):
     try:
         yield context
     finally:
+        # Leave every page first (each wait bounded): closing a context whose page was still
+        # sending from its outbox once hung Chromium past the test's time limit in CI.
+        for open_page in context.pages:
+            try:
+                open_page.goto("about:blank", timeout=5000)
+            except Exception:  # noqa: BLE001 - a page already gone or stuck: close it anyway
+                pass
         context.close()
 
 
