@@ -43,7 +43,7 @@ def create_app(test_config=None):
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app)
     app.config.setdefault("UPLOAD_FOLDER", str(Path(app.instance_path) / "uploads"))
 
-    from . import (assets, authn, errors, i18n, ids, inputs, pagecache, readmarks, security, tabs,
+    from . import (assets, authn, errors, i18n, ids, inputs, pagecache, prepared, readmarks, security, tabs,
                    templating)
     from .extensions import csrf, db, limiter, login_manager, migrate
 
@@ -60,6 +60,7 @@ def create_app(test_config=None):
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             security.configure_sqlite(db.engine)
+        prepared.keep_prepared_statements(db.engine)
 
     from . import ops
 

@@ -105,7 +105,21 @@ def database_unavailable(err: Exception) -> bool:
 
 
 def init_app(app):
-    """Register the error handlers."""
+    """Register the error handlers, and the end of each request's session."""
+
+    @app.teardown_appcontext
+    def _end_session(_error):
+        # Before Flask-SQLAlchemy's own (teardowns run last registered first). The answer is
+        # made; a connection the database dropped since (a restart) only means the database
+        # rolled the transaction back itself: no reason to turn the answer into a 500.
+        try:
+            db.session.remove()
+        except DBAPIError as err:
+            if not database_unavailable(err):
+                raise
+            app.logger.warning("database gone at the end of a request: %s",
+                               str(getattr(err, "orig", err)).strip()[:200])
+            db.session.remove()  # the connection is invalidated now: this ends the session
 
     @app.errorhandler(ApiError)
     def _api_error(err: ApiError):

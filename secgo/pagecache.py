@@ -49,7 +49,8 @@ and in one query checks the sign-in (`UserSession.live_since`, as secgo.authn.lo
 reads the user and the versions its kind needs; on a hit it answers (or answers 304 to a
 matching If-None-Match) without running Flask. That query is built with SQLAlchemy Core from the
 `authz` rule and compiled once per engine, then run on the driver's connection (a hit costs
-a fraction of a millisecond). Anything else, and every miss, goes to Flask, and the view's
+a fraction of a millisecond); on PostgreSQL on connections of its own (`front_engine`), where
+it is prepared, and its plan made, once per connection. Anything else, and every miss, goes to Flask, and the view's
 answer is kept on its way out. A session with a flash message waiting is never served.
 
 A page whose forms carry one-time client ids (the order page: a form posted without
@@ -65,7 +66,9 @@ the route's expected arrival (a rollup refreshed in the background): a page show
 kept for a minute (coordinator.promptness.ARRIVAL_SHOWN_SECONDS), so it shows a refresh at
 most a minute late.
 """
+import os
 import secrets
+import threading
 import time
 import uuid
 import weakref
@@ -79,8 +82,8 @@ from flask import current_app, g, request, session
 from flask_babel import get_locale, get_timezone, to_user_timezone
 from markupsafe import Markup
 from flask_login import current_user
-from sqlalchemy import (Integer, and_, bindparam, case, event, func, literal_column, or_, select,
-                        union, update)
+from sqlalchemy import (Integer, and_, bindparam, case, create_engine, event, func, literal_column,
+                        or_, select, union, update)
 from sqlalchemy.orm import Session, aliased
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
@@ -262,7 +265,8 @@ _STATEMENTS = {"orders": (user_and_version_statement, _GIVEN),
 KINDS = tuple(_STATEMENTS)
 
 
-def user_and_version(engine, connection, login_id: str, idle_limit, kind="orders", reference=None):
+def user_and_version(engine, connection, login_id: str, idle_limit, kind="orders", reference=None,
+                     prepared=False):
     """The user of a live sign-in (a Flask-Login id) and what the key of their page of this
     kind needs, from a DB-API connection of the engine; None when the sign-in is unknown or
     ended: (user id, active, locale, time zone, role, name, organization, *seen, their read
@@ -272,7 +276,8 @@ def user_and_version(engine, connection, login_id: str, idle_limit, kind="orders
     news) and the mark their latest of an issue; for the page of the order with this
     reference, (the order's data version or None when they may not see it, their orders and
     issues with news) and the mark theirs of the order. Everything of the user that a page
-    shows or depends on is in it."""
+    shows or depends on is in it. `prepared`: the connection is one of front_connection's
+    (the statement is prepared once on it, its plan made once)."""
     parsed = parse_login_id(login_id)
     if parsed is None:
         return None
@@ -290,7 +295,9 @@ def user_and_version(engine, connection, login_id: str, idle_limit, kind="orders
         compiled = _compiled[engine][kind] = _Compiled(make(), given, engine.dialect)
     cursor = connection.cursor()
     try:
-        if compiled.generic_plan:
+        if prepared:
+            cursor.execute(compiled.sql, compiled.params(**values), prepare=True)
+        elif compiled.generic_plan:
             # On PostgreSQL, one round trip: its plan made once per connection. By default the
             # server plans this statement (every role's rules in one) anew at each run, which
             # took three times as long as running it (set for it alone, then back as it was).
@@ -303,6 +310,39 @@ def user_and_version(engine, connection, login_id: str, idle_limit, kind="orders
         return cursor.fetchone()
     finally:
         cursor.close()
+
+
+# app engine -> (process, engine of its key statements' connections)
+_front_engines: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_front_lock = threading.Lock()
+
+
+def front_engine(engine):
+    """On PostgreSQL, the engine whose connections PageFront reads the key on: connections
+    of their own, in autocommit, each with generic plans (`plan_cache_mode`). There the key
+    statement is prepared once and its plan made once per connection; on the app's
+    connections it would be parsed and planned at every request (three times as long as
+    running it), since psycopg forgets a connection's prepared statements at every ROLLBACK,
+    and one ends each request's transaction. It lives as long as the app's engine, in this
+    process. None on other databases (SQLite plans in-process, cheaply: the app's connection
+    serves)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    made = _front_engines.get(engine)
+    if made is not None and made[0] == os.getpid():
+        return made[1]
+    with _front_lock:
+        made = _front_engines.get(engine)
+        if made is not None and made[0] == os.getpid():
+            return made[1]
+        url = engine.url
+        options = " ".join(filter(None, (url.query.get("options"), "-c plan_cache_mode=force_generic_plan")))
+        # Not pinged at each use: a connection the database dropped is replaced when it fails (_answer).
+        front = create_engine(url.update_query_dict({"options": options}), isolation_level="AUTOCOMMIT",
+                              pool_size=2, max_overflow=8, pool_reset_on_return=None)
+        _front_engines[engine] = (os.getpid(), front)
+        weakref.finalize(engine, front.dispose)  # its connections closed when the app's engine goes
+        return front
 
 
 def page_key(environ, cookies, session_data, user_id: int, row, kind: str) -> tuple | None:
@@ -501,20 +541,20 @@ class PageFront:
         if self.engine is None:
             with self.app.app_context():
                 self.engine = db.engine
-        raw = self.engine.raw_connection()
-        driver = raw.driver_connection
-        # On PostgreSQL, a lone SELECT without a transaction: no ROLLBACK round trip when the
-        # connection goes back to the pool.
-        single = self.engine.dialect.name == "postgresql" and not driver.autocommit
-        try:
-            if single:
-                driver.autocommit = True
-            row = user_and_version(self.engine, driver, login_id,
-                                   self.app.config["REMEMBER_COOKIE_DURATION"], kind, args.get("reference"))
-        finally:
-            if single:
-                driver.autocommit = False
-            raw.close()
+        front = front_engine(self.engine)
+        for attempt in (1, 2):
+            raw = (front or self.engine).raw_connection()
+            try:
+                row = user_and_version(self.engine, raw.driver_connection, login_id,
+                                       self.app.config["REMEMBER_COOKIE_DURATION"], kind,
+                                       args.get("reference"), prepared=front is not None)
+                break
+            except self.engine.dialect.loaded_dbapi.OperationalError:
+                if front is None or attempt == 2:
+                    raise
+                raw.invalidate()  # one the database dropped (say, it restarted): once more, anew
+            finally:
+                raw.close()
         if row is None or not row[1]:  # as secgo.authn.load_user
             return None
         key = page_key(environ, cookies, data, row[0], row, kind)

@@ -1102,3 +1102,53 @@ def test_on_postgresql_the_pages_key_is_read_with_its_plan_made_once_and_leaves_
             driver.autocommit = False
         finally:
             raw.close()
+
+
+def test_on_postgresql_the_pages_key_is_planned_once_per_connection_however_many_pages_are_made(
+        app, world, client, auth):
+    """Each request's ROLLBACK made psycopg forget its prepared statements, so the key's
+    statement was parsed and planned at every request: PageFront reads it on connections of
+    its own (autocommit, generic plans), where it stays prepared."""
+    ref = make_order(app, world)
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's prepared statements")
+    auth.login("producer")
+    for i in range(8):
+        for path in ("/orders", "/issues", f"/orders/{ref}"):
+            assert client.get(path).status_code == 200
+        post_update(client, ref, "note", f"Note {i}")  # every page is made again
+    with app.app_context():
+        front = pagecache.front_engine(db.engine)
+        assert front is pagecache.front_engine(db.engine)
+        with front.connect() as conn:
+            assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_generic_plan"
+            plans = conn.exec_driver_sql(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE strpos(statement, 'page_cache_user') > 0").all()
+        # On the one connection the test client used: three statements, each planned once
+        # and run at every request (kept or not).
+        assert len(plans) == 3 and all(generic >= 8 and custom == 0 for generic, custom in plans), plans
+        # The app's own connections are left as they were.
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
+
+
+def test_a_page_is_made_again_at_once_after_the_database_dropped_the_page_keys_connection(
+        app, world, client, auth):
+    ref = make_order(app, world, product="Silk scarf")
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PageFront's own connections are PostgreSQL's")
+    auth.login("producer")
+    assert "Silk scarf" in _orders(client)
+    with app.app_context():
+        front = pagecache.front_engine(db.engine)
+        with front.connect() as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with db.engine.connect() as conn:  # as a database restart would
+            conn.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+    post_update(client, ref, "dispatched", "Truck left")
+    assert "Dispatched" in _orders(client)  # read on a new connection, not an error page
+    with app.app_context(), front.connect() as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
