@@ -50,8 +50,8 @@ reads the user and the versions its kind needs; on a hit it answers (or answers 
 matching If-None-Match) without running Flask. That query is built with SQLAlchemy Core from the
 `authz` rule and compiled once per engine, then run on the driver's connection (a hit costs
 a fraction of a millisecond); on PostgreSQL on connections of its own (`front_engine`), where
-it is prepared, and its plan made, once per connection. Anything else, and every miss, goes to Flask, and the view's
-answer is kept on its way out. A session with a flash message waiting is never served.
+it is prepared, and its plan made, once per connection. Anything else, and every miss, goes
+to Flask, and the view's answer is kept on its way out. A session with a flash message waiting is never served.
 
 A page whose forms carry one-time client ids (the order page: a form posted without
 JavaScript is stored once by its id, so two answers must never carry the same one) asks for
@@ -276,7 +276,7 @@ def user_and_version(engine, connection, login_id: str, idle_limit, kind="orders
     news) and the mark their latest of an issue; for the page of the order with this
     reference, (the order's data version or None when they may not see it, their orders and
     issues with news) and the mark theirs of the order. Everything of the user that a page
-    shows or depends on is in it. `prepared`: the connection is one of front_connection's
+    shows or depends on is in it. `prepared`: the connection is one of front_engine's
     (the statement is prepared once on it, its plan made once)."""
     parsed = parse_login_id(login_id)
     if parsed is None:
