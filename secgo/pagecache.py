@@ -51,7 +51,8 @@ matching If-None-Match) without running Flask. That query is built with SQLAlche
 `authz` rule and compiled once per engine, then run on the driver's connection (a hit costs
 a fraction of a millisecond); on PostgreSQL on connections of its own (`front_engine`), where
 it is prepared, and its plan made, once per connection. Anything else, and every miss, goes
-to Flask, and the view's answer is kept on its way out. A session with a flash message waiting is never served.
+to Flask, and the view's answer is kept on its way out. A session with a flash message
+waiting is never served.
 
 A page whose forms carry one-time client ids (the order page: a form posted without
 JavaScript is stored once by its id, so two answers must never carry the same one) asks for
