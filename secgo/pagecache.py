@@ -23,10 +23,11 @@ The order page (kind "order", the order's `reference` in its address) shows one 
 all the person's: its key holds, instead of the organizations' figures, that order's own
 `orders.data_version` — read only when the person may see the order (authz's rule on the
 order itself: NULL, so not kept, for anyone else; so who may see it is decided again at every
-answer, in the same query) — and the person's read mark of that order (the page's "new since
-your last visit" divider). The two numbers of its tab bar (their orders and issues with news,
-readmarks.tab_count_exprs) are read in the same query and put in as each answer is served
-(`tab_later`: the page is kept with places for them, like one-time ids). The same hook
+answer, in the same query). The two numbers of its tab bar (their orders and issues with news,
+readmarks.tab_count_exprs) and the person's read mark of the order are read in the same query
+and put in as each answer is served (`tab_later`, `seen_later`: the page is kept with places
+for the numbers, and for its "new since your last visit" divider before every entry, of which
+the mark picks one, like one-time ids). The same hook
 puts the order's version up with any change to the order, its updates, confirmations,
 delivery, links, documents, photos, issues, their comments and events, and every order of an
 edited organization (its name, its cluster's and its people's are on the page) or over a
@@ -60,22 +61,25 @@ them with `one_time_id()`: while the page is being kept, that gives a placeholde
 kept uncompressed, and every answer, the first one too, gets a fresh UUID for each placeholder
 and is compressed then (about a millisecond, against several for a render); such an answer
 has no ETag, so a browser never revalidates an old copy with its used ids. Opening the order
-page moves the person's read mark when there is news: that answer is not kept (the mark
-is in the key: it would never be asked for again), so a page answered from memory is always
-one whose visit would have moved nothing. What the order page shows and no version covers is
+page moves the person's read mark when there is news; that answer is kept all the same (its
+divider is placed by the mark before the visit; the next answers' by the mark then, past
+everything the version covers), so a page answered from memory is always one whose visit
+would have moved nothing — unless the mark could not be saved: then the answer is not kept,
+and the next visit moves it. What the order page shows and no version covers is
 the route's expected arrival (a rollup refreshed in the background): a page showing one is
 kept for a minute (coordinator.promptness.ARRIVAL_SHOWN_SECONDS), so it shows a refresh at
 most a minute late.
 """
 import os
+import re
 import secrets
 import threading
 import time
 import uuid
 import weakref
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from datetime import time as dt_time
-from functools import wraps
+from functools import lru_cache, wraps
 from itertools import chain
 from types import SimpleNamespace
 
@@ -131,6 +135,11 @@ TAB_TOKEN = f"tab-number-{secrets.token_hex(12)}-"
 FILLED_NUMBERS = ("order", "issues")
 TABS_LATER = "secgo.tabs_later"
 TABS_LOCALE = "secgo.tabs_locale"
+# The same for the order page's "new since your last visit" marks (seen_later), made from the
+# placeholder (a kept page carries its process's with it: _seen_token); SEEN_ENVIRON: the read
+# mark the first answer shows them by; KIND_ENVIRON: the kind of the page being kept.
+SEEN_ENVIRON = "secgo.seen_mark"
+KIND_ENVIRON = "secgo.page_kind"
 
 
 # The signed-in user's row in the statement below. authz's rule is applied to "a user of this
@@ -357,6 +366,8 @@ def page_key(environ, cookies, session_data, user_id: int, row, kind: str) -> tu
         return None
     if kind in FILLED_NUMBERS:
         seen = seen[:-2]
+    if kind == "order":  # its divider is put in as it is served (seen_later)
+        marked = None
     return (environ.get("PATH_INFO"), environ.get("QUERY_STRING", ""), user_id, locale, tz,
             role, name, org,
             cookies.get(LANG_COOKIE, ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""),
@@ -374,11 +385,90 @@ def one_time_id() -> str:
 
 
 def not_kept() -> None:
-    """This answer is not to be kept (what its key says changes as it is made): its tab bar
-    counts as it is made, too."""
+    """This answer, made already, is served but not kept (say, a read mark its visit moves
+    could not be saved: a later visit must move it)."""
     request.environ.pop(KEY_ENVIRON, None)
-    request.environ.pop(TABS_LATER, None)
-    g.pop("tab_counts", None)
+
+
+class _SeenLater:
+    """Where a kept order page's "new since your last visit" marks go (its timeline): each
+    kept with the time it stands for, and shown or left out as each answer is served, by the
+    person's read mark of the order then (_seen_filled)."""
+
+    @staticmethod
+    def divider(at, html) -> Markup:
+        """The divider before an entry made `at` (None: after the last entry)."""
+        return Markup(f"{SEEN_TOKEN}d{'e' if at is None else _instant(at)}[{html}{SEEN_TOKEN}]")
+
+    @staticmethod
+    def new(at, html) -> Markup:
+        """What an item whose latest activity was `at` shows when that is after the mark."""
+        return Markup(f"{SEEN_TOKEN}n{_instant(at)}[{html}{SEEN_TOKEN}]")
+
+
+def seen_later(mark):
+    """For a kept order page (whose key leaves out the person's read mark of the order, so that
+    the answer to a visit that moves it is kept too): the places of its divider and "new
+    activity" marks, filled in as each answer is served: the first by this visit's `mark` (the
+    one before it, from readmarks.visit), the next ones by the person's mark then. None when
+    the page is not kept so: the template writes them now."""
+    environ = request.environ
+    if request.method != "GET" or environ.get(KIND_ENVIRON) != "order" or KEY_ENVIRON not in environ:
+        return None
+    environ[FILL_LATER] = True
+    environ[SEEN_ENVIRON] = mark
+    return _SeenLater
+
+
+def _instant(value) -> int | None:
+    """A time as integer microseconds since 1970 (UTC), from a datetime or the text SQLite keeps
+    (a naive one is UTC); None for None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return int(value.replace(microsecond=0).timestamp()) * 1_000_000 + value.microsecond
+
+
+def _seen_token(placeholder: bytes) -> bytes:
+    """Where a divider's place starts in a page kept with this one-time id placeholder (the
+    keeping process's): its secret, not the placeholder itself (that is replaced by ids)."""
+    return b"seen-" + placeholder.rsplit(b"-", 1)[-1] + b"-"
+
+
+SEEN_TOKEN = _seen_token(_PLACEHOLDER).decode()
+
+
+@lru_cache(maxsize=64)  # one per process whose kept pages this one serves
+def _seen_slot(token: bytes):
+    return re.compile(re.escape(token) + rb"([dn])(e|-?\d+)\[(.*?)" + re.escape(token) + rb"\]", re.S)
+
+
+def _seen_filled(body: bytes, placeholder: bytes, mark) -> bytes:
+    """The body (kept with this placeholder) with its divider and "new activity" places filled
+    for the read mark `mark`: as _timeline.html writes them, the divider before the first entry
+    not after the mark (after the last when all are), when any is; a mark of an item whose
+    activity is after the mark."""
+    token = _seen_token(placeholder)
+    if token not in body:
+        return body
+    seen = _instant(mark)
+    slot = _seen_slot(token)
+    slots = slot.findall(body)
+    dividers = [at for kind, at, _html in slots if kind == b"d" and at != b"e"]
+    new_count = 0 if seen is None else sum(int(at) > seen for at in dividers)
+    place = [-1]
+
+    def fill(m) -> bytes:
+        kind, at, html = m.group(1), m.group(2), m.group(3)
+        if kind == b"n":
+            return html if seen is not None and int(at) > seen else b""
+        place[0] += 1
+        return html if new_count and place[0] == new_count else b""
+
+    return slot.sub(fill, body)
 
 
 def tab_later(count: str) -> Markup | None:
@@ -405,11 +495,13 @@ def _tab_texts(app, tabs: str, numbers: dict | None) -> list[tuple[bytes, bytes]
             for count, n in numbers.items()]
 
 
-def _filled(body: bytes, placeholder: bytes, accept_encoding: str, texts=()) -> tuple[str, bytes]:
+def _filled(body: bytes, placeholder: bytes, accept_encoding: str, texts=(), seen=None) -> tuple[str, bytes]:
     """(encoding, bytes) of a kept body with its tab numbers put in (`texts`: (place, text)
-    pairs) and a fresh UUID in each of its one-time id placeholders."""
+    pairs), its "new since your last visit" marks shown by the read mark `seen` (seen_later)
+    and a fresh UUID in each of its one-time id placeholders."""
     for place, text in texts:
         body = body.replace(place, text)
+    body = _seen_filled(body, placeholder, seen)
     parts = body.split(placeholder)
     ids = [str(uuid.uuid4()).encode() for _ in range(len(parts) - 1)]
     filled = b"".join(chain.from_iterable(zip(parts[:-1], ids, strict=True))) + parts[-1]
@@ -470,6 +562,7 @@ def _cached(view, kind):
                 numbers = tab_numbers(row, kind)
             if key is not None:
                 request.environ[KEY_ENVIRON] = key
+                request.environ[KIND_ENVIRON] = kind
                 if numbers is not None:  # the tab bar's numbers, as read with the key
                     g.tab_counts = numbers
                     if kind in FILLED_NUMBERS:  # put in as each answer is served
@@ -571,7 +664,8 @@ class PageFront:
             texts = _tab_texts(self.app, tabs, tab_numbers(row, kind))
             if texts is None:
                 return None
-            encoding, body = _filled(body, placeholder, environ.get("HTTP_ACCEPT_ENCODING", ""), texts)
+            encoding, body = _filled(body, placeholder, environ.get("HTTP_ACCEPT_ENCODING", ""), texts,
+                                     seen=row[-2] if kind == "order" else None)
             return status, _fill_headers(headers, encoding), body
         match = environ.get("HTTP_IF_NONE_MATCH")
         if match and etag and etag in [tag.strip() for tag in match.split(",")]:
@@ -613,7 +707,8 @@ class PageFront:
         if not fill:
             return [body]
         encoding, body = _filled(body, _PLACEHOLDER, accept_encoding,
-                                 _tab_texts(self.app, tabs, environ.get(TABS_LATER)) or ())
+                                 _tab_texts(self.app, tabs, environ.get(TABS_LATER)) or (),
+                                 seen=environ.get(SEEN_ENVIRON))
         timing = [(k, v) for k, v in seen["headers"] if k.lower() in ("set-cookie", "server-timing",
                                                                       "x-request-id")]
         start_response(seen["status"], [*_fill_headers(headers, encoding), *timing,
@@ -805,6 +900,7 @@ def init_app(app) -> None:
     """
     app.config.setdefault("PAGE_CACHE", True)
     app.extensions[STORE_EXTENSION] = make_store(app.config)
+    app.jinja_env.globals["seen_later"] = seen_later
     if not event.contains(db.session, "after_flush", _bump_versions):
         event.listen(db.session, "after_flush", _bump_versions)
     app.wsgi_app = PageFront(app)

@@ -166,9 +166,6 @@ def visit(user, kind: str, item) -> datetime | None:
     if previous is None and activity is not None and activity <= floor(user, now):
         return None
     row = {"user_id": user.id, "kind": kind, "target_id": target_id, "seen_at": now}
-    from .pagecache import not_kept  # (the page cache reads the marks: imported here)
-
-    not_kept()  # the person's latest mark is in the page's key, and it moves now
 
     @after_this_request
     def _save(response):
@@ -184,6 +181,9 @@ def visit(user, kind: str, item) -> datetime | None:
             except SQLAlchemyError:
                 db.session.rollback()
                 current_app.logger.warning("read mark not saved", exc_info=True)
+                from .pagecache import not_kept  # (the page cache reads the marks: imported here)
+
+                not_kept()  # a kept page would not move it at the next visit: that one must
             finally:
                 write_intent.reset(intent)
         return response
