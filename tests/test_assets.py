@@ -9,6 +9,9 @@ import pytest
 
 import secgo
 
+pytestmark = pytest.mark.once
+
+
 STATIC = Path(secgo.__file__).parent / "static"
 BR = {"Accept-Encoding": "br, gzip"}
 

@@ -1,5 +1,4 @@
 """A phone's first visit stays within the page-weight budgets (measured on a live gunicorn)."""
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,10 +8,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.skipif(
-    bool(os.environ.get("SECGO_TEST_DATABASE_URL")),
-    reason="page weight does not depend on the database; measured once, on the SQLite pass",
-)
+@pytest.mark.once  # page weight does not depend on the database
 def test_first_visit_of_every_page_fits_the_page_weight_budgets():
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "budgets.py"), "--no-write"],

@@ -10,6 +10,9 @@ from secgo.config import LOCALES
 from secgo.extensions import db
 from secgo.models import Notification, User, utcnow
 
+pytestmark = pytest.mark.once
+
+
 # Long, realistic values: the longest reference, a 140-character title in each script, a long
 # product unit, quick phrases with numbers, and a cooperative's own long domain name.
 TITLES = {

@@ -389,6 +389,7 @@ def test_a_push_worker_killed_mid_batch_and_restarted_delivers_everything_and_do
 
 # --- PostgreSQL restarted in the middle of the load test ------------------------------------
 
+@pytest.mark.once  # its own PostgreSQL, whichever database the suite runs on
 def test_postgresql_restarted_under_load_loses_nothing_stores_nothing_twice_and_answers_503_meanwhile():
     """bench/faults.py, CI-sized: its own throwaway PostgreSQL (never the shared one), restarted
     with -m fast and then -m immediate while 15 phones keep sending; gunicorn is not restarted."""

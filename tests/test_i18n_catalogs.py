@@ -27,6 +27,9 @@ from secgo.i18n import (
     zawgyi_to_unicode,
 )
 
+pytestmark = pytest.mark.once
+
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "secgo" / "translations"
 LANGS = ("km", "lo", "my", "th", "vi")

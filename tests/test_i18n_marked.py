@@ -14,6 +14,9 @@ from jinja2 import Environment
 
 from secgo.i18n import LANGUAGE_NAMES
 
+pytestmark = pytest.mark.once
+
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "secgo"
 TEMPLATES = sorted((PACKAGE / "templates").rglob("*.html"))

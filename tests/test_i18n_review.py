@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.once  # the review file renders the demo on its own SQLite database
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -26,10 +28,6 @@ def test_the_glossary_terms_a_message_uses_come_with_each_languages_word(work):
     assert work.terms_in("Report a problem", terms) == ["report a problem"]
 
 
-@pytest.mark.skipif(
-    bool(__import__("os").environ.get("SECGO_TEST_DATABASE_URL")),
-    reason="the review file renders the demo on its own SQLite database; once is enough",
-)
 def test_a_reviewer_gets_every_message_side_by_side_with_terms_and_screenshots(work, tmp_path):
     out = tmp_path / "review.csv"
     work.review(out)
@@ -84,10 +82,6 @@ def test_a_generated_review_file_is_in_the_repository_for_a_reviewer_to_open():
     assert 'href="../screenshots/' in text  # links work from where the file is
 
 
-@pytest.mark.skipif(
-    bool(__import__("os").environ.get("SECGO_TEST_DATABASE_URL")),
-    reason="the review file renders the demo on its own SQLite database; once is enough",
-)
 def test_each_page_knows_the_templates_and_scripts_it_is_drawn_from(work):
     """A message not on the page's text (an error, a state the demo is not in) is linked to the
     pages drawn from its template; a script's message to the pages that load the script."""

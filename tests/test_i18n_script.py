@@ -15,6 +15,9 @@ from babel.messages.pofile import read_po
 from secgo.i18n.labels import BORDER_LABELS, keep_codes_together
 from secgo.i18n.wordjoin import KEEP_WHOLE, WORD_JOINER, join_words
 
+pytestmark = pytest.mark.once
+
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "secgo" / "translations"
 GLOSSARY = TRANSLATIONS / "GLOSSARY.md"

@@ -4,6 +4,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.once
+
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -17,9 +17,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 
 from tests.live import stop_process_group
+
+pytestmark = pytest.mark.once
+
 
 ROOT = Path(__file__).resolve().parent.parent
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]

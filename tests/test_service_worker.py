@@ -5,7 +5,11 @@ import shutil
 from io import BytesIO
 from pathlib import Path
 
+import pytest
 from PIL import Image
+
+pytestmark = pytest.mark.once
+
 
 STATIC = Path(__file__).resolve().parent.parent / "secgo" / "static"
 

@@ -13,6 +13,9 @@ from secgo.i18n import (
     zawgyi_probability,
 )
 
+pytestmark = pytest.mark.once
+
+
 # Real Zawgyi text and its Unicode form, from Google's myanmar-tools test data (Apache-2.0):
 # github.com/google/myanmar-tools, clients/java/src/test/resources/com/google/myanmartools/
 # udhr_mya_zawygyi.txt and udhr_mya.txt (the Universal Declaration of Human Rights in Burmese),

@@ -10,6 +10,9 @@ from tests.browser.test_handover import draw_signature
 from tests.browser.test_order_flow import set_locale, wait_until
 from tests.test_orders import make_order
 
+pytestmark = pytest.mark.once
+
+
 
 def post_updates(app, ref, statuses):
     """The producer's updates, through the service."""

@@ -11,6 +11,9 @@ from secgo.models import Issue, User
 from tests.browser.offline_live import wait_js
 from tests.factories import PASSWORD
 
+pytestmark = pytest.mark.once
+
+
 ORDER = "SEC-WRLD01"
 
 

@@ -1,7 +1,7 @@
 """At 360 px, long words in scripts without spaces wrap, and stacked marks have room."""
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.once]
 
 # Long runs without a space, as product and organization names are written.
 LONG = {

@@ -5,6 +5,9 @@ from secgo.extensions import db
 from secgo.models import Issue
 from tests.issue_factories import build_fixture, person
 
+pytestmark = pytest.mark.once
+
+
 NO_LIMITS = {"RATELIMIT_ENABLED": False}
 
 

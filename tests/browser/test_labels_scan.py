@@ -17,6 +17,9 @@ from tests.browser.offline_live import wait_js
 from tests.browser.test_order_flow import set_locale
 from tests.test_orders import make_order
 
+pytestmark = pytest.mark.once
+
+
 NO_DETECTOR = "delete window.BarcodeDetector;"
 RESET = "document.querySelector('[data-scan-status]').className = 'scan-status'"
 REFUSED = "document.querySelector('[data-scan-status]').classList.contains('error')"

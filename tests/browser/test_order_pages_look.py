@@ -7,6 +7,9 @@ from tests.browser.test_handover import draw_signature
 from tests.browser.test_order_flow import set_locale
 from tests.test_orders import make_order
 
+pytestmark = pytest.mark.once
+
+
 
 @pytest.mark.parametrize("locale", ["th"])
 def test_new_order_awaiting_and_tracking_pages_fit_a_phone(

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 from tests.browser.offline_live import wait_js
+from tests.live import POLL
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.once]
 
 SHARED = Path(__file__).resolve().parents[2] / "secgo" / "static" / "js" / "outbox-send.js"
 USER = "7"
@@ -70,7 +71,8 @@ class Server:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True,
+                                       kwargs={"poll_interval": POLL})
         self.thread.start()
 
     def close(self):

@@ -7,6 +7,9 @@ from secgo.models import Profile, User
 from tests.browser.offline_live import wait_js
 from tests.factories import jpeg_bytes
 
+pytestmark = pytest.mark.once
+
+
 NO_LIMITS = {"RATELIMIT_ENABLED": False}
 
 

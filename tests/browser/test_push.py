@@ -2,6 +2,8 @@
 Chromium cannot reach a real push service) and the settings page explains push."""
 import json
 
+import pytest
+
 from secgo import notify
 from secgo.extensions import db
 from secgo.models import Notification, Order, PushSubscription, User
@@ -9,6 +11,9 @@ from secgo.push.payload import render
 from tests.factories import PASSWORD
 from tests.issue_factories import make_order
 from tests.browser.offline_live import wait_for_worker, wait_js
+
+pytestmark = pytest.mark.once
+
 
 NOTIFICATIONS = """navigator.serviceWorker.ready
   .then((reg) => reg.getNotifications())

@@ -8,6 +8,9 @@ from secgo.models import User
 from tests.factories import WORLD_ORDER
 from tests.browser.offline_live import wait_js
 
+pytestmark = pytest.mark.once
+
+
 NO_LIMITS = {"RATELIMIT_ENABLED": False}
 
 

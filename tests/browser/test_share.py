@@ -6,6 +6,9 @@ from tests.browser.test_order_flow import set_locale
 from tests.test_orders import make_order
 from tests.browser.offline_live import wait_js
 
+pytestmark = pytest.mark.once
+
+
 SHARE_SHEET = """
 window.__shared = [];
 Object.defineProperty(navigator, 'share', {value: async (data) => { window.__shared.push(data); }});

@@ -5,6 +5,9 @@ import pytest
 from secgo.extensions import db
 from secgo.models import User
 
+pytestmark = pytest.mark.once
+
+
 NO_LIMITS = {"RATELIMIT_ENABLED": False}
 
 

@@ -10,6 +10,9 @@ from tests.factories import PASSWORD
 from tests.test_orders import make_order
 from tests.test_text import UNSURE_ZAWGYI
 
+pytestmark = pytest.mark.once
+
+
 UNSURE, UNSURE_UNICODE = UNSURE_ZAWGYI
 
 
