@@ -257,7 +257,7 @@ def _compress(response):
     encoding = _choose_encoding(("br", "gzip"))
     if encoding == "identity":
         return response
-    digest = page_digest(data)
+    digest = hashlib.sha1(data).hexdigest()[:20]
     if response.status_code == 200 and request.method in ("GET", "HEAD") and not response.get_etag()[0]:
         # A revalidation answered with 304 costs a few hundred bytes instead of the page.
         response.set_etag(digest, weak=True)
@@ -270,11 +270,6 @@ def _compress(response):
     response.set_data(_compressed.get_or_make((digest, encoding), lambda: _encode(data, encoding)))
     response.headers["Content-Encoding"] = encoding
     return response
-
-
-def page_digest(data: bytes) -> str:
-    """A page's uncompressed bytes' digest: its weak ETag, and the key of its compressed copies."""
-    return hashlib.sha1(data).hexdigest()[:20]
 
 
 def encode_for(accept_encoding: str, data: bytes) -> tuple[str, bytes]:

@@ -6,13 +6,9 @@ address (path and query), the inputs of language and time zone (the user's setti
 Accept-Language), the session's CSRF secret, Accept-Encoding and the *data
 version* of what the user may see: the organizations `authz.visible_orgs_clause` gives the
 user (every order and issue they may see has one of its two organizations there), counted,
-and the sums of their ids and of their `organizations.data_version`. The person's read marks
-(secgo.readmarks: per person; opening an order with news moves its mark) are not in the
-orders list's key: they are read in the same query (those that can matter: after the
-person's floor) and each row's "new activity" is put in as each answer is served
-(`unread_later`: the list is kept with a place for it on every row whose activity is after
-the floor, tagged with that time), as are the tab bar's two numbers (`tab_later`); so opening
-an order and coming back answers the list from memory. That counter goes up in
+and the sums of their ids and of their `organizations.data_version`, and the user's latest
+read mark that can matter (secgo.readmarks: the unread marks are per user, and opening an
+order with news moves it; a mark at or before the person's floor is left out). That counter goes up in
 the same transaction as any change to the organization's orders, their updates,
 confirmations, links and issues, and to the organization itself or its cluster (then its
 trading partners' go up too: its name is on their pages): one `after_flush` hook on the app's session
@@ -43,9 +39,8 @@ The issues list (kind "issues") is keyed the same way as the orders list, but by
 comments or events, to the organizations or crossing of an order (what the list shows of it)
 and with an edited organization and its partners — and the person's latest read mark of an
 issue; its tab numbers are put in as it is served, as the order page's: a note on an order
-leaves everyone's issues list kept. Such pages (with places to fill) are compressed as they
-are served; those without one-time ids (the lists) get the ETag of the bytes served, so a
-browser's revalidation of an unchanged answer is a 304.
+leaves everyone's issues list kept. Such pages (with places to fill) have no ETag and are
+compressed as they are served.
 
 Kept pages live in secgo/pagestore.py: in the process that served them and in Redis, shared
 by every worker and instance (the key is the same wherever it is computed).
@@ -96,10 +91,10 @@ from sqlalchemy import (Integer, and_, bindparam, case, create_engine, event, fu
                         or_, select, union, update)
 from sqlalchemy.orm import Session, aliased
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import parse_cookie, quote_etag
+from werkzeug.http import parse_cookie
 
 from . import clock
-from .assets import FILL_LATER, encode_for, page_digest
+from .assets import FILL_LATER, encode_for
 from .authz import visible_orders_clause, visible_orgs_clause
 from .extensions import db
 from .i18n import LANG_COOKIE
@@ -110,12 +105,11 @@ from .models.order import normalize_reference
 from .models.user import ROLES, parse_login_id
 from .ops.observe import kept_answer_seen
 from .pagestore import PageStore, code_digest
-from .readmarks import (floor, floor_expr, mark_floor_low, mark_version_expr, marks_from_text,
-                        marks_text_expr, tab_count_exprs)
+from .readmarks import floor_expr, mark_floor_low, mark_version_expr, tab_count_exprs
 from .tabs import badge
 
 KEY_ENVIRON = "secgo.page_key"
-READ_KEY_ENVIRON = "secgo.page_key_read"  # (key, tab numbers, marks) PageFront read for a page it lacked
+READ_KEY_ENVIRON = "secgo.page_key_read"  # (key, tab numbers) PageFront read for a page it lacked
 # A kept page is served until what it shows would read otherwise by the clock (secgo.clock:
 # its relative times, the viewer's midnight), and never longer than this: the bound of what
 # Redis holds (pages made in that long) and of any clock-made change the rule might miss.
@@ -134,20 +128,18 @@ STORE_EXTENSION = "secgo_page_store"
 # process carries that process's placeholder with it).
 PLACEHOLDER = f"one-time-id-{secrets.token_hex(12)}"
 _PLACEHOLDER = PLACEHOLDER.encode()
-# The same for a tab's number ("<token>orders-"), put in as each answer is served;
-# TABS_LATER: the numbers read with the key (the first answer's), TABS_LOCALE: the language of
-# the page that has places for them.
+# The same for a tab's number ("<token>orders-"), and the kinds of page whose numbers are put
+# in as they are served; TABS_LATER: the numbers read with the key (the first answer's),
+# TABS_LOCALE: the language of the page that has places for them.
 TAB_TOKEN = f"tab-number-{secrets.token_hex(12)}-"
+FILLED_NUMBERS = ("order", "issues")
 TABS_LATER = "secgo.tabs_later"
 TABS_LOCALE = "secgo.tabs_locale"
-# The same for the order page's "new since your last visit" marks (seen_later) and the orders
-# list's "new activity" (unread_later), made from the placeholder (a kept page carries its
-# process's with it: _seen_token); SEEN_ENVIRON: the read mark (the order page) or marks (the
-# orders list: {order id: mark}) the first answer shows them by; KIND_ENVIRON: the kind of the
-# page being kept; MARKS_LATER: the kinds whose key leaves the person's marks out for that.
+# The same for the order page's "new since your last visit" marks (seen_later), made from the
+# placeholder (a kept page carries its process's with it: _seen_token); SEEN_ENVIRON: the read
+# mark the first answer shows them by; KIND_ENVIRON: the kind of the page being kept.
 SEEN_ENVIRON = "secgo.seen_mark"
 KIND_ENVIRON = "secgo.page_kind"
-MARKS_LATER = ("orders", "order")
 
 
 # The signed-in user's row in the statement below. authz's rule is applied to "a user of this
@@ -206,14 +198,12 @@ def _signed_in(*columns):
 
 
 def user_and_version_statement():
-    """The user of a live sign-in, the data version of what they may see, their unread counts
-    (the tab bar's numbers) and their read marks of orders that can matter (marks_text_expr),
-    in one SELECT (binds: sid, secret_hash, seen_after, mark_floor): the orders list's key."""
+    """The user of a live sign-in and the data version of what they may see, in one SELECT
+    (binds: sid, secret_hash, seen_after, mark_floor): the lists' key."""
     return _signed_in(_seen_by_role(func.count()),
                       _seen_by_role(func.coalesce(func.sum(Organization.id), 0)),
                       _seen_by_role(func.coalesce(func.sum(Organization.data_version), 0)),
-                      _tab_count(0), _tab_count(1),
-                      marks_text_expr(_me.id, _me.created_at, bindparam("mark_floor")))
+                      mark_version_expr(_me.id, _me.created_at, bindparam("mark_floor")))
 
 
 def user_and_issues_statement():
@@ -291,10 +281,9 @@ def user_and_version(engine, connection, login_id: str, idle_limit, kind="orders
     kind needs, from a DB-API connection of the engine; None when the sign-in is unknown or
     ended: (user id, active, locale, time zone, role, name, organization, *seen, their read
     mark, data saver), where seen is, for the orders list, (organizations seen, sum of their
-    ids, sum of their versions, their orders and issues with news) and the mark their marks of
-    orders as text (marks_text_expr); for the issues list, (organizations seen, sum of their
-    ids, sum of their issues lists' versions, their orders and issues with news) and the mark
-    their latest of an issue; for the page of the order with this
+    ids, sum of their versions) and the mark their latest; for the issues list, (organizations
+    seen, sum of their ids, sum of their issues lists' versions, their orders and issues with
+    news) and the mark their latest of an issue; for the page of the order with this
     reference, (the order's data version or None when they may not see it, their orders and
     issues with news) and the mark theirs of the order. Everything of the user that a page
     shows or depends on is in it. `prepared`: the connection is one of front_engine's
@@ -368,16 +357,16 @@ def front_engine(engine):
 
 def page_key(environ, cookies, session_data, user_id: int, row, kind: str) -> tuple | None:
     """The key of a page of this kind for this request, from the raw request, the session and
-    the user's row (user_and_version); None when the page must not be cached. It leaves out the
-    tab bar's numbers: they are filled in as it is served (tab_later); and, for the orders list
-    and the order page, the person's read marks of orders (unread_later, seen_later)."""
+    the user's row (user_and_version); None when the page must not be cached. An order page's
+    leaves out the tab bar's numbers: they are filled in as it is served (tab_later)."""
     if "_flashes" in session_data or "csrf_token" not in session_data or row is None:
         return None
     _user_id, _active, locale, tz, role, name, org, *seen, marked, saver = row
     if seen[0] is None:  # a role that sees no organization, or an order not theirs
         return None
-    seen = seen[:-2]  # the tab bar's numbers
-    if kind in MARKS_LATER:
+    if kind in FILLED_NUMBERS:
+        seen = seen[:-2]
+    if kind == "order":  # its divider is put in as it is served (seen_later)
         marked = None
     return (environ.get("PATH_INFO"), environ.get("QUERY_STRING", ""), user_id, locale, tz,
             role, name, org,
@@ -454,34 +443,26 @@ SEEN_TOKEN = _seen_token(_PLACEHOLDER).decode()
 
 @lru_cache(maxsize=64)  # one per process whose kept pages this one serves
 def _seen_slot(token: bytes):
-    return re.compile(re.escape(token) + rb"([dnu])(e|-?\d+)(?:/(\d+))?\[(.*?)" + re.escape(token) + rb"\]",
-                      re.S)
+    return re.compile(re.escape(token) + rb"([dn])(e|-?\d+)\[(.*?)" + re.escape(token) + rb"\]", re.S)
 
 
 def _seen_filled(body: bytes, placeholder: bytes, mark) -> bytes:
-    """The body (kept with this placeholder) with its "new" places filled for the read mark
-    `mark` (an order page's) or marks ({order id: mark}, the orders list's): as _timeline.html
-    writes them, the divider before the first entry not after the mark (after the last when
-    all are), when any is; a mark of an item whose activity is after the mark; as _row.html
-    writes them, an order's "new activity" when its activity is after the person's mark of
-    it (or they have none that counts: unread_later wrote the place only for activity after
-    their floor)."""
+    """The body (kept with this placeholder) with its divider and "new activity" places filled
+    for the read mark `mark`: as _timeline.html writes them, the divider before the first entry
+    not after the mark (after the last when all are), when any is; a mark of an item whose
+    activity is after the mark."""
     token = _seen_token(placeholder)
     if token not in body:
         return body
-    marks = {target: _instant(at) for target, at in mark.items()} if isinstance(mark, dict) else {}
-    seen = None if isinstance(mark, dict) else _instant(mark)
+    seen = _instant(mark)
     slot = _seen_slot(token)
     slots = slot.findall(body)
-    dividers = [at for kind, at, _target, _html in slots if kind == b"d" and at != b"e"]
+    dividers = [at for kind, at, _html in slots if kind == b"d" and at != b"e"]
     new_count = 0 if seen is None else sum(int(at) > seen for at in dividers)
     place = [-1]
 
     def fill(m) -> bytes:
-        kind, at, target, html = m.group(1), m.group(2), m.group(3), m.group(4)
-        if kind == b"u":
-            marked = marks.get(int(target))
-            return html if marked is None or int(at) > marked else b""
+        kind, at, html = m.group(1), m.group(2), m.group(3)
         if kind == b"n":
             return html if seen is not None and int(at) > seen else b""
         place[0] += 1
@@ -490,45 +471,10 @@ def _seen_filled(body: bytes, placeholder: bytes, mark) -> bytes:
     return slot.sub(fill, body)
 
 
-class _UnreadLater:
-    """Where a kept orders list's rows show "new activity" (_row.html): kept with the order's
-    activity time and id, and shown or left out as each answer is served, by the person's
-    mark of the order then."""
-
-    def __init__(self, floor_at):
-        self.floor = floor_at
-
-    def key(self, order) -> tuple:
-        """What the row's HTML depends on here (it is kept per process: orders.order_rows)."""
-        return ("later", order.last_activity_at) if self.possible(order) else ("never",)
-
-    def possible(self, order) -> bool:
-        """Whether the order's activity is after the person's floor (before it, never news)."""
-        return order.last_activity_at is not None and order.last_activity_at > self.floor
-
-    def unread(self, order, html) -> Markup:
-        if not self.possible(order):
-            return Markup("")
-        return Markup(f"{SEEN_TOKEN}u{_instant(order.last_activity_at)}/{int(order.id)}[{html}{SEEN_TOKEN}]")
-
-
-def unread_later():
-    """For a kept orders list (whose key leaves out the person's read marks of orders, so that
-    the list stays kept when they open an order with news and come back): where each row's
-    "new activity" goes, put in as each answer is served by their marks then (the first
-    answer's read with the key). None when the list is not kept so: its rows are written with
-    what they read now."""
-    environ = request.environ
-    if request.method != "GET" or environ.get(KIND_ENVIRON) != "orders" or KEY_ENVIRON not in environ:
-        return None
-    environ[FILL_LATER] = True
-    return _UnreadLater(floor(current_user))
-
-
 def tab_later(count: str) -> Markup | None:
-    """Where the tab number "orders" or "issues" of a kept page goes, put in as each answer is
-    served (the page's key leaves the numbers out: news on another order leaves the page
-    kept); None when the page is not kept so, and its numbers are written now."""
+    """Where the tab number "orders" or "issues" of a kept order page or issues list goes, put
+    in as each answer is served (the page's key leaves the numbers out: news on another order
+    leaves the page kept); None when the page is not kept so, and its numbers are written now."""
     if (request.method != "GET" or request.environ.get(TABS_LATER) is None
             or KEY_ENVIRON not in request.environ):
         return None
@@ -549,54 +495,31 @@ def _tab_texts(app, tabs: str, numbers: dict | None) -> list[tuple[bytes, bytes]
             for count, n in numbers.items()]
 
 
-def _filled(body: bytes, placeholder: bytes, accept_encoding: str, texts=(), seen=None):
-    """(encoding, bytes, ETag or None) of a kept body with its tab numbers put in (`texts`:
-    (place, text) pairs), its "new" marks shown by the read mark or marks `seen` (seen_later,
-    unread_later) and a fresh UUID in each of its one-time id placeholders. A body without
-    one-time ids reads the same for the same numbers and marks: it has an ETag (as assets
-    gives a page), so a browser's revalidation is answered 304."""
+def _filled(body: bytes, placeholder: bytes, accept_encoding: str, texts=(), seen=None) -> tuple[str, bytes]:
+    """(encoding, bytes) of a kept body with its tab numbers put in (`texts`: (place, text)
+    pairs), its "new since your last visit" marks shown by the read mark `seen` (seen_later)
+    and a fresh UUID in each of its one-time id placeholders."""
     for place, text in texts:
         body = body.replace(place, text)
     body = _seen_filled(body, placeholder, seen)
     parts = body.split(placeholder)
-    if len(parts) == 1:
-        return *encode_for(accept_encoding, body), quote_etag(page_digest(body), weak=True)
     ids = [str(uuid.uuid4()).encode() for _ in range(len(parts) - 1)]
     filled = b"".join(chain.from_iterable(zip(parts[:-1], ids, strict=True))) + parts[-1]
-    return *encode_for(accept_encoding, filled), None
+    return encode_for(accept_encoding, filled)
 
 
-def _fill_headers(headers, encoding: str, etag: str | None = None) -> list:
+def _fill_headers(headers, encoding: str) -> list:
     kept = [(k, v) for k, v in headers if k.lower() not in ("content-encoding", "etag")]
-    if etag:
-        kept.append(("ETag", etag))
     return kept if encoding == "identity" else [*kept, ("Content-Encoding", encoding)]
 
 
-def _not_modified(environ, headers, etag):
-    """A 304 answer when the request's If-None-Match names this ETag; None otherwise."""
-    match = environ.get("HTTP_IF_NONE_MATCH")
-    if match and etag and etag in [tag.strip() for tag in match.split(",")]:
-        kept = [h for h in headers if h[0].lower() not in ("content-type", "content-encoding", "etag")]
-        return "304 NOT MODIFIED", [*kept, ("ETag", etag)], b""
-    return None
-
-
-def tab_numbers(row) -> dict | None:
-    """The tab bar's numbers read with a kept page's key, put in as each answer is served (its
-    row of user_and_version: the two columns before the mark)."""
-    if row is None:
+def tab_numbers(row, kind) -> dict | None:
+    """The tab bar's numbers read with the key of a page whose numbers are put in as it is
+    served (FILLED_NUMBERS; its row of user_and_version: the two columns before the mark); None
+    for the orders list (it counts them as it is made: its key covers every change to them)."""
+    if kind not in FILLED_NUMBERS or row is None:
         return None
     return {"orders": row[-4], "issues": row[-3]}
-
-
-def marks_later(row, kind):
-    """What a kept page's places for "new" are filled by, read with its key (MARKS_LATER): the
-    order page's the person's mark of the order; the orders list's {order id: mark} of their
-    marks of orders; None for other kinds."""
-    if row is None or kind not in MARKS_LATER:
-        return None
-    return row[-2] if kind == "order" else marks_from_text(row[-2])
 
 
 def page_life(environ) -> float:
@@ -628,7 +551,7 @@ def _cached(view, kind):
             # The key PageFront read before Flask ran, when it is this user's: the versions in
             # it are no newer than the data the view reads now, so the page is never newer
             # under its key than it shows (a version read later could be).
-            key, numbers, marks = request.environ.get(READ_KEY_ENVIRON) or (None, None, None)
+            key, numbers = request.environ.get(READ_KEY_ENVIRON) or (None, None)
             if key is None or key[2] != current_user.id:
                 conn = db.session.connection()
                 row = user_and_version(conn.engine, conn.connection.driver_connection,
@@ -636,14 +559,14 @@ def _cached(view, kind):
                                        current_app.config["REMEMBER_COOKIE_DURATION"], kind,
                                        kwargs.get("reference"))
                 key = page_key(request.environ, request.cookies, session, current_user.id, row, kind)
-                numbers, marks = tab_numbers(row), marks_later(row, kind)
+                numbers = tab_numbers(row, kind)
             if key is not None:
                 request.environ[KEY_ENVIRON] = key
                 request.environ[KIND_ENVIRON] = kind
-                if numbers is not None:  # the tab bar's numbers, as read with the key: put in
-                    g.tab_counts = request.environ[TABS_LATER] = numbers  # as each answer is served
-                if kind == "orders":  # (the order page's: the mark before the visit, seen_later)
-                    request.environ[SEEN_ENVIRON] = marks
+                if numbers is not None:  # the tab bar's numbers, as read with the key
+                    g.tab_counts = numbers
+                    if kind in FILLED_NUMBERS:  # put in as each answer is served
+                        request.environ[TABS_LATER] = numbers
         answer = view(*args, **kwargs)
         if KEY_ENVIRON in request.environ:
             request.environ[LIFE_ENVIRON] = page_life(request.environ)
@@ -734,17 +657,21 @@ class PageFront:
         entry = self.app.extensions[STORE_EXTENSION].get((key, environ.get("HTTP_ACCEPT_ENCODING", "")))
         if entry is None or entry[5] <= time.time():
             # the view keeps its page under it, with the tab bar's numbers it holds
-            environ[READ_KEY_ENVIRON] = (key, tab_numbers(row), marks_later(row, kind))
+            environ[READ_KEY_ENVIRON] = (key, tab_numbers(row, kind))
             return None
         status, headers, body, etag, placeholder, _expires, tabs = entry
         if placeholder:
-            texts = _tab_texts(self.app, tabs, tab_numbers(row))
+            texts = _tab_texts(self.app, tabs, tab_numbers(row, kind))
             if texts is None:
                 return None
-            encoding, body, etag = _filled(body, placeholder, environ.get("HTTP_ACCEPT_ENCODING", ""),
-                                           texts, seen=marks_later(row, kind))
-            headers = _fill_headers(headers, encoding, etag)
-        return _not_modified(environ, headers, etag) or (status, headers, body)
+            encoding, body = _filled(body, placeholder, environ.get("HTTP_ACCEPT_ENCODING", ""), texts,
+                                     seen=row[-2] if kind == "order" else None)
+            return status, _fill_headers(headers, encoding), body
+        match = environ.get("HTTP_IF_NONE_MATCH")
+        if match and etag and etag in [tag.strip() for tag in match.split(",")]:
+            kept = [h for h in headers if h[0].lower() not in ("content-type", "content-encoding")]
+            return "304 NOT MODIFIED", kept, b""
+        return status, headers, body
 
     def _keep(self, environ, start_response):
         seen = {}
@@ -779,13 +706,12 @@ class PageFront:
                  time.time() + life, tabs))
         if not fill:
             return [body]
-        encoding, body, etag = _filled(body, _PLACEHOLDER, accept_encoding,
-                                       _tab_texts(self.app, tabs, environ.get(TABS_LATER)) or (),
-                                       seen=environ.get(SEEN_ENVIRON))
+        encoding, body = _filled(body, _PLACEHOLDER, accept_encoding,
+                                 _tab_texts(self.app, tabs, environ.get(TABS_LATER)) or (),
+                                 seen=environ.get(SEEN_ENVIRON))
         timing = [(k, v) for k, v in seen["headers"] if k.lower() in ("set-cookie", "server-timing",
                                                                       "x-request-id")]
-        etag = etag if seen["status"].startswith("200") else None
-        start_response(seen["status"], [*_fill_headers(headers, encoding, etag), *timing,
+        start_response(seen["status"], [*_fill_headers(headers, encoding), *timing,
                                         ("Content-Length", str(len(body)))])
         return [body]
 

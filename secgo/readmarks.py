@@ -16,19 +16,15 @@ conversation's "new since your last visit" divider and the page cache read it):
   indexes).
 - The tab counts stop at `COUNT_CAP` ("99+"), like every count that could grow without bound.
 
-Marks are per person: the page cache reads them with each kept page's key and puts the
-orders list's "new activity" in as each answer is served (`marks_text_expr`), as the order
-page's divider; the issues list's key carries the person's latest mark of an issue
-(`mark_version_expr`). A kept list never shows news that opening its item cleared.
+Marks are per person, so the page cache's key carries the person's latest mark
+(`mark_version_expr`): a kept orders list never shows a mark that opening an order cleared.
 """
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import after_this_request, current_app, g, has_request_context
-from sqlalchemy import String, and_, bindparam, case, cast, event, func, or_, select
+from sqlalchemy import and_, bindparam, case, event, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from .authz import (stand_in, stand_in_binds, visible_enquiries_clause, visible_issues_clause,
                     visible_orders_clause)
@@ -234,47 +230,6 @@ def mark_version_expr(user_id_column, created_at_column, low, kind: str | None =
     if kind is not None:
         stmt = stmt.where(ReadMark.kind == kind)
     return stmt.scalar_subquery()
-
-
-def marks_text_expr(user_id_column, created_at_column, low, kind: str = "order"):
-    """SQL: a user's marks of this kind that can matter to the unread rule (as in
-    mark_version_expr), as text: "target id@time,..." (the time as the database writes it;
-    parse with marks_from_text). The orders list's unread chips are put in from it as each
-    kept answer is served (secgo.pagecache.unread_later)."""
-    one = cast(ReadMark.target_id, String) + "@" + cast(ReadMark.seen_at, String)
-    return select(_joined(one)).where(
-        ReadMark.user_id == user_id_column, ReadMark.kind == kind, ReadMark.seen_at > low,
-        or_(created_at_column.is_(None), ReadMark.seen_at > created_at_column)).scalar_subquery()
-
-
-class _joined(FunctionElement):
-    """SQL: the texts of a group joined with commas (the separator written in the SQL, unlike
-    func.aggregate_strings's bind, so that the statement compiles once for every request)."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(_joined, "postgresql")
-def _joined_postgresql(element, compiler, **kw):
-    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
-
-
-@compiles(_joined)
-def _joined_sqlite(element, compiler, **kw):
-    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
-
-
-def marks_from_text(text: str | None) -> dict[int, datetime]:
-    """{target id: mark} from marks_text_expr's text (SQLite's and PostgreSQL's time formats;
-    a time without a zone is UTC)."""
-    marks = {}
-    for part in (text or "").split(","):
-        target, _, at = part.partition("@")
-        if at:
-            seen = datetime.fromisoformat(at)
-            marks[int(target)] = seen if seen.tzinfo else seen.replace(tzinfo=timezone.utc)
-    return marks
 
 
 def mark_floor_low(now: datetime | None = None) -> datetime:

@@ -113,7 +113,7 @@ def badge(locale: str, n: int, app=None) -> Markup:
 
 def tab_number(count: str | None, n: int) -> Markup:
     """A tab's number in the page: its badge, or where the page cache will put it as it serves
-    a kept page (secgo.pagecache.tab_later)."""
+    a kept order page (secgo.pagecache.tab_later)."""
     if not count:
         return Markup()
     from .pagecache import tab_later  # (the page cache reads the tab counts: imported here)

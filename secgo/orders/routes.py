@@ -18,7 +18,7 @@ from ..errors import ApiError, wants_json
 from ..extensions import db, limiter
 from ..idempotency import new_client_id
 from ..limits import LIMITS
-from ..pagecache import cached_page, one_time_id, unread_later
+from ..pagecache import cached_page, one_time_id
 from ..models.order import normalize_reference
 from ..models import (
     BORDER_CROSSINGS,
@@ -72,7 +72,7 @@ def index():
     role = current_user.role
     return render_template(
         "orders/index.html", page=page, status=status, q=q, awaiting=awaiting,
-        statuses=STATUSES, order_row=order_rows(role, services.today(), unread_later()),
+        statuses=STATUSES, order_row=order_rows(role, services.today()),
         can_create=role in ("producer", "customer", "coordinator", "admin"),
     )
 
@@ -80,22 +80,20 @@ def index():
 ROWS_KEPT_BYTES = 4 * 1024 * 1024  # per process: some 6,000 rows (about 700 bytes each)
 
 
-def order_rows(role: str, today, later=None):
+def order_rows(role: str, today):
     """row -> its HTML in the orders list (templates/orders/_row.html), written once per
     process for each order's version (orders.data_version: +1 in the same transaction as any
     change to what the order shows, its organizations' names included; read in the list's own
-    query) and what else the row shows: its counts, whether it has news for the viewer (or,
-    in a list being kept, `later`: pagecache.unread_later, a place for it), the viewer's role,
-    language and day. A list made again after one write writes one row anew."""
+    query) and what else the row shows: its counts, whether it has news for the viewer, the
+    viewer's role, language and day. A list made again after one write writes one row anew."""
     macro = get_template_attribute("orders/_row.html", "order_row")
     kept = current_app.extensions.setdefault("secgo.order_rows", Recent(ROWS_KEPT_BYTES))
     locale = str(get_locale())
 
     def row_html(row) -> Markup:
         o = row.order
-        unread = later.key(o) if later is not None else row.unread
-        key = (o.id, o.data_version, row.awaiting, row.open_issues, unread, role, locale, today)
-        return Markup(kept.get_or_make(key, lambda: str(macro(row, role, today, later))))
+        key = (o.id, o.data_version, row.awaiting, row.open_issues, row.unread, role, locale, today)
+        return Markup(kept.get_or_make(key, lambda: str(macro(row, role, today))))
 
     return row_html
 

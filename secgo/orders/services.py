@@ -426,12 +426,11 @@ class Page:
 
 # What a list loads of each order: an API item (secgo.api.orders.order_json) every column and
 # its two organizations; the list page (templates/orders/_row.html) only the columns below
-# and the organizations' names (and the version its rows are kept by; the activity time a
-# kept list's "new activity" is placed by).
+# and the organizations' names (and the version its rows are kept by).
 ITEM = (joinedload(Order.producer_org), joinedload(Order.customer_org))
 LIST_ITEM = (
     load_only(Order.reference, Order.product, Order.quantity, Order.unit, Order.due_date, Order.status,
-              Order.producer_org_id, Order.customer_org_id, Order.data_version, Order.last_activity_at),
+              Order.producer_org_id, Order.customer_org_id, Order.data_version),
     joinedload(Order.producer_org).load_only(Organization.name),
     joinedload(Order.customer_org).load_only(Organization.name),
 )
