@@ -16,8 +16,9 @@ trading partners' go up too: its name is on their pages): one `after_flush` hook
 change belongs to. So a page is answered from memory only while nothing it shows has changed
 in the database, whichever process made the change. What the clock alone changes has no
 version: a kept page is served until the first moment something on it would read otherwise
-(secgo.clock: a relative time's words, as each one says when it is written; the viewer's
-midnight, for overdue and this year), and never longer than `MAX_AGE_SECONDS`.
+(secgo.clock: a relative time's words, as each one says when it is written, on a page that
+writes them as it is made; the viewer's midnight, for overdue and this year), and never
+longer than `MAX_AGE_SECONDS`.
 
 The order page (kind "order", the order's `reference` in its address) shows one order, not
 all the person's: its key holds, instead of the organizations' figures, that order's own
@@ -27,8 +28,10 @@ answer, in the same query). The two numbers of its tab bar (their orders and iss
 readmarks.tab_count_exprs) and the person's read mark of the order are read in the same query
 and put in as each answer is served (`tab_later`, `seen_later`: the page is kept with places
 for the numbers, and for its "new since your last visit" divider before every entry, of which
-the mark picks one, like one-time ids). The same hook
-puts the order's version up with any change to the order, its updates, confirmations,
+the mark picks one, like one-time ids), and so are its relative times ("5 minutes ago":
+secgo.clock.later), written for the moment of each answer in the page's language, so a
+timeline of recent entries, whose words change every few seconds, is kept all the same. The
+same hook puts the order's version up with any change to the order, its updates, confirmations,
 delivery, links, documents, photos, issues, their comments and events, and every order of an
 edited organization (its name, its cluster's and its people's are on the page) or over a
 crossing whose papers checklist changed. So a write on another order leaves the page kept,
@@ -39,8 +42,8 @@ The issues list (kind "issues") is keyed the same way as the orders list, but by
 comments or events, to the organizations or crossing of an order (what the list shows of it)
 and with an edited organization and its partners — and the person's latest read mark of an
 issue; its tab numbers are put in as it is served, as the order page's: a note on an order
-leaves everyone's issues list kept. Such pages (with places to fill) have no ETag and are
-compressed as they are served.
+leaves everyone's issues list kept, and its issues' ages are written as each answer is
+served. Such pages (with places to fill) have no ETag and are compressed as they are served.
 
 Kept pages live in secgo/pagestore.py: in the process that served them and in Redis, shared
 by every worker and instance (the key is the same wherever it is computed).
@@ -85,7 +88,7 @@ from types import SimpleNamespace
 
 from flask import current_app, g, request, session
 from flask_babel import get_locale, get_timezone, to_user_timezone
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from flask_login import current_user
 from sqlalchemy import (Integer, and_, bindparam, case, create_engine, event, func, literal_column,
                         or_, select, union, update)
@@ -98,6 +101,7 @@ from .assets import FILL_LATER, encode_for
 from .authz import visible_orders_clause, visible_orgs_clause
 from .extensions import db
 from .i18n import LANG_COOKIE
+from .i18n.formatting import relative_words
 from .models import (Attachment, AuditEvent, Cluster, CrossingRequirement, Issue, Notification, Order,
                      Organization, PushDelivery, ReadMark, User, UserSession, utcnow)
 from .models.base import UTCDateTime
@@ -130,7 +134,7 @@ PLACEHOLDER = f"one-time-id-{secrets.token_hex(12)}"
 _PLACEHOLDER = PLACEHOLDER.encode()
 # The same for a tab's number ("<token>orders-"), and the kinds of page whose numbers are put
 # in as they are served; TABS_LATER: the numbers read with the key (the first answer's),
-# TABS_LOCALE: the language of the page that has places for them.
+# TABS_LOCALE: the language of the page that has places for them (and for relative times).
 TAB_TOKEN = f"tab-number-{secrets.token_hex(12)}-"
 FILLED_NUMBERS = ("order", "issues")
 TABS_LATER = "secgo.tabs_later"
@@ -299,11 +303,17 @@ def user_and_version(engine, connection, login_id: str, idle_limit, kind="orders
         values["reference"] = normalize_reference(reference)
         if values["reference"] is None:
             return None
-    compiled = _compiled.setdefault(engine, {}).get(kind)
+    compiled = _compiled.setdefault(engine, {}).get((kind, prepared))
     if compiled is None:
         make, given = _STATEMENTS[kind]
-        compiled = _compiled[engine][kind] = _Compiled(make(), given, engine.dialect)
-    cursor = connection.cursor()
+        dialect = _numbered(engine.dialect) if prepared else engine.dialect
+        compiled = _compiled[engine][kind, prepared] = _Compiled(make(), given, dialect)
+    if prepared:  # with PostgreSQL's own placeholders: psycopg sends the text as it is
+        from psycopg import RawCursor
+
+        cursor = RawCursor(connection)
+    else:
+        cursor = connection.cursor()
     try:
         if prepared:
             cursor.execute(compiled.sql, compiled.params(**values), prepare=True)
@@ -320,6 +330,16 @@ def user_and_version(engine, connection, login_id: str, idle_limit, kind="orders
         return cursor.fetchone()
     finally:
         cursor.close()
+
+
+def _numbered(dialect):
+    """This PostgreSQL dialect writing PostgreSQL's own placeholders ($1, $2, ...). psycopg
+    reads a statement's text for its own (%s) at every run, and keeps what it found only for
+    statements under 4 KB; the key statements are longer (every role's rules), and that
+    reading was a tenth of a kept page's answer. Its RawCursor sends $n statements as they are."""
+    numbered = type(dialect)(paramstyle="numeric_dollar")
+    numbered.dbapi = dialect.dbapi
+    return numbered
 
 
 # app engine -> (process, engine of its key statements' connections)
@@ -441,6 +461,15 @@ def _seen_token(placeholder: bytes) -> bytes:
 SEEN_TOKEN = _seen_token(_PLACEHOLDER).decode()
 
 
+def _time_token(placeholder: bytes) -> bytes:
+    """Where a relative time's place starts in a page kept with this one-time id placeholder
+    (secgo.clock.later), as _seen_token."""
+    return b"when-" + placeholder.rsplit(b"-", 1)[-1] + b"-"
+
+
+TIME_TOKEN = _time_token(_PLACEHOLDER).decode()
+
+
 @lru_cache(maxsize=64)  # one per process whose kept pages this one serves
 def _seen_slot(token: bytes):
     return re.compile(re.escape(token) + rb"([dn])(e|-?\d+)\[(.*?)" + re.escape(token) + rb"\]", re.S)
@@ -495,13 +524,18 @@ def _tab_texts(app, tabs: str, numbers: dict | None) -> list[tuple[bytes, bytes]
             for count, n in numbers.items()]
 
 
-def _filled(body: bytes, placeholder: bytes, accept_encoding: str, texts=(), seen=None) -> tuple[str, bytes]:
+def _filled(body: bytes, placeholder: bytes, accept_encoding: str, texts=(), seen=None,
+            locale: str | None = None) -> tuple[str, bytes]:
     """(encoding, bytes) of a kept body with its tab numbers put in (`texts`: (place, text)
-    pairs), its "new since your last visit" marks shown by the read mark `seen` (seen_later)
-    and a fresh UUID in each of its one-time id placeholders."""
+    pairs), its "new since your last visit" marks shown by the read mark `seen` (seen_later),
+    its relative times written for now in `locale` (secgo.clock.later) and a fresh UUID in
+    each of its one-time id placeholders."""
     for place, text in texts:
         body = body.replace(place, text)
     body = _seen_filled(body, placeholder, seen)
+    if locale:
+        body = clock.fill(body, _time_token(placeholder), utcnow().timestamp(),  # as formatting's
+                          lambda kind, seconds: str(escape(relative_words(kind, seconds, locale))))
     parts = body.split(placeholder)
     ids = [str(uuid.uuid4()).encode() for _ in range(len(parts) - 1)]
     filled = b"".join(chain.from_iterable(zip(parts[:-1], ids, strict=True))) + parts[-1]
@@ -567,6 +601,9 @@ def _cached(view, kind):
                     g.tab_counts = numbers
                     if kind in FILLED_NUMBERS:  # put in as each answer is served
                         request.environ[TABS_LATER] = numbers
+                if kind in FILLED_NUMBERS:  # so are its relative times, in its language
+                    request.environ[clock.LATER_ENVIRON] = TIME_TOKEN
+                    request.environ[TABS_LOCALE] = str(get_locale())
         answer = view(*args, **kwargs)
         if KEY_ENVIRON in request.environ:
             request.environ[LIFE_ENVIRON] = page_life(request.environ)
@@ -665,7 +702,8 @@ class PageFront:
             if texts is None:
                 return None
             encoding, body = _filled(body, placeholder, environ.get("HTTP_ACCEPT_ENCODING", ""), texts,
-                                     seen=row[-2] if kind == "order" else None)
+                                     seen=row[-2] if kind == "order" else None,
+                                     locale=tabs.split(" ", 1)[1] if tabs else None)
             return status, _fill_headers(headers, encoding), body
         match = environ.get("HTTP_IF_NONE_MATCH")
         if match and etag and etag in [tag.strip() for tag in match.split(",")]:
@@ -708,7 +746,7 @@ class PageFront:
             return [body]
         encoding, body = _filled(body, _PLACEHOLDER, accept_encoding,
                                  _tab_texts(self.app, tabs, environ.get(TABS_LATER)) or (),
-                                 seen=environ.get(SEEN_ENVIRON))
+                                 seen=environ.get(SEEN_ENVIRON), locale=locale)
         timing = [(k, v) for k, v in seen["headers"] if k.lower() in ("set-cookie", "server-timing",
                                                                       "x-request-id")]
         start_response(seen["status"], [*_fill_headers(headers, encoding), *timing,

@@ -1,6 +1,7 @@
 """The orders and issues lists and the order page are served again from the page cache, and
 never show stale data or someone else's."""
 import gzip
+import os
 import re
 import time
 from datetime import timedelta
@@ -736,7 +737,7 @@ def test_a_head_request_never_keeps_an_empty_page(app, world, producer):
 
 # --- pages are shared by every worker and instance through Redis ---------------------------
 
-SHARED = "secgo-test-shared-pages"
+SHARED = f"secgo-test-shared-pages-{os.getpid()}"  # each test process its own: they run side by side
 
 
 def _second_instance(app, tmp_path, **config):
@@ -885,7 +886,7 @@ def _set_times(app, sql, **moments):
         db.session.commit()
 
 
-def test_an_issues_age_on_a_kept_list_changes_at_the_moment_it_would_read_otherwise(
+def test_an_issues_age_on_a_kept_list_reads_as_of_the_moment_it_is_served(
         app, world, client, auth, stopped_clock):
     _in_request(app, _issue)
     _set_times(app, "UPDATE issues SET created_at = :t", t=stopped_clock.at() - timedelta(minutes=10))
@@ -894,13 +895,19 @@ def test_an_issues_age_on_a_kept_list_changes_at_the_moment_it_would_read_otherw
     assert "Age: 10 minutes" in client.get("/issues").get_data(as_text=True)
     stopped_clock.now += 29  # 10 min 29 s: still "10 minutes"
     assert not _rendered(app, client, "/issues")
-    stopped_clock.now += 2  # 10 min 31 s: "11 minutes"
-    assert _rendered(app, client, "/issues")
-    assert "Age: 11 minutes" in client.get("/issues").get_data(as_text=True)
+    assert "Age: 10 minutes" in client.get("/issues").get_data(as_text=True)
+    stopped_clock.now += 2  # 10 min 31 s: "11 minutes", from the same kept page
     assert not _rendered(app, client, "/issues")
+    page = client.get("/issues").get_data(as_text=True)
+    assert "Age: 11 minutes" in page and "when-" not in page
+    stopped_clock.now += pagecache.MAX_AGE_SECONDS - 32  # kept as long as any page is
+    assert not _rendered(app, client, "/issues")
+    assert "Age: 15 minutes" in client.get("/issues").get_data(as_text=True)
+    stopped_clock.now += 1
+    assert _rendered(app, client, "/issues")
 
 
-def test_a_kept_order_page_lives_until_its_newest_relative_time_reads_otherwise(
+def test_a_kept_order_pages_relative_times_read_as_of_the_moment_it_is_served(
         app, world, producer, stopped_clock):
     from secgo.models import Order
 
@@ -912,16 +919,50 @@ def test_a_kept_order_page_lives_until_its_newest_relative_time_reads_otherwise(
     _set_times(app, "UPDATE orders SET created_at = :t", t=ago)
     page = _kept_order_page(app, producer)
     assert "10 minutes ago" in page
-    stopped_clock.now += 29
+    stopped_clock.now += 31  # 10 min 31 s: the same kept page says "11 minutes ago"
     assert not _rendered(app, producer, WORLD_ORDER)
-    stopped_clock.now += 2
+    page = _page(producer)
+    assert "11 minutes ago" in page and "10 minutes ago" not in page and "when-" not in page
+    # Kept as long as any page is, whatever its times say meanwhile.
+    stopped_clock.now += pagecache.MAX_AGE_SECONDS - 32
+    assert not _rendered(app, producer, WORLD_ORDER)
+    assert "15 minutes ago" in _page(producer)
+    stopped_clock.now += 1
     assert _rendered(app, producer, WORLD_ORDER)
-    assert "11 minutes ago" in _page(producer)
-    # An hour later (its texts in hours) the page is kept as long as any page is.
-    stopped_clock.now += 3600
-    _kept_order_page(app, producer)
-    stopped_clock.now += pagecache.MAX_AGE_SECONDS - 1
-    assert not _rendered(app, producer, WORLD_ORDER)
+
+
+@pytest.mark.parametrize("language", ["th", "my", "en"])
+def test_a_kept_order_page_served_later_reads_as_a_page_made_then_would(
+        app, world, producer, stopped_clock, language):
+    """Its relative times ("5 minutes ago", "happened 2 days ago") in the page's language,
+    from memory in this process and from Redis, word for word as a page made at that moment."""
+    from secgo.models import Order, User
+
+    with app.app_context():
+        db.session.execute(update(Order).values(status="in_production"))
+        db.session.get(User, world.users["producer"]).locale = language
+        db.session.commit()
+    now = stopped_clock.at()
+    _set_times(app, "UPDATE status_updates SET recorded_at = :r, occurred_at = :o",
+               r=now - timedelta(minutes=3), o=now - timedelta(days=2, hours=5))
+    _set_times(app, "UPDATE orders SET created_at = :t", t=now - timedelta(hours=1, minutes=14))
+    kept = _kept_order_page(app, producer)
+    token = re.compile(r'name="csrf_token" value="[^"]+"')  # (signed with the time)
+    for step in (50, 3600 + 20):  # to the next minute's words, then the next hour's
+        stopped_clock.now += step
+        served = _page(producer)
+        assert not _rendered(app, producer, WORLD_ORDER)
+        app.extensions[pagecache.STORE_EXTENSION].local.clear()
+        from_redis = _page(producer)
+        app.config["PAGE_CACHE"] = False
+        try:
+            made = _page(producer)
+        finally:
+            app.config["PAGE_CACHE"] = True
+        pages = [token.sub("", CLIENT_ID.sub("", page)) for page in (served, from_redis, made)]
+        assert pages[0] == pages[1] == pages[2]
+        assert pages[0] != token.sub("", CLIENT_ID.sub("", kept))  # the words moved on
+        assert f'<html lang="{language}"' in served and "when-" not in served
 
 
 def test_an_order_page_showing_the_routes_expected_arrival_is_kept_for_a_minute(

@@ -2,13 +2,13 @@
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from babel import Locale
+from babel import Locale, dates
 from babel.dates import TIMEDELTA_UNITS, parse_pattern
 from babel.units import format_unit
 from flask_babel import format_currency, format_date, format_datetime, format_decimal
-from flask_babel import format_time, format_timedelta, get_locale, get_timezone, ngettext, to_user_timezone
+from flask_babel import format_time, get_locale, get_timezone, ngettext, to_user_timezone
 
-from ..clock import changes_in
+from ..clock import changes_in, later
 from ..models import utcnow
 
 # The viewer's language and time zone are chosen by the selectors in .locale.
@@ -121,9 +121,12 @@ def format_ago(value: datetime | None) -> str:
     (secgo.clock)."""
     if not value:
         return ""
+    place = later("ago", value)
+    if place is not None:  # a kept page writes it as each answer is served
+        return place
     seconds = (value - utcnow()).total_seconds()
     changes_in(text_lasts(seconds, growing=seconds <= 0, smallest="minute"))  # a past moment moves away
-    return _timedelta_text(seconds, add_direction=True, smallest="minute")
+    return relative_words("ago", seconds)
 
 
 def format_duration(value: timedelta | None) -> str:
@@ -138,9 +141,20 @@ def format_since(start: datetime | None, end: datetime | None = None) -> str:
         return ""
     if end is not None:
         return format_duration(end - start)
+    place = later("since", start)
+    if place is not None:  # a kept page writes it as each answer is served
+        return place
     seconds = (utcnow() - start).total_seconds()
     changes_in(text_lasts(seconds, growing=seconds >= 0, smallest="minute"))
-    return _timedelta_text(seconds, add_direction=False, smallest="minute")
+    return relative_words("since", seconds)
+
+
+def relative_words(kind: str, seconds: float, locale: str | None = None) -> str:
+    """The words of a relative time, to the minute, in the viewer's language (or `locale`'s):
+    kind "ago", a moment `seconds` from now ("3 hours ago", "in 2 days"); "since", a span of
+    `seconds` to now ("3 hours"). The pages write them so, and the page cache so fills a kept
+    page's places for them (secgo.clock.later) as each answer is served."""
+    return _timedelta_text(seconds, add_direction=kind == "ago", smallest="minute", locale=locale)
 
 
 THRESHOLD = 1.1
@@ -175,13 +189,17 @@ def text_lasts(seconds: float, growing: bool, smallest: str = "second") -> float
     return span - max(marks) if marks else 0.0
 
 
-def _timedelta_text(seconds: float, add_direction: bool, smallest: str = "second") -> str:
+def _timedelta_text(seconds: float, add_direction: bool, smallest: str = "second",
+                    locale: str | None = None) -> str:
     """Babel's format_timedelta (threshold 1.1), kept per language, unit and rounded number:
-    its words depend on nothing else, and Babel takes a while to find them."""
+    its words depend on nothing else, and Babel takes a while to find them. In the viewer's
+    language, or `locale`'s (a code of config.LOCALES; outside a request too)."""
     unit, _per_unit, number = _unit(seconds, smallest)
-    key = ("span", str(get_locale()), unit, number, add_direction, add_direction and seconds >= 0)
-    return _written(key, lambda: format_timedelta(timedelta(seconds=seconds), add_direction=add_direction,
-                                                  threshold=THRESHOLD, granularity=smallest))
+    locale = locale or str(get_locale())
+    key = ("span", locale, unit, number, add_direction, add_direction and seconds >= 0)
+    return _written(key, lambda: dates.format_timedelta(
+        timedelta(seconds=seconds), add_direction=add_direction, threshold=THRESHOLD,
+        granularity=smallest, locale=locale))
 
 
 def format_number(value, decimals: int | None = None) -> str:
