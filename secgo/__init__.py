@@ -43,10 +43,14 @@ def create_app(test_config=None):
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app)
     app.config.setdefault("UPLOAD_FOLDER", str(Path(app.instance_path) / "uploads"))
 
-    from . import (assets, authn, errors, i18n, ids, inputs, pagecache, prepared, readmarks, security, tabs,
-                   templating)
+    from . import (assets, authn, errors, i18n, ids, inputs, liveness, pagecache, prepared, readmarks, security,
+                   tabs, templating)
     from .extensions import csrf, db, limiter, login_manager, migrate
 
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    checked = options.get("pool_pre_ping") and liveness.checks_itself(app.config["SQLALCHEMY_DATABASE_URI"])
+    if checked:  # the same check as pool_pre_ping, without its round trip
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "pool_pre_ping": False}
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent / "migrations"))
     i18n.init_app(app)  # Flask-Babel, catalogs, template filters and labels
@@ -61,6 +65,8 @@ def create_app(test_config=None):
         if db.engine.dialect.name == "sqlite":
             security.configure_sqlite(db.engine)
         prepared.keep_prepared_statements(db.engine)
+        if checked:
+            liveness.check_on_checkout(db.engine)
 
     from . import ops
 

@@ -87,3 +87,61 @@ def test_a_page_made_before_the_database_dropped_its_connection_is_still_answere
         admin.dispose()
     assert response.status_code == 200 and "Silk scarf" in response.get_data(as_text=True)
     assert client.get("/orders").status_code == 200  # and the next request reads on
+
+
+# --- a pooled connection is checked before use without a round trip (secgo/liveness.py) -----
+
+def _backend(app) -> int:
+    """The server process of the connection the pool hands out next (handed back after)."""
+    with app.app_context(), db.engine.connect() as conn:
+        return conn.execute(text("SELECT pg_backend_pid()")).scalar()
+
+
+def test_a_pooled_connection_the_database_closed_is_replaced_before_a_request_uses_it(
+        app, world, client, auth, postgresql):
+    import time
+
+    from sqlalchemy import create_engine
+
+    make_order(app, world, product="Silk scarf")
+    app.config["PAGE_CACHE"] = False
+    auth.login("producer")
+    pid = _backend(app)
+    assert _backend(app) == pid  # a live connection is kept and used again
+    with app.app_context():
+        admin = create_engine(db.engine.url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            for _ in range(100):  # the server closes it a moment later
+                if not conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                                    {"pid": pid}).scalar():
+                    break
+                time.sleep(0.02)
+    finally:
+        admin.dispose()
+    response = client.get("/orders")  # not the 503 of a dropped connection: another one
+    assert response.status_code == 200 and "Silk scarf" in response.get_data(as_text=True)
+    assert _backend(app) != pid
+
+
+def test_checking_a_pooled_connection_sends_nothing_to_the_database(app, world, postgresql):
+    import psycopg
+
+    _backend(app)  # one connection in the pool
+    waits = []
+    original = psycopg.Connection.wait
+
+    def counted(self, *args, **kwargs):  # every exchange with the server goes through it
+        waits.append(args)
+        return original(self, *args, **kwargs)
+
+    psycopg.Connection.wait = counted
+    try:
+        with app.app_context():
+            db.engine.connect().close()  # taken from the pool, checked, handed back
+    finally:
+        psycopg.Connection.wait = original
+    # pool_pre_ping sent a statement and waited for its answer here; at most the pool's reset
+    # of a connection at rest (nothing to roll back: no exchange) remains.
+    assert len(waits) <= 1, waits
