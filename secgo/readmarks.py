@@ -25,6 +25,7 @@ from flask import after_this_request, current_app, g, has_request_context
 from sqlalchemy import and_, bindparam, case, event, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import aliased
 
 from .authz import (stand_in, stand_in_binds, visible_enquiries_clause, visible_issues_clause,
                     visible_orders_clause)
@@ -57,13 +58,29 @@ def _mark(user_id, kind: str, target):
     ).scalar_subquery()
 
 
-def unread_expr(user, kind: str, now: datetime | None = None, low=None):
+def unread_expr(user, kind: str, now: datetime | None = None, low=None, mark=None):
     """SQL: the order (kind "order"), issue ("issue") or enquiry ("enquiry") of the row has news
-    for the user (`low`: their floor as SQL; floor(user, now) when not given)."""
+    for the user (`low`: their floor as SQL; floor(user, now) when not given; `mark`: the
+    user's mark of the row as SQL, a column of _marks_joined, read by a subquery otherwise)."""
     activity, target = _ACTIVITY[kind]
     if low is None:
         low = floor(user, now)
-    return and_(activity > low, activity > func.coalesce(_mark(user.id, kind, target), low))
+    if mark is None:
+        mark = _mark(user.id, kind, target)
+    return and_(activity > low, activity > func.coalesce(mark, low))
+
+
+def _with_news(user, kind: str, visible, low):
+    """SQL: the ids of the orders or issues the user may see (`visible`) with news for them.
+    Their marks are joined rather than looked up row by row: the database reads the person's
+    marks once, where a subquery per row was a scan of every mark per row while the table was
+    small enough for the planner to prefer scanning it (3 to 4 ms for a coordinator's counts
+    with a thousand marks in all)."""
+    _activity, target = _ACTIVITY[kind]
+    mark = aliased(ReadMark)
+    joined = and_(mark.user_id == user.id, mark.kind == kind, mark.target_id == target)
+    return (select(target).select_from(target.table).outerjoin(mark, joined)
+            .where(visible, unread_expr(user, kind, low=low, mark=mark.seen_at)))
 
 
 def unread_ids(user, kind: str, ids) -> set[int]:
@@ -83,9 +100,8 @@ def tab_count_exprs(user, low) -> tuple:
     """SQL: the user's orders and issues with news, each counted up to COUNT_CAP + 1, `low`
     their floor as SQL (`user` may be a stand-in whose id and organization are SQL: binds
     here, the signed-in user's columns in the page cache's own statement)."""
-    orders = select(Order.id).where(visible_orders_clause(user), unread_expr(user, "order", low=low))
-    issues = select(Issue.id).where(visible_issues_clause(user), unread_expr(user, "issue", low=low))
-    return _capped_count(orders), _capped_count(issues)
+    return (_capped_count(_with_news(user, "order", visible_orders_clause(user), low)),
+            _capped_count(_with_news(user, "issue", visible_issues_clause(user), low)))
 
 
 def floor_expr(created_at, low):
