@@ -1,4 +1,5 @@
-"""On PostgreSQL, a statement is parsed and planned once per connection, not at every request.
+"""On PostgreSQL, a statement is parsed and planned once per connection, not at every request;
+and a request that only reads sends no BEGIN and no COMMIT.
 
 psycopg prepares a statement on the server once it has run a few times on a connection
 (`prepare_threshold`), and then only binds and runs it. But it forgets every prepared
@@ -13,12 +14,35 @@ other one is rolled back as before. "Wrote nothing": every statement it ran was 
 (one with FOR UPDATE only locks rows: both ends release the locks); anything else (INSERT,
 UPDATE, DELETE, WITH, SET, ...) counts as a write, and a transaction in error is always
 rolled back. The ORM is not told: for it, and for its events, it was a rollback.
+
+A page asked for with GET (or HEAD, OPTIONS) reads; what it writes besides (a read mark, a
+sign-in's last use) goes through transactions of its own (secgo.readmarks, secgo.authn). At
+PostgreSQL's READ COMMITTED every statement of a transaction reads its own snapshot, so a
+page's reads see the same data in a transaction or without one; the transaction only cost
+two round trips to the database, BEGIN and COMMIT, of the seven or so of a page made again.
+So such a request's connection reads in autocommit (`_reading`), until a statement that is
+not a plain SELECT (a write, SET, SAVEPOINT, or a SELECT that locks rows): from that one on,
+its transaction is an ordinary one, begun before it and ended by the app's commit or
+rollback as ever. The connection goes back to the pool as it came.
 """
+import re
+
+from flask import has_request_context, request
 from sqlalchemy import event
+
+READING_METHODS = ("GET", "HEAD", "OPTIONS")
+# A SELECT that locks rows holds the locks until its transaction ends: never in autocommit.
+_LOCKS = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.IGNORECASE)
+_AUTOCOMMIT = "secgo_reading"  # in the connection record's info: autocommit set by _reading
+
+
+def _plain_select(statement: str) -> bool:
+    return statement.lstrip()[:6].upper() == "SELECT" and not _LOCKS.search(statement)
 
 
 def keep_prepared_statements(engine) -> None:
-    """End the read-only transactions of this engine (PostgreSQL, psycopg) with COMMIT."""
+    """End the read-only transactions of this engine (PostgreSQL, psycopg) with COMMIT, and
+    read without one in a request that only reads."""
     if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
         return
     import psycopg
@@ -29,11 +53,16 @@ def keep_prepared_statements(engine) -> None:
         info = _info(conn)
         if info is not None:
             info["secgo_wrote"] = False
+            _reading(conn, info)
 
     @event.listens_for(engine, "before_cursor_execute")
     def _seen(conn, _cursor, statement, _parameters, _context, _executemany):
-        if statement.lstrip()[:6].upper() != "SELECT":
-            conn.info["secgo_wrote"] = True
+        if _plain_select(statement):
+            return
+        conn.info["secgo_wrote"] = True
+        if conn.info.get(_AUTOCOMMIT):  # from this statement on, a transaction as ever
+            conn.info[_AUTOCOMMIT] = False
+            conn.connection.dbapi_connection.autocommit = False
 
     @event.listens_for(engine, "rollback")
     def _rollback(conn):
@@ -48,6 +77,25 @@ def keep_prepared_statements(engine) -> None:
                 dbapi_connection.commit()  # the rollback that follows finds nothing to end
             except psycopg.Error:  # it failed: the rollback that follows deals with it
                 pass
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(dbapi_connection, record):
+        if record.info.pop(_AUTOCOMMIT, None) is None or dbapi_connection is None:
+            return
+        if not dbapi_connection.closed and dbapi_connection.autocommit:
+            dbapi_connection.autocommit = False  # as every connection of the pool is
+
+
+def _reading(conn, info: dict) -> None:
+    """A transaction begun in a request that only reads: the connection reads in autocommit."""
+    if not has_request_context() or request.method not in READING_METHODS:
+        return
+    from psycopg.pq import TransactionStatus
+
+    dbapi_connection = conn.connection.dbapi_connection
+    if dbapi_connection.info.transaction_status == TransactionStatus.IDLE and not dbapi_connection.autocommit:
+        dbapi_connection.autocommit = True
+        info[_AUTOCOMMIT] = True
 
 
 def _info(conn) -> dict | None:

@@ -145,3 +145,65 @@ def test_checking_a_pooled_connection_sends_nothing_to_the_database(app, world, 
     # pool_pre_ping sent a statement and waited for its answer here; at most the pool's reset
     # of a connection at rest (nothing to roll back: no exchange) remains.
     assert len(waits) <= 1, waits
+
+
+# --- a request that only reads sends no BEGIN and no COMMIT (secgo/prepared.py) --------------
+
+def test_a_page_that_only_reads_runs_without_a_transaction_and_a_write_in_it_is_still_all_or_nothing(
+        app, world, client, auth, postgresql):
+    from psycopg.pq import TransactionStatus
+
+    seen = {}
+
+    @app.get("/_test/read-then-write")
+    def _read_then_write():
+        dbapi = db.session.connection().connection.dbapi_connection
+        db.session.scalar(select(func.count()).select_from(Order))
+        seen["reading"] = dbapi.info.transaction_status  # no BEGIN was sent for the read
+        db.session.execute(update(Organization).where(Organization.id == world.orgs["farm"])
+                           .values(name="Written by half a request"))
+        seen["writing"] = dbapi.info.transaction_status
+        raise RuntimeError("the request fails after its first write")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert client.get("/_test/read-then-write").status_code == 500
+    assert seen == {"reading": TransactionStatus.IDLE, "writing": TransactionStatus.INTRANS}
+    with app.app_context():
+        names = set(db.session.scalars(select(Organization.name)))
+        assert "Written by half a request" not in names  # rolled back with the request
+        raw = db.engine.raw_connection()  # and the connection went back to the pool as it came
+        try:
+            assert raw.driver_connection.autocommit is False
+        finally:
+            raw.close()
+
+
+@pytest.mark.parametrize("app", [{"WTF_CSRF_ENABLED": False}], indirect=True)
+def test_a_page_made_again_sends_no_begin_or_commit_and_a_post_still_commits_its_writes(
+        app, world, client, auth, postgresql):
+    import psycopg
+
+    ref = make_order(app, world, product="Silk scarf")
+    app.config["PAGE_CACHE"] = False
+    auth.login("producer")
+    client.get(f"/orders/{ref}")
+    sent = []
+    original = psycopg.Connection._exec_command
+
+    def counted(self, command, *args, **kwargs):  # how psycopg sends BEGIN and COMMIT
+        sent.append(str(command))
+        return original(self, command, *args, **kwargs)
+
+    psycopg.Connection._exec_command = counted
+    try:
+        assert client.get(f"/orders/{ref}").status_code == 200
+        reading = list(sent)
+        sent.clear()
+        from tests.test_orders import post_update
+
+        assert post_update(client, ref, "note", "Packed and labelled").status_code == 303
+    finally:
+        psycopg.Connection._exec_command = original
+    assert not [c for c in reading if "BEGIN" in str(c) or "COMMIT" in str(c)], reading
+    assert any("BEGIN" in str(c) for c in sent) and any("COMMIT" in str(c) for c in sent), sent
+    assert "Packed and labelled" in client.get(f"/orders/{ref}").get_data(as_text=True)
