@@ -62,7 +62,8 @@ def _place(token: bytes):
 
 def fill(body: bytes, token: bytes, now: float, words) -> bytes:
     """The body with each place for a relative time (`later`, kept with this token) written
-    for the moment `now` (time.time()): words(kind, seconds) gives the text, as the page
+    for the moment `now` (seconds since 1970 by the clock the pages' relative times are written
+    by, secgo.models.utcnow): words(kind, seconds) gives the text, as the page
     would write it, of the span from now to the moment (kind "ago") or from it to now
     ("since")."""
     if token not in body:

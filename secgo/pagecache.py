@@ -507,8 +507,7 @@ def tab_later(count: str) -> Markup | None:
     if (request.method != "GET" or request.environ.get(TABS_LATER) is None
             or KEY_ENVIRON not in request.environ):
         return None
-    request.environ[FILL_LATER] = True
-    request.environ[TABS_LOCALE] = str(get_locale())
+    request.environ[FILL_LATER] = True  # (the page's language is noted by cached_page)
     return Markup(f"{TAB_TOKEN}{count}-")
 
 

@@ -61,7 +61,7 @@ def _mark(user_id, kind: str, target):
 def unread_expr(user, kind: str, now: datetime | None = None, low=None, mark=None):
     """SQL: the order (kind "order"), issue ("issue") or enquiry ("enquiry") of the row has news
     for the user (`low`: their floor as SQL; floor(user, now) when not given; `mark`: the
-    user's mark of the row as SQL, a column of _marks_joined, read by a subquery otherwise)."""
+    user's mark of the row as SQL, a column joined by _with_news; read by a subquery otherwise)."""
     activity, target = _ACTIVITY[kind]
     if low is None:
         low = floor(user, now)
