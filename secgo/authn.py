@@ -2,10 +2,12 @@
 (without CSRF, and only when the token itself is valid)."""
 from datetime import timedelta
 
-from flask import current_app, g, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_login import user_logged_in
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .errors import ApiError, wants_json
 from .extensions import csrf, db, login_manager
@@ -28,24 +30,46 @@ SIGNED_IN = (
 )
 
 
+# (login id, secgo.pagecache.SignedInRead): the user of this sign-in as the page cache read
+# it, with the same rule, moments ago in this request (a page it did not have).
+SIGNED_IN_READ = "secgo.signed_in_read"
+
+
 @login_manager.user_loader
 def load_user(login_id: str):
-    """The user of a sign-in that has not ended, if the account is active; in one query."""
+    """The user of a sign-in that has not ended, if the account is active; in one query, or
+    none when the page cache read it for this request already."""
     parsed = parse_login_id(login_id)
     if parsed is None:
         return None
     sid, secret_hash = parsed
-    seen_after = utcnow() - current_app.config["REMEMBER_COOKIE_DURATION"]  # as UserSession.live
-    row = db.session.execute(
-        SIGNED_IN, {"sid": sid, "secret_hash": secret_hash, "seen_after": seen_after}
-    ).first()
-    if row is None or not row[0].is_active:
+    read = request.environ.get(SIGNED_IN_READ) if has_request_context() else None
+    if read is not None and read[0] == login_id:
+        values, last_seen = read[1].values()
+        user = _known(values)
+    else:
+        seen_after = utcnow() - current_app.config["REMEMBER_COOKIE_DURATION"]  # as UserSession.live
+        row = db.session.execute(
+            SIGNED_IN, {"sid": sid, "secret_hash": secret_hash, "seen_after": seen_after}
+        ).first()
+        if row is None:
+            return None
+        user, last_seen = row
+    if not user.is_active:
         return None
-    user, last_seen = row
     user.login_id = login_id
     if last_seen < utcnow() - SEEN_EVERY:
         _note_seen(sid)
     return user
+
+
+def _known(values: dict) -> User:
+    """The user whose row was read already, in the session as if loaded by a query (no SQL)."""
+    user = User()
+    for key, value in values.items():
+        set_committed_value(user, key, value)
+    make_transient_to_detached(user)
+    return db.session.merge(user, load=False)
 
 
 def _note_seen(sid: int) -> None:

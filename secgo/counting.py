@@ -37,3 +37,11 @@ def total_from(stmt, offset: int, binds: dict | None = None) -> tuple[int, bool]
     else:
         counted = db.session.scalar(stmt, {**binds, "count_limit": limit + 1})
     return min(counted, limit), counted > limit
+
+
+def total_and_more_from(stmt, offset: int, binds: dict) -> tuple[int, bool, tuple]:
+    """total_from's (total, more) and the other columns of a count_statement() with more
+    columns added (read in the same query)."""
+    limit = max(0, offset) + COUNT_AHEAD
+    counted, *rest = db.session.execute(stmt, {**binds, "count_limit": limit + 1}).one()
+    return min(counted, limit), counted > limit, tuple(rest)

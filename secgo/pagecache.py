@@ -69,9 +69,9 @@ divider is placed by the mark before the visit; the next answers' by the mark th
 everything the version covers), so a page answered from memory is always one whose visit
 would have moved nothing — unless the mark could not be saved: then the answer is not kept,
 and the next visit moves it. What the order page shows and no version covers is
-the route's expected arrival (a rollup refreshed in the background): a page showing one is
-kept for a minute (coordinator.promptness.ARRIVAL_SHOWN_SECONDS), so it shows a refresh at
-most a minute late.
+the route's expected arrival (a rollup refreshed in the background, moved by deliveries on
+other orders): its figures are in the key itself (coordinator.promptness.arrival_source_expr),
+so a page is made again when they move, and kept while they stay.
 """
 import os
 import re
@@ -92,12 +92,14 @@ from markupsafe import Markup, escape
 from flask_login import current_user
 from sqlalchemy import (Integer, and_, bindparam, case, create_engine, event, func, literal_column,
                         or_, select, union, update)
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, aliased
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 
 from . import clock
 from .assets import FILL_LATER, encode_for
+from .authn import SIGNED_IN_READ
 from .authz import visible_orders_clause, visible_orgs_clause
 from .extensions import db
 from .i18n import LANG_COOKIE
@@ -113,7 +115,7 @@ from .readmarks import floor_expr, mark_floor_low, mark_version_expr, tab_count_
 from .tabs import badge
 
 KEY_ENVIRON = "secgo.page_key"
-READ_KEY_ENVIRON = "secgo.page_key_read"  # (key, tab numbers) PageFront read for a page it lacked
+READ_KEY_ENVIRON = "secgo.page_key_read"  # (key, tab numbers, order read mark) PageFront read for a page it lacked
 # A kept page is served until what it shows would read otherwise by the clock (secgo.clock:
 # its relative times, the viewer's midnight), and never longer than this: the bound of what
 # Redis holds (pages made in that long) and of any clock-made change the rule might miss.
@@ -188,12 +190,20 @@ def _tab_count(index):
     return _by_role(lambda who: tab_count_exprs(who, low)[index])
 
 
+# Every column of the user, and when the sign-in was last seen, after a key's own columns: what
+# secgo.authn.load_user would read again in the same request (SignedInRead).
+_USER_ATTRS = tuple(attr.key for attr in sa_inspect(User).column_attrs)
+_TAIL = len(_USER_ATTRS) + 1
+
+
 def _signed_in(*columns):
-    """The user of a live sign-in, with these columns (binds: sid, secret_hash, seen_after)."""
+    """The user of a live sign-in, with these columns (binds: sid, secret_hash, seen_after),
+    then all of the user's and the sign-in's last_seen_at (the tail, _TAIL columns)."""
     return (
         select(_me.id, and_(_me.active, _me.password_hash.is_not(None)),  # User.is_active
                _me.locale, _me.timezone, _me.role, _me.display_name, _me.organization_id,
-               *columns, _me.data_saver)
+               *columns, _me.data_saver,
+               *(getattr(_me, key) for key in _USER_ATTRS), UserSession.last_seen_at)
         .select_from(UserSession).join(_me, _me.id == UserSession.user_id)
         .where(UserSession.id == bindparam("sid"),
                UserSession.secret_hash == bindparam("secret_hash"),
@@ -224,14 +234,17 @@ def user_and_issues_statement():
 
 def user_and_order_statement():
     """The user of a live sign-in, the data version of one order if they may see it (NULL
-    otherwise), their unread counts (the tab bar's numbers) and their read mark of the order,
-    in one SELECT (binds: sid, secret_hash, seen_after, mark_floor, reference): the order
-    page's key."""
+    otherwise), its route's figures of expected arrival while in transit, their unread counts
+    (the tab bar's numbers) and their read mark of the order, in one SELECT (binds: sid,
+    secret_hash, seen_after, mark_floor, reference): the order page's key."""
     mark = select(ReadMark.seen_at).where(
         ReadMark.user_id == _me.id, ReadMark.kind == "order",
         ReadMark.target_id == select(Order.id).where(Order.reference == bindparam("reference"))
         .scalar_subquery()).scalar_subquery()
-    return _signed_in(_order_seen(Order.data_version), _tab_count(0), _tab_count(1), mark)
+    from .coordinator.promptness import arrival_source_expr  # (the coordinator imports the pages)
+
+    return _signed_in(_order_seen(Order.data_version), arrival_source_expr(bindparam("reference")),
+                      _tab_count(0), _tab_count(1), mark)
 
 
 def _pipelines() -> bool:
@@ -243,11 +256,42 @@ def _pipelines() -> bool:
     return Pipeline.is_supported()
 
 
+class KeyRow(tuple):
+    """A key's row of user_and_version (its columns before the tail), and `signed_in`: the
+    user's whole row, read with it, as secgo.authn.load_user takes it (SignedInRead)."""
+
+    signed_in = None
+    mark_processor = None
+
+    def read_mark(self):
+        """The person's read mark in the row (its last column but the data saver), as a datetime."""
+        mark = self[-2]
+        return mark if mark is None or self.mark_processor is None else self.mark_processor(mark)
+
+
+class SignedInRead:
+    """The signed-in user's row read with a page's key, turned into the values of the ORM's
+    attributes (as a query would give them) only when Flask asks for the user."""
+
+    def __init__(self, raw, processors):
+        self.raw, self.processors = raw, processors
+
+    def values(self) -> tuple[dict, object]:
+        """({attribute: value} of the User, the sign-in's last_seen_at)."""
+        done = [value if make is None else make(value)
+                for value, make in zip(self.raw, self.processors, strict=True)]
+        return dict(zip(_USER_ATTRS, done[:-1], strict=True)), done[-1]
+
+
 class _Compiled:
     """A statement compiled for one engine's dialect: SQL text, and how to bind its values."""
 
     def __init__(self, statement, given, dialect):
         compiled = statement.compile(dialect=dialect)
+        # The tail's values as the ORM would have them (SQLite's text times made datetimes, ...).
+        self.tail = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                     for column in list(statement.selected_columns)[-_TAIL:]]
+        self.mark = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
         self.sql = compiled.string
         self.generic_plan = dialect.name == "postgresql" and _pipelines()
         self.positions = compiled.positiontup if compiled.positional else None
@@ -288,8 +332,9 @@ def user_and_version(engine, connection, login_id: str, idle_limit, kind="orders
     ids, sum of their versions) and the mark their latest; for the issues list, (organizations
     seen, sum of their ids, sum of their issues lists' versions, their orders and issues with
     news) and the mark their latest of an issue; for the page of the order with this
-    reference, (the order's data version or None when they may not see it, their orders and
-    issues with news) and the mark theirs of the order. Everything of the user that a page
+    reference, (the order's data version or None when they may not see it, its route's
+    figures of expected arrival or None, their orders and issues with news) and the mark
+    theirs of the order. Everything of the user that a page
     shows or depends on is in it. `prepared`: the connection is one of front_engine's
     (the statement is prepared once on it, its plan made once)."""
     parsed = parse_login_id(login_id)
@@ -327,9 +372,15 @@ def user_and_version(engine, connection, login_id: str, idle_limit, kind="orders
                 connection.execute("RESET plan_cache_mode")
         else:
             cursor.execute(compiled.sql, compiled.params(**values))
-        return cursor.fetchone()
+        raw = cursor.fetchone()
     finally:
         cursor.close()
+    if raw is None:
+        return None
+    row = KeyRow(raw[:-_TAIL])
+    row.signed_in = SignedInRead(raw[-_TAIL:], compiled.tail)
+    row.mark_processor = compiled.mark
+    return row
 
 
 def _numbered(dialect):
@@ -391,7 +442,8 @@ def page_key(environ, cookies, session_data, user_id: int, row, kind: str) -> tu
     return (environ.get("PATH_INFO"), environ.get("QUERY_STRING", ""), user_id, locale, tz,
             role, name, org,
             cookies.get(LANG_COOKIE, ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""),
-            session_data["csrf_token"], *(int(n) for n in seen), str(marked), bool(saver),
+            session_data["csrf_token"], *(n if n is None or isinstance(n, str) else int(n) for n in seen),
+            str(marked), bool(saver),
             environ.get("HTTP_SAVE_DATA", ""))
 
 
@@ -584,7 +636,7 @@ def _cached(view, kind):
             # The key PageFront read before Flask ran, when it is this user's: the versions in
             # it are no newer than the data the view reads now, so the page is never newer
             # under its key than it shows (a version read later could be).
-            key, numbers = request.environ.get(READ_KEY_ENVIRON) or (None, None)
+            key, numbers, mark = request.environ.get(READ_KEY_ENVIRON) or (None, None, None)
             if key is None or key[2] != current_user.id:
                 conn = db.session.connection()
                 row = user_and_version(conn.engine, conn.connection.driver_connection,
@@ -593,9 +645,12 @@ def _cached(view, kind):
                                        kwargs.get("reference"))
                 key = page_key(request.environ, request.cookies, session, current_user.id, row, kind)
                 numbers = tab_numbers(row, kind)
+                mark = row.read_mark() if row is not None and kind == "order" else None
             if key is not None:
                 request.environ[KEY_ENVIRON] = key
                 request.environ[KIND_ENVIRON] = kind
+                if kind == "order":  # the person's read mark of the order, read with the key
+                    g.order_mark_read = (normalize_reference(kwargs.get("reference")), mark)
                 if numbers is not None:  # the tab bar's numbers, as read with the key
                     g.tab_counts = numbers
                     if kind in FILLED_NUMBERS:  # put in as each answer is served
@@ -687,13 +742,14 @@ class PageFront:
                 raw.close()
         if row is None or not row[1]:  # as secgo.authn.load_user
             return None
+        environ[SIGNED_IN_READ] = (login_id, row.signed_in)  # Flask, if it runs, need not read it again
         key = page_key(environ, cookies, data, row[0], row, kind)
         if key is None:
             return None
         entry = self.app.extensions[STORE_EXTENSION].get((key, environ.get("HTTP_ACCEPT_ENCODING", "")))
         if entry is None or entry[5] <= time.time():
             # the view keeps its page under it, with the tab bar's numbers it holds
-            environ[READ_KEY_ENVIRON] = (key, tab_numbers(row, kind))
+            environ[READ_KEY_ENVIRON] = (key, tab_numbers(row, kind), row.read_mark() if kind == "order" else None)
             return None
         status, headers, body, etag, placeholder, _expires, tabs = entry
         if placeholder:

@@ -114,20 +114,33 @@ def floor_expr(created_at, low):
 _TAB_COUNTS: dict = {}
 
 
+def tab_count_columns(role: str) -> tuple:
+    """The two tab counts (tab_count_exprs) of a person of this role, who is binds (tab_binds):
+    for a statement built once, alone or with other columns."""
+    return tab_count_exprs(stand_in(role, "tab"), bindparam("tab_floor", type_=UTCDateTime()))
+
+
+def tab_binds(user) -> dict:
+    """The values of tab_count_columns' binds for this user."""
+    return {**stand_in_binds(user, "tab"), "tab_floor": floor(user)}
+
+
 def _tab_counts_statement(role: str):
     stmt = _TAB_COUNTS.get(role)
     if stmt is None:
-        stmt = _TAB_COUNTS[role] = select(*tab_count_exprs(stand_in(role, "tab"),
-                                                           bindparam("tab_floor", type_=UTCDateTime())))
+        stmt = _TAB_COUNTS[role] = select(*tab_count_columns(role))
     return stmt
 
 
 def tab_counts(user) -> dict:
     """{"orders": n, "issues": n}: the user's orders and issues with news, each counted up to
     COUNT_CAP + 1 (show "99+" above COUNT_CAP), in one query."""
-    row = db.session.execute(_tab_counts_statement(user.role),
-                             {**stand_in_binds(user, "tab"), "tab_floor": floor(user)}).one()
-    return {"orders": row[0], "issues": row[1]}
+    return tab_numbers(db.session.execute(_tab_counts_statement(user.role), tab_binds(user)).one())
+
+
+def tab_numbers(counts) -> dict:
+    """The tab counts as the tab bar takes them, from the two values tab_count_columns gave."""
+    return {"orders": counts[0], "issues": counts[1]}
 
 
 def enquiry_count(user) -> int:
@@ -171,10 +184,15 @@ def visit(user, kind: str, item) -> datetime | None:
     lists stay kept (the page cache's key carries their latest mark). So is an item never
     opened whose activity is before the person's floor: it is not news, and a mark would
     change nothing but the key of every page they have kept (and its first divider: an item
-    opened only when it was old shows none, as one never opened)."""
+    opened only when it was old shows none, as one never opened). The previous mark of an
+    order is the one the page cache read with the page's key, when it did (no query again)."""
     activity_column, id_column = _ACTIVITY[kind]
     target_id = getattr(item, id_column.key)
-    previous = last_seen(user, kind, target_id)
+    read = g.get("order_mark_read") if kind == "order" else None
+    if read is not None and read[0] == item.reference:  # the page cache read it with the page's key
+        previous = read[1]
+    else:
+        previous = last_seen(user, kind, target_id)
     activity = getattr(item, activity_column.key)
     if previous is not None and activity is not None and previous >= activity:
         return previous

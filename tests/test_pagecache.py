@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 
 from secgo import pagecache
 from secgo.extensions import db
-from secgo.models import Organization, StatusUpdate
+from secgo.models import Organization, StatusUpdate, User
 from tests.test_orders import count_queries, make_order, post_update
 
 pytestmark = pytest.mark.parametrize(
@@ -513,6 +513,32 @@ def test_the_order_page_seen_again_is_answered_from_the_cache_with_new_client_id
     assert count_queries(app, producer, WORLD_ORDER) <= 3  # the sign-in and data version only
 
 
+def test_an_order_page_made_anew_asks_for_the_sign_in_and_read_mark_only_with_its_key(
+        app, world, producer):
+    """The page cache read both moments before, for the page's key: the view uses them."""
+    from sqlalchemy import event
+
+    _kept_order_page(app, producer)
+    assert post_update(producer, "SEC-WRLD01", "note", "Bags counted").status_code == 303
+    with app.app_context():
+        engine = db.engine
+        me = db.session.scalar(select(User.id).where(User.username == "producer"))
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = _page(producer)  # made anew: the order changed
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert "Bags counted" in page and f'<body data-user="{me}"' in page
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert any("FROM status_updates" in s for s in reads)  # (the page was made)
+    assert not any("user_sessions" in s or "SELECT read_marks.seen_at" in s for s in reads)
+
+
 def test_a_form_posted_without_javascript_from_the_kept_page_is_stored_once(app, world, producer):
     def notes():
         with app.app_context():
@@ -965,21 +991,48 @@ def test_a_kept_order_page_served_later_reads_as_a_page_made_then_would(
         assert f'<html lang="{language}"' in served and "when-" not in served
 
 
-def test_an_order_page_showing_the_routes_expected_arrival_is_kept_for_a_minute(
+def test_an_order_page_shows_its_routes_expected_arrival_as_soon_as_the_figures_move(
         app, world, producer, stopped_clock):
-    from secgo.coordinator.promptness import ARRIVAL_SHOWN_SECONDS
-    from secgo.models import Order
+    """The rollup moves with deliveries on other orders (no version of this order covers it):
+    the page is made again when its route's figures move, and kept while they stay."""
+    from sqlalchemy import insert
+
+    from secgo.models import Order, RouteTime
 
     with app.app_context():
         db.session.execute(update(Order).values(status="in_transit"))
+        order = db.session.scalar(select(Order).where(Order.reference == WORLD_ORDER.rsplit("/", 1)[1]))
+        route = {"producer_country": order.producer_org.country,
+                 "producer_province": order.producer_org.province or "",
+                 "customer_org_id": order.customer_org_id, "crossing": order.border_crossing or ""}
         db.session.commit()
-    _set_times(app, "UPDATE status_updates SET recorded_at = :t, occurred_at = :t",
-               t=stopped_clock.at() - timedelta(days=3))
-    _kept_order_page(app, producer)
-    stopped_clock.now += ARRIVAL_SHOWN_SECONDS - 1
-    assert not _rendered(app, producer, WORLD_ORDER)
-    stopped_clock.now += 1  # the rollup of the route's deliveries may have moved meanwhile
+
+    def set_route(values, **where):
+        with app.app_context():
+            db.session.execute(update(RouteTime).where(*(getattr(RouteTime, k) == v for k, v in where.items()))
+                               .values(**values))
+            db.session.commit()
+
+    def add_route(**row):
+        with app.app_context():
+            db.session.execute(insert(RouteTime), [row])
+            db.session.commit()
+
+    assert 'class="arrival"' not in _kept_order_page(app, producer)
+    add_route(**route, deliveries=4, low_days=3, high_days=4)  # too few to say
     assert _rendered(app, producer, WORLD_ORDER)
+    assert 'class="arrival"' not in _kept_order_page(app, producer)
+    set_route({"deliveries": 5}, customer_org_id=route["customer_org_id"])
+    assert _rendered(app, producer, WORLD_ORDER)
+    shown = _kept_order_page(app, producer)
+    assert 'class="arrival"' in shown and "3–4" in shown
+    add_route(**{**route, "crossing": "another-crossing"}, deliveries=9, low_days=1, high_days=2)
+    stopped_clock.now += 120  # no clock on it: kept while the figures stay
+    assert not _rendered(app, producer, WORLD_ORDER)
+    set_route({"low_days": 5, "high_days": 7}, crossing=route["crossing"],
+              customer_org_id=route["customer_org_id"])
+    assert _rendered(app, producer, WORLD_ORDER)
+    assert "5–7" in _page(producer)
 
 
 def test_a_kept_list_is_made_again_at_the_viewers_midnight(app, world, client, auth, stopped_clock,

@@ -163,6 +163,31 @@ def test_tab_counts_stop_at_the_cap(app, world, client, auth, monkeypatch):
     assert tab_count(page(client, "/settings"), "Orders") == "3+"
 
 
+def test_the_orders_list_reads_its_tab_numbers_with_its_count(app, world, client, auth):
+    """The same numbers as every other page's tab bar, in the statement that counts the list."""
+    from sqlalchemy import event
+
+    for i in range(3):
+        make_order(app, world, product=f"Lot {i}")
+    auth.login("customer")
+    app.config["PAGE_CACHE"] = False  # (no key statement: the sign-in is read by Flask too)
+    with app.app_context():
+        engine = db.engine
+    reads = []
+
+    def seen(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        listing = page(client, "/orders")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert tab_count(listing, "Orders") == tab_count(page(client, "/settings"), "Orders") == "3"
+    assert len(reads) == 3  # the sign-in, the count with the tab numbers, the page's rows
+
+
 def test_marks_cost_the_same_queries_for_few_or_many_unread(app, world, client, auth):
     for i in range(3):
         make_order(app, world, product=f"Lot {i}")

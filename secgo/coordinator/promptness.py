@@ -30,11 +30,11 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import String, and_, cast, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.exc import IntegrityError
 
 from ..authz import visible_orders_clause
-from ..clock import changes_in
 from ..extensions import db
 from ..models import (
     Cluster,
@@ -558,8 +558,10 @@ def route_range(days: list) -> tuple[int, int]:
 
 # --- reading: the expected arrival, the dashboard, the CSVs ------------------------------
 
-# A page showing an expected arrival (a rollup no order's version covers) is kept this long.
-ARRIVAL_SHOWN_SECONDS = 60
+def _route_is(country, province, customer_org_id, crossing):
+    """The route's row of route_times: the producer's country and province, the customer, the crossing."""
+    return and_(RouteTime.producer_country == country, RouteTime.producer_province == province,
+                RouteTime.customer_org_id == customer_org_id, RouteTime.crossing == crossing)
 
 
 def expected_arrival(order) -> dict | None:
@@ -567,17 +569,29 @@ def expected_arrival(order) -> dict | None:
     deliveries on its route; None otherwise (one query, only for an order in transit)."""
     if order.status not in IN_TRANSIT:
         return None
-    changes_in(ARRIVAL_SHOWN_SECONDS)  # the rollup moves with deliveries on other orders
     producer = order.producer_org
     row = db.session.execute(select(RouteTime.deliveries, RouteTime.low_days, RouteTime.high_days).where(
-        RouteTime.producer_country == producer.country,
-        RouteTime.producer_province == (producer.province or ""),
-        RouteTime.customer_org_id == order.customer_org_id,
-        RouteTime.crossing == (order.border_crossing or ""),
+        _route_is(producer.country, producer.province or "", order.customer_org_id, order.border_crossing or "")
     )).first()
     if row is None or row.deliveries < MIN_ROUTE_DELIVERIES:
         return None
     return {"deliveries": row.deliveries, "low": row.low_days, "high": row.high_days}
+
+
+def arrival_source_expr(reference):
+    """What expected_arrival reads for the order with this reference (a SQL expression), for
+    the key of a kept order page (secgo.pagecache): its route's figures while the order is in
+    transit ("deliveries:low:high"), NULL otherwise. The rollup moves with deliveries on other
+    orders, which no version of this order covers; with them in the key, a page is made again
+    as soon as the figures it shows (or would show) move, and kept as long as they stay."""
+    order, producer = aliased(Order), aliased(Organization)
+    figures = (cast(RouteTime.deliveries, String) + ":" + cast(RouteTime.low_days, String) + ":"
+               + cast(RouteTime.high_days, String))
+    return (select(figures).select_from(order).join(producer, producer.id == order.producer_org_id)
+            .join(RouteTime, _route_is(producer.country, func.coalesce(producer.province, ""),
+                                       order.customer_org_id, func.coalesce(order.border_crossing, "")))
+            .where(order.reference == reference, or_(*(order.status == s for s in IN_TRANSIT)))
+            .scalar_subquery())
 
 
 def _months_between(start: datetime, end: datetime) -> tuple[str, str]:

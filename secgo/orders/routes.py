@@ -2,7 +2,7 @@
 from functools import partial
 
 import segno
-from flask import (abort, current_app, get_template_attribute, make_response, redirect, render_template, request,
+from flask import (abort, current_app, g, get_template_attribute, make_response, redirect, render_template, request,
                    url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -68,7 +68,9 @@ def index():
     except ValueError:
         page_no = 1
     page = services.list_orders(current_user, status=status, q=q, awaiting=awaiting, page=page_no,
-                                load=services.LIST_ITEM)
+                                load=services.LIST_ITEM, tab_counts=True)
+    if page.tab_counts is not None:  # read with the count: the tab bar asks no more
+        g.tab_counts = page.tab_counts
     role = current_user.role
     return render_template(
         "orders/index.html", page=page, status=status, q=q, awaiting=awaiting,

@@ -25,7 +25,7 @@ from . import handover
 from ..authz import (order_audience, order_side, sees_one_organization, stand_in, stand_in_binds,
                      visible_orders_clause)
 from ..audit.services import record
-from ..counting import count_statement, count_up_to, page_count, total_from
+from ..counting import count_statement, count_up_to, page_count, total_and_more_from, total_from
 from ..errors import ApiError
 from ..extensions import db
 from ..i18n import fold
@@ -414,6 +414,7 @@ class Page:
     page: int
     per_page: int
     more: bool = False
+    tab_counts: dict | None = None  # the tab bar's numbers, when asked for with the list (list_orders)
 
     @property
     def pages(self) -> int:
@@ -437,8 +438,9 @@ LIST_ITEM = (
 
 
 # (role, which status filter, awaiting, load) -> the statements of a list without a search
-# (its page of rows, its count), the person, status and page in them as binds: built once per
-# process (building and keying them took longer than the database runs them).
+# (its page of rows, its count, its count with the person's tab counts), the person, status
+# and page in them as binds: built once per process (building and keying them took longer
+# than the database runs them).
 _LISTS: dict = {}
 NEWEST = (Order.last_activity_at.desc(), Order.id.desc())
 
@@ -450,10 +452,12 @@ def _list_statements(role: str, status, awaiting: bool, load) -> tuple:
     if found is None:
         stmt = orders_query(stand_in(role, "list"), status=bindparam("list_status") if which == "one" else which,
                             awaiting=awaiting, news_floor=bindparam("list_floor", type_=UTCDateTime()))
+        counted = count_statement(stmt.with_only_columns(Order.id))
         found = _LISTS[key] = (
             stmt.options(*load).order_by(*NEWEST).limit(bindparam("list_per_page", type_=Integer))
             .offset(bindparam("list_skip", type_=Integer)),
-            count_statement(stmt.with_only_columns(Order.id)),
+            counted,
+            counted.add_columns(*readmarks.tab_count_columns(role)),
         )
     return found
 
@@ -469,18 +473,26 @@ def _last_page_at_most(page: int, total: int, per_page: int) -> int:
 
 
 def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=PER_PAGE,
-                load=ITEM) -> Page:
+                load=ITEM, tab_counts=False) -> Page:
     """One page of the actor's orders: two queries whatever the number of orders (two or three
     for a search on SQLite), the count stopping a thousand rows past the page (secgo.counting);
-    load: what is loaded of each (ITEM, or the list page's LIST_ITEM)."""
+    load: what is loaded of each (ITEM, or the list page's LIST_ITEM); tab_counts: the page's
+    tab_counts read too (readmarks.tab_counts), with the count when it can be (no search)."""
     if not q and actor is not None and actor.is_authenticated:
-        rows_stmt, count_stmt = _list_statements(actor.role, status, awaiting, load)
+        rows_stmt, count_stmt, with_tabs = _list_statements(actor.role, status, awaiting, load)
         binds = {**stand_in_binds(actor, "list"), "list_status": status, "list_floor": readmarks.floor(actor)}
-        total, more = total_from(count_stmt, (max(1, page) - 1) * per_page, binds)
+        offset, tabs = (max(1, page) - 1) * per_page, None
+        if tab_counts:
+            total, more, counts = total_and_more_from(with_tabs, offset, {**binds, **readmarks.tab_binds(actor)})
+            tabs = readmarks.tab_numbers(counts)
+        else:
+            total, more = total_from(count_stmt, offset, binds)
         page = _last_page_at_most(page, total, per_page)
         rows = db.session.execute(rows_stmt, {**binds, "list_per_page": per_page,
                                               "list_skip": (page - 1) * per_page}).all()
-        return _page_of(rows, total, page, per_page, more)
+        found = _page_of(rows, total, page, per_page, more)
+        found.tab_counts = tabs
+        return found
     walk = _walk(actor, q)
     stmt = orders_query(actor, status=status, q=q, awaiting=awaiting, walk=walk)
     if q and not walk and db.engine.dialect.name == "sqlite":
