@@ -5,7 +5,8 @@ browse their orders list, one of their order pages and their issues list; one re
 ten is a write instead (a producer's note on an order, a customer's confirmation of an
 update or comment on an issue, a coordinator's comment). Measured as requests per second,
 as a ratio to the bare Flask hello world served the same way in the same run (target
->= 0.25), with the mix's latency percentiles.
+>= 0.25), with the mix's latency percentiles and the CPU each process kind used per request
+(gunicorn's workers, PostgreSQL, Redis, this client: the machine's cores are shared).
 
 Every answer is checked as it arrives: a page is the page of the person who asked for it
 (`<body data-user>`), and after each write the writer's next view shows it at once (the
@@ -16,8 +17,10 @@ someone else's page fails the run, whatever the speed.
 """
 import argparse
 import json
+import os
 import random
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -184,10 +187,38 @@ def kept_share(log: Path, offset: int) -> dict:
     return {route: c for route, c in sorted(tally.items()) if route.startswith(("/orders", "/issues"))}
 
 
+def cpu_seconds(server_pid: int | None) -> dict:
+    """CPU seconds used so far (user and system) by gunicorn's workers (the children of
+    server_pid), every PostgreSQL process, Redis and this client process: where a run's CPU
+    goes, per request (run_mix)."""
+    import resource
+
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def of(pids) -> float:
+        total = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            total += (int(fields[11]) + int(fields[12])) / tick
+        return total
+
+    def pids(*args) -> list[str]:
+        return subprocess.run(["pgrep", *args], capture_output=True, text=True).stdout.split()
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"gunicorn": of(pids("-P", str(server_pid))) if server_pid else 0.0,
+            "postgresql": of(pids("-x", "postgres")), "redis": of(pids("-x", "redis-server")),
+            "client": usage.ru_utime + usage.ru_stime}
+
+
 def run_mix(base: str, url: str, crowd: list[dict], seconds: int, concurrency: int, seed: int = 7,
-            log: Path | None = None, warmup: int = 0) -> dict:
+            log: Path | None = None, warmup: int = 0, server_pid: int | None = None) -> dict:
     """Threads pick people at random and make their next request until time is up; what
-    they do in the first `warmup` seconds is not counted (the steady state is measured)."""
+    they do in the first `warmup` seconds is not counted (the steady state is measured), nor
+    the CPU the processes used meanwhile (server_pid: gunicorn's master)."""
     from sqlalchemy import create_engine
 
     rnd = random.Random(seed)
@@ -237,9 +268,11 @@ def run_mix(base: str, url: str, crowd: list[dict], seconds: int, concurrency: i
         time.sleep(max(0.0, measured_from - time.monotonic()))
         log_offset[0] = log.stat().st_size if log else 0
         print(f"  warmed up for {warmup} s; measuring {seconds} s ...", flush=True)
+    cpu_before = cpu_seconds(server_pid)
     for t in threads:
         t.join()
     elapsed = time.monotonic() - measured_from
+    cpu_used = {k: v - cpu_before[k] for k, v in cpu_seconds(server_pid).items()}
     engine.dispose()
     every = [ms for values in times.values() for ms in values]
     by_kind = {k: {"count": len(v), "p50_ms": round(common.percentile(v, 50), 1),
@@ -251,6 +284,8 @@ def run_mix(base: str, url: str, crowd: list[dict], seconds: int, concurrency: i
             "rps": len(every) / elapsed, "p50_ms": round(common.percentile(every, 50), 1),
             "p95_ms": round(common.percentile(every, 95), 1), "by_kind": by_kind, "refused_or_failed": bad,
             "stale": stale[:20], "stale_count": len(stale), "errors": errors[:20], "error_count": len(errors),
+            "cpu": {k: {"cores": round(v / elapsed, 2), "ms_per_request": round(v / max(1, len(every)) * 1000, 2)}
+                    for k, v in cpu_used.items()},
             "page_cache": kept_share(log, log_offset[0]) if log else {}}
 
 
@@ -295,13 +330,15 @@ def run_db(kind: str, args) -> dict:
                                 SECGO_PAGE_CACHE_KEY_PREFIX=f"bench-mix-{uuid.uuid4().hex[:12]}")
         with common.Server(env, workers=args.workers) as server:
             out["mix"] = run_mix(server.base, url, crowd, args.seconds, args.concurrency, log=server.log,
-                                 warmup=args.warmup)
+                                 warmup=args.warmup, server_pid=server.proc.pid)
             out["server_errors"] = server.errors_in_log()
         with common.Server(common.server_env(url, tmp / "instance"), workers=args.workers,
                            app="bench.hello:app") as hello:
             out["hello_rps"] = hello_rps(hello.base, args.seconds, args.concurrency)
         out["ratio"] = round(out["mix"]["rps"] / out["hello_rps"], 3)
         m = out["mix"]
+        print("  CPU per request: " + ", ".join(f"{k} {v['ms_per_request']} ms" for k, v in m["cpu"].items()),
+              flush=True)
         print(f"  mix {m['rps']:.0f} req/s (p50 {m['p50_ms']} ms, p95 {m['p95_ms']} ms), hello "
               f"{out['hello_rps']:.0f} req/s, ratio {out['ratio']}; stale {m['stale_count']}, "
               f"errors {m['error_count']}, refused {m['refused_or_failed']}", flush=True)
@@ -328,6 +365,10 @@ def report(results: list[dict], args) -> str:
         if kept:
             lines += ["Pages answered by the page cache: " + "; ".join(
                 f"`{route}` {c['kept']} of {c['kept'] + c['rendered']}" for route, c in kept.items()), ""]
+        cpu = m.get("cpu") or {}
+        if cpu:
+            lines += ["CPU while measured (of the machine's cores; per request of the mix): " + "; ".join(
+                f"{who} {c['cores']} cores, {c['ms_per_request']} ms" for who, c in cpu.items()), ""]
         lines += [f"- stale: {s}" for s in m["stale"]]
     return "\n".join(lines)
 
