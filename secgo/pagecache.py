@@ -327,8 +327,8 @@ def user_and_version(engine, connection, login_id: str, idle_limit, kind="orders
                      prepared=False):
     """The user of a live sign-in (a Flask-Login id) and what the key of their page of this
     kind needs, from a DB-API connection of the engine; None when the sign-in is unknown or
-    ended: (user id, active, locale, time zone, role, name, organization, *seen, their read
-    mark, data saver), where seen is, for the orders list, (organizations seen, sum of their
+    ended: a KeyRow (user id, active, locale, time zone, role, name, organization, *seen, their
+    read mark, data saver), with the user's whole row read too (`signed_in`), where seen is, for the orders list, (organizations seen, sum of their
     ids, sum of their versions) and the mark their latest; for the issues list, (organizations
     seen, sum of their ids, sum of their issues lists' versions, their orders and issues with
     news) and the mark their latest of an issue; for the page of the order with this
