@@ -31,17 +31,16 @@ def total_from(stmt, offset: int, binds: dict | None = None) -> tuple[int, bool]
     """(total, more) for a page starting at offset: the rows counted up to COUNT_AHEAD past
     it, and whether there are more than that. stmt: the rows to count, or a count_statement()
     run with these binds."""
+    if binds is not None:
+        return total_and_more_from(stmt, offset, binds)[:2]
     limit = max(0, offset) + COUNT_AHEAD
-    if binds is None:
-        counted = count_up_to(stmt, limit + 1)
-    else:
-        counted = db.session.scalar(stmt, {**binds, "count_limit": limit + 1})
+    counted = count_up_to(stmt, limit + 1)
     return min(counted, limit), counted > limit
 
 
 def total_and_more_from(stmt, offset: int, binds: dict) -> tuple[int, bool, tuple]:
-    """total_from's (total, more) and the other columns of a count_statement() with more
-    columns added (read in the same query)."""
+    """total_from's (total, more) for a count_statement() run with these binds, and the
+    other columns added to it (read in the same query)."""
     limit = max(0, offset) + COUNT_AHEAD
     counted, *rest = db.session.execute(stmt, {**binds, "count_limit": limit + 1}).one()
     return min(counted, limit), counted > limit, tuple(rest)

@@ -112,6 +112,7 @@ from .models.user import ROLES, parse_login_id
 from .ops.observe import kept_answer_seen
 from .pagestore import PageStore, code_digest
 from .readmarks import floor_expr, mark_floor_low, mark_version_expr, tab_count_exprs
+from .readmarks import tab_numbers as readmarks_tab_numbers
 from .tabs import badge
 
 KEY_ENVIRON = "secgo.page_key"
@@ -604,7 +605,7 @@ def tab_numbers(row, kind) -> dict | None:
     for the orders list (it counts them as it is made: its key covers every change to them)."""
     if kind not in FILLED_NUMBERS or row is None:
         return None
-    return {"orders": row[-4], "issues": row[-3]}
+    return readmarks_tab_numbers(row[-4:-2])
 
 
 def page_life(environ) -> float:
