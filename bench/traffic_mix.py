@@ -170,8 +170,9 @@ class Stale(Exception):
 
 
 def kept_share(log: Path, offset: int) -> dict:
-    """Of the pages the server's request log shows after `offset`, how many per route the
-    page cache answered (before Flask ran) and how many were rendered."""
+    """Of the requests the server's request log shows after `offset`, per route: how many
+    pages the page cache answered (before Flask ran) and how many were rendered, and the
+    worker's CPU milliseconds each took on average (the log's cpu_ms)."""
     tally: dict[str, dict] = {}
     with open(log, "rb") as f:
         f.seek(offset)
@@ -180,11 +181,20 @@ def kept_share(log: Path, offset: int) -> dict:
                 entry = json.loads(line)
             except ValueError:
                 continue
-            if entry.get("message") != "request" or entry.get("method") != "GET":
+            if entry.get("message") != "request":
                 continue
-            counts = tally.setdefault(entry.get("route", "?"), {"kept": 0, "rendered": 0})
-            counts["kept" if entry.get("page_cache") else "rendered"] += 1
-    return {route: c for route, c in sorted(tally.items()) if route.startswith(("/orders", "/issues"))}
+            route = entry.get("route", "?")
+            if entry.get("method") != "GET":
+                route = f"{entry.get('method')} {route}"
+            counts = tally.setdefault(route, {"kept": 0, "rendered": 0, "kept_cpu_ms": 0.0, "rendered_cpu_ms": 0.0})
+            how = "kept" if entry.get("page_cache") else "rendered"
+            counts[how] += 1
+            counts[f"{how}_cpu_ms"] += entry.get("cpu_ms") or 0.0
+    for counts in tally.values():
+        for how in ("kept", "rendered"):
+            counts[f"{how}_cpu_ms"] = round(counts[f"{how}_cpu_ms"] / max(1, counts[how]), 2)
+    return {route: c for route, c in sorted(tally.items())
+            if route.startswith(("/orders", "/issues", "POST"))}
 
 
 def cpu_seconds(server_pid: int | None) -> dict:
@@ -364,7 +374,11 @@ def report(results: list[dict], args) -> str:
         kept = m.get("page_cache") or {}
         if kept:
             lines += ["Pages answered by the page cache: " + "; ".join(
-                f"`{route}` {c['kept']} of {c['kept'] + c['rendered']}" for route, c in kept.items()), ""]
+                f"`{route}` {c['kept']} of {c['kept'] + c['rendered']}" for route, c in kept.items()
+                if not route.startswith("POST")), ""]
+            lines += ["The worker's CPU per request (ms, mean; kept / rendered or written): " + "; ".join(
+                f"`{route}` {c['kept_cpu_ms']} / {c['rendered_cpu_ms']}" if c["kept"] else
+                f"`{route}` {c['rendered_cpu_ms']}" for route, c in kept.items()), ""]
         cpu = m.get("cpu") or {}
         if cpu:
             lines += ["CPU while measured (of the machine's cores; per request of the mix): " + "; ".join(

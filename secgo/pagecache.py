@@ -78,6 +78,7 @@ import re
 import secrets
 import threading
 import time
+from time import thread_time  # (by name: tests put a clock of their own in place of pagecache.time)
 import uuid
 import weakref
 from datetime import datetime, timedelta, timezone
@@ -109,7 +110,7 @@ from .models import (Attachment, AuditEvent, Cluster, CrossingRequirement, Issue
 from .models.base import UTCDateTime
 from .models.order import normalize_reference
 from .models.user import ROLES, parse_login_id
-from .ops.observe import kept_answer_seen
+from .ops.observe import CPU_STARTED, kept_answer_seen
 from .pagestore import PageStore, code_digest
 from .readmarks import floor_expr, mark_floor_low, mark_version_expr, tab_count_exprs
 from .readmarks import tab_numbers as readmarks_tab_numbers
@@ -677,6 +678,7 @@ class PageFront:
         self.serializer = self.engine = self.endpoints = None
 
     def __call__(self, environ, start_response):
+        environ[CPU_STARTED] = thread_time()
         started = time.perf_counter()
         if environ.get("REQUEST_METHOD") == "GET" and self.app.config.get("PAGE_CACHE", True):
             try:

@@ -195,3 +195,12 @@ def test_a_page_answered_from_the_page_cache_is_counted_and_has_a_request_id(app
     assert _value(body, "secgo_http_requests_total", route="/orders", method="GET", status="200") == before + 2
     kept = [line for line in request_lines() if line.get("page_cache")]
     assert kept and kept[-1]["route"] == "/orders" and kept[-1]["request_id"] == second.headers["X-Request-ID"]
+
+
+def test_each_request_line_says_the_cpu_it_cost_a_kept_page_far_less_than_one_made(client, world, auth, request_lines):
+    auth.login("producer")
+    client.get("/orders")  # made
+    client.get("/orders")  # kept: answered before Flask runs
+    made, kept = request_lines()[-2:]
+    assert "page_cache" not in made and kept["page_cache"]
+    assert 0 < kept["cpu_ms"] < made["cpu_ms"]
