@@ -32,6 +32,9 @@ def create_app(test_config=None):
     """Create and configure the application."""
     instance = os.environ.get("SECGO_INSTANCE_PATH")
     app = Flask(__name__, instance_relative_config=True, instance_path=instance)
+    from .templating import Environment
+
+    app.jinja_environment = Environment  # before anything makes app.jinja_env
     app.config.from_object(Config)
     if isinstance(test_config, dict):
         app.config.from_mapping(test_config)

@@ -49,8 +49,16 @@ NO_COUNTS = {"main.offline"}  # kept by the service worker as the app shell: no 
 @dataclass(frozen=True)
 class Shown:
     tab: Tab
-    href: str
     is_current: bool
+
+    @property
+    def href(self) -> str:
+        return url_for(self.tab.endpoint)
+
+
+# How many tab bars an app keeps written (TabBar.html): languages x roles x current tabs x
+# numbers seen lately; when full it starts again.
+WRITTEN_BARS = 2000
 
 
 class TabBar:
@@ -59,8 +67,7 @@ class TabBar:
     def __init__(self, user, endpoint: str):
         views = current_app.view_functions
         shown = [
-            Shown(t, url_for(t.endpoint), endpoint == t.current
-                  or (t.current.endswith(".") and endpoint.startswith(t.current)))
+            Shown(t, endpoint == t.current or (t.current.endswith(".") and endpoint.startswith(t.current)))
             for t in TABS
             if t.endpoint in views and (t.roles is None or user.role in t.roles)
         ]
@@ -82,6 +89,22 @@ class TabBar:
                 except SQLAlchemyError:  # an error page after a database failure still renders
                     current_app.logger.warning("tab counts unavailable", exc_info=True)
         return self._counts
+
+    def html(self) -> Markup:
+        """The bar as base.html shows it (_tabs.html), written once per language, tabs, current
+        tab and numbers, and kept by the app: the same few bars are on every page."""
+        shown = [*self.bar, *self.more]
+        numbers = tuple(tab_number(s.tab.count, self.counts.get(s.tab.count, 0) if s.tab.count else 0)
+                        for s in shown)
+        key = (str(get_locale()), request.script_root, len(self.bar),
+               tuple((TABS.index(s.tab), s.is_current) for s in shown), numbers)
+        written = current_app.extensions.setdefault("secgo.tab_bars", {})
+        text = written.get(key)
+        if text is None:
+            if len(written) >= WRITTEN_BARS:
+                written.clear()
+            text = written[key] = Markup(get_template_attribute("_tabs.html", "tab_bar")(self, numbers))
+        return text
 
 
 def tab_bar() -> TabBar | None:

@@ -1,8 +1,29 @@
 """Template helpers every page may use: where a photo and an order are served, text limits,
 the quick phrases (secgo.phrases)."""
+from collections import ChainMap
+
 from flask import current_app, url_for
+from flask.templating import Environment as FlaskEnvironment
 
 from .limits import LIMITS
+
+
+class TemplateGlobals(ChainMap):
+    """A template's globals: Jinja's ChainMap of its own over the environment's, whose keys()
+    is a set. On every `{% from ... import ... %}` Jinja takes the importing page's global
+    names minus the imported template's (Template._get_default_module), and against
+    ChainMap's KeysView that difference is worked out in Python a name at a time: 40 µs an
+    import, 15 imports an order page. A set of the names is the same answer, in C."""
+
+    def keys(self):
+        return set().union(*self.maps)
+
+
+class Environment(FlaskEnvironment):
+    """Flask's Jinja environment whose templates' globals are TemplateGlobals."""
+
+    def make_globals(self, d):
+        return TemplateGlobals({} if d is None else d, self.globals)
 
 
 def photo_url(attachment, thumb=False) -> str:

@@ -278,3 +278,37 @@ def test_opening_an_order_that_was_not_news_keeps_the_lists_kept_and_marks_it_re
     assert NEW in card(page(client, "/orders"), ref)
     assert "Truck left Takeo" in page(client, f"/orders/{ref}")  # news: marked read
     assert NEW not in card(page(client, "/orders"), ref)
+
+
+def tab_labels(html):
+    """(label, number, current) of each tab in the bar, in order."""
+    bar = html.split('<nav class="tabs"', 1)[1].split("</nav>", 1)[0]
+    return [(label, number or "", bool(current)) for current, label, number in re.findall(
+        r'<a href="[^"]+"( aria-current="page")?><span class="tab-label">([^<]+)</span>'
+        r'(?: <span class="tab-count"[^>]*>([^<]+)</span><span class="visually-hidden">[^<]+</span>)?</a>',
+        bar)]
+
+
+def test_the_tab_bar_written_once_is_each_persons_in_their_language_with_their_numbers(app, world, client, auth):
+    ref = make_order(app, world, product="Jasmine rice")
+    visit_both(client, auth, ref)
+    auth.login("producer")
+    assert tab_labels(page(client, "/orders")) == [("Orders", "", True), ("Issues", "", False),
+                                                  ("Settings", "", False)]
+    assert post_update(client, ref, "dispatched", "Truck left Takeo").status_code == 303
+    auth.logout()
+    auth.login("coordinator")
+    coordinator = tab_labels(page(client, "/issues"))
+    assert coordinator[0] == ("Dashboard", "", False) and ("Issues", "", True) in coordinator
+    auth.logout()
+    auth.login("customer")
+    assert tab_labels(page(client, "/issues"))[:2] == [("Orders", "1", False), ("Issues", "", True)]
+    client.post("/language", data={"lang": "km"})
+    in_khmer = tab_labels(page(client, "/issues"))
+    assert in_khmer[0][1:] == ("1", False) and in_khmer[1][2] and "Orders" not in str(in_khmer)
+    page(client, f"/orders/{ref}")  # read: the number goes
+    assert tab_labels(page(client, "/issues"))[0] == (in_khmer[0][0], "", False)
+    written = len(app.extensions["secgo.tab_bars"])
+    page(client, "/issues")
+    page(client, "/orders")
+    assert len(app.extensions["secgo.tab_bars"]) == written + 1  # the orders list's bar: new; the other kept
