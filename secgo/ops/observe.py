@@ -14,7 +14,7 @@ import os
 import re
 import sys
 import time
-from time import thread_time  # (by name: tests put a clock of their own in place of pagecache.time)
+from time import thread_time  # (by name, as in pagecache: tests put a clock of their own in place of time there)
 import uuid
 from datetime import datetime, timezone
 
@@ -114,7 +114,7 @@ def _finish(response):
         REQUEST_LOG.info("request", extra={"fields": {
             "method": method, "route": route, "status": response.status_code,
             "duration_ms": round(seconds * 1000, 1), "bytes": response.calculate_content_length(),
-            "cpu_ms": round((thread_time() - g.get("ops_cpu_started", thread_time())) * 1000, 2),
+            "cpu_ms": _cpu_ms(g.get("ops_cpu_started")),
             "user_id": _user_id(), "remote_addr": request.remote_addr,
         }})
     return response
@@ -131,9 +131,14 @@ def kept_answer_seen(app, environ, status: str, seconds: float, size: int) -> st
         REQUEST_LOG.info("request", extra={"request_id": rid, "fields": {
             "method": "GET", "route": route, "status": int(code), "duration_ms": round(seconds * 1000, 1),
             "bytes": size, "page_cache": True,
-            "cpu_ms": round((thread_time() - environ.get(CPU_STARTED, thread_time())) * 1000, 2),
+            "cpu_ms": _cpu_ms(environ.get(CPU_STARTED)),
             "remote_addr": environ.get("REMOTE_ADDR")}})
     return rid
+
+
+def _cpu_ms(started: float | None) -> float:
+    """This thread's CPU milliseconds since `started` (a thread_time(); None: none counted)."""
+    return 0.0 if started is None else round((thread_time() - started) * 1000, 2)
 
 
 def _user_id():
