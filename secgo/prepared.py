@@ -15,6 +15,15 @@ other one is rolled back as before. "Wrote nothing": every statement it ran was 
 UPDATE, DELETE, WITH, SET, ...) counts as a write, and a transaction in error is always
 rolled back. The ORM is not told: for it, and for its events, it was a rollback.
 
+A transaction that wrote and is rolled back (a refused write: a 409, a 422, a twin's unique
+key) would cost the same: psycopg forgets its statements at any ROLLBACK, because a rolled-back
+DDL statement may have dropped or remade what they name. A request's transaction runs no DDL
+(only SELECT, INSERT, UPDATE, DELETE, WITH and savepoints); so such a transaction's ROLLBACK is
+sent on the libpq connection under psycopg (`Connection.pgconn`, psycopg's documented way to
+send a command itself), and psycopg, finding no transaction left, keeps its statements: they
+are the server's still (PostgreSQL's prepared statements are not undone by a rollback).
+Any other statement in the transaction (DDL, SET, ...) leaves its ROLLBACK to psycopg, as ever.
+
 A page asked for with GET (or HEAD, OPTIONS) reads; what it writes besides (a read mark, a
 sign-in's last use) goes through transactions of its own (secgo.readmarks, secgo.authn). At
 PostgreSQL's READ COMMITTED every statement of a transaction reads its own snapshot, so a
@@ -34,6 +43,8 @@ READING_METHODS = ("GET", "HEAD", "OPTIONS")
 # A SELECT that locks rows holds the locks until its transaction ends: never in autocommit.
 _LOCKS = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.IGNORECASE)
 _AUTOCOMMIT = "secgo_reading"  # in the connection record's info: autocommit set by _reading
+# What a request's transaction runs; anything else (DDL, SET, ...) is rolled back by psycopg.
+_DATA_ONLY = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "SAVEPOINT", "RELEASE")
 
 
 def _plain_select(statement: str) -> bool:
@@ -53,6 +64,7 @@ def keep_prepared_statements(engine) -> None:
         info = _info(conn)
         if info is not None:
             info["secgo_wrote"] = False
+            info.pop("secgo_other", None)
             _reading(conn, info)
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -60,6 +72,8 @@ def keep_prepared_statements(engine) -> None:
         if _plain_select(statement):
             return
         conn.info["secgo_wrote"] = True
+        if statement.lstrip()[:9].partition(" ")[0].upper() not in _DATA_ONLY:
+            conn.info["secgo_other"] = True
         if conn.info.get(_AUTOCOMMIT):  # from this statement on, a transaction as ever
             conn.info[_AUTOCOMMIT] = False
             conn.connection.dbapi_connection.autocommit = False
@@ -70,12 +84,21 @@ def keep_prepared_statements(engine) -> None:
         if info is None:  # a connection the database dropped: the rollback deals with it, as ever
             return
         read_only = info.get("secgo_wrote") is False
+        data_only = not info.pop("secgo_other", False)
         info["secgo_wrote"] = None
         dbapi_connection = conn.connection.dbapi_connection
-        if read_only and dbapi_connection.info.transaction_status == TransactionStatus.INTRANS:
+        status = dbapi_connection.info.transaction_status
+        if read_only and status == TransactionStatus.INTRANS:
             try:
                 dbapi_connection.commit()  # the rollback that follows finds nothing to end
             except psycopg.Error:  # it failed: the rollback that follows deals with it
+                pass
+        elif data_only and status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+            # psycopg's rollback that follows finds nothing to end, and keeps the statements;
+            # when this one fails, that rollback deals with the connection, as ever.
+            try:
+                dbapi_connection.pgconn.exec_(b"ROLLBACK")
+            except psycopg.Error:
                 pass
 
     @event.listens_for(engine, "checkin")

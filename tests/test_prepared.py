@@ -21,8 +21,10 @@ def _prepared(app) -> list[str]:
     with app.app_context():
         raw = db.engine.raw_connection()
         try:
-            return [row[0] for row in raw.driver_connection.execute(
+            statements = [row[0] for row in raw.driver_connection.execute(
                 "SELECT statement FROM pg_prepared_statements")]
+            raw.driver_connection.commit()  # (the pool's rollback would make psycopg forget them)
+            return statements
         finally:
             raw.close()
 
@@ -207,3 +209,54 @@ def test_a_page_made_again_sends_no_begin_or_commit_and_a_post_still_commits_its
     assert not [c for c in reading if "BEGIN" in str(c) or "COMMIT" in str(c)], reading
     assert any("BEGIN" in str(c) for c in sent) and any("COMMIT" in str(c) for c in sent), sent
     assert "Packed and labelled" in client.get(f"/orders/{ref}").get_data(as_text=True)
+
+
+# --- a refused write keeps the connection's prepared statements (secgo/prepared.py) ----------
+
+def _refuse_after(app, statement, path):
+    """A route that runs `statement` in its transaction, then refuses (409), as a write the
+    rules turn down after its first flush does (idempotency key stored, then a conflict)."""
+    from flask import abort
+
+    def view():
+        db.session.execute(statement)
+        abort(409)
+
+    app.add_url_rule(path, path.strip("/").replace("/", "_"), view)
+
+
+def test_a_refused_write_is_undone_whole_and_the_connection_keeps_its_prepared_statements(
+        app, world, client, auth, postgresql):
+    ref = make_order(app, world, product="Silk scarf")
+    _refuse_after(app, update(Organization).where(Organization.id == world.orgs["farm"])
+                  .values(name="Written by a refused request"), "/_test/refused-write")
+    app.config["PAGE_CACHE"] = False
+    auth.login("producer")
+    for _ in range(8):
+        assert client.get(f"/orders/{ref}").status_code == 200
+    before = _prepared(app)
+    assert any("FROM orders" in statement for statement in before), before
+
+    assert client.get("/_test/refused-write").status_code == 409
+    with app.app_context():
+        assert "Written by a refused request" not in set(db.session.scalars(select(Organization.name)))
+    # Forgotten at each refused write before: the next pages were parsed and planned anew.
+    assert set(before) <= set(_prepared(app))
+    assert client.get(f"/orders/{ref}").status_code == 200
+
+
+def test_a_refused_request_that_changed_the_schema_is_undone_by_psycopg_forgetting_its_statements(
+        app, world, client, auth, postgresql):
+    ref = make_order(app, world, product="Silk scarf")
+    _refuse_after(app, text("CREATE TABLE refused_request_table (id integer)"), "/_test/refused-ddl")
+    app.config["PAGE_CACHE"] = False
+    auth.login("producer")
+    for _ in range(8):
+        client.get(f"/orders/{ref}")
+    assert _prepared(app)
+
+    assert client.get("/_test/refused-ddl").status_code == 409
+    with app.app_context():
+        assert db.session.scalar(text("SELECT to_regclass('refused_request_table')")) is None
+    assert _prepared(app) == []  # a rolled-back DDL may have remade what they named
+    assert client.get(f"/orders/{ref}").status_code == 200
