@@ -222,9 +222,10 @@ def _refuse_after(app, statement, path):
         db.session.execute(statement)
         abort(409)
 
-    app.add_url_rule(path, path.strip("/").replace("/", "_"), view)
+    app.add_url_rule(path, path.strip("/").replace("/", "_"), view, methods=["POST"])
 
 
+@pytest.mark.parametrize("app", [{"WTF_CSRF_ENABLED": False}], indirect=True)
 def test_a_refused_write_is_undone_whole_and_the_connection_keeps_its_prepared_statements(
         app, world, client, auth, postgresql):
     ref = make_order(app, world, product="Silk scarf")
@@ -237,7 +238,7 @@ def test_a_refused_write_is_undone_whole_and_the_connection_keeps_its_prepared_s
     before = _prepared(app)
     assert any("FROM orders" in statement for statement in before), before
 
-    assert client.get("/_test/refused-write").status_code == 409
+    assert client.post("/_test/refused-write").status_code == 409
     with app.app_context():
         assert "Written by a refused request" not in set(db.session.scalars(select(Organization.name)))
     # Forgotten at each refused write before: the next pages were parsed and planned anew.
@@ -245,6 +246,7 @@ def test_a_refused_write_is_undone_whole_and_the_connection_keeps_its_prepared_s
     assert client.get(f"/orders/{ref}").status_code == 200
 
 
+@pytest.mark.parametrize("app", [{"WTF_CSRF_ENABLED": False}], indirect=True)
 def test_a_refused_request_that_changed_the_schema_is_undone_by_psycopg_forgetting_its_statements(
         app, world, client, auth, postgresql):
     ref = make_order(app, world, product="Silk scarf")
@@ -255,7 +257,7 @@ def test_a_refused_request_that_changed_the_schema_is_undone_by_psycopg_forgetti
         client.get(f"/orders/{ref}")
     assert _prepared(app)
 
-    assert client.get("/_test/refused-ddl").status_code == 409
+    assert client.post("/_test/refused-ddl").status_code == 409
     with app.app_context():
         assert db.session.scalar(text("SELECT to_regclass('refused_request_table')")) is None
     assert _prepared(app) == []  # a rolled-back DDL may have remade what they named
