@@ -272,13 +272,18 @@ def _compress(response):
     return response
 
 
-def encode_for(accept_encoding: str, data: bytes) -> tuple[str, bytes]:
-    """(encoding, body) of a page answer for an Accept-Encoding header, outside a request."""
+def encode_for(accept_encoding: str, data: bytes, again: bool = False) -> tuple[str, bytes]:
+    """(encoding, body) of a page answer for an Accept-Encoding header, outside a request.
+    again: the same bytes may well be sent again (a kept page with its numbers and times put
+    in, and no one-time ids): compressed once, kept by their digest like any answer's."""
     if len(data) >= MIN_SIZE:
         accept = parse_accept_header(accept_encoding)
-        for encoding in ("br", "gzip"):
-            if accept[encoding] > 0:
-                return encoding, _encode(data, encoding)
+        encoding = next((each for each in ("br", "gzip") if accept[each] > 0), None)
+        if encoding is not None and not again:
+            return encoding, _encode(data, encoding)
+        if encoding is not None:
+            digest = hashlib.sha1(data).hexdigest()[:20]
+            return encoding, _compressed.get_or_make((digest, encoding), lambda: _encode(data, encoding))
     return "identity", data
 
 

@@ -590,6 +590,8 @@ def _filled(body: bytes, placeholder: bytes, accept_encoding: str, texts=(), see
         body = clock.fill(body, _time_token(placeholder), utcnow().timestamp(),  # as formatting's
                           lambda kind, seconds: str(escape(relative_words(kind, seconds, locale))))
     parts = body.split(placeholder)
+    if len(parts) == 1:  # (an issues list: the same words and numbers for a while)
+        return encode_for(accept_encoding, body, again=True)
     ids = [str(uuid.uuid4()).encode() for _ in range(len(parts) - 1)]
     filled = b"".join(chain.from_iterable(zip(parts[:-1], ids, strict=True))) + parts[-1]
     return encode_for(accept_encoding, filled)

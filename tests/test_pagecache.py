@@ -933,6 +933,27 @@ def test_an_issues_age_on_a_kept_list_reads_as_of_the_moment_it_is_served(
     assert _rendered(app, client, "/issues")
 
 
+def test_a_kept_issues_list_sent_again_word_for_word_is_compressed_once(
+        app, world, client, auth, stopped_clock, monkeypatch):
+    from secgo import assets
+
+    _in_request(app, _issue)
+    _set_times(app, "UPDATE issues SET created_at = :t", t=stopped_clock.at() - timedelta(minutes=10))
+    auth.login("producer")
+    assert _rendered(app, client, "/issues")
+    compressed = []
+    real = assets._encode
+    monkeypatch.setattr(assets, "_encode", lambda data, encoding: compressed.append(data) or real(data, encoding))
+    answers = [client.get("/issues", headers={"Accept-Encoding": "br"}) for _ in range(3)]
+    assert len(compressed) == 1  # three answers, the same bytes: one compression
+    pages = {brotli.decompress(answer.data) for answer in answers}
+    assert len(pages) == 1 and "Age: 10 minutes" in pages.pop().decode()
+    stopped_clock.now += 31  # "11 minutes": other words, compressed anew, from the same kept page
+    assert not _rendered(app, client, "/issues")
+    page = brotli.decompress(client.get("/issues", headers={"Accept-Encoding": "br"}).data).decode()
+    assert "Age: 11 minutes" in page and len(compressed) == 2
+
+
 def test_a_kept_order_pages_relative_times_read_as_of_the_moment_it_is_served(
         app, world, producer, stopped_clock):
     from secgo.models import Order
