@@ -43,7 +43,8 @@ comments or events, to the organizations or crossing of an order (what the list 
 and with an edited organization and its partners — and the person's latest read mark of an
 issue; its tab numbers are put in as it is served, as the order page's: a note on an order
 leaves everyone's issues list kept, and its issues' ages are written as each answer is
-served. Such pages (with places to fill) have no ETag and are compressed as they are served.
+served. Such pages (with places to fill) have no ETag and are compressed as they are served
+(once for the same bytes: an answer without one-time ids reads the same for minutes on end).
 
 Kept pages live in secgo/pagestore.py: in the process that served them and in Redis, shared
 by every worker and instance (the key is the same wherever it is computed).
