@@ -267,7 +267,7 @@ def _compress(response):
     elif response.get_etag()[0] and not response.get_etag()[1]:
         etag, _weak = response.get_etag()
         response.set_etag(etag, weak=True)  # the bytes differ from the identity encoding
-    response.set_data(_compressed.get_or_make((digest, encoding), lambda: _encode(data, encoding)))
+    response.set_data(_compressed_once(data, encoding, digest))
     response.headers["Content-Encoding"] = encoding
     return response
 
@@ -278,13 +278,16 @@ def encode_for(accept_encoding: str, data: bytes, again: bool = False) -> tuple[
     in, and no one-time ids): compressed once, kept by their digest like any answer's."""
     if len(data) >= MIN_SIZE:
         accept = parse_accept_header(accept_encoding)
-        encoding = next((each for each in ("br", "gzip") if accept[each] > 0), None)
-        if encoding is not None and not again:
-            return encoding, _encode(data, encoding)
-        if encoding is not None:
-            digest = hashlib.sha1(data).hexdigest()[:20]
-            return encoding, _compressed.get_or_make((digest, encoding), lambda: _encode(data, encoding))
+        for encoding in ("br", "gzip"):
+            if accept[encoding] > 0:
+                return encoding, (_compressed_once(data, encoding) if again else _encode(data, encoding))
     return "identity", data
+
+
+def _compressed_once(data: bytes, encoding: str, digest: str | None = None) -> bytes:
+    """`data` compressed, once for the same bytes (kept by their digest in `_compressed`)."""
+    digest = digest or hashlib.sha1(data).hexdigest()[:20]
+    return _compressed.get_or_make((digest, encoding), lambda: _encode(data, encoding))
 
 
 def _encode(data: bytes, encoding: str) -> bytes:

@@ -72,7 +72,7 @@ def keep_prepared_statements(engine) -> None:
         if _plain_select(statement):
             return
         conn.info["secgo_wrote"] = True
-        if statement.lstrip()[:9].partition(" ")[0].upper() not in _DATA_ONLY:
+        if (statement[:20].split(None, 1) or [""])[0].upper() not in _DATA_ONLY:
             conn.info["secgo_other"] = True
         if conn.info.get(_AUTOCOMMIT):  # from this statement on, a transaction as ever
             conn.info[_AUTOCOMMIT] = False

@@ -82,7 +82,7 @@ _SHAPE = text(
 _FREE = []  # this process's databases with the template's schema, emptied, ready for a test
 
 
-def _empty_for_the_next_test(admin, base, name) -> bool:
+def _empty_for_the_next_test(base, name) -> bool:
     """Empty a test's database for the next one when its schema is still the template's: every
     row deleted (triggers off, so the audit trail's append-only rule does not stop it) and every
     sequence back at its start, as after CREATE DATABASE ... TEMPLATE. About 10 ms, where a new
@@ -150,7 +150,7 @@ def fresh_database(tmp_path, schema=True):
                 text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
                 {"n": name},
             )
-        if schema and _empty_for_the_next_test(admin, base, name):
+        if schema and _empty_for_the_next_test(base, name):
             _FREE.append(name)
         else:
             with admin.connect() as conn:
