@@ -6,8 +6,8 @@ import uuid
 
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .errors import ApiError
 from .extensions import db
@@ -90,6 +90,36 @@ def _stored(row, scope, request_hash):
     return row.status_code, row.response, row.location
 
 
+def _claim(user_key: str, key: str, scope: str, request_hash: str) -> int | None:
+    """The new key's row id, inserted in the write's transaction; None when the caller stored
+    a write with this key already. One statement (INSERT ... ON CONFLICT DO NOTHING RETURNING,
+    on PostgreSQL and SQLite alike): a twin sent at the same moment waits here on the unique
+    key until the first commits (then gets None) or rolls back (then stores its own)."""
+    connection = db.session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    table = IdempotencyKey.__table__
+    return connection.scalar(
+        dialect.insert(table)
+        .values(user_key=user_key, key=key, scope=scope, request_hash=request_hash, status_code=0, response={})
+        .on_conflict_do_nothing(index_elements=[table.c.user_key, table.c.key])
+        .returning(table.c.id))
+
+
+def _claimed(user_key: str, key: str, scope: str, request_hash: str):
+    """The new key's row id, or the stored answer (status, body, location) of the write
+    that has this key already (a twin's in flight: waited for)."""
+    for _attempt in range(3):
+        claimed = _claim(user_key, key, scope, request_hash)
+        if claimed is not None:
+            return claimed
+        row = _lookup(user_key, key)
+        if row is not None:
+            return _stored(row, scope, request_hash)
+        # gone again at once (the purge of old keys took it): claimed anew
+    raise ApiError(409, _l("This request id was already used for a different action."),
+                   code="idempotency_key_reused")
+
+
 def run_once(user_key: str, key: str | None, scope: str, payload, action):
     """Run action() once per (caller, key) and commit; replays return the stored answer.
 
@@ -107,25 +137,15 @@ def run_once(user_key: str, key: str | None, scope: str, payload, action):
         json.dumps(payload, sort_keys=True, default=str).encode()
     ).hexdigest()
     scope = _scoped(scope, request_target())
-    row = _lookup(user_key, key)
-    if row is not None:
-        return _stored(row, scope, request_hash)
-    row = IdempotencyKey(
-        user_key=user_key, key=key, scope=scope, request_hash=request_hash,
-        status_code=0, response={},
-    )
     try:
-        db.session.add(row)
-        db.session.flush()  # the unique constraint makes a concurrent twin wait here, then fail
+        claimed = _claimed(user_key, key, scope, request_hash)
+        if not isinstance(claimed, int):
+            return claimed  # the first answer
         status, body, location = action()
-        row.status_code, row.response, row.location = status, body, location
+        table = IdempotencyKey.__table__
+        db.session.execute(update(table).where(table.c.id == claimed)
+                           .values(status_code=status, response=body, location=location))
         db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        row = _lookup(user_key, key)
-        if row is None:
-            raise
-        return _stored(row, scope, request_hash)
     except BaseException:
         db.session.rollback()
         raise

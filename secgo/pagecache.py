@@ -11,9 +11,11 @@ read mark that can matter (secgo.readmarks: the unread marks are per user, and o
 order with news moves it; a mark at or before the person's floor is left out). That counter goes up in
 the same transaction as any change to the organization's orders, their updates,
 confirmations, links and issues, and to the organization itself or its cluster (then its
-trading partners' go up too: its name is on their pages): one `after_flush` hook on the app's session
+trading partners' go up too: its name is on their pages): an `after_flush` hook on the app's session
 (`db.session`; every write of the app goes through it), touching only the organizations the
-change belongs to. So a page is answered from memory only while nothing it shows has changed
+change belongs to (read from the rows the session holds when it has them; one UPDATE for both
+of an organization's versions), and a `before_flush` one that puts an order's own version up
+in the very UPDATE of its row when the flush changes it (its status, its latest activity). So a page is answered from memory only while nothing it shows has changed
 in the database, whichever process made the change. What the clock alone changes has no
 version: a kept page is served until the first moment something on it would read otherwise
 (secgo.clock: a relative time's words, as each one says when it is written, on a page that
@@ -96,6 +98,7 @@ from sqlalchemy import (Integer, and_, bindparam, case, create_engine, event, fu
                         or_, select, union, update)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.util import identity_key
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 
@@ -861,6 +864,18 @@ def _this_transaction(session) -> tuple[set, set, set, set, set]:
 _ORDER_ON_ISSUES = ("producer_org_id", "customer_org_id", "border_crossing")
 
 
+def _bump_updated_orders(session: Session, _flush_context, _instances) -> None:
+    """Before a flush: an order whose own row the flush updates (its status, its latest
+    activity ...) has its version put up in that same UPDATE, one statement the fewer than
+    after it (_bump_versions then leaves it alone: once per transaction)."""
+    done_pages = _this_transaction(session)[4]
+    for obj in session.dirty:
+        if (isinstance(obj, Order) and obj.id not in done_pages
+                and session.is_modified(obj, include_collections=False)):
+            obj.data_version = Order.data_version + 1
+            done_pages.add(obj.id)
+
+
 def _bump_versions(session: Session, _flush_context) -> None:
     """In the flush's transaction: +1 to the organizations a change belongs to — an order's
     or issue's two organizations, those of the order or issue an update, confirmation, link,
@@ -922,12 +937,16 @@ def _bump_versions(session: Session, _flush_context) -> None:
     done_issues |= issue_ids
     pages |= order_ids
     conn = session.connection()
+    held, issue_ids = _held(session, Issue, issue_ids, ("order_id", "producer_org_id", "customer_org_id"))
     if issue_ids:
-        for order_id, producer, customer in conn.execute(
-                select(Issue.order_id, Issue.producer_org_id, Issue.customer_org_id)
-                .where(Issue.id.in_(issue_ids))):
-            pages.add(order_id)
-            on_issues.update((producer, customer))
+        held += conn.execute(select(Issue.order_id, Issue.producer_org_id, Issue.customer_org_id)
+                             .where(Issue.id.in_(issue_ids))).all()
+    for order_id, producer, customer in held:
+        pages.add(order_id)
+        on_issues.update((producer, customer))
+    held, order_ids = _held(session, Order, order_ids, ("producer_org_id", "customer_org_id"))
+    for producer, customer in held:
+        orgs.update((producer, customer))
     if order_ids:
         orgs.update(conn.scalars(union(select(Order.producer_org_id).where(Order.id.in_(order_ids)),
                                        select(Order.customer_org_id).where(Order.id.in_(order_ids)))))
@@ -938,20 +957,43 @@ def _bump_versions(session: Session, _flush_context) -> None:
             select(Order.producer_org_id).where(Order.customer_org_id.in_(edited)))))
         orgs |= edited | partners
         on_issues |= edited | partners
-    _bump(conn, "data_version", orgs, bumped)
-    _bump(conn, "issues_version", on_issues, bumped_issues)
+    _bump_organizations(conn, orgs, on_issues, bumped, bumped_issues)
     _bump_order_pages(conn, pages - done_pages, edited, crossings)
     done_pages |= pages
 
 
-def _bump(conn, column: str, org_ids: set, done: set) -> None:
-    """+1 to this version of these organizations, once per transaction (`done`)."""
-    org_ids = org_ids - done - {None}
-    done |= org_ids
-    if org_ids:
-        table = Organization.__table__
-        conn.execute(update(table).where(table.c.id.in_(sorted(org_ids)))
-                     .values({column: table.c[column] + 1}))
+def _held(session, model, ids: set, names: tuple) -> tuple[list, set]:
+    """(the values of `names` of each of these rows that the session holds loaded, the ids of
+    the others). After a flush what the session holds is what the database has (the app never
+    changes these columns but through the session)."""
+    held, others = [], set()
+    for ident in ids:
+        obj = session.identity_map.get(identity_key(model, ident))
+        values = sa_inspect(obj).dict if obj is not None else {}
+        if all(name in values for name in names):
+            held.append(tuple(values[name] for name in names))
+        else:
+            others.add(ident)
+    return held, others
+
+
+def _bump_organizations(conn, data: set, issues: set, done_data: set, done_issues: set) -> None:
+    """+1 to the data version of the `data` organizations and to the issues lists' of the
+    `issues` ones, each once per transaction (`done_…`): one statement for both."""
+    data, issues = data - done_data - {None}, issues - done_issues - {None}
+    done_data |= data
+    done_issues |= issues
+    both = data | issues
+    if not both:
+        return
+    table = Organization.__table__
+    values = {}
+    for column, ids in (("data_version", data), ("issues_version", issues)):
+        if ids == both:
+            values[column] = table.c[column] + 1
+        elif ids:
+            values[column] = table.c[column] + case((table.c.id.in_(sorted(ids)), 1), else_=0)
+    conn.execute(update(table).where(table.c.id.in_(sorted(both))).values(values))
 
 
 def _bump_order_pages(conn, order_ids: set, edited: set, crossings: set) -> None:
@@ -1001,5 +1043,6 @@ def init_app(app) -> None:
     app.extensions[STORE_EXTENSION] = make_store(app.config)
     app.jinja_env.globals["seen_later"] = seen_later
     if not event.contains(db.session, "after_flush", _bump_versions):
+        event.listen(db.session, "before_flush", _bump_updated_orders)
         event.listen(db.session, "after_flush", _bump_versions)
     app.wsgi_app = PageFront(app)

@@ -9,7 +9,7 @@ from itertools import pairwise
 
 import brotli
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 
 from secgo import pagecache
 from secgo.extensions import db
@@ -1351,3 +1351,34 @@ def test_a_page_is_made_again_at_once_after_the_database_dropped_the_page_keys_c
     assert "Dispatched" in _orders(client)  # read on a new connection, not an error page
     with app.app_context(), front.connect() as conn:
         assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
+
+
+def test_organizations_whose_lists_both_change_go_up_in_one_statement_each_list_by_its_own_rule(app, world):
+    """A flush that changes the orders of some organizations and the issues of others (here
+    with one in both) puts each version up where its rule says, in one UPDATE."""
+    farm, weaver, buyer = (world.orgs[name] for name in ("farm", "weaver", "buyer"))
+    table = Organization.__table__
+    with app.app_context():
+        def versions():
+            rows = db.session.execute(select(table.c.id, table.c.data_version, table.c.issues_version)
+                                      .where(table.c.id.in_([farm, weaver, buyer]))).all()
+            db.session.rollback()  # (SQLite: no read left open beside the write below)
+            return {row.id: (row.data_version, row.issues_version) for row in rows}
+
+        before = versions()
+        statements = []
+        engine = db.engine
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listen)
+        try:
+            with engine.begin() as conn:
+                pagecache._bump_organizations(conn, {farm, weaver, None}, {weaver, buyer}, set(), set())
+                # once per transaction: asked again, nothing more happens
+                pagecache._bump_organizations(conn, {farm}, {buyer}, {farm, weaver}, {weaver, buyer})
+        finally:
+            event.remove(engine, "before_cursor_execute", listen)
+        after = versions()
+    assert len([s for s in statements if not s.startswith("BEGIN")]) == 1
+    assert after[farm] == (before[farm][0] + 1, before[farm][1])
+    assert after[weaver] == (before[weaver][0] + 1, before[weaver][1] + 1)
+    assert after[buyer] == (before[buyer][0], before[buyer][1] + 1)

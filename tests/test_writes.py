@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from secgo.extensions import db
 from secgo.i18n import check_zawgyi
@@ -152,3 +152,48 @@ def test_write_views_read_the_request_through_the_pipeline():
     readers = sorted(str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py")
                      if "request.form.getlist(" in path.read_text(encoding="utf-8"))
     assert readers == ["writes.py"], readers
+
+
+def _statements_of(app, send) -> list[str]:
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    def listen(_conn, _cursor, statement, *_args):
+        if not statement.startswith("BEGIN"):  # (SQLite's BEGIN IMMEDIATE: the transaction itself)
+            statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        answer = send()
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    return statements
+
+
+@pytest.mark.parametrize("app", NO_CSRF, indirect=True)
+def test_a_note_and_a_comment_each_cost_the_database_a_fixed_few_statements(app, world, client, auth):
+    """A report sent from a weak connection holds the database as briefly as it can: the key
+    is claimed and the order's version put up without statements of their own."""
+    ref = make_order(app, world)
+    with app.app_context():
+        issue = matrix_issue(world, reference=ref)
+    auth.login("producer")
+    note = _statements_of(app, lambda: client.post(
+        f"/orders/{ref}/updates", data={"status": "note", "note": "Loaded", "client_id": "few-statements-1"},
+        headers=JSON))
+    comment = _statements_of(app, lambda: client.post(
+        f"/issues/{issue}/comments", data={"body": "On the way", "client_id": "few-statements-2"}, headers=JSON))
+    for statements in (note, comment):
+        keys = [s for s in statements if "idempotency_keys" in s]
+        assert [s.split()[0] for s in keys] == ["INSERT", "UPDATE"], keys  # no look-up first
+        order_updates = [s for s in statements if s.startswith("UPDATE orders")]
+        assert len(order_updates) == 1 and "data_version" in order_updates[0], order_updates
+        assert len([s for s in statements if s.startswith("UPDATE organizations")]) == 1
+    assert len(note) <= 10, note
+    assert len(comment) <= 13, comment
+    # and the replay is still answered from the key, once
+    again = client.post(f"/orders/{ref}/updates",
+                        data={"status": "note", "note": "Loaded", "client_id": "few-statements-1"}, headers=JSON)
+    assert again.status_code == 201
+    assert count(app, StatusUpdate) == 1
