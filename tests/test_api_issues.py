@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import func, select
 
 from secgo.extensions import db
-from secgo.models import Issue, IssueComment
+from secgo.models import Issue, IssueComment, User
 from tests.factories import PASSWORD
 
 NO_CSRF = {"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
@@ -150,3 +150,46 @@ def test_the_list_costs_the_same_queries_for_one_issue_or_thirty(app, world, cli
         client.post(f"/api/v1/orders/{world.issue_order}/issues",
                     json={"category": "other", "severity": "low", "title": f"n{n}"})
     assert queries() == one
+
+
+def test_an_issue_page_and_its_api_read_a_long_conversation_in_as_many_statements_as_a_short_one(
+        app, world, client):
+    """Each comment's author and photos, each event's person: read together, not one by one
+    (the issue page after a comment was the dearest page to make)."""
+    from sqlalchemy import event
+
+    from secgo.attachments.services import save_photo
+    from secgo.issues import services
+    from tests.factories import jpeg_bytes
+
+    login(client, "producer")
+
+    def statements(url):
+        with app.app_context():
+            engine = db.engine
+        seen = []
+        listener = lambda *a: seen.append(1)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    def comment(name, n):
+        with app.app_context():
+            person = db.session.scalar(select(User).where(User.username == name))
+            issue = db.session.get(Issue, world.issue)
+            services.add_comment(issue, person, f"Message {n}", photos=[save_photo(person, jpeg_bytes())])
+            db.session.commit()
+
+    page, api = f"/issues/{world.issue}", f"/api/v1/issues/{world.issue}"
+    comment("customer", 0)
+    short = statements(page), statements(api)
+    for n in range(1, 7):
+        comment(("producer", "customer", "coordinator")[n % 3], n)
+    assert (statements(page), statements(api)) == short
+    html = client.get(page).get_data(as_text=True)
+    assert all(f"Message {n}" in html for n in range(7))
+    body = client.get(api).get_json()
+    assert [len(c["photo_ids"]) for c in body["comments"]] == [1] * 7

@@ -29,6 +29,8 @@ def _when(value):
 
 def issue_json(issue, user, full=False) -> dict:
     """An issue as the API shows it."""
+    if full:
+        services.load_conversation(issue)
     order = issue.order
     data = {
         "id": issue.id,
@@ -57,7 +59,6 @@ def issue_json(issue, user, full=False) -> dict:
         "voice": voice_json(issue.voice),
     }
     if full:
-        load_voices(issue.comments)
         data["allowed_actions"] = services.allowed_actions(issue, user)
         data["comments"] = [
             {"id": c.id, "author": c.author.display_name if c.author else c.author_label,

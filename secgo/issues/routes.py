@@ -4,7 +4,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..attachments.voice import load_voices
 from .. import readmarks
 from ..counting import page_count
 from .. import phrases
@@ -57,7 +56,7 @@ def index():
 
 
 def _timeline(issue):
-    load_voices([issue, *issue.comments])
+    services.load_conversation(issue)
     items = [("event", e.created_at, e) for e in issue.events]
     items += [("comment", c.created_at, c) for c in issue.comments]
     return sorted(items, key=lambda item: (item[1], item[0] == "comment"))

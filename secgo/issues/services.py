@@ -11,6 +11,7 @@ from .. import notify
 from .. import phrases as _phrases
 from ..authz import order_audience, order_side, stand_in, stand_in_binds, visible_issues_clause
 from ..errors import ApiError
+from ..attachments.voice import load_voices
 from ..counting import count_statement, total_from
 from ..extensions import db
 from ..i18n import fold
@@ -521,6 +522,26 @@ def get_issue(user, issue_id) -> Issue:
     issue = db.session.get(Issue, issue_id)
     if issue is None or order_side(user, issue.order) is None:
         raise ApiError(404)
+    return issue
+
+
+@cache  # built once per process
+def _conversation_statement():
+    return (select(Issue).where(Issue.id == bindparam("conversation_issue", type_=Integer))
+            .options(selectinload(Issue.comments).options(joinedload(IssueComment.author),
+                                                          selectinload(IssueComment.photos)),
+                     selectinload(Issue.events).options(joinedload(IssueEvent.actor),
+                                                        joinedload(IssueEvent.assignee)),
+                     selectinload(Issue.photos), joinedload(Issue.raised_by), joinedload(Issue.assignee)))
+
+
+def load_conversation(issue: Issue) -> Issue:
+    """Give the issue everything its page and the API show of it — its comments with their
+    authors, photos and voice notes, its events with their people, its own photos and voice
+    note — in a fixed number of statements however long the conversation is (not one or two
+    per comment)."""
+    db.session.scalars(_conversation_statement(), {"conversation_issue": issue.id}).one()
+    load_voices([issue, *issue.comments])
     return issue
 
 
