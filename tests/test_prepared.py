@@ -262,3 +262,32 @@ def test_a_refused_request_that_changed_the_schema_is_undone_by_psycopg_forgetti
         assert db.session.scalar(text("SELECT to_regclass('refused_request_table')")) is None
     assert _prepared(app) == []  # a rolled-back DDL may have remade what they named
     assert client.get(f"/orders/{ref}").status_code == 200
+
+
+def test_a_result_is_described_as_psycopg_describes_it_when_asked_and_pages_read_right(
+        app, world, client, auth, postgresql):
+    """The app's cursors make a result's description only when something reads it; read, it is
+    psycopg's own (names, types, sizes), even after the cursor ran another statement."""
+    import psycopg
+
+    ref = make_order(app, world)
+    with app.app_context():
+        raw = db.engine.raw_connection()
+        try:
+            cursor = raw.driver_connection.cursor()
+            assert type(cursor) is not psycopg.Cursor and isinstance(cursor, psycopg.Cursor)
+            cursor.execute("SELECT id, reference, due_date, value FROM orders WHERE reference = %s", (ref,))
+            lazy, own = cursor.description, psycopg.Cursor.description.fget(cursor)
+            cursor.execute("SELECT 1 AS one")  # the first description holds its own result
+            assert [(c.name, c.type_code, c.internal_size, c.precision, c.scale) for c in lazy] == \
+                   [(c.name, c.type_code, c.internal_size, c.precision, c.scale) for c in own]
+            assert [c.name for c in lazy] == ["id", "reference", "due_date", "value"]
+            assert [c.name for c in cursor.description] == ["one"]
+            cursor.execute("UPDATE orders SET unit = unit WHERE reference = %s", (ref,))
+            assert cursor.description is None
+            raw.driver_connection.rollback()
+        finally:
+            raw.close()
+    auth.login("producer")
+    assert ref in client.get("/orders").get_data(as_text=True)
+    assert ref in client.get(f"/orders/{ref}").get_data(as_text=True)
