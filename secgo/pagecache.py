@@ -11,12 +11,13 @@ read mark that can matter (secgo.readmarks: the unread marks are per user, and o
 order with news moves it; a mark at or before the person's floor is left out). That counter goes up in
 the same transaction as any change to the organization's orders, their updates,
 confirmations, links and issues, and to the organization itself or its cluster (then its
-trading partners' go up too: its name is on their pages): an `after_flush` hook on the app's session
-(`db.session`; every write of the app goes through it), touching only the organizations the
-change belongs to (read from the rows the session holds when it has them; one UPDATE for both
-of an organization's versions), and a `before_flush` one that puts an order's own version up
-in the very UPDATE of its row when the flush changes it (its status, its latest activity). So a page is answered from memory only while nothing it shows has changed
-in the database, whichever process made the change. What the clock alone changes has no
+trading partners' go up too: its name is on their pages): an `after_flush` hook on the app's
+session (`db.session`; every write of the app goes through it), touching only the
+organizations the change belongs to (read from the rows the session holds when it has them;
+one UPDATE for both of an organization's versions), and a `before_flush` one that puts an
+order's own version up in the very UPDATE of its row when the flush changes it (its status,
+its latest activity). So a page is answered from memory only while nothing it shows has
+changed in the database, whichever process made the change. What the clock alone changes has no
 version: a kept page is served until the first moment something on it would read otherwise
 (secgo.clock: a relative time's words, as each one says when it is written, on a page that
 writes them as it is made; the viewer's midnight, for overdue and this year), and never

@@ -9,9 +9,9 @@ from sqlalchemy.orm import aliased, joinedload, load_only, selectinload
 
 from .. import notify
 from .. import phrases as _phrases
+from ..attachments.voice import load_voices
 from ..authz import order_audience, order_side, stand_in, stand_in_binds, visible_issues_clause
 from ..errors import ApiError
-from ..attachments.voice import load_voices
 from ..counting import count_statement, total_from
 from ..extensions import db
 from ..i18n import fold
