@@ -156,25 +156,15 @@ def test_an_issue_page_and_its_api_read_a_long_conversation_in_as_many_statement
         app, world, client):
     """Each comment's author and photos, each event's person: read together, not one by one
     (the issue page after a comment was the dearest page to make)."""
-    from sqlalchemy import event
-
     from secgo.attachments.services import save_photo
     from secgo.issues import services
     from tests.factories import jpeg_bytes
+    from tests.test_orders import count_queries
 
     login(client, "producer")
 
     def statements(url):
-        with app.app_context():
-            engine = db.engine
-        seen = []
-        listener = lambda *a: seen.append(1)  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
-            assert client.get(url).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
-        return len(seen)
+        return count_queries(app, client, url)
 
     def comment(name, n):
         with app.app_context():
