@@ -136,3 +136,36 @@ def test_too_many_photos_are_refused(app, world, client, auth):
     files = [(f"p{i}.png", png(size=(8 + i, 8))) for i in range(7)]
     response = post_with_photos(client, ref, files, Accept="application/json")
     assert response.status_code == 422 and "At most 6 photos" in response.json["error"]["message"]
+
+
+def test_an_order_page_shows_each_photo_once_and_reads_them_with_their_updates(app, world, client, auth):
+    """Photos come in the same statement as the updates they belong to (one row per photo,
+    each update once): an order with photos costs no more statements than one without."""
+    from sqlalchemy import event
+
+    plain, pictured = make_order(app, world, product="Plain"), make_order(app, world, product="Pictured")
+    auth.login("producer")
+    assert post_with_photos(client, plain, []).status_code == 303
+    assert post_with_photos(client, pictured, [("a.jpg", jpeg_with_gps((640, 480))),
+                                               ("b.jpg", jpeg_with_gps((480, 640)))]).status_code == 303
+    assert post_with_photos(client, pictured, [("c.jpg", jpeg_with_gps((600, 400)))],
+                            status="note").status_code == 303
+    with app.app_context():
+        photo_ids = db.session.scalars(select(Attachment.id)).all()
+        engine = db.engine
+    statements = {plain: [], pictured: []}
+    pages = {}
+    for ref, seen in statements.items():
+        def listener(conn, cursor, statement, *args, seen=seen):
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            pages[ref] = client.get(f"/orders/{ref}").get_data(as_text=True)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+    assert len(photo_ids) == 3
+    assert all(pages[pictured].count(f"/attachments/{i}/thumb") == 1 for i in photo_ids)
+    assert pages[pictured].count("with photos") == 2 and "/thumb" not in pages[plain]
+    assert len(statements[plain]) == len(statements[pictured])
+    assert not [s for s in statements[pictured] if s.lstrip().startswith("SELECT update_photos")]

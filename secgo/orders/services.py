@@ -20,7 +20,7 @@ from sqlalchemy import Integer, bindparam, func, literal_column, select, table
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
-from .. import notify, phrases, readmarks
+from .. import counting, notify, phrases, readmarks
 from . import handover
 from ..authz import (order_audience, order_side, sees_one_organization, stand_in, stand_in_binds,
                      visible_orders_clause)
@@ -453,11 +453,17 @@ def _list_statements(role: str, status, awaiting: bool, load) -> tuple:
         stmt = orders_query(stand_in(role, "list"), status=bindparam("list_status") if which == "one" else which,
                             awaiting=awaiting, news_floor=bindparam("list_floor", type_=UTCDateTime()))
         counted = count_statement(stmt.with_only_columns(Order.id))
+        rows = (stmt.options(*load).order_by(*NEWEST).limit(bindparam("list_per_page", type_=Integer))
+                .offset(bindparam("list_skip", type_=Integer)))
+        # The page's rows with its count (and tab counts) beside them: subqueries that refer
+        # to no row, which both databases run once for the statement, in the same round trip.
+        with_count = rows.add_columns(counted.scalar_subquery())
         found = _LISTS[key] = (
-            stmt.options(*load).order_by(*NEWEST).limit(bindparam("list_per_page", type_=Integer))
-            .offset(bindparam("list_skip", type_=Integer)),
+            rows,
             counted,
             counted.add_columns(*readmarks.tab_count_columns(role)),
+            with_count,
+            with_count.add_columns(*readmarks.tab_count_columns(role)),
         )
     return found
 
@@ -474,16 +480,30 @@ def _last_page_at_most(page: int, total: int, per_page: int) -> int:
 
 def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=PER_PAGE,
                 load=ITEM, tab_counts=False) -> Page:
-    """One page of the actor's orders: two queries whatever the number of orders (two or three
-    for a search on SQLite), the count stopping a thousand rows past the page (secgo.counting);
+    """One page of the actor's orders: one query whatever the number of orders (its count read
+    beside its rows; three when the page is empty or past the last; two or three for a search),
+    the count stopping a thousand rows past the page (secgo.counting);
     load: what is loaded of each (ITEM, or the list page's LIST_ITEM); tab_counts: the page's
     tab_counts read too (readmarks.tab_counts), with the count when it can be (no search)."""
     if not q and actor is not None and actor.is_authenticated:
-        rows_stmt, count_stmt, with_tabs = _list_statements(actor.role, status, awaiting, load)
+        rows_stmt, count_stmt, with_tabs, rows_counted, rows_tabs = _list_statements(
+            actor.role, status, awaiting, load)
         binds = {**stand_in_binds(actor, "list"), "list_status": status, "list_floor": readmarks.floor(actor)}
         offset, tabs = (max(1, page) - 1) * per_page, None
         if tab_counts:
-            total, more, counts = total_and_more_from(with_tabs, offset, {**binds, **readmarks.tab_binds(actor)})
+            binds.update(readmarks.tab_binds(actor))
+        # The page asked for, counted in the same statement: one statement when it has rows.
+        limit = offset + counting.COUNT_AHEAD
+        rows = db.session.execute(rows_tabs if tab_counts else rows_counted, {
+            **binds, "list_per_page": per_page, "list_skip": offset, "count_limit": limit + 1}).all()
+        if rows:
+            counted = rows[0][-3 if tab_counts else -1]  # (the count, then the two tab counts)
+            found = _page_of(rows, min(counted, limit), max(1, page), per_page, counted > limit)
+            found.tab_counts = readmarks.tab_numbers(rows[0][-2:]) if tab_counts else None
+            return found
+        # No rows: a list that is empty, or a page past its last: counted first, then its last page.
+        if tab_counts:
+            total, more, counts = total_and_more_from(with_tabs, offset, binds)
             tabs = readmarks.tab_numbers(counts)
         else:
             total, more = total_from(count_stmt, offset, binds)
@@ -943,21 +963,22 @@ def _history_statements() -> tuple:
     of_order = bindparam("history_order", type_=Integer)
     return (
         select(StatusUpdate).where(StatusUpdate.order_id == of_order)
-        .options(selectinload(StatusUpdate.photos), joinedload(StatusUpdate.author),
+        .options(joinedload(StatusUpdate.photos), joinedload(StatusUpdate.author),
                  joinedload(StatusUpdate.confirmed_by), joinedload(StatusUpdate.voice))
         .order_by(StatusUpdate.id),
         select(DeliveryConfirmation).where(DeliveryConfirmation.order_id == of_order)
-        .options(selectinload(DeliveryConfirmation.photos), joinedload(DeliveryConfirmation.confirmed_by),
+        .options(joinedload(DeliveryConfirmation.photos), joinedload(DeliveryConfirmation.confirmed_by),
                  joinedload(DeliveryConfirmation.voice)),
         select(Issue).where(Issue.order_id == of_order).order_by(Issue.id),
     )
 
 
 def load_history(order: Order):
-    """Updates (with photos and people), the delivery confirmation and the issues of an order."""
+    """Updates (with photos and people), the delivery confirmation and the issues of an order:
+    three statements (photos joined: an update's row once per photo, made one by unique())."""
     updates, delivery, issues = _history_statements()
     binds = {"history_order": order.id}
-    return (list(db.session.scalars(updates, binds)), db.session.scalar(delivery, binds),
+    return (list(db.session.scalars(updates, binds).unique()), db.session.scalars(delivery, binds).unique().first(),
             list(db.session.scalars(issues, binds)))
 
 
