@@ -192,6 +192,48 @@ def test_the_orders_list_reads_its_tab_numbers_with_its_count(app, world, client
     assert tab_count(past, "Orders") == "3"
 
 
+def test_the_issues_list_and_its_api_read_each_issues_news_and_the_count_with_the_issues(
+        app, world, client, auth):
+    """The issues the list shows, which of them have news for the viewer and how many there
+    are: one statement, for the page and the API alike; the one the viewer opened since shows
+    no news, the others do."""
+    from sqlalchemy import event
+
+    from tests.issue_factories import raise_as
+
+    refs = [make_order(app, world, product=f"Lot {i}") for i in range(3)]
+    with app.app_context():
+        ids = [raise_as("producer", db.session.scalar(select(Order).filter_by(reference=ref)),
+                        title=f"Short {n}", now=utcnow()).id for n, ref in enumerate(refs)]
+        db.session.commit()
+    auth.login("customer")
+    assert client.get(f"/issues/{ids[1]}").status_code == 200  # opened: no news since
+    app.config["PAGE_CACHE"] = False
+    with app.app_context():
+        engine = db.engine
+    reads = []
+
+    def seen(conn, cursor, statement, *args):
+        if "issues.title" in statement or "issues.id IN" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        listing = page(client, "/issues?tab=all")
+        listed = list(reads)
+        reads.clear()
+        api = client.get("/api/v1/issues?tab=all").get_json()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(listed) == 1 and "count(" in listed[0] and "read_marks" in listed[0], listed
+    assert len(reads) == 1 and "count(" in reads[0], reads
+    shown = {item["id"]: item["unread"] for item in api["items"] if item["id"] in ids}
+    assert shown == {ids[0]: True, ids[1]: False, ids[2]: True}
+    assert api["total"] == len(api["items"]) >= 3 and api["more"] is False
+    cards = {n: listing.split(f"Short {n}")[0].rsplit("<li", 1)[-1] for n in range(3)}
+    assert ["data-unread" in cards[n] for n in range(3)] == [True, False, True]
+
+
 def test_marks_cost_the_same_queries_for_few_or_many_unread(app, world, client, auth):
     for i in range(3):
         make_order(app, world, product=f"Lot {i}")

@@ -2,7 +2,6 @@
 from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from .. import readmarks
 from .. import phrases
 from ..attachments.services import MAX_PHOTOS
 from ..attachments.voice import load_voices
@@ -87,10 +86,9 @@ def issues_list():
     if not (limit.isdecimal() and offset.isdecimal() and len(limit) < 6 and len(offset) < 10):
         raise ApiError(422, fields={"limit": _l("Use whole numbers.")})
     limit = min(max(int(limit), 1), MAX_LIMIT)
-    items, total, more = services.list_issues(
+    items, total, more, unread = services.list_issues(
         user, tab, services.parse_filters(request.args), limit=limit, offset=int(offset)
     )
-    unread = readmarks.unread_ids(user, "issue", [i.id for i in items])
     load_voices(items)
     return jsonify({"items": [{**issue_json(i, user), "unread": i.id in unread} for i in items],
                     "total": total, "more": more, "limit": limit, "offset": int(offset)})

@@ -44,14 +44,14 @@ def index():
     filters = services.parse_filters(request.args)
     page = request.args.get("page", "1")
     page = int(page) if page.isdecimal() and 0 < len(page) < 6 else 1
-    issues, total, more = services.list_issues(
+    issues, total, more, unread = services.list_issues(
         current_user, tab, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
         load=services.LIST_ITEM,
     )
     return render_template(
         "issues/index.html", issues=issues, total=total, more=more, tab=tab, filters=filters, page=page,
         pages=page_count(total, PAGE_SIZE, page, more), clusters=visible_clusters(current_user),
-        unread=readmarks.unread_ids(current_user, "issue", [i.id for i in issues]),
+        unread=unread,
     )
 
 

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, String, and_, bindparam, false, or_, select
 from sqlalchemy.orm import aliased, joinedload, load_only, selectinload
 
-from .. import notify
+from .. import counting, notify, readmarks
 from .. import phrases as _phrases
 from ..attachments.voice import load_voices
 from ..authz import order_audience, order_side, stand_in, stand_in_binds, visible_issues_clause
@@ -16,6 +16,7 @@ from ..counting import count_statement, total_from
 from ..extensions import db
 from ..i18n import fold
 from ..limits import LIMITS, clean_text
+from ..models.base import UTCDateTime
 from ..models import (
     BORDER_CROSSINGS,
     CATEGORIES,
@@ -482,33 +483,45 @@ LIST_ITEM = (
 
 @cache
 def _list_statements(role: str, tab: str, filter_keys: frozenset, load) -> tuple:
-    """(the page's issues, their count) for a role, tab and set of filters, built once per
-    process: the user, the filters' values, the page's size and start are binds (list_issues
-    gives them). Building them anew took longer than running them."""
-    ids = issues_query(stand_in(role, "issues"), tab,
-                       filter_stand_ins(filter_keys, "issues")).with_only_columns(Issue.id)
+    """(the page's issues, whether each has news for the user and how many issues there are;
+    their count alone) for a role, tab and set of filters, built once per process: the user,
+    the filters' values, the page's size and start are binds (list_issues gives them).
+    Building them anew took longer than running them."""
+    who = stand_in(role, "issues")
+    ids = issues_query(who, tab, filter_stand_ins(filter_keys, "issues")).with_only_columns(Issue.id)
     newest = (Issue.updated_at.desc(), Issue.id.desc())
     # The page's ids first, then their issues with what is loaded of them: joined before
     # the sort, every issue that matches would be joined to its order.
     page = (ids.order_by(*newest).limit(bindparam("issues_limit", type_=Integer))
             .offset(bindparam("issues_skip", type_=Integer)).subquery())
-    rows = select(Issue).join(page, page.c.id == Issue.id).options(*load).order_by(*newest)
-    return rows, count_statement(ids)
+    counted = count_statement(ids)
+    # The count beside the rows: a subquery that refers to no row, run once for the statement.
+    rows = (select(Issue, readmarks.unread_expr(who, "issue", low=bindparam("issues_floor", type_=UTCDateTime()))
+                   .label("unread"), counted.scalar_subquery().label("total"))
+            .join(page, page.c.id == Issue.id).options(*load).order_by(*newest))
+    return rows, counted
 
 
 def list_issues(user, tab="all", filters=None, *, limit=50, offset=0,
-                load=ITEM) -> tuple[list[Issue], int, bool]:
+                load=ITEM) -> tuple[list[Issue], int, bool, set[int]]:
     """The user's issues for a tab and filters, newest activity first, with the total count
-    (up to secgo.counting.COUNT_AHEAD past offset) and whether there are more than that;
-    load: what is loaded with each (ITEM, or the list page's LIST_ITEM)."""
+    (up to secgo.counting.COUNT_AHEAD past offset), whether there are more than that and the
+    ids of those with news for the user (secgo.readmarks): one statement when the page has
+    issues (two past the last); load: what is loaded with each (ITEM, or the list page's
+    LIST_ITEM)."""
     if user is None or not user.is_authenticated:
-        return [], 0, False
+        return [], 0, False, set()
     filters = filters or {}
     rows_stmt, count_stmt = _list_statements(user.role, tab, frozenset(filters), load)
     binds = {**stand_in_binds(user, "issues"), **filter_binds(filters, "issues")}
-    total, more = total_from(count_stmt, offset, binds)
-    rows = db.session.scalars(rows_stmt, {**binds, "issues_limit": limit, "issues_skip": offset}).all()
-    return rows, total, more
+    ahead = offset + counting.COUNT_AHEAD
+    rows = db.session.execute(rows_stmt, {**binds, "issues_limit": limit, "issues_skip": offset,
+                                          "issues_floor": readmarks.floor(user), "count_limit": ahead + 1}).all()
+    if rows:
+        total, more = min(rows[0].total, ahead), rows[0].total > ahead
+    else:  # an empty list, or a page past the last: how many there are, for the pager
+        total, more = total_from(count_stmt, offset, binds) if offset else (0, False)
+    return [r[0] for r in rows], total, more, {r[0].id for r in rows if r.unread}
 
 
 def get_issue(user, issue_id) -> Issue:
