@@ -16,7 +16,6 @@ from ..counting import count_statement, total_from
 from ..extensions import db
 from ..i18n import fold
 from ..limits import LIMITS, clean_text
-from ..models.base import UTCDateTime
 from ..models import (
     BORDER_CROSSINGS,
     CATEGORIES,
@@ -32,6 +31,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..models.base import UTCDateTime
 
 # Refusals the issue form shows too (secgo.issues.forms), before this service runs.
 CHOOSE_CATEGORY = _l("Choose what kind of problem it is.")
