@@ -481,7 +481,7 @@ def _last_page_at_most(page: int, total: int, per_page: int) -> int:
 def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=PER_PAGE,
                 load=ITEM, tab_counts=False) -> Page:
     """One page of the actor's orders: one query whatever the number of orders (its count read
-    beside its rows; three when the page is empty or past the last; two or three for a search),
+    beside its rows; two for an empty list, three past the last page; two or three for a search),
     the count stopping a thousand rows past the page (secgo.counting);
     load: what is loaded of each (ITEM, or the list page's LIST_ITEM); tab_counts: the page's
     tab_counts read too (readmarks.tab_counts), with the count when it can be (no search)."""
@@ -507,10 +507,11 @@ def list_orders(actor, *, status=None, q=None, awaiting=False, page=1, per_page=
             tabs = readmarks.tab_numbers(counts)
         else:
             total, more = total_from(count_stmt, offset, binds)
-        page = _last_page_at_most(page, total, per_page)
-        rows = db.session.execute(rows_stmt, {**binds, "list_per_page": per_page,
-                                              "list_skip": (page - 1) * per_page}).all()
-        found = _page_of(rows, total, page, per_page, more)
+        last = _last_page_at_most(page, total, per_page)
+        if last != max(1, page):  # (the page asked for was read above: empty)
+            rows = db.session.execute(rows_stmt, {**binds, "list_per_page": per_page,
+                                                  "list_skip": (last - 1) * per_page}).all()
+        found = _page_of(rows, total, last, per_page, more)
         found.tab_counts = tabs
         return found
     walk = _walk(actor, q)
