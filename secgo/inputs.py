@@ -9,7 +9,9 @@
 """
 import json
 import math
+import re
 import unicodedata
+from itertools import accumulate
 from urllib.parse import unquote, urlsplit
 
 from flask import g, request
@@ -41,35 +43,50 @@ def _finite(text: str) -> float:
     return number
 
 
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string, escapes and all
+_NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def _nests_too_deeply(data: bytes) -> bool:
+    """Whether the body opens more than MAX_JSON_DEPTH brackets at once, outside its strings.
+
+    Counted before parsing: json.loads recurses once per level, and a body nested thousands
+    deep would take the parser to the interpreter's recursion limit, where anything else
+    that runs in that stack (a finalizer the garbage collector calls) fails as well."""
+    brackets = _STRING.sub(b"", data).translate(None, _NOT_A_BRACKET)
+    if len(brackets) <= MAX_JSON_DEPTH:
+        return False
+    return max(accumulate(_DEPTH_STEP[b] for b in brackets)) > MAX_JSON_DEPTH
+
+
 def _parse(data: bytes):
-    """The JSON value of the body, or a 400: RecursionError and ValueError never escape."""
+    """The JSON value of the body, or a 400: nesting too deep and ValueError never go further."""
+    if _nests_too_deeply(data):
+        raise ApiError(400, TOO_DEEP)
     try:
         return json.loads(data, parse_constant=_not_a_number, parse_float=_finite)
-    except RecursionError:
-        raise ApiError(400, TOO_DEEP) from None
     except ValueError:  # also UnicodeDecodeError and too many digits in an integer
         raise ApiError(400, NOT_AN_OBJECT) from None
 
 
 def _check_shape(body: dict) -> None:
-    """Refuse nesting beyond MAX_JSON_DEPTH (400) and NUL in a key (400) or a text (422)."""
+    """Refuse NUL in a key (400) or a text (422); the nesting was counted before parsing."""
     if any("\x00" in key for key in body):
         raise ApiError(400, BAD_REQUEST_TEXT)
     bad = {}
-    stack = [(value, 2, key) for key, value in body.items()]
+    stack = [(value, key) for key, value in body.items()]
     while stack:
-        value, depth, field = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            raise ApiError(400, TOO_DEEP)
+        value, field = stack.pop()
         if isinstance(value, str):
             if "\x00" in value:
                 bad[field] = NOT_ALLOWED
         elif isinstance(value, dict):
             if any("\x00" in key for key in value):
                 raise ApiError(400, BAD_REQUEST_TEXT)
-            stack.extend((v, depth + 1, field) for v in value.values())
+            stack.extend((v, field) for v in value.values())
         elif isinstance(value, list):
-            stack.extend((v, depth + 1, field) for v in value)
+            stack.extend((v, field) for v in value)
     if bad:
         raise ApiError(422, fields=bad)
 

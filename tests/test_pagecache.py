@@ -1345,8 +1345,8 @@ def test_a_page_is_made_again_at_once_after_the_database_dropped_the_page_keys_c
         front = pagecache.front_engine(db.engine)
         with front.connect() as conn:
             pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-        with db.engine.connect() as conn:  # as a database restart would
-            conn.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+        with db.engine.connect() as conn:  # as a database restart would; waits until it is gone
+            conn.exec_driver_sql(f"SELECT pg_terminate_backend({pid}, 5000)")
     post_update(client, ref, "dispatched", "Truck left")
     assert "Dispatched" in _orders(client)  # read on a new connection, not an error page
     with app.app_context(), front.connect() as conn:

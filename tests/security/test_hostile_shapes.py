@@ -104,6 +104,35 @@ def test_deeply_nested_or_non_finite_json_is_a_400_not_a_crash(app, client, scen
     assert rows(app) == before
 
 
+def test_a_body_nested_deeper_than_ours_is_refused_before_the_parser_sees_it(app, client, scene, monkeypatch):
+    """100,000 `[` are counted, not parsed: the parser recursed once per level up to the
+    interpreter's limit, and a finalizer the garbage collector ran in that stack failed with
+    it (seen in CI as an "unraisable" RecursionError beside the 400)."""
+    import json
+
+    from secgo import inputs
+
+    parsed, parse = [], json.loads
+    monkeypatch.setattr(inputs.json, "loads", lambda data, **kw: parsed.append(data) or parse(data, **kw))
+    before, bodies = rows(app), ("[" * HUGE, '{"a":' * HUGE, '{"note": ' + "[" * 17 + "]" * 17 + "}")
+    for body in bodies:
+        answer = client.post(f"/api/v1/orders/{REF}/updates", data=body,
+                             content_type="application/json", headers=scene["producer"])
+        refused(answer, (400,), body[:20])
+        assert answer.json["error"]["message"] == "The body is nested too deeply."
+    assert not {body.encode() for body in bodies} & set(parsed)  # (the answers were parsed here)
+    assert rows(app) == before
+
+
+def test_brackets_inside_a_note_are_text_not_nesting(app, client, scene):
+    note = '[[[[[[[[[[[[[[[[[[[[ {{{{{{{{{{{{{{{{{{{{ \\" [[[[[[[[[[[[[[[[[[[['  # and an escaped quote
+    answer = client.post(f"/api/v1/orders/{REF}/updates", json={"status": "note", "note": note},
+                         headers={**scene["producer"], "Idempotency-Key": "brackets-0001"})
+    assert answer.status_code == 201, answer.get_data(as_text=True)[:300]
+    with app.app_context():
+        assert db.session.scalar(select(StatusUpdate.note).where(StatusUpdate.note == note)) == note
+
+
 # --- NUL, or text far longer than any real value, in every part of a request ----------------
 
 def _get(path, who="customer", **kw):
