@@ -43,7 +43,8 @@ def _finite(text: str) -> float:
     return number
 
 
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string, escapes and all
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)  # in a string (outside one JSON has none)
+_STRING = re.compile(rb'"[^"]*"')  # a JSON string once its escapes are gone
 _NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 _DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
@@ -54,7 +55,8 @@ def _nests_too_deeply(data: bytes) -> bool:
     Counted before parsing: json.loads recurses once per level, and a body nested thousands
     deep would take the parser to the interpreter's recursion limit, where anything else
     that runs in that stack (a finalizer the garbage collector calls) fails as well."""
-    brackets = _STRING.sub(b"", data).translate(None, _NOT_A_BRACKET)
+    # (Escapes first, then strings: each a single pass, with nothing to try again.)
+    brackets = _STRING.sub(b"", _ESCAPE.sub(b"", data)).translate(None, _NOT_A_BRACKET)
     if brackets.count(b"[") + brackets.count(b"{") <= MAX_JSON_DEPTH:
         return False  # any body of ours
     if b"[" * (MAX_JSON_DEPTH + 1) in brackets.replace(b"{", b"["):

@@ -124,6 +124,16 @@ def test_a_body_nested_deeper_than_ours_is_refused_before_the_parser_sees_it(app
     assert rows(app) == before
 
 
+@pytest.mark.timeout(60)  # the first count took minutes here: it tried a string from every quote
+def test_a_body_of_escaped_quotes_is_refused_at_once(app, client, scene):
+    before = rows(app)
+    for body, status in (('{"note": "' + '\\"' * 200_000, 400), ('{"note": "' + '\\"' * 200_000 + '"}', 422)):
+        answer = client.post(f"/api/v1/orders/{REF}/updates", data=body,
+                             content_type="application/json", headers=scene["producer"])
+        refused(answer, (status,), body[-4:])
+    assert rows(app) == before
+
+
 def test_brackets_inside_a_note_are_text_not_nesting(app, client, scene):
     note = '[[[[[[[[[[[[[[[[[[[[ {{{{{{{{{{{{{{{{{{{{ \\" [[[[[[[[[[[[[[[[[[[['  # and an escaped quote
     answer = client.post(f"/api/v1/orders/{REF}/updates", json={"status": "note", "note": note},
