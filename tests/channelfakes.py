@@ -25,6 +25,7 @@ class _Fake(LocalHTTPService):
         self.errors: list[str] = []
         self.script: list[tuple] = []
         self.delay = 0.0
+        self.hold = None  # a threading.Event: each answer waits until the test sets it
         self.during = None  # called (in the fake's thread) as each request arrives
         self._start_server()
 
@@ -62,6 +63,8 @@ class _Fake(LocalHTTPService):
                                                     "description": f"Bad Request: {err}"}, None
                 if fake.delay:
                     time.sleep(fake.delay)
+                if fake.hold is not None:
+                    fake.hold.wait(60)
                 data = json.dumps(body or {}).encode()
                 try:
                     self.send_response(status)
