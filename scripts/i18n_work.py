@@ -19,6 +19,7 @@ import os
 import re
 import sys
 import tempfile
+from functools import cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po, write_po
@@ -148,28 +149,37 @@ def script_hooks():
     return hooks
 
 
+@cache
+def _referenced(env, name):
+    """The templates one template extends, includes or imports macros from (each parsed once)."""
+    from jinja2 import meta
+
+    source = env.loader.get_source(env, name)[0]
+    return tuple(n for n in meta.find_referenced_templates(env.parse(source)) if n)
+
+
 def _with_parts(env, names):
     """The templates named and every template they extend, include or import macros from
     (Flask signals only the page's own template)."""
-    from jinja2 import meta
-
     found, todo = set(), list(names)
     while todo:
         name = todo.pop()
         if name in found:
             continue
         found.add(name)
-        source = env.loader.get_source(env, name)[0]
-        todo.extend(n for n in meta.find_referenced_templates(env.parse(source)) if n)
+        todo.extend(_referenced(env, name))
     return found
 
 
+@cache
 def where_shown():
     """Screenshot page name -> (English text of the page, templates and scripts it is drawn from).
 
     The demo's pages rendered in English on a temporary database, as scripts/screenshots.py
     shows them (with the voice note it leaves on the demo order); a script's messages belong
-    to the pages that load it.
+    to the pages that load it. Worked out once per process (the pages do not change in it);
+    the throwaway database's passwords are hashed the quick way, each person signs in once,
+    and every page is drawn (none answered from the page cache), so its templates are seen.
     """
     from flask import template_rendered
 
@@ -186,7 +196,8 @@ def where_shown():
         try:
             app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/review.db", "WTF_CSRF_ENABLED": False,
                               "RATELIMIT_ENABLED": False, "SESSION_COOKIE_SECURE": False,
-                              "REMEMBER_COOKIE_SECURE": False, "UPLOAD_FOLDER": f"{tmp}/uploads"})
+                              "REMEMBER_COOKIE_SECURE": False, "UPLOAD_FOLDER": f"{tmp}/uploads",
+                              "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "PAGE_CACHE": False})
         finally:
             if saved is None:
                 os.environ.pop("SECGO_INSTANCE_PATH", None)
@@ -208,10 +219,13 @@ def where_shown():
         # weak=False: blinker keeps only a weak reference by default, and a lambda handed to it
         # is gone before the first page is drawn (no template was ever recorded).
         template_rendered.connect(record, app, weak=False)
+        clients = {}
         for name, (login, path) in PAGES.items():
-            client = app.test_client()
-            if login:
-                client.post("/login", data={"login": login, "password": PASSWORD})
+            client = clients.get(login)
+            if client is None:
+                client = clients[login] = app.test_client()
+                if login:
+                    client.post("/login", data={"login": login, "password": PASSWORD})
             seen.clear()
             response = client.get(path, headers={"Accept-Language": "en"})
             if response.status_code < 400:
@@ -224,11 +238,25 @@ def where_shown():
     return pages
 
 
+class _Shown:
+    """Whether a page's text shows a msgid (its placeholders stand for anything short): the
+    pattern is tried only on a text that holds the msgid's longest literal part (a plain
+    substring test, where the pattern's look-behind makes each search walk the whole text)."""
+
+    def __init__(self, parts):
+        self.needle = max(parts, key=len)
+        self.regex = re.compile(r"(?<![\w])" + r".{1,80}?".join(re.escape(p) for p in parts) + r"(?![\w])",
+                                re.S)
+
+    def search(self, text):
+        return self.needle in text and self.regex.search(text)
+
+
 def _pattern(msgid):
     parts = re.split(r"%\(\w+\)[sd]|%[sd]", msgid)
     if not any(p.strip() for p in parts):
         return None
-    return re.compile(r"(?<![\w])" + r".{1,80}?".join(re.escape(p) for p in parts) + r"(?![\w])", re.S)
+    return _Shown(parts)
 
 
 def message_sources():
