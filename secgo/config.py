@@ -220,6 +220,8 @@ class TestConfig(Config):
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = False
     PREFERRED_URL_SCHEME = "http"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests only
+    # Each test's app takes the templates the process compiled already (templating.ProcessTemplates).
+    TEMPLATES_SHARED_IN_PROCESS = True
     REQUEST_LOG = False  # tests that read the request log turn it on
     # Channels on, at a closed port of 127.0.0.1: a test that sends starts its own fake
     # provider (tests/channelfakes.py) and points these at it.

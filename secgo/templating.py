@@ -5,6 +5,7 @@ from types import FunctionType
 
 from flask import current_app, url_for
 from flask.templating import Environment as FlaskEnvironment
+from jinja2.bccache import BytecodeCache
 from jinja2.runtime import Context, Macro
 from jinja2.utils import _PassArg
 
@@ -57,6 +58,38 @@ class Environment(FlaskEnvironment):
         return TemplateGlobals({} if d is None else d, self.globals)
 
 
+def _compiling_settings(env) -> tuple:
+    """What in an environment changes the code a template compiles to."""
+    return (env.block_start_string, env.block_end_string, env.variable_start_string,
+            env.variable_end_string, env.comment_start_string, env.comment_end_string,
+            env.line_statement_prefix, env.line_comment_prefix, env.trim_blocks, env.lstrip_blocks,
+            env.newline_sequence, env.keep_trailing_newline, tuple(sorted(env.extensions)),
+            env.optimized, env.autoescape if isinstance(env.autoescape, bool) else "chosen by name",
+            env.finalize is not None, env.is_async)
+
+
+class ProcessTemplates(BytecodeCache):
+    """Compiled templates shared by every app one process makes (TEMPLATES_SHARED_IN_PROCESS,
+    on in the test suite, which makes a new app for each test: each compiled the same templates
+    again, some 13 ms a template). Jinja keeps each template's source checksum with its code
+    and compiles again when the file changed; the key holds the environment's settings that
+    change what compiling gives. A server makes one app per process and has no use for it."""
+
+    def __init__(self):
+        self._kept: dict = {}
+
+    def load_bytecode(self, bucket):
+        code = self._kept.get((bucket.key, _compiling_settings(bucket.environment)))
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket):
+        self._kept[(bucket.key, _compiling_settings(bucket.environment))] = bucket.bytecode_to_string()
+
+
+PROCESS_TEMPLATES = ProcessTemplates()
+
+
 def photo_url(attachment, thumb=False) -> str:
     """Where a photo (or its thumbnail) is served."""
     return url_for("attachments.thumb" if thumb else "attachments.photo", attachment_id=attachment.id)
@@ -92,6 +125,8 @@ def init_app(app):
     the limit the server checks); the formatting filters are in secgo.i18n."""
     from . import phrases
 
+    if app.config.get("TEMPLATES_SHARED_IN_PROCESS"):
+        app.jinja_env.bytecode_cache = PROCESS_TEMPLATES  # (before any template is loaded)
     app.jinja_env.globals.update(photo_url=photo_url, order_url=order_url, limits=LIMITS,
                                  data_saver=data_saver, signed_in_user=signed_in_user)
     phrases.init_app(app)

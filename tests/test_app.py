@@ -124,3 +124,36 @@ def test_processes_starting_at_once_share_one_secret_key(tmp_path):
     keys = {p.communicate(timeout=60)[0].strip() for p in procs}
     assert all(p.returncode == 0 for p in procs)
     assert len(keys) == 1 and len(keys.pop()) >= 40
+
+
+def test_a_second_app_in_the_process_compiles_no_template_the_first_did(app, tmp_path):
+    """The test suite makes an app per test; each took the templates the process compiled."""
+    from tests.conftest import make_app
+
+    with app.test_request_context():
+        app.jinja_env.get_template("auth/login.html")
+    second = make_app(tmp_path / "second", app.config["SQLALCHEMY_DATABASE_URI"])
+    compiled = []
+    original = second.jinja_env.compile
+    second.jinja_env.compile = lambda *a, **k: compiled.append(a[1] if len(a) > 1 else k.get("name")) or original(*a, **k)
+    with second.test_request_context():
+        html = second.jinja_env.get_template("auth/login.html")
+    assert html is not None and compiled == []
+
+
+def test_a_template_changed_or_compiled_differently_is_compiled_again():
+    from jinja2 import DictLoader, Environment
+
+    from secgo.templating import ProcessTemplates
+
+    kept = ProcessTemplates()
+    first = Environment(loader=DictLoader({"t.html": "{{ 1 + 1 }} first\n"}), bytecode_cache=kept)
+    assert first.get_template("t.html").render() == "2 first"
+    changed = Environment(loader=DictLoader({"t.html": "{{ 2 + 2 }} changed\n"}), bytecode_cache=kept)
+    assert changed.get_template("t.html").render() == "4 changed"
+    same = Environment(loader=DictLoader({"t.html": "{{ 2 + 2 }} changed\n"}), bytecode_cache=kept)
+    assert same.get_template("t.html").render() == "4 changed"
+    # Another comment syntax compiles the same source to other code: not taken from the first.
+    other = Environment(loader=DictLoader({"t.html": "{{ 2 + 2 }} changed\n"}), bytecode_cache=kept,
+                        variable_start_string="[[", variable_end_string="]]")
+    assert other.get_template("t.html").render() == "{{ 2 + 2 }} changed"
