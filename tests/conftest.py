@@ -16,6 +16,32 @@ from secgo.extensions import db
 PG_URL = os.environ.get("SECGO_TEST_DATABASE_URL")
 
 
+def _url_builders_once_per_process():
+    """Werkzeug writes and compiles two small functions for each URL rule of an app, to build
+    its URLs (Rule._compile_builder): some 40 ms for each app of ours, and the suite makes an
+    app per test. A rule without defaults gets the same function from the same rule text and
+    parsed parts (the function reads the rule's converters from its `self` at each call), so
+    the process keeps each and hands it to the next app's rule; a rule with defaults is
+    compiled as ever."""
+    from werkzeug.routing.rules import Rule
+
+    compile_builder, kept = Rule._compile_builder, {}
+
+    def _compile_builder(self, append_unknown=True):
+        if self.defaults:
+            return compile_builder(self, append_unknown)
+        key = (self.rule, tuple(self._trace), append_unknown)
+        found = kept.get(key)
+        if found is None:
+            found = kept[key] = compile_builder(self, append_unknown)
+        return found
+
+    Rule._compile_builder = _compile_builder
+
+
+_url_builders_once_per_process()
+
+
 ONCE = ("does not depend on the database engine (marked once): run on the SQLite pass, the "
         "README's command")
 
