@@ -933,6 +933,32 @@ def test_an_issues_age_on_a_kept_list_reads_as_of_the_moment_it_is_served(
     assert _rendered(app, client, "/issues")
 
 
+def test_an_issues_list_made_again_writes_only_the_changed_rows_and_reads_as_one_made_anew(
+        app, world, client, auth, stopped_clock):
+    """A list made again after one change takes the other rows as this process wrote them
+    (issues.routes.issue_rows), with their ages as of the answer, word for word the page made
+    with no kept rows and no page cache."""
+    _in_request(app, _issue)
+    _set_times(app, "UPDATE issues SET created_at = :t", t=stopped_clock.at() - timedelta(minutes=10))
+    auth.login("producer")
+    assert _rendered(app, client, "/issues?tab=all")
+    rows = app.extensions["secgo.issue_rows"]
+    written = len(rows.items)
+    assert written == 2  # the world's issue and the late truck
+    stopped_clock.now += 5 * 60
+    _in_request(app, _transition)  # the late truck acknowledged: its row changes, the other not
+    assert _rendered(app, client, "/issues?tab=all")
+    assert len(rows.items) == written + 1
+    page = client.get("/issues?tab=all").get_data(as_text=True)
+    assert "Acknowledged" in page and page.count("Age: 15 minutes") == 2 and "when-" not in page
+    app.config["PAGE_CACHE"] = False  # made anew, every row written now, nothing kept
+    rows.items.clear()
+    made_anew = client.get("/issues?tab=all").get_data(as_text=True)
+    signed = re.compile(r'name="csrf_token" value="[^"]+"')  # signed with the second it was made
+    assert signed.sub("", page) == signed.sub("", made_anew)
+    assert len(rows.items) == 0  # (ages written in words now are never kept)
+
+
 def test_a_kept_issues_list_sent_again_word_for_word_is_compressed_once(
         app, world, client, auth, stopped_clock, monkeypatch):
     from secgo import assets

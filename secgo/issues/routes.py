@@ -1,10 +1,14 @@
 """Issue pages: the list, one issue with its thread and history, raising one on an order."""
-from flask import render_template, request, url_for
+from flask import current_app, get_template_attribute, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 from .. import readmarks
+from ..assets import Recent
+from ..clock import LATER_ENVIRON, later
 from ..counting import page_count
 from .. import phrases
 from ..authz import visible_orders_clause
@@ -51,8 +55,41 @@ def index():
     return render_template(
         "issues/index.html", issues=issues, total=total, more=more, tab=tab, filters=filters, page=page,
         pages=page_count(total, PAGE_SIZE, page, more), clusters=visible_clusters(current_user),
-        unread=unread,
+        issue_row=issue_rows(unread),
     )
+
+
+ROWS_KEPT_BYTES = 2 * 1024 * 1024  # per process: some 2,500 rows (about 800 bytes each)
+
+
+def issue_rows(unread):
+    """issue -> its HTML in the issues list (templates/issues/_row.html), written once per
+    process for what the row shows: every value of the row is in the key, with the viewer's
+    language and whether it has news for them. Its age is a place the page cache fills as
+    each answer is served (secgo.clock.later) when the page is kept so; otherwise it is
+    written in words that change with the clock, and such a row is written anew each time."""
+    macro = get_template_attribute("issues/_row.html", "issue_row")
+    kept = current_app.extensions.setdefault("secgo.issue_rows", Recent(ROWS_KEPT_BYTES))
+    locale = str(get_locale())
+    places = request.environ.get(LATER_ENVIRON)
+
+    def row_html(issue) -> Markup:
+        news = issue.id in unread
+        if issue.closed_at is None and places is None:
+            return Markup(macro(issue, news))
+        order = issue.order
+        key = (issue.id, issue.shown_title, issue.state, issue.severity, issue.category, issue.created_at,
+               issue.closed_at, issue.first_response_at is None, order.reference, order.producer_org.name,
+               order.customer_org.name, order.border_crossing, news, locale, places)
+        html = kept.get(key)
+        if html is None:
+            html = str(macro(issue, news))
+            kept.put(key, html)
+        elif issue.closed_at is None:
+            later("since", issue.created_at)  # the page has a place to fill, as when the row was written
+        return Markup(html)
+
+    return row_html
 
 
 def _timeline(issue):
