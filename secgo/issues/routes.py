@@ -81,12 +81,9 @@ def issue_rows(unread):
         key = (issue.id, issue.shown_title, issue.state, issue.severity, issue.category, issue.created_at,
                issue.closed_at, issue.first_response_at is None, order.reference, order.producer_org.name,
                order.customer_org.name, order.border_crossing, news, locale, places)
-        html = kept.get(key)
-        if html is None:
-            html = str(macro(issue, news))
-            kept.put(key, html)
-        elif issue.closed_at is None:
-            later("since", issue.created_at)  # the page has a place to fill, as when the row was written
+        html = kept.get_or_make(key, lambda: str(macro(issue, news)))
+        if issue.closed_at is None:  # the page has a place to fill, kept row or not (as writing it marks)
+            later("since", issue.created_at)
         return Markup(html)
 
     return row_html
